@@ -1,0 +1,62 @@
+package tandem
+
+import "time"
+
+// TicketStatus is where a handoff ticket stands.
+type TicketStatus string
+
+// Ticket states.
+const (
+	TicketQueued   TicketStatus = "queued"
+	TicketClaimed  TicketStatus = "claimed"
+	TicketClosed   TicketStatus = "closed"
+	TicketReturned TicketStatus = "returned" // given back to the bot
+)
+
+// Ticket is a request for a human to take a conversation.
+type Ticket struct {
+	ID             string
+	ConversationID string
+	BotID          string
+	Queue          string
+	Priority       int
+	Reason         string
+	Status         TicketStatus
+	AgentID        string
+	CreatedAt      time.Time
+	ClaimedAt      *time.Time
+	ClosedAt       *time.Time
+}
+
+// AgentRole grants what an agent may do.
+type AgentRole string
+
+// Agent roles.
+const (
+	AgentRoleAgent      AgentRole = "agent"
+	AgentRoleSupervisor AgentRole = "supervisor"
+	AgentRoleEditor     AgentRole = "editor"
+	AgentRoleAdmin      AgentRole = "admin"
+)
+
+// Agent is a human who works handoffs or curates knowledge.
+type Agent struct {
+	ID        string
+	Name      string
+	Email     string
+	Role      AgentRole
+	Skills    []string
+	Languages []string
+	Capacity  int
+	CreatedAt time.Time
+}
+
+// AuditEntry is one append-only record of who did what.
+type AuditEntry struct {
+	ID      int64
+	At      time.Time
+	Actor   string // "agent:<id>", "system", "customer:<id>"
+	Action  string // "identity.link", "ticket.claim", "document.publish", ...
+	Subject string // the id acted on
+	Detail  map[string]string
+}

@@ -1,0 +1,221 @@
+// Package storage defines the persistence contract of Tandem. Two adapters implement it:
+// storage/postgres (PostgreSQL + pgvector, for production with many replicas) and
+// storage/sqlite (embedded, the zero-setup default). storage/storagetest is the one
+// conformance suite both must pass.
+//
+// All methods are safe for concurrent use. Errors are *tandem.Error with code ENOTFOUND
+// when a looked-up row does not exist, EDUPLICATE when a unique key is taken (both backends
+// translate their driver's unique violation), EINVALID for bad arguments; anything else is
+// an internal error wrapped with the operation's name.
+package storage
+
+import (
+	"context"
+	"time"
+
+	"github.com/tandemhq/tandem"
+)
+
+// Store is everything Tandem persists.
+type Store interface {
+	CustomerStore
+	ConversationStore
+	TicketStore
+	AgentStore
+	KnowledgeStore
+	AuditStore
+
+	// Ping checks the store can serve requests (readiness).
+	Ping(ctx context.Context) error
+	// Close releases connections. The store must not be used afterwards.
+	Close() error
+}
+
+// CustomerStore keeps customers and their channel identities.
+type CustomerStore interface {
+	// ResolveIdentity returns the customer and identity for (channel, externalID), creating
+	// both atomically when the identity is new. Concurrent calls for the same identity
+	// return the same customer.
+	ResolveIdentity(ctx context.Context, channel tandem.Channel, externalID string) (*tandem.Customer, *tandem.Identity, error)
+	FindCustomerByID(ctx context.Context, id string) (*tandem.Customer, error)
+	// UpdateCustomer sets the non-nil fields; Profile keys are merged (an empty value deletes).
+	UpdateCustomer(ctx context.Context, id string, upd CustomerUpdate) (*tandem.Customer, error)
+	FindIdentity(ctx context.Context, channel tandem.Channel, externalID string) (*tandem.Identity, error)
+	ListIdentities(ctx context.Context, customerID string) ([]tandem.Identity, error)
+	// LinkIdentity moves a proven identity to customerID, marks it verified, moves that
+	// identity's conversations too, and writes an audit entry with actor, all in one
+	// transaction. Linking to the customer it already belongs to is a no-op.
+	LinkIdentity(ctx context.Context, identityID, customerID, actor string) error
+	// UnlinkIdentity reverses a link: the identity gets a new customer of its own (audited).
+	UnlinkIdentity(ctx context.Context, identityID, actor string) (*tandem.Customer, error)
+}
+
+// CustomerUpdate holds the fields to change; nil means unchanged.
+type CustomerUpdate struct {
+	DisplayName *string
+	Profile     map[string]string
+}
+
+// ConversationStore keeps conversations and their messages.
+type ConversationStore interface {
+	// CreateConversation assigns ID, CreatedAt and UpdatedAt when empty.
+	CreateConversation(ctx context.Context, c *tandem.Conversation) error
+	FindConversationByID(ctx context.Context, id string) (*tandem.Conversation, error)
+	// FindOpenConversation returns the customer's newest not-closed conversation with the
+	// bot on any channel, or ENOTFOUND.
+	FindOpenConversation(ctx context.Context, botID, customerID string) (*tandem.Conversation, error)
+	UpdateConversation(ctx context.Context, id string, upd ConversationUpdate) (*tandem.Conversation, error)
+	ListConversations(ctx context.Context, f ConversationFilter) ([]tandem.Conversation, error)
+
+	// CreateMessage stores a message, assigning ID and CreatedAt when empty. A message whose
+	// (Channel, ProviderID) was stored before returns EDUPLICATE and changes nothing.
+	CreateMessage(ctx context.Context, m *tandem.Message) error
+	// SetMessageAnnotations records NLU results on a stored message.
+	SetMessageAnnotations(ctx context.Context, id string, a *tandem.Annotations) error
+	// RecordTurn stores the bot's replies and the conversation's new state in one
+	// transaction: the unit of work at the end of every engine turn.
+	RecordTurn(ctx context.Context, t TurnRecord) error
+	// ListMessages returns a conversation's messages oldest first.
+	ListMessages(ctx context.Context, conversationID string, f MessageFilter) ([]tandem.Message, error)
+	// ListCustomerMessages returns a customer's messages across all their conversations and
+	// channels, oldest first: the agent's single timeline.
+	ListCustomerMessages(ctx context.Context, customerID string, f MessageFilter) ([]tandem.Message, error)
+}
+
+// TurnRecord is what one engine turn persists after the inbound message.
+type TurnRecord struct {
+	ConversationID string
+	InboundID      string              // the customer message the turn answered
+	Annotations    *tandem.Annotations // stored on the inbound message when non-nil
+	Replies        []*tandem.Message   // bot messages to create (IDs assigned)
+	Update         ConversationUpdate
+}
+
+// ConversationUpdate holds the fields to change; nil means unchanged.
+type ConversationUpdate struct {
+	Status     *tandem.ConversationStatus
+	Channel    *tandem.Channel
+	State      []byte // nil means unchanged; use an empty non-nil slice to clear
+	CustomerID *string
+}
+
+// ConversationFilter selects conversations; zero fields match everything.
+type ConversationFilter struct {
+	BotID         string
+	CustomerID    string
+	Status        tandem.ConversationStatus
+	UpdatedBefore time.Time
+	Limit         int // 0 means a default of 100
+	Offset        int
+}
+
+// MessageFilter limits message listings.
+type MessageFilter struct {
+	Since time.Time // only messages created at or after
+	Limit int       // 0 means all (the newest Limit when set, still returned oldest first)
+}
+
+// TicketStore keeps handoff tickets.
+type TicketStore interface {
+	// CreateTicket assigns ID and CreatedAt. A conversation has at most one ticket that is
+	// queued or claimed; a second returns EDUPLICATE.
+	CreateTicket(ctx context.Context, t *tandem.Ticket) error
+	FindTicketByID(ctx context.Context, id string) (*tandem.Ticket, error)
+	// FindActiveTicket returns the conversation's queued or claimed ticket, or ENOTFOUND.
+	FindActiveTicket(ctx context.Context, conversationID string) (*tandem.Ticket, error)
+	// ClaimTicket gives a queued ticket to agentID; a ticket someone else claimed first
+	// returns ECONFLICT (exactly one of concurrent claimers wins).
+	ClaimTicket(ctx context.Context, id, agentID string, at time.Time) (*tandem.Ticket, error)
+	// UpdateTicket sets the non-nil fields.
+	UpdateTicket(ctx context.Context, id string, upd TicketUpdate) (*tandem.Ticket, error)
+	ListTickets(ctx context.Context, f TicketFilter) ([]tandem.Ticket, error)
+}
+
+// TicketUpdate holds the fields to change; nil means unchanged.
+type TicketUpdate struct {
+	Status   *tandem.TicketStatus
+	AgentID  *string
+	Queue    *string
+	Priority *int
+	ClosedAt *time.Time
+}
+
+// TicketFilter selects tickets; zero fields match everything. Results are oldest first.
+type TicketFilter struct {
+	Queue   string
+	Status  tandem.TicketStatus
+	AgentID string
+	Limit   int
+}
+
+// AgentStore keeps human agents.
+type AgentStore interface {
+	// CreateAgent assigns ID; a taken email returns EDUPLICATE.
+	CreateAgent(ctx context.Context, a *tandem.Agent) error
+	FindAgentByID(ctx context.Context, id string) (*tandem.Agent, error)
+	FindAgentByEmail(ctx context.Context, email string) (*tandem.Agent, error)
+	ListAgents(ctx context.Context) ([]tandem.Agent, error)
+}
+
+// KnowledgeStore keeps knowledge documents, their chunks and embeddings, and searches them.
+type KnowledgeStore interface {
+	// EnsureCollection creates the collection or returns the existing one unchanged.
+	EnsureCollection(ctx context.Context, c tandem.Collection) (*tandem.Collection, error)
+	FindCollection(ctx context.Context, name string) (*tandem.Collection, error)
+	// UpdateCollection records a new embedder and dimension (after a re-embed).
+	UpdateCollection(ctx context.Context, c tandem.Collection) error
+	ListCollections(ctx context.Context) ([]tandem.Collection, error)
+
+	// PutDocument stores a document with its chunks. When a document with the same ID
+	// exists: an equal ContentHash is a no-op (changed=false); otherwise Version is
+	// incremented and the chunks are replaced, atomically. Chunk embeddings must have the
+	// collection's dimension.
+	PutDocument(ctx context.Context, d *tandem.Document, chunks []tandem.Chunk) (changed bool, err error)
+	FindDocumentByID(ctx context.Context, id string) (*tandem.Document, error)
+	ListDocuments(ctx context.Context, f DocumentFilter) ([]tandem.Document, error)
+	SetDocumentStatus(ctx context.Context, id string, status tandem.DocumentStatus) error
+	DeleteDocument(ctx context.Context, id string) error
+	ListChunks(ctx context.Context, documentID string) ([]tandem.Chunk, error)
+	// ReplaceEmbeddings overwrites the embeddings of the given chunks (re-embed).
+	ReplaceEmbeddings(ctx context.Context, chunks []tandem.Chunk) error
+
+	// SearchText ranks chunks by full-text relevance (PostgreSQL tsvector, SQLite FTS5
+	// bm25), best first; Score is larger for better hits.
+	SearchText(ctx context.Context, query string, f SearchFilter) ([]tandem.ScoredChunk, error)
+	// SearchVector ranks chunks by cosine similarity to vec, best first; Score is the
+	// cosine similarity.
+	SearchVector(ctx context.Context, vec []float32, f SearchFilter) ([]tandem.ScoredChunk, error)
+}
+
+// DocumentFilter selects documents; zero fields match everything.
+type DocumentFilter struct {
+	Collection string
+	Status     tandem.DocumentStatus
+	Tag        string
+	Query      string // substring of the title
+	Limit      int
+	Offset     int
+}
+
+// SearchFilter restricts a search; zero fields match everything.
+type SearchFilter struct {
+	Collections []string
+	Tags        []string // a chunk matches when its document has any of them
+	Language    string
+	Status      tandem.DocumentStatus
+	Limit       int // 0 means 10
+}
+
+// AuditStore is the append-only audit log.
+type AuditStore interface {
+	// AppendAudit assigns ID and, when zero, At.
+	AppendAudit(ctx context.Context, e *tandem.AuditEntry) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]tandem.AuditEntry, error)
+}
+
+// AuditFilter selects audit entries, newest first.
+type AuditFilter struct {
+	Subject string
+	Action  string
+	Limit   int
+}
