@@ -1,0 +1,12 @@
+package cli
+
+import "context"
+
+// benchCommands are the `tandem bench` subcommands.
+func benchCommands() map[string]command {
+	return map[string]command{}
+}
+
+func runBench(ctx context.Context, env Env, args []string) error {
+	return dispatch(ctx, env, "tandem bench", benchCommands(), args)
+}
