@@ -1,0 +1,233 @@
+// Package config loads the server's configuration: defaults, then an optional YAML file,
+// then TANDEM_* environment variables (command-line flags are applied by the CLI on top).
+// Unknown YAML keys are rejected; secrets come only from the environment.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	// Addr is the HTTP listen address (TANDEM_ADDR). Default ":8080".
+	Addr string `yaml:"addr"`
+	// DataDir holds the embedded SQLite store when DatabaseURL is empty (TANDEM_DATA_DIR). Default "./data".
+	DataDir string `yaml:"data_dir"`
+	// DatabaseURL selects PostgreSQL (TANDEM_DATABASE_URL). It may hold a password, so it is masked when printed.
+	DatabaseURL string `yaml:"database_url"`
+	// Migrate applies pending schema migrations at start (TANDEM_MIGRATE). Default true;
+	// when false a stale schema stops the server.
+	Migrate *bool `yaml:"migrate"`
+	// BotsDir is a folder with one sub-folder per bot (TANDEM_BOTS_DIR); watched for changes.
+	BotsDir string `yaml:"bots_dir"`
+	// Demo loads the demo bot shipped in the binary (TANDEM_DEMO).
+	Demo bool `yaml:"demo"`
+	// BaseURL is the server's public URL, used in flow actions and links (TANDEM_BASE_URL).
+	// Default: derived from Addr.
+	BaseURL string `yaml:"base_url"`
+	// MaxMessageBytes bounds inbound message text (TANDEM_MAX_MESSAGE_BYTES). Default 4096.
+	MaxMessageBytes int `yaml:"max_message_bytes"`
+	// LogLevel is debug, info, warn or error (TANDEM_LOG_LEVEL). Default info.
+	LogLevel string `yaml:"log_level"`
+	// ShutdownTimeout bounds graceful shutdown. Default 10s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+
+	// LLM configures answer generation; empty Provider means offline extractive answers.
+	LLM LLM `yaml:"llm"`
+	// Embedder configures knowledge embeddings; empty Provider means the offline hashing embedder.
+	Embedder Embedder `yaml:"embedder"`
+
+	// Secrets, from the environment only.
+	LLMAPIKey     string `yaml:"-"` // TANDEM_LLM_API_KEY
+	ActionSecret  string `yaml:"-"` // TANDEM_ACTION_SECRET: signs flow HTTP actions
+	SessionSecret string `yaml:"-"` // TANDEM_SESSION_SECRET: signs links and sessions
+}
+
+// LLM selects a language model provider (through langchaingo).
+type LLM struct {
+	Provider string `yaml:"provider"` // openai (any OpenAI-compatible endpoint) | ollama
+	Model    string `yaml:"model"`
+	BaseURL  string `yaml:"base_url"`
+}
+
+// Embedder selects the embedding provider (through langchaingo).
+type Embedder struct {
+	Provider  string `yaml:"provider"` // hashing (default, offline) | openai | ollama
+	Model     string `yaml:"model"`
+	BaseURL   string `yaml:"base_url"`
+	Dimension int    `yaml:"dimension"`
+}
+
+// WithDefaults returns c with unset fields set to their documented defaults.
+func (c Config) WithDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.Migrate == nil {
+		t := true
+		c.Migrate = &t
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = 4096
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.BaseURL == "" {
+		host := c.Addr
+		if strings.HasPrefix(host, ":") {
+			host = "127.0.0.1" + host
+		}
+		c.BaseURL = "http://" + host
+	}
+	return c
+}
+
+// Validate reports the first invalid setting.
+func (c Config) Validate() error {
+	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > 1<<20 {
+		return fmt.Errorf("max_message_bytes: %d is outside 1..1048576", c.MaxMessageBytes)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return errors.New("database_url: must be a postgres:// URL")
+		}
+	}
+	switch c.LLM.Provider {
+	case "", "openai", "ollama":
+	default:
+		return fmt.Errorf("llm.provider: %q is not openai or ollama", c.LLM.Provider)
+	}
+	switch c.Embedder.Provider {
+	case "", "hashing", "openai", "ollama":
+	default:
+		return fmt.Errorf("embedder.provider: %q is not hashing, openai or ollama", c.Embedder.Provider)
+	}
+	if c.Embedder.Dimension < 0 || c.Embedder.Dimension > 2000 {
+		return fmt.Errorf("embedder.dimension: %d is outside 0..2000", c.Embedder.Dimension)
+	}
+	return nil
+}
+
+// Load reads the YAML file at path (when not empty), then the environment through getenv.
+// The result has defaults applied and is validated.
+func Load(path string, getenv func(string) string) (Config, error) {
+	var c Config
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		// An empty file decodes to io.EOF: it simply sets nothing.
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return c, err
+	}
+	c = c.WithDefaults()
+	return c, c.Validate()
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	str := func(key string, dst *string) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			*dst = v
+		}
+	}
+	str("TANDEM_ADDR", &c.Addr)
+	str("TANDEM_DATA_DIR", &c.DataDir)
+	str("TANDEM_DATABASE_URL", &c.DatabaseURL)
+	str("TANDEM_BOTS_DIR", &c.BotsDir)
+	str("TANDEM_BASE_URL", &c.BaseURL)
+	str("TANDEM_LOG_LEVEL", &c.LogLevel)
+	str("TANDEM_LLM_PROVIDER", &c.LLM.Provider)
+	str("TANDEM_LLM_MODEL", &c.LLM.Model)
+	str("TANDEM_LLM_BASE_URL", &c.LLM.BaseURL)
+	str("TANDEM_EMBEDDER_PROVIDER", &c.Embedder.Provider)
+	str("TANDEM_EMBEDDER_MODEL", &c.Embedder.Model)
+	str("TANDEM_EMBEDDER_BASE_URL", &c.Embedder.BaseURL)
+	str("TANDEM_LLM_API_KEY", &c.LLMAPIKey)
+	str("TANDEM_ACTION_SECRET", &c.ActionSecret)
+	str("TANDEM_SESSION_SECRET", &c.SessionSecret)
+	for key, dst := range map[string]*bool{"TANDEM_DEMO": &c.Demo} {
+		if v := getenv(key); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a boolean", key, v)
+			}
+			*dst = b
+		}
+	}
+	if v := getenv("TANDEM_MIGRATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("TANDEM_MIGRATE: %q is not a boolean", v)
+		}
+		c.Migrate = &b
+	}
+	if v := getenv("TANDEM_MAX_MESSAGE_BYTES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("TANDEM_MAX_MESSAGE_BYTES: %q is not a number", v)
+		}
+		c.MaxMessageBytes = n
+	}
+	if v := getenv("TANDEM_EMBEDDER_DIMENSION"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("TANDEM_EMBEDDER_DIMENSION: %q is not a number", v)
+		}
+		c.Embedder.Dimension = n
+	}
+	return nil
+}
+
+// String prints the configuration with secrets and database passwords masked.
+func (c Config) String() string {
+	masked := c
+	masked.DatabaseURL = maskURL(c.DatabaseURL)
+	for _, s := range []*string{&masked.LLMAPIKey, &masked.ActionSecret, &masked.SessionSecret} {
+		if *s != "" {
+			*s = "****"
+		}
+	}
+	b, _ := yaml.Marshal(masked)
+	return string(b)
+}
+
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "****")
+	}
+	return u.String()
+}

@@ -1,0 +1,71 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		yaml    string
+		env     map[string]string
+		check   func(t *testing.T, c Config)
+		wantErr string
+	}{
+		{name: "OKDefaults", check: func(t *testing.T, c Config) {
+			if c.Addr != ":8080" || c.DataDir != "./data" || c.MaxMessageBytes != 4096 || !*c.Migrate {
+				t.Errorf("defaults = %+v", c)
+			}
+		}},
+		{name: "OKFileThenEnv", yaml: "addr: \":9000\"\ndata_dir: /tmp/x\n", env: map[string]string{"TANDEM_ADDR": ":7000"},
+			check: func(t *testing.T, c Config) {
+				if c.Addr != ":7000" || c.DataDir != "/tmp/x" {
+					t.Errorf("got addr %q dir %q", c.Addr, c.DataDir)
+				}
+			}},
+		{name: "OKEmptyFile", yaml: "", check: func(t *testing.T, c Config) {}},
+		{name: "ErrUnknownKey", yaml: "adr: x\n", wantErr: "field adr not found"},
+		{name: "ErrBadBool", env: map[string]string{"TANDEM_DEMO": "maybe"}, wantErr: "TANDEM_DEMO"},
+		{name: "ErrBadDatabaseURL", env: map[string]string{"TANDEM_DATABASE_URL": "mysql://x"}, wantErr: "database_url"},
+		{name: "ErrMessageLimit", env: map[string]string{"TANDEM_MAX_MESSAGE_BYTES": "-1"}, wantErr: "max_message_bytes"},
+		{name: "ErrProvider", yaml: "llm: {provider: skynet}\n", wantErr: "llm.provider"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := ""
+			if tt.yaml != "" || tt.name == "OKEmptyFile" {
+				path = filepath.Join(t.TempDir(), "tandem.yaml")
+				if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := Load(path, func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestStringMasksSecrets(t *testing.T) {
+	t.Parallel()
+	c := Config{DatabaseURL: "postgres://u:hunter2@db/x", LLMAPIKey: "sk-secret"}.WithDefaults()
+	got := c.String()
+	for _, secret := range []string{"hunter2", "sk-secret"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("String() leaks %q:\n%s", secret, got)
+		}
+	}
+}
