@@ -1,0 +1,58 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ User, Text string }
+		if r.URL.Path != "/api/v1/bots/demo/messages" || json.NewDecoder(r.Body).Decode(&in) != nil || in.User == "" || in.Text == "" {
+			http.Error(w, `{"error":{"code":"invalid"}}`, http.StatusBadRequest)
+			return
+		}
+		got.Add(1)
+		w.Write([]byte(`{"replies":[]}`))
+	}))
+	defer srv.Close()
+
+	t.Run("OK", func(t *testing.T) {
+		res, err := Run(context.Background(), Config{BaseURL: srv.URL, Bot: "demo", Customers: 4, Duration: 5 * time.Second, MaxTurns: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Turns != 40 || res.Errors != 0 {
+			t.Errorf("turns = %d errors = %d, want 40 and 0", res.Turns, res.Errors)
+		}
+		if res.P50Ms > res.P99Ms || res.P99Ms > res.MaxMs {
+			t.Errorf("percentiles out of order: %+v", res)
+		}
+	})
+	t.Run("ErrUnknownBot", func(t *testing.T) {
+		res, err := Run(context.Background(), Config{BaseURL: srv.URL, Bot: "nope", Customers: 2, Duration: 5 * time.Second, MaxTurns: 4})
+		if err == nil || res.Errors != 4 || res.FirstError == "" {
+			t.Errorf("err = %v, result %+v: want every turn counted as an error", err, res)
+		}
+	})
+}
+
+func TestPercentile(t *testing.T) {
+	t.Parallel()
+	d := []time.Duration{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	for _, tt := range []struct {
+		p    float64
+		want time.Duration
+	}{{0.5, 5}, {0.99, 10}, {0, 1}, {1, 10}} {
+		if got := percentile(d, tt.p); got != tt.want {
+			t.Errorf("percentile(%v) = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+}
