@@ -225,3 +225,20 @@ func (s *Server) Mount(pattern string, h http.Handler) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
+
+// HTTPServer returns an *http.Server that serves s on addr, with limits against slow or
+// abusive clients: headers must arrive within 10s, idle keep-alive connections close after
+// 2 minutes, headers are at most 64 KiB. There is deliberately no read or write timeout for
+// whole requests, so long-lived responses (server-sent events, WebSocket upgrades) work;
+// request bodies are bounded by MaxBodyBytes and handlers bound their work with the request
+// context. The server's own errors go to Config.Logger at warn level.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -372,4 +373,33 @@ func TestConfig(t *testing.T) {
 		}()
 		web.NewServer(web.Config{}, web.Deps{})
 	})
+}
+
+func TestHTTPServer(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	hs := f.srv.HTTPServer("127.0.0.1:0")
+	if hs.Handler != f.srv || hs.ReadHeaderTimeout == 0 || hs.IdleTimeout == 0 || hs.ErrorLog == nil {
+		t.Fatalf("http.Server = %+v, want the server as handler with timeouts and a logger", hs)
+	}
+	ln, err := net.Listen("tcp", hs.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	t.Cleanup(func() {
+		hs.Close()
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve = %v", err)
+		}
+	})
+	res, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get(web.RequestIDHeader) == "" {
+		t.Errorf("GET /healthz = %d with request id %q", res.StatusCode, res.Header.Get(web.RequestIDHeader))
+	}
 }
