@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/tandemhq/tandem"
 )
@@ -67,4 +68,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	// The status is sent; an encoding or write error can only mean the client went away.
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// methodNotAllowed answers 405 with a JSON error and the Allow header.
+func methodNotAllowed(allow ...string) http.Handler {
+	methods := strings.Join(allow, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", methods)
+		writeErrorJSON(w, http.StatusMethodNotAllowed, tandem.EINVALID, "method "+r.Method+" not allowed; use "+methods)
+	})
 }

@@ -205,6 +205,13 @@ func NewServer(cfg Config, deps Deps) *Server {
 func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/bots/{bot}/messages", s.handlePostMessage)
 	s.mux.HandleFunc("GET /api/v1/conversations/{id}", s.handleGetConversation)
+	// API clients get JSON errors for wrong methods and unknown paths too. A method-less
+	// pattern is less specific than the same path with a method, so it only sees the rest.
+	s.mux.Handle("/api/v1/bots/{bot}/messages", methodNotAllowed(http.MethodPost))
+	s.mux.Handle("/api/v1/conversations/{id}", methodNotAllowed(http.MethodGet, http.MethodHead))
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeErrorJSON(w, http.StatusNotFound, tandem.ENOTFOUND, "no API endpoint "+r.URL.Path)
+	})
 
 	s.mux.HandleFunc("GET /{$}", s.handleChatPage)
 	s.mux.Handle("GET /static/", staticHandler())

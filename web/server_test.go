@@ -403,3 +403,33 @@ func TestHTTPServer(t *testing.T) {
 		t.Errorf("GET /healthz = %d with request id %q", res.StatusCode, res.Header.Get(web.RequestIDHeader))
 	}
 }
+
+func TestAPIRouting(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		status int
+		allow  string
+	}{
+		{"ErrMethodMessages", http.MethodGet, "/api/v1/bots/demo/messages", 405, "POST"},
+		{"ErrMethodConversation", http.MethodDelete, "/api/v1/conversations/c1", 405, "GET, HEAD"},
+		{"ErrUnknownEndpoint", http.MethodGet, "/api/v1/nothing", 404, ""},
+		{"ErrUnknownVersion", http.MethodPost, "/api/v2/bots/demo/messages", 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			rec := f.do(t, tt.method, tt.path, jsonType, `{}`)
+			if rec.Code != tt.status {
+				t.Fatalf("status = %d, want %d", rec.Code, tt.status)
+			}
+			if got := rec.Header().Get("Allow"); got != tt.allow {
+				t.Errorf("Allow = %q, want %q", got, tt.allow)
+			}
+			decodeErrorBody(t, rec.Body.String())
+		})
+	}
+}
