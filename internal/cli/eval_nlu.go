@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/evals"
+	"github.com/tandemhq/tandem/nlu/intent"
+	"github.com/tandemhq/tandem/nlu/sentiment"
+)
+
+// classificationFlags are the flags shared by `tandem eval nlu` and `tandem eval sentiment`.
+type classificationFlags struct {
+	train, test, format string
+	holdout             float64
+	seed                int64
+}
+
+func parseClassificationFlags(env Env, name string, args []string) (classificationFlags, []evals.LabeledText, []evals.LabeledText, error) {
+	var f classificationFlags
+	fs := newFlagSet(env, name)
+	fs.StringVar(&f.train, "train", "", "training CSV with text,label columns (required)")
+	fs.StringVar(&f.test, "test", "", "test CSV with text,label columns (default: --holdout of --train)")
+	fs.Float64Var(&f.holdout, "holdout", 0, "when > 0, hold out this stratified share of --train as the test set instead of --test")
+	fs.Int64Var(&f.seed, "seed", 1, "seed for training and for --holdout")
+	fs.StringVar(&f.format, "format", "text", "output format: text or json")
+	if err := parseFlags(fs, args); err != nil {
+		return f, nil, nil, err
+	}
+	if f.train == "" {
+		return f, nil, nil, fmt.Errorf("%w: %s needs --train", errUsage, name)
+	}
+	if (f.test == "") == (f.holdout <= 0) {
+		return f, nil, nil, fmt.Errorf("%w: %s needs exactly one of --test and --holdout", errUsage, name)
+	}
+	if f.format != "text" && f.format != "json" {
+		return f, nil, nil, fmt.Errorf("%w: --format must be text or json", errUsage)
+	}
+	train, err := evals.ReadLabeledCSVFile(f.train)
+	if err != nil {
+		return f, nil, nil, err
+	}
+	var test []evals.LabeledText
+	if f.holdout > 0 {
+		if f.holdout >= 1 {
+			return f, nil, nil, fmt.Errorf("%w: --holdout must be in (0, 1)", errUsage)
+		}
+		train, test = evals.StratifiedSplit(train, f.holdout, f.seed)
+	} else if test, err = evals.ReadLabeledCSVFile(f.test); err != nil {
+		return f, nil, nil, err
+	}
+	if len(train) == 0 || len(test) == 0 {
+		return f, nil, nil, tandem.Errorf(tandem.EINVALID, "empty training or test set")
+	}
+	return f, train, test, nil
+}
+
+// nluEvalResult is the JSON output of `tandem eval nlu`.
+type nluEvalResult struct {
+	Train            int     `json:"train_n"`
+	Test             int     `json:"test_n"`
+	InScopeAccuracy  float64 `json:"in_scope_accuracy"`
+	Accuracy         float64 `json:"accuracy"`
+	MacroF1          float64 `json:"macro_f1"`
+	OOSRecall        float64 `json:"oos_recall"`
+	OOSN             int     `json:"oos_n"`
+	TrainSeconds     float64 `json:"train_seconds"`
+	P50QueryUS       float64 `json:"p50_query_us"`
+	P99QueryUS       float64 `json:"p99_query_us"`
+	QueriesPerSecond float64 `json:"queries_per_second"`
+}
+
+func runEvalNLU(ctx context.Context, env Env, args []string) error {
+	f, train, test, err := parseClassificationFlags(env, "tandem eval nlu", args)
+	if err != nil {
+		return err
+	}
+	examples := make([]intent.Example, len(train))
+	for i, r := range train {
+		examples[i] = intent.Example{Text: r.Text, Intent: r.Label}
+	}
+	start := time.Now()
+	clf, err := intent.Train(ctx, examples, intent.Options{Seed: f.seed})
+	if err != nil {
+		return fmt.Errorf("eval nlu: %w", err)
+	}
+	trainDur := time.Since(start)
+	gold := make([]string, len(test))
+	pred := make([]string, len(test))
+	lat := make([]time.Duration, len(test))
+	// One warm-up pass so pools and caches are filled, then the timed pass.
+	for _, r := range test[:min(len(test), 100)] {
+		clf.Predict(r.Text, 3)
+	}
+	all := time.Now()
+	for i, r := range test {
+		t0 := time.Now()
+		p := clf.Predict(r.Text, 3)
+		lat[i] = time.Since(t0)
+		gold[i], pred[i] = r.Label, p.Intent
+	}
+	total := time.Since(all)
+	rep := evals.Classification(gold, pred, tandem.IntentOutOfScope)
+	slices.Sort(lat)
+	res := nluEvalResult{
+		Train: len(train), Test: len(test),
+		InScopeAccuracy: rep.InScopeAccuracy, Accuracy: rep.Accuracy, MacroF1: rep.MacroF1,
+		OOSRecall: rep.OOSRecall, OOSN: rep.OOSN,
+		TrainSeconds:     trainDur.Seconds(),
+		P50QueryUS:       float64(lat[len(lat)/2].Nanoseconds()) / 1e3,
+		P99QueryUS:       float64(lat[len(lat)*99/100].Nanoseconds()) / 1e3,
+		QueriesPerSecond: float64(len(test)) / total.Seconds(),
+	}
+	if f.format == "json" {
+		return nluWriteJSON(env.Stdout, res)
+	}
+	rowsOut := [][2]string{
+		{"train examples", fmt.Sprint(res.Train)},
+		{"test examples", fmt.Sprint(res.Test)},
+		{"in-scope accuracy", fmt.Sprintf("%.4f", res.InScopeAccuracy)},
+		{"accuracy", fmt.Sprintf("%.4f", res.Accuracy)},
+		{"macro F1", fmt.Sprintf("%.4f", res.MacroF1)},
+		{"oos recall", fmt.Sprintf("%.4f (n=%d)", res.OOSRecall, res.OOSN)},
+		{"train seconds", fmt.Sprintf("%.2f", res.TrainSeconds)},
+		{"p50 query µs", fmt.Sprintf("%.1f", res.P50QueryUS)},
+		{"p99 query µs", fmt.Sprintf("%.1f", res.P99QueryUS)},
+		{"queries/second", fmt.Sprintf("%.0f", res.QueriesPerSecond)},
+	}
+	return nluWriteTable(env.Stdout, rowsOut)
+}
+
+// sentimentEvalResult is the JSON output of `tandem eval sentiment`.
+type sentimentEvalResult struct {
+	Train        int                         `json:"train_n"`
+	Test         int                         `json:"test_n"`
+	Accuracy     float64                     `json:"accuracy"`
+	MacroF1      float64                     `json:"macro_f1"`
+	TrainSeconds float64                     `json:"train_seconds"`
+	PerLabel     map[string]evals.LabelScore `json:"per_label"`
+}
+
+func runEvalSentiment(ctx context.Context, env Env, args []string) error {
+	f, train, test, err := parseClassificationFlags(env, "tandem eval sentiment", args)
+	if err != nil {
+		return err
+	}
+	examples := make([]sentiment.Example, len(train))
+	for i, r := range train {
+		examples[i] = sentiment.Example{Text: r.Text, Label: r.Label}
+	}
+	start := time.Now()
+	m, err := sentiment.Train(ctx, examples, sentiment.Options{Seed: f.seed})
+	if err != nil {
+		return fmt.Errorf("eval sentiment: %w", err)
+	}
+	trainDur := time.Since(start)
+	gold := make([]string, len(test))
+	pred := make([]string, len(test))
+	for i, r := range test {
+		gold[i], pred[i] = r.Label, m.Score(r.Text).Label
+	}
+	rep := evals.Classification(gold, pred, "")
+	res := sentimentEvalResult{Train: len(train), Test: len(test), Accuracy: rep.Accuracy, MacroF1: rep.MacroF1,
+		TrainSeconds: trainDur.Seconds(), PerLabel: rep.PerLabel}
+	if f.format == "json" {
+		return nluWriteJSON(env.Stdout, res)
+	}
+	rowsOut := [][2]string{
+		{"train examples", fmt.Sprint(res.Train)},
+		{"test examples", fmt.Sprint(res.Test)},
+		{"accuracy", fmt.Sprintf("%.4f", res.Accuracy)},
+		{"macro F1", fmt.Sprintf("%.4f", res.MacroF1)},
+		{"train seconds", fmt.Sprintf("%.2f", res.TrainSeconds)},
+	}
+	for _, l := range []string{tandem.SentimentNegative, tandem.SentimentNeutral, tandem.SentimentPositive} {
+		if s, ok := res.PerLabel[l]; ok {
+			rowsOut = append(rowsOut, [2]string{"F1 " + l, fmt.Sprintf("%.4f (n=%d)", s.F1, s.Support)})
+		}
+	}
+	return nluWriteTable(env.Stdout, rowsOut)
+}
+
+func nluWriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}
+
+func nluWriteTable(w io.Writer, rows [][2]string) error {
+	for _, r := range rows {
+		if _, err := fmt.Fprintf(w, "%-20s %s\n", r[0], r[1]); err != nil {
+			return fmt.Errorf("write table: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,209 @@
+package linear
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+)
+
+// TrainOptions tune the one-vs-rest SVMs.
+type TrainOptions struct {
+	C        float64 // regularisation (default 1)
+	Epochs   int     // maximum passes per class (default 40)
+	Eps      float64 // stopping tolerance on the projected gradient (default 0.1)
+	Balanced bool    // weight classes inversely to their frequency
+	Seed     int64
+	Workers  int // goroutines, one class at a time each (default GOMAXPROCS)
+}
+
+// Linear is a trained one-vs-rest linear model: Score = W·x + B per class.
+type Linear struct {
+	Classes int
+	W       []float32 // feature-major: W[f*Classes+c]
+	B       []float32
+	T       float32 // softmax temperature multiplier (1 when uncalibrated)
+}
+
+// Train fits one squared-hinge SVM per class on xs with labels ys in [0, classes). The result
+// depends only on the data and opts.Seed, not on scheduling.
+func Train(ctx context.Context, xs []Vec, ys []int, classes, features int, opts TrainOptions) (*Linear, error) {
+	if opts.C <= 0 {
+		opts.C = 1
+	}
+	if opts.Epochs <= 0 {
+		opts.Epochs = 40
+	}
+	if opts.Eps <= 0 {
+		opts.Eps = 0.1
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	m := &Linear{Classes: classes, W: make([]float32, features*classes), B: make([]float32, classes), T: 1}
+	counts := make([]int, classes)
+	for _, y := range ys {
+		counts[y]++
+	}
+	sq := make([]float64, len(xs))
+	for i, x := range xs {
+		for _, v := range x.Val {
+			sq[i] += float64(v) * float64(v)
+		}
+		sq[i]++ // bias feature
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := make([]float64, features)
+			alpha := make([]float64, len(xs))
+			for c := range jobs {
+				clear(w)
+				clear(alpha)
+				b := trainBinary(xs, ys, c, counts, sq, w, alpha, opts)
+				for f, v := range w {
+					m.W[f*classes+c] = float32(v)
+				}
+				m.B[c] = float32(b)
+			}
+		}()
+	}
+	var err error
+	for c := range classes {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		jobs <- c
+	}
+	close(jobs)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// trainBinary is dual coordinate descent for the L2-regularised squared-hinge SVM (Hsieh et al.
+// 2008, the LIBLINEAR default), with the bias as an extra constant feature.
+func trainBinary(xs []Vec, ys []int, c int, counts []int, sq, w, alpha []float64, opts TrainOptions) float64 {
+	n := len(xs)
+	rng := rand.New(rand.NewPCG(uint64(opts.Seed), uint64(c)+1))
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	pos, neg := float64(counts[c]), float64(n-counts[c])
+	cp, cn := opts.C, opts.C
+	if opts.Balanced && pos > 0 && neg > 0 {
+		// Balanced weights for the positive class only: negatives mix many classes.
+		cp = opts.C * float64(n) / (2 * pos)
+		cn = opts.C * float64(n) / (2 * neg)
+	}
+	dp, dn := 1/(2*cp), 1/(2*cn)
+	var b float64
+	for range opts.Epochs {
+		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		maxPG, minPG := math.Inf(-1), math.Inf(1)
+		for _, i := range perm {
+			x := xs[i]
+			y, d := -1.0, dn
+			if ys[i] == c {
+				y, d = 1, dp
+			}
+			dot := b
+			for k, f := range x.Idx {
+				dot += w[f] * float64(x.Val[k])
+			}
+			g := y*dot - 1 + alpha[i]*d
+			pg := g
+			if alpha[i] == 0 && g > 0 {
+				pg = 0
+			}
+			maxPG = max(maxPG, pg)
+			minPG = min(minPG, pg)
+			if pg == 0 {
+				continue
+			}
+			old := alpha[i]
+			alpha[i] = max(old-g/(sq[i]+d), 0)
+			delta := (alpha[i] - old) * y
+			for k, f := range x.Idx {
+				w[f] += delta * float64(x.Val[k])
+			}
+			b += delta
+		}
+		if maxPG-minPG < opts.Eps {
+			break
+		}
+	}
+	return b
+}
+
+// Scores writes the raw class scores of x into dst (len Classes) and returns it.
+func (m *Linear) Scores(x Vec, dst []float32) []float32 {
+	dst = dst[:m.Classes]
+	copy(dst, m.B)
+	C := m.Classes
+	for k, f := range x.Idx {
+		v := x.Val[k]
+		row := m.W[int(f)*C : int(f)*C+C]
+		for c, w := range row {
+			dst[c] += w * v
+		}
+	}
+	return dst
+}
+
+// Softmax turns scores into probabilities in place using temperature multiplier t.
+func Softmax(s []float32, t float32) []float32 {
+	mx := s[0]
+	for _, v := range s {
+		mx = max(mx, v)
+	}
+	var sum float32
+	for i, v := range s {
+		e := float32(math.Exp(float64((v - mx) * t)))
+		s[i] = e
+		sum += e
+	}
+	for i := range s {
+		s[i] /= sum
+	}
+	return s
+}
+
+// FitTemperature picks the softmax multiplier that minimises the negative log-likelihood of the
+// true labels over held-out scores.
+func FitTemperature(scores [][]float32, ys []int) float32 {
+	nll := func(t float64) float64 {
+		var sum float64
+		buf := make([]float32, 0, 256)
+		for i, s := range scores {
+			buf = append(buf[:0], s...)
+			p := Softmax(buf, float32(t))
+			sum -= math.Log(max(float64(p[ys[i]]), 1e-12))
+		}
+		return sum
+	}
+	// Golden-section search on log t.
+	lo, hi := math.Log(0.1), math.Log(200.0)
+	const phi = 0.6180339887498949
+	a, b := hi-phi*(hi-lo), lo+phi*(hi-lo)
+	fa, fb := nll(math.Exp(a)), nll(math.Exp(b))
+	for range 40 {
+		if fa < fb {
+			hi, b, fb = b, a, fa
+			a = hi - phi*(hi-lo)
+			fa = nll(math.Exp(a))
+		} else {
+			lo, a, fa = a, b, fb
+			b = lo + phi*(hi-lo)
+			fb = nll(math.Exp(b))
+		}
+	}
+	return float32(math.Exp((lo + hi) / 2))
+}

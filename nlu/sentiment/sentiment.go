@@ -1,0 +1,173 @@
+// Package sentiment scores how a customer message feels: a label (negative, neutral, positive)
+// and a score in [-1, 1], from a linear model over word and character n-grams blended with a
+// lexicon that handles negation, intensifiers and emoji; Trend summarises a conversation.
+package sentiment
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/nlu/internal/linear"
+)
+
+func sqrtf(x float64) float64 { return math.Sqrt(x) }
+
+// Labels in class order.
+var labels = []string{tandem.SentimentNegative, tandem.SentimentNeutral, tandem.SentimentPositive}
+
+// Example is one labelled message.
+type Example struct {
+	Text  string
+	Label string // negative, neutral or positive
+}
+
+// Options tune training.
+type Options struct {
+	Seed int64
+	C    float64 // SVM regularisation (default 0.5)
+}
+
+// Model scores messages. The zero Model is not usable; use Train, Load or Default. A Model is safe
+// for concurrent use.
+type Model struct {
+	vocab *linear.Vocab
+	lin   *linear.Linear
+	pool  sync.Pool
+}
+
+// ErrBadLabel is returned for training labels other than negative, neutral and positive.
+var ErrBadLabel = errors.New("sentiment: label must be negative, neutral or positive")
+
+// lexiconFeature is the hash slot used for the lexicon score feature; it is appended to every
+// vector so the model learns how much to trust the lexicon.
+const lexWeight = 0.5
+
+// Train fits a model; deterministic for a fixed seed.
+func Train(ctx context.Context, examples []Example, opts Options) (*Model, error) {
+	if opts.C <= 0 {
+		opts.C = 0.5
+	}
+	texts := make([]string, len(examples))
+	ys := make([]int, len(examples))
+	for i, e := range examples {
+		y := slices.Index(labels, e.Label)
+		if y < 0 {
+			return nil, fmt.Errorf("example %d %q: %w", i, e.Label, ErrBadLabel)
+		}
+		texts[i], ys[i] = e.Text, y
+	}
+	if len(examples) == 0 {
+		return nil, errors.New("sentiment: no training examples")
+	}
+	vocab := linear.BuildVocab(texts, linear.FeatureOptions{}, 2)
+	m := &Model{vocab: vocab}
+	xs := make([]linear.Vec, len(texts))
+	var sc linear.Scratch
+	for i, t := range texts {
+		xs[i] = m.vectorize(t, &sc).Clone()
+	}
+	lin, err := linear.Train(ctx, xs, ys, len(labels), vocab.Len()+2, linear.TrainOptions{C: opts.C, Seed: opts.Seed, Balanced: true})
+	if err != nil {
+		return nil, fmt.Errorf("train sentiment: %w", err)
+	}
+	lin.T = 2
+	m.lin = lin
+	return m, nil
+}
+
+// vectorize appends the two lexicon features (positive and negative strength) after the n-grams.
+func (m *Model) vectorize(text string, sc *linear.Scratch) linear.Vec {
+	x := m.vocab.Vectorize(text, sc)
+	ls := LexiconScore(text)
+	n := int32(m.vocab.Len())
+	if ls > 0 {
+		x.Idx, x.Val = append(x.Idx, n), append(x.Val, float32(ls*lexWeight))
+	} else if ls < 0 {
+		x.Idx, x.Val = append(x.Idx, n+1), append(x.Val, float32(-ls*lexWeight))
+	}
+	return x
+}
+
+// Score rates one message.
+func (m *Model) Score(text string) tandem.Sentiment {
+	sc, _ := m.pool.Get().(*linear.Scratch)
+	if sc == nil {
+		sc = &linear.Scratch{}
+	}
+	defer m.pool.Put(sc)
+	x := m.vectorize(text, sc)
+	var buf [3]float32
+	s := m.lin.Scores(x, buf[:])
+	best := 0
+	for i := range s {
+		if s[i] > s[best] {
+			best = i
+		}
+	}
+	p := linear.Softmax(s, m.lin.T)
+	score := float64(p[2] - p[0])
+	return tandem.Sentiment{Label: labels[best], Score: math.Round(score*1000) / 1000}
+}
+
+// Trend summarises a conversation's scores, oldest first, as a recent-weighted mean in [-1, 1]:
+// each message weighs 1.5 times the one before it, so a turn for the worse shows quickly.
+func Trend(scores []float64) float64 {
+	var sum, wsum float64
+	w := 1.0
+	for _, s := range scores {
+		sum += w * s
+		wsum += w
+		w *= 1.5
+	}
+	if wsum == 0 {
+		return 0
+	}
+	return max(-1, min(1, sum/wsum))
+}
+
+type snapshot struct {
+	Version int
+	Opts    linear.FeatureOptions
+	Hashes  []uint32
+	IDF     []float32
+	Lin     *linear.Linear
+}
+
+// Save writes the model in the format Load reads.
+func (m *Model) Save(w io.Writer) error {
+	s := snapshot{Version: 1, Opts: m.vocab.Opts, Hashes: m.vocab.Hashes, IDF: m.vocab.IDF, Lin: m.lin}
+	if err := gob.NewEncoder(w).Encode(&s); err != nil {
+		return fmt.Errorf("save sentiment model: %w", err)
+	}
+	return nil
+}
+
+// Load reads a model written by Save.
+func Load(r io.Reader) (*Model, error) {
+	var s snapshot
+	if err := gob.NewDecoder(r).Decode(&s); err != nil {
+		return nil, fmt.Errorf("load sentiment model: %w", err)
+	}
+	if s.Version != 1 || s.Lin == nil || len(s.Lin.W) != (len(s.Hashes)+2)*len(labels) {
+		return nil, errors.New("load sentiment model: unsupported or inconsistent model")
+	}
+	return &Model{vocab: linear.NewVocab(s.Opts, s.Hashes, s.IDF), lin: s.Lin}, nil
+}
+
+//go:embed model/airline.gob
+var embedded []byte
+
+var defaultModel = sync.OnceValues(func() (*Model, error) { return Load(bytes.NewReader(embedded)) })
+
+// Default returns the embedded model trained on the Twitter US Airline Sentiment data
+// (CC BY-NC-SA 4.0, non-commercial; see model/NOTICE). Train your own for commercial use.
+func Default() (*Model, error) { return defaultModel() }
