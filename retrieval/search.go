@@ -1,0 +1,112 @@
+package retrieval
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
+)
+
+// Search returns the passages that best match query, best first, fusing full-text and
+// vector rankings. f selects collections, tags, language and status; f.Limit (default 10)
+// bounds the result. Query expansion with the glossary applies when one is configured.
+func (kb *KnowledgeBase) Search(ctx context.Context, query string, f storage.SearchFilter) ([]Passage, error) {
+	query = strings.TrimSpace(query)
+	if query == "" {
+		return nil, nil
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 10
+	}
+	collections := f.Collections
+	if len(collections) == 0 {
+		cs, err := kb.store.ListCollections(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		for _, c := range cs {
+			collections = append(collections, c.Name)
+		}
+	}
+	if len(collections) == 0 {
+		return nil, nil
+	}
+	expanded := kb.glossary.Expand(query)
+	cand := max(kb.fusion.Candidates, limit)
+
+	var vector []tandem.ScoredChunk
+	vecs := make(map[string][]float32, len(collections))
+	for _, c := range collections {
+		emb, err := kb.embedderFor(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		qv, err := emb.EmbedQuery(ctx, expanded)
+		if err != nil {
+			return nil, fmt.Errorf("search: embed query: %w", err)
+		}
+		vecs[c] = qv
+		vf := f
+		vf.Collections, vf.Limit = []string{c}, cand
+		hits, err := kb.store.SearchVector(ctx, qv, vf)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		vector = append(vector, hits...)
+	}
+	if len(collections) > 1 {
+		slices.SortStableFunc(vector, func(a, b tandem.ScoredChunk) int { return cmp.Compare(b.Score, a.Score) })
+		vector = vector[:min(len(vector), cand)]
+	}
+	var text []tandem.ScoredChunk
+	if kb.fusion.TextWeight > 0 {
+		tf := f
+		tf.Collections, tf.Limit = collections, cand
+		hits, err := kb.store.SearchText(ctx, expanded, tf)
+		if err != nil {
+			// Full text only helps; a query the engine cannot parse must not fail the search.
+			kb.logger.WarnContext(ctx, "full-text search failed", "err", err)
+		}
+		text = hits
+	}
+	out := kb.fusion.fuse(vector, text)
+	out = out[:min(len(out), limit)]
+	// Passages found by full text only get their similarity computed, so confidence means
+	// the same whichever side found them.
+	for i := range out {
+		if out[i].VectorRank != 0 {
+			continue
+		}
+		emb, err := kb.embedderFor(ctx, out[i].Collection)
+		if err != nil {
+			return nil, err
+		}
+		dv, err := emb.EmbedDocuments(ctx, []string{embedText(out[i].Title, out[i].Heading, out[i].Text)})
+		if err != nil || len(dv) != 1 {
+			continue
+		}
+		out[i].Similarity = cosine(vecs[out[i].Collection], dv[0])
+	}
+	return out, nil
+}
+
+func cosine(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return 0
+	}
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return dot / (sqrt(na) * sqrt(nb))
+}
