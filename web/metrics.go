@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -101,6 +102,12 @@ func (m *metrics) observeTurn(bot string, t *tandem.Turn, seconds float64) {
 	if t.Handoff != nil {
 		m.handoffs.WithLabelValues(bot).Inc()
 	}
+}
+
+// ObserveTurn records a turn answered outside the server's own routes (e.g. by a mounted
+// WebSocket widget), so tandem_turns_total and friends count every channel the server hosts.
+func (s *Server) ObserveTurn(bot string, t *tandem.Turn, took time.Duration) {
+	s.metrics.observeTurn(bot, t, took.Seconds())
 }
 
 func (s *Server) metricsHandler() http.Handler {

@@ -433,3 +433,16 @@ func TestAPIRouting(t *testing.T) {
 		})
 	}
 }
+
+func TestObserveTurn(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.srv.ObserveTurn("demo", &tandem.Turn{Decision: tandem.Decision{Kind: tandem.DecisionFlow}}, 3*time.Millisecond)
+	f.srv.ObserveTurn("demo", &tandem.Turn{Duplicate: true}, time.Millisecond)
+	body := f.do(t, http.MethodGet, "/metrics", "", "").Body.String()
+	for _, want := range []string{`tandem_turns_total{bot="demo",decision="flow"} 1`, `tandem_turns_total{bot="demo",decision="duplicate"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
