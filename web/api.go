@@ -115,6 +115,10 @@ func (s *Server) handlePostMessage(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, s.log, fmt.Errorf("handle message: %w", err))
 		return
 	}
+	if turn == nil {
+		WriteError(w, r, s.log, errors.New("handle message: engine returned no turn"))
+		return
+	}
 	s.metrics.observeTurn(bot, turn, time.Since(start).Seconds())
 	writeJSON(w, http.StatusOK, newPostMessageResponse(turn))
 }
@@ -282,6 +286,8 @@ func decodeError(err error, limit int64) error {
 		return tandem.Errorf(tandem.EINVALID, "malformed JSON: unexpected end of input")
 	case errors.As(err, &syntaxErr):
 		return tandem.Errorf(tandem.EINVALID, "malformed JSON at byte %d: %s", syntaxErr.Offset, syntaxErr.Error())
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return tandem.Errorf(tandem.EINVALID, "request body must be a JSON object")
 	case errors.As(err, &typeErr):
 		return tandem.Errorf(tandem.EINVALID, "field %q must be a %s", typeErr.Field, typeErr.Type.String())
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

@@ -53,6 +53,8 @@ func TestPostMessage(t *testing.T) {
 		{"ErrTrailingData", "demo", jsonType, `{"user":"u1","text":"hi"} {}`, 400, tandem.EINVALID, "after the JSON object"},
 		{"ErrUnknownField", "demo", jsonType, `{"user":"u1","text":"hi","txet":"x"}`, 400, tandem.EINVALID, `unknown field "txet"`},
 		{"ErrWrongType", "demo", jsonType, `{"user":"u1","text":5}`, 400, tandem.EINVALID, `"text"`},
+		{"ErrArrayBody", "demo", jsonType, `[{"user":"u1","text":"hi"}]`, 400, tandem.EINVALID, "must be a JSON object"},
+		{"ErrNullBody", "demo", jsonType, `null`, 400, tandem.EINVALID, `"user" is required`},
 		{"ErrUnknownBot", "nobot", jsonType, `{"user":"u1","text":"hi"}`, 404, tandem.ENOTFOUND, "nobot"},
 		{"ErrInvalidBotName", "-bad-", jsonType, `{"user":"u1","text":"hi"}`, 404, tandem.ENOTFOUND, "no bot"},
 		{"ErrEmptyText", "demo", jsonType, `{"user":"u1","text":"  \n "}`, 400, tandem.EINVALID, `"text" is empty`},
@@ -67,6 +69,7 @@ func TestPostMessage(t *testing.T) {
 		{"ErrUnknownConversation", "demo", jsonType, `{"user":"u1","text":"hi","conversation_id":"nope"}`, 404, tandem.ENOTFOUND, "nope"},
 		{"ErrEngineConflict", "demo", jsonType, `{"user":"u1","text":"conflict"}`, 409, tandem.EDUPLICATE, "already stored"},
 		{"ErrEngineInternal", "demo", jsonType, `{"user":"u1","text":"boom"}`, 500, tandem.EINTERNAL, "internal error"},
+		{"ErrEngineNoTurn", "demo", jsonType, `{"user":"u1","text":"noturn"}`, 500, tandem.EINTERNAL, "internal error"},
 		{"ErrPanic", "demo", jsonType, `{"user":"u1","text":"panic"}`, 500, tandem.EINTERNAL, "internal error"},
 	}
 	for _, tt := range tests {

@@ -111,7 +111,7 @@ func (p *switchPinger) Ping(ctx context.Context) error {
 
 // scriptedEngine is a deterministic engine for the "demo" bot that also keeps transcripts,
 // so it serves as both web.Engine and web.Conversations. Special texts script failures:
-// "panic" panics, "boom" fails with an internal error, "conflict" returns EDUPLICATE,
+// "panic" panics, "boom" fails with an internal error, "conflict" returns EDUPLICATE, "noturn" returns no turn and no error,
 // "human" hands off. Everything else is answered from a one-article knowledge base.
 type scriptedEngine struct {
 	mu            sync.Mutex
@@ -143,6 +143,8 @@ func (e *scriptedEngine) HandleMessage(ctx context.Context, in tandem.Inbound) (
 		return nil, fmt.Errorf("query store: %w", errors.New("disk I/O error at /var/lib/secret"))
 	case "conflict":
 		return nil, tandem.Errorf(tandem.EDUPLICATE, "message already stored")
+	case "noturn":
+		return nil, nil
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
