@@ -42,8 +42,11 @@ type Options struct {
 	// K is the number of neighbours that vote (default 10).
 	K int
 	// OOSRate is the share of held-out in-scope examples that may be rejected when the bot has
-	// no out-of-scope examples to tune the threshold on (default 0.03).
+	// no out-of-scope examples to tune the threshold on (default 0.01; negative disables the threshold).
 	OOSRate float64
+	// OOSCost is the held-out in-scope accuracy the out-of-scope threshold may cost when the
+	// bot has out-of-scope examples (default 0.01).
+	OOSCost float64
 	// Workers train classes in parallel (default GOMAXPROCS).
 	Workers int
 }
@@ -58,8 +61,11 @@ func (o Options) withDefaults() Options {
 	if o.K <= 0 {
 		o.K = 10
 	}
+	if o.OOSCost == 0 {
+		o.OOSCost = 0.01
+	}
 	if o.OOSRate == 0 {
-		o.OOSRate = 0.03
+		o.OOSRate = 0.01
 	}
 	return o
 }
@@ -255,33 +261,24 @@ func (c *Classifier) calibrate(all []Example, ho []int, opts Options) (alpha, th
 	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.conf, b.conf) })
 	nIn := len(rows) - nOOS
 	if nOOS >= 5 && nIn > 0 {
-		// Maximise in-scope accuracy + out-of-scope recall over thresholds between rows.
+		// The highest threshold that keeps held-out in-scope accuracy within OOSCost of its
+		// value without a threshold: out-of-scope recall as high as that budget allows.
 		correct := 0
 		for _, r := range rows {
 			if r.correct {
 				correct++
 			}
 		}
-		best, oosBelow := -1.0, 0
-		for i := 0; i <= len(rows); i++ {
-			obj := float64(correct)/float64(nIn) + float64(oosBelow)/float64(nOOS)
-			if obj > best {
-				best = obj
-				if i == 0 {
-					threshold = 0
-				} else if i < len(rows) {
-					threshold = (rows[i-1].conf + rows[i].conf) / 2
-				} else {
-					threshold = rows[i-1].conf + 1e-6
-				}
+		floor := float64(correct)/float64(nIn) - opts.OOSCost
+		for i := 0; i < len(rows); i++ {
+			if rows[i].correct {
+				correct--
 			}
-			if i < len(rows) {
-				if rows[i].oos {
-					oosBelow++
-				}
-				if rows[i].correct {
-					correct--
-				}
+			if float64(correct)/float64(nIn) < floor {
+				break
+			}
+			if i+1 < len(rows) {
+				threshold = (rows[i].conf + rows[i+1].conf) / 2
 			}
 		}
 		return alpha, threshold, temp

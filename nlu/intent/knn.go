@@ -24,7 +24,7 @@ type knnScratch struct {
 
 // maxPostingShare drops features found in more than this share of examples from the index;
 // they carry little evidence and dominate query time.
-const maxPostingShare = 0.05
+const maxPostingShare = 0.02
 
 func newKNN(xs []linear.Vec, ys []int, wordFeature func(int32) bool, features, k int) *knn {
 	n := &knn{K: k, Labels: make([]int32, len(xs)), Postings: make([][]int32, features), Weights: make([][]float32, features)}

@@ -160,7 +160,7 @@ func Hashes(text string, o FeatureOptions, dst []uint32) []uint32 {
 	return dst
 }
 
-// Vec is a sparse vector over a Vocab's feature indexes, sorted by index.
+// Vec is a sparse vector over a Vocab's feature indexes (in no particular order).
 type Vec struct {
 	Idx []int32
 	Val []float32
@@ -171,7 +171,8 @@ type Vocab struct {
 	Opts   FeatureOptions
 	Hashes []uint32 // sorted; Hashes[i] is feature i
 	IDF    []float32
-	index  map[uint32]int32
+	table  []uint32 // open addressing: slot -> feature index + 1 (0 = empty)
+	mask   uint32
 }
 
 // BuildVocab counts document frequencies over texts and keeps features seen in at least minDF
@@ -205,9 +206,33 @@ func BuildVocab(texts []string, o FeatureOptions, minDF int) *Vocab {
 }
 
 func (v *Vocab) buildIndex() {
-	v.index = make(map[uint32]int32, len(v.Hashes))
+	size := uint32(16)
+	for size < uint32(len(v.Hashes))*2 {
+		size <<= 1
+	}
+	v.table = make([]uint32, size)
+	v.mask = size - 1
 	for i, h := range v.Hashes {
-		v.index[h] = int32(i)
+		s := (h * 0x9e3779b1) & v.mask
+		for v.table[s] != 0 {
+			s = (s + 1) & v.mask
+		}
+		v.table[s] = uint32(i) + 1
+	}
+}
+
+// lookup returns the feature index of hash h, or -1.
+func (v *Vocab) lookup(h uint32) int32 {
+	s := (h * 0x9e3779b1) & v.mask
+	for {
+		k := v.table[s]
+		if k == 0 {
+			return -1
+		}
+		if v.Hashes[k-1] == h {
+			return int32(k - 1)
+		}
+		s = (s + 1) & v.mask
 	}
 }
 
@@ -218,7 +243,7 @@ func (v *Vocab) Len() int { return len(v.Hashes) }
 type Scratch struct {
 	hashes []uint32
 	vec    Vec
-	block  []bool
+	count  []uint16 // per feature, zero between calls
 }
 
 // Vectorize turns text into an L2-normalised TF-IDF vector with sublinear term frequency. The
@@ -227,50 +252,51 @@ func (v *Vocab) Vectorize(text string, sc *Scratch) Vec {
 	if sc == nil {
 		sc = &Scratch{}
 	}
+	if len(sc.count) < len(v.Hashes) {
+		sc.count = make([]uint16, len(v.Hashes))
+	}
 	sc.hashes = Hashes(Normalize(text), v.Opts, sc.hashes[:0])
-	slices.Sort(sc.hashes)
-	idx, val, blk := sc.vec.Idx[:0], sc.vec.Val[:0], sc.block[:0]
+	idx := sc.vec.Idx[:0]
+	for _, h := range sc.hashes {
+		k := v.lookup(h)
+		if k < 0 {
+			continue
+		}
+		if sc.count[k] == 0 {
+			idx = append(idx, k)
+		}
+		if sc.count[k] < math.MaxUint16 {
+			sc.count[k]++
+		}
+	}
+	val := slices.Grow(sc.vec.Val[:0], len(idx))[:len(idx)]
 	var norm2 [2]float64
-	hs := sc.hashes
-	for i := 0; i < len(hs); {
-		j := i + 1
-		for j < len(hs) && hs[j] == hs[i] {
-			j++
+	for i, k := range idx {
+		w := v.IDF[k]
+		if c := sc.count[k]; c > 1 {
+			w *= float32(1 + math.Log(float64(c)))
 		}
-		if k, ok := v.index[hs[i]]; ok {
-			w := float32(1+math.Log(float64(j-i))) * v.IDF[k]
-			b := hs[i]&charBit != 0
-			idx, val, blk = append(idx, k), append(val, w), append(blk, b)
-			if b {
-				norm2[1] += float64(w) * float64(w)
-			} else {
-				norm2[0] += float64(w) * float64(w)
-			}
-		}
-		i = j
+		sc.count[k] = 0
+		val[i] = w
+		norm2[v.Hashes[k]>>31] += float64(w) * float64(w)
 	}
 	// Each block gets unit norm, then the whole vector is scaled back to unit norm.
-	var scale [2]float32
 	blocks := 0
 	for b := range 2 {
 		if norm2[b] > 0 {
 			blocks++
 		}
 	}
+	var scale [2]float32
 	for b := range 2 {
 		if norm2[b] > 0 {
 			scale[b] = float32(1 / math.Sqrt(norm2[b]) / math.Sqrt(float64(blocks)))
 		}
 	}
-	for i := range val {
-		if blk[i] {
-			val[i] *= scale[1]
-		} else {
-			val[i] *= scale[0]
-		}
+	for i, k := range idx {
+		val[i] *= scale[v.Hashes[k]>>31]
 	}
-	// Sorted hashes give sorted indexes because indexes follow hash order.
-	sc.vec.Idx, sc.vec.Val, sc.block = idx, val, blk
+	sc.vec.Idx, sc.vec.Val = idx, val
 	return sc.vec
 }
 

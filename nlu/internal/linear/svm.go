@@ -11,19 +11,49 @@ import (
 // TrainOptions tune the one-vs-rest SVMs.
 type TrainOptions struct {
 	C        float64 // regularisation (default 1)
-	Epochs   int     // maximum passes per class (default 40)
+	Epochs   int     // maximum passes over the active examples per class (default 200)
 	Eps      float64 // stopping tolerance on the projected gradient (default 0.1)
 	Balanced bool    // weight classes inversely to their frequency
 	Seed     int64
 	Workers  int // goroutines, one class at a time each (default GOMAXPROCS)
+	// NB scales each feature by its naive-Bayes log-count ratio for the class being trained
+	// (NBSVM, Wang & Manning 2012): strong for sentiment, folded into the weights afterwards.
+	NB bool
 }
 
-// Linear is a trained one-vs-rest linear model: Score = W·x + B per class.
+// Linear is a trained one-vs-rest linear model: Score = W·x + B per class. Weights are stored
+// quantised to int8 per feature row (Q[f*Classes+c] × S[f]): a quarter of the memory traffic of
+// float32 at query time, with no measurable loss of accuracy.
 type Linear struct {
 	Classes int
-	W       []float32 // feature-major: W[f*Classes+c]
+	Q       []int8    // feature-major: Q[f*Classes+c]
+	S       []float32 // per-feature scale
 	B       []float32
 	T       float32 // softmax temperature multiplier (1 when uncalibrated)
+}
+
+// quantize fills Q and S from float weights w (feature-major).
+func (m *Linear) quantize(w []float32) {
+	C := m.Classes
+	n := len(w) / C
+	m.Q = make([]int8, len(w))
+	m.S = make([]float32, n)
+	for f := range n {
+		row := w[f*C : f*C+C]
+		var mx float32
+		for _, v := range row {
+			mx = max(mx, v, -v)
+		}
+		if mx == 0 {
+			continue
+		}
+		s := mx / 127
+		m.S[f] = s
+		q := m.Q[f*C : f*C+C]
+		for c, v := range row {
+			q[c] = int8(math.Round(float64(v / s)))
+		}
+	}
 }
 
 // Train fits one squared-hinge SVM per class on xs with labels ys in [0, classes). The result
@@ -33,7 +63,7 @@ func Train(ctx context.Context, xs []Vec, ys []int, classes, features int, opts 
 		opts.C = 1
 	}
 	if opts.Epochs <= 0 {
-		opts.Epochs = 40
+		opts.Epochs = 200
 	}
 	if opts.Eps <= 0 {
 		opts.Eps = 0.1
@@ -41,7 +71,8 @@ func Train(ctx context.Context, xs []Vec, ys []int, classes, features int, opts 
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	m := &Linear{Classes: classes, W: make([]float32, features*classes), B: make([]float32, classes), T: 1}
+	m := &Linear{Classes: classes, B: make([]float32, classes), T: 1}
+	W := make([]float32, features*classes)
 	counts := make([]int, classes)
 	for _, y := range ys {
 		counts[y]++
@@ -61,12 +92,26 @@ func Train(ctx context.Context, xs []Vec, ys []int, classes, features int, opts 
 			defer wg.Done()
 			w := make([]float64, features)
 			alpha := make([]float64, len(xs))
+			var r []float64
+			var sqc []float64
+			if opts.NB {
+				r = make([]float64, features)
+				sqc = make([]float64, len(xs))
+			}
 			for c := range jobs {
 				clear(w)
 				clear(alpha)
-				b := trainBinary(xs, ys, c, counts, sq, w, alpha, opts)
+				xsc, sqx := xs, sq
+				if opts.NB {
+					xsc = nbScale(xs, ys, c, r, sqc)
+					sqx = sqc
+				}
+				b := trainBinary(xsc, ys, c, counts, sqx, w, alpha, opts)
 				for f, v := range w {
-					m.W[f*classes+c] = float32(v)
+					if opts.NB {
+						v *= r[f]
+					}
+					W[f*classes+c] = float32(v)
 				}
 				m.B[c] = float32(b)
 			}
@@ -84,7 +129,46 @@ func Train(ctx context.Context, xs []Vec, ys []int, classes, features int, opts 
 	if err != nil {
 		return nil, err
 	}
+	m.quantize(W)
 	return m, nil
+}
+
+// nbScale returns xs scaled by the log-count ratio r of class c against the rest (r and sq are
+// filled in).
+func nbScale(xs []Vec, ys []int, c int, r, sq []float64) []Vec {
+	const a = 1.0
+	p := make([]float64, len(r))
+	q := make([]float64, len(r))
+	for i, x := range xs {
+		dst := q
+		if ys[i] == c {
+			dst = p
+		}
+		for _, f := range x.Idx {
+			dst[f]++
+		}
+	}
+	var ps, qs float64
+	for f := range r {
+		p[f] += a
+		q[f] += a
+		ps += p[f]
+		qs += q[f]
+	}
+	for f := range r {
+		r[f] = math.Log((p[f] / ps) / (q[f] / qs))
+	}
+	out := make([]Vec, len(xs))
+	for i, x := range xs {
+		v := Vec{Idx: x.Idx, Val: make([]float32, len(x.Val))}
+		sq[i] = 1
+		for k, f := range x.Idx {
+			v.Val[k] = x.Val[k] * float32(r[f])
+			sq[i] += float64(v.Val[k]) * float64(v.Val[k])
+		}
+		out[i] = v
+	}
+	return out
 }
 
 // trainBinary is dual coordinate descent for the L2-regularised squared-hinge SVM (Hsieh et al.
@@ -105,10 +189,15 @@ func trainBinary(xs []Vec, ys []int, c int, counts []int, sq, w, alpha []float64
 	}
 	dp, dn := 1/(2*cp), 1/(2*cn)
 	var b float64
-	for range opts.Epochs {
-		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		maxPG, minPG := math.Inf(-1), math.Inf(1)
-		for _, i := range perm {
+	// Shrinking as in LIBLINEAR: examples at alpha=0 whose gradient is well past the margin
+	// leave the active set until the reduced problem converges, then everything is rechecked.
+	active := n
+	pgMaxOld, pgMinOld := math.Inf(1), math.Inf(-1)
+	for iter := 0; iter < opts.Epochs; iter++ {
+		rng.Shuffle(active, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		pgMax, pgMin := math.Inf(-1), math.Inf(1)
+		for s := 0; s < active; s++ {
+			i := perm[s]
 			x := xs[i]
 			y, d := -1.0, dn
 			if ys[i] == c {
@@ -119,13 +208,23 @@ func trainBinary(xs []Vec, ys []int, c int, counts []int, sq, w, alpha []float64
 				dot += w[f] * float64(x.Val[k])
 			}
 			g := y*dot - 1 + alpha[i]*d
-			pg := g
-			if alpha[i] == 0 && g > 0 {
-				pg = 0
+			pg := 0.0
+			if alpha[i] == 0 {
+				if g > pgMaxOld {
+					active--
+					perm[s], perm[active] = perm[active], perm[s]
+					s--
+					continue
+				}
+				if g < 0 {
+					pg = g
+				}
+			} else {
+				pg = g
 			}
-			maxPG = max(maxPG, pg)
-			minPG = min(minPG, pg)
-			if pg == 0 {
+			pgMax = max(pgMax, pg)
+			pgMin = min(pgMin, pg)
+			if math.Abs(pg) < 1e-12 {
 				continue
 			}
 			old := alpha[i]
@@ -136,8 +235,20 @@ func trainBinary(xs []Vec, ys []int, c int, counts []int, sq, w, alpha []float64
 			}
 			b += delta
 		}
-		if maxPG-minPG < opts.Eps {
-			break
+		if pgMax-pgMin <= opts.Eps {
+			if active == n {
+				break
+			}
+			active = n
+			pgMaxOld, pgMinOld = math.Inf(1), math.Inf(-1)
+			continue
+		}
+		pgMaxOld, pgMinOld = pgMax, pgMin
+		if pgMaxOld <= 0 {
+			pgMaxOld = math.Inf(1)
+		}
+		if pgMinOld >= 0 {
+			pgMinOld = math.Inf(-1)
 		}
 	}
 	return b
@@ -149,10 +260,10 @@ func (m *Linear) Scores(x Vec, dst []float32) []float32 {
 	copy(dst, m.B)
 	C := m.Classes
 	for k, f := range x.Idx {
-		v := x.Val[k]
-		row := m.W[int(f)*C : int(f)*C+C]
+		v := x.Val[k] * m.S[f]
+		row := m.Q[int(f)*C : int(f)*C+C]
 		for c, w := range row {
-			dst[c] += w * v
+			dst[c] += float32(w) * v
 		}
 	}
 	return dst
