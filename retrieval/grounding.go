@@ -18,7 +18,9 @@ func init() {
 	for _, w := range strings.Fields(`the a an and or but of to in on at for with from by as is are was were be been
 	being it its this that these those you your we our they them their he she his her i me my can could will would should
 	may might must do does did not no yes if then than so such there here what which who whom how when where why all any
-	each more most other some into about over after before also just only very too please thank thanks`) {
+	each more most other some into about over after before also just only very too please thank thanks
+	im i'm id i'd ive i've dont don't doesnt doesn't cant can't whats what's hows how's way get got want like
+	need know there's there're anyone someone something`) {
 		stopwords[w] = true
 	}
 }

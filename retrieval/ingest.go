@@ -196,17 +196,27 @@ func (kb *KnowledgeBase) IngestFS(ctx context.Context, collection string, fsys f
 
 // IngestPath ingests a file or folder of the local file system.
 func (kb *KnowledgeBase) IngestPath(ctx context.Context, collection, path string, progress ProgressFunc) (IngestStats, error) {
+	srcs, err := LoadPath(ctx, path)
+	if err != nil {
+		return IngestStats{}, err
+	}
+	return kb.Ingest(ctx, collection, srcs, progress)
+}
+
+// LoadPath reads the sources of a local file or folder without ingesting them (to adjust
+// them first, e.g. ingest as drafts).
+func LoadPath(ctx context.Context, path string) ([]Source, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return IngestStats{}, fmt.Errorf("ingest %s: %w", path, err)
+		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	info, err := os.Stat(abs)
 	if err != nil {
-		return IngestStats{}, tandem.Errorf(tandem.ENOTFOUND, "%s: no such file or folder", path)
+		return nil, tandem.Errorf(tandem.ENOTFOUND, "%s: no such file or folder", path)
 	}
 	dir, root := abs, "."
 	if !info.IsDir() {
 		dir, root = filepath.Dir(abs), filepath.Base(abs)
 	}
-	return kb.IngestFS(ctx, collection, os.DirFS(dir), root, progress)
+	return ingest.LoadFS(ctx, os.DirFS(dir), root)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/storage"
@@ -64,10 +65,10 @@ func (kb *KnowledgeBase) Search(ctx context.Context, query string, f storage.Sea
 		vector = vector[:min(len(vector), cand)]
 	}
 	var text []tandem.ScoredChunk
-	if kb.fusion.TextWeight > 0 {
+	if tq := textQuery(expanded); kb.fusion.TextWeight > 0 && tq != "" {
 		tf := f
 		tf.Collections, tf.Limit = collections, cand
-		hits, err := kb.store.SearchText(ctx, expanded, tf)
+		hits, err := kb.store.SearchText(ctx, tq, tf)
 		if err != nil {
 			// Full text only helps; a query the engine cannot parse must not fail the search.
 			kb.logger.WarnContext(ctx, "full-text search failed", "err", err)
@@ -109,4 +110,23 @@ func cosine(a, b []float32) float64 {
 		return 0
 	}
 	return dot / (sqrt(na) * sqrt(nb))
+}
+
+// textQuery keeps the words of query that can discriminate documents for full-text
+// search: stop words match nearly every chunk, cost time (both stores OR the terms) and
+// add nothing the vector side lacks.
+func textQuery(query string) string {
+	var keep []string
+	seen := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(query), func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || r == '\'')
+	}) {
+		w = strings.Trim(w, "'")
+		if len(w) < 2 && !isCJKRune([]rune(w + " ")[0]) || stopwords[w] || seen[w] {
+			continue
+		}
+		seen[w] = true
+		keep = append(keep, w)
+	}
+	return strings.Join(keep, " ")
 }

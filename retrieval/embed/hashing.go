@@ -36,6 +36,8 @@ type Config struct {
 	// against 1. Passages are embedded as "title\nbody", so a question that rephrases an
 	// article's title finds it even when the body is long. Default 0 (off).
 	TitleWeight float64
+	// IDFPower sharpens (>1) or flattens (<1) inverse document frequencies. Default 1.
+	IDFPower float64
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -203,7 +205,7 @@ func (h *Hashing) accumulate(vec []float64, feats map[uint64]float64, weight flo
 		if tf > 1 {
 			tf = 1 + math.Log(tf)
 		}
-		w := tf * h.stats.IDF(f)
+		w := tf * h.idf(f)
 		feats[f] = w
 		norm2 += w * w
 	}
@@ -222,6 +224,14 @@ func (h *Hashing) accumulate(vec []float64, feats map[uint64]float64, weight flo
 			vec[i] += w * scale
 		}
 	}
+}
+
+func (h *Hashing) idf(f uint64) float64 {
+	w := h.stats.IDF(f)
+	if p := h.cfg.IDFPower; p != 0 && p != 1 {
+		w = math.Pow(w, p)
+	}
+	return w
 }
 
 // Features calls fn with every distinct feature hash of text (for document frequencies).
@@ -289,7 +299,7 @@ func (h *Hashing) features(text string, fs *featureSet) {
 			havePrev = false
 			return
 		}
-		wh := mix(hashRunes(hashString(fnvOffset, "w:"), word))
+		wh := mix(hashRunes(hashString(fnvOffset, "w:"), stemRunes(word)))
 		fs.words[wh]++
 		if havePrev {
 			fs.words[mix(prev*31+wh)] += h.cfg.BigramWeight
@@ -374,4 +384,26 @@ func isCJK(r rune) bool {
 // `tandem eval retrieval` on StackFAQ).
 func DefaultConfig() Config {
 	return Config{Dimension: 1536, CharWeight: 1.5, TitleWeight: 0.5}.WithDefaults()
+}
+
+// stemRunes strips the commonest English inflections so "deleting" and "deleted" share
+// their word feature (character n-grams already catch most of the rest).
+func stemRunes(w []rune) []rune {
+	n := len(w)
+	if n < 5 || w[n-1] > 0x7f {
+		return w
+	}
+	switch {
+	case n > 5 && string(w[n-3:]) == "ing":
+		return w[:n-3]
+	case n > 5 && string(w[n-3:]) == "ies":
+		return append(w[:n-3:n-3], 'y')
+	case string(w[n-2:]) == "ed":
+		return w[:n-2]
+	case string(w[n-2:]) == "es" && (w[n-3] == 's' || w[n-3] == 'x' || w[n-3] == 'h'):
+		return w[:n-2]
+	case w[n-1] == 's' && w[n-2] != 's':
+		return w[:n-1]
+	}
+	return w
 }

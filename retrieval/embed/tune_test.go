@@ -60,6 +60,9 @@ func TestStackFAQVectorOnly(t *testing.T) {
 	if v := os.Getenv("TUNE_TW"); v != "" {
 		cfg.TitleWeight, _ = strconv.ParseFloat(v, 64)
 	}
+	if v := os.Getenv("TUNE_IDFP"); v != "" {
+		cfg.IDFPower, _ = strconv.ParseFloat(v, 64)
+	}
 	if v := os.Getenv("TUNE_CMAX"); v != "" {
 		cfg.CharMax, _ = strconv.Atoi(v)
 	}
@@ -77,29 +80,92 @@ func TestStackFAQVectorOnly(t *testing.T) {
 	h = h.WithStats(st)
 	vecs, _ := h.EmbedDocuments(context.Background(), texts)
 	var r1, r5, mrr float64
+	mmrL, _ := strconv.ParseFloat(os.Getenv("TUNE_MMR"), 64)
+	prfK, _ := strconv.Atoi(os.Getenv("TUNE_PRFK"))
+	prfB, _ := strconv.ParseFloat(os.Getenv("TUNE_PRFB"), 64)
 	for _, q := range qs {
 		qv, _ := h.EmbedQuery(context.Background(), q.Question)
 		type hit struct {
 			i int
 			s float32
 		}
-		hits := make([]hit, len(vecs))
-		for i, v := range vecs {
-			var s float32
-			for j := range v {
-				s += v[j] * qv[j]
+		rank := func() []hit {
+			hits := make([]hit, len(vecs))
+			for i, v := range vecs {
+				var s float32
+				for j := range v {
+					s += v[j] * qv[j]
+				}
+				hits[i] = hit{i, s}
 			}
-			hits[i] = hit{i, s}
+			slices.SortFunc(hits, func(a, b hit) int {
+				if a.s > b.s {
+					return -1
+				}
+				if a.s < b.s {
+					return 1
+				}
+				return 0
+			})
+			return hits
 		}
-		slices.SortFunc(hits, func(a, b hit) int {
-			if a.s > b.s {
-				return -1
+		hits := rank()
+		if prfK > 0 {
+			nq := make([]float32, len(qv))
+			for _, hh := range hits[:prfK] {
+				for j := range nq {
+					nq[j] += vecs[hh.i][j] * float32(prfB) / float32(prfK)
+				}
 			}
-			if a.s < b.s {
-				return 1
+			for j := range nq {
+				nq[j] += qv[j]
 			}
-			return 0
-		})
+			qv = nq
+			hits = rank()
+		}
+		if mmrL > 0 {
+			cand := hits[:30]
+			var sel []hit
+			used := make([]bool, len(cand))
+			for len(sel) < 10 {
+				bi, bs := -1, float32(-9)
+				for ci, c := range cand {
+					if used[ci] {
+						continue
+					}
+					var mx float32
+					for _, s := range sel {
+						var d float32
+						for j := range vecs[c.i] {
+							d += vecs[c.i][j] * vecs[s.i][j]
+						}
+						mx = max(mx, d)
+					}
+					sc := float32(mmrL)*c.s - float32(1-mmrL)*mx
+					if sc > bs {
+						bi, bs = ci, sc
+					}
+				}
+				used[bi] = true
+				sel = append(sel, cand[bi])
+			}
+			hits = sel
+		}
+		if os.Getenv("TUNE_SHOW") != "" {
+			found := false
+			for _, hh := range hits[:5] {
+				found = found || slices.Contains(q.DocIDs, docs[hh.i].ID)
+			}
+			if !found {
+				want := ""
+				for _, d := range docs {
+					if d.ID == q.DocIDs[0] {
+						want = d.Title
+					}
+				}
+				t.Logf("MISS %q\n   got %q\n  want %q", q.Question, docs[hits[0].i].Title, want)
+			}
+		}
 		for rank, hh := range hits[:10] {
 			if slices.Contains(q.DocIDs, docs[hh.i].ID) {
 				if rank < 1 {
