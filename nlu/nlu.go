@@ -39,6 +39,18 @@ type Config struct {
 	Lists    []EntityList
 	Region   string           // default phone region, e.g. "US" (default "US")
 	Now      func() time.Time // for relative dates; nil = time.Now
+
+	// Fallback, when set, decides between the top intents when the offline classifier is unsure
+	// (confidence margin between the two best below FallbackMargin), e.g. an llm.Classifier.
+	// Its errors are ignored: the offline answer stands.
+	Fallback IntentChooser
+	// FallbackMargin is the margin under which Fallback is asked (default 0.15).
+	FallbackMargin float64
+}
+
+// IntentChooser picks one of candidates for text, or tandem.IntentOutOfScope.
+type IntentChooser interface {
+	Choose(ctx context.Context, text string, candidates []string) (string, error)
 }
 
 // TopIntents is how many candidates Analyze returns in Annotations.Intents.
@@ -50,6 +62,8 @@ type Model struct {
 	extractor *entity.Extractor
 	sent      *sentiment.Model // nil: lexicon only
 	region    string
+	fallback  IntentChooser
+	margin    float64
 }
 
 // Train fits the intent classifier on examples (none is fine: every message is then out of
@@ -83,7 +97,10 @@ func newModel(cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nlu entities: %w", err)
 	}
-	m := &Model{extractor: ex, region: cfg.Region}
+	if cfg.FallbackMargin <= 0 {
+		cfg.FallbackMargin = 0.15
+	}
+	m := &Model{extractor: ex, region: cfg.Region, fallback: cfg.Fallback, margin: cfg.FallbackMargin}
 	// The embedded sentiment model is optional: without it the lexicon scores messages.
 	if s, err := sentiment.Default(); err == nil {
 		m.sent = s
@@ -102,6 +119,7 @@ func (m *Model) Analyze(ctx context.Context, text string) tandem.Annotations {
 		for _, s := range p.Top {
 			a.Intents = append(a.Intents, tandem.IntentScore{Name: s.Name, Confidence: round3(s.Confidence)})
 		}
+		m.askFallback(ctx, text, &a)
 	}
 	a.Entities = m.extractor.Extract(text)
 	if m.sent != nil {
@@ -115,6 +133,39 @@ func (m *Model) Analyze(ctx context.Context, text string) tandem.Annotations {
 		}
 	}
 	return a
+}
+
+// askFallback lets the fallback chooser decide low-margin cases among the top candidates.
+func (m *Model) askFallback(ctx context.Context, text string, a *tandem.Annotations) {
+	if m.fallback == nil || len(a.Intents) == 0 {
+		return
+	}
+	margin := a.Intents[0].Confidence
+	if len(a.Intents) > 1 {
+		margin -= a.Intents[1].Confidence
+	}
+	if margin >= m.margin {
+		return
+	}
+	names := make([]string, len(a.Intents))
+	for i, s := range a.Intents {
+		names[i] = s.Name
+	}
+	choice, err := m.fallback.Choose(ctx, text, names)
+	if err != nil {
+		return
+	}
+	if choice == tandem.IntentOutOfScope {
+		a.Intent = tandem.IntentScore{Name: tandem.IntentOutOfScope, Confidence: round3(1 - a.Intents[0].Confidence)}
+		return
+	}
+	for _, s := range a.Intents {
+		if s.Name == choice {
+			// The chooser's pick keeps the classifier's confidence in it.
+			a.Intent = s
+			return
+		}
+	}
 }
 
 func contains(xs []string, x string) bool {

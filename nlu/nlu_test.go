@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/nlu"
+	"github.com/tandemhq/tandem/nlu/llm"
+	"github.com/tmc/langchaingo/llms/openai"
 )
 
 func setup(t *testing.T) (*nlu.Model, nlu.Config) {
@@ -117,5 +122,36 @@ func TestErrInvalidPattern(t *testing.T) {
 	_, err := nlu.Train(context.Background(), nil, nlu.Config{Patterns: map[string]string{"x": "("}})
 	if tandem.ErrorCode(err) != tandem.EINVALID {
 		t.Errorf("err = %v, want invalid", err)
+	}
+}
+
+func TestFallbackLLM(t *testing.T) {
+	t.Parallel()
+	// An OpenAI-compatible server that always answers "upgrade".
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"upgrade"}}]}`)
+	}))
+	t.Cleanup(ts.Close)
+	model, err := openai.New(openai.WithBaseURL(ts.URL+"/v1"), openai.WithToken("t"), openai.WithModel("m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cfg := setup(t)
+	cfg.Fallback = llm.New(model)
+	cfg.FallbackMargin = 1.01 // always ask
+	var ex []nlu.Example
+	for _, s := range []string{"where is my order", "track my order", "order status"} {
+		ex = append(ex, nlu.Example{Text: s, Intent: "order_status"})
+	}
+	for _, s := range []string{"upgrade my plan", "switch to premium", "better plan"} {
+		ex = append(ex, nlu.Example{Text: s, Intent: "upgrade"})
+	}
+	m, err := nlu.Train(context.Background(), ex, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Analyze(context.Background(), "where is my order").Intent.Name; got != "upgrade" {
+		t.Errorf("with an always-upgrade LLM, intent = %q, want upgrade", got)
 	}
 }
