@@ -111,7 +111,7 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, error) 
 	for i, e := range examples {
 		texts[i], ys[i] = e.Text, slices.Index(labels, e.Label)
 	}
-	vocab := linear.BuildVocab(texts, linear.FeatureOptions{}, 2)
+	vocab := linear.BuildVocab(texts, linear.FeatureOptions{WordNgrams: 3}, 2)
 	m := &Model{vocab: vocab}
 	xs := make([]linear.Vec, len(texts))
 	var sc linear.Scratch

@@ -120,7 +120,7 @@ func mix(h uint32) uint32 {
 // Hashes appends the feature hashes of text (already normalised) to dst, one per occurrence.
 func Hashes(text string, o FeatureOptions, dst []uint32) []uint32 {
 	toks := Tokens(text)
-	prev := uint32(0)
+	prev, prev2 := uint32(0), uint32(0)
 	var runes []rune
 	for i, t := range toks {
 		wh := mix(hashString(fnvOffset, t))
@@ -128,7 +128,10 @@ func Hashes(text string, o FeatureOptions, dst []uint32) []uint32 {
 		if o.WordNgrams >= 2 && i > 0 {
 			dst = append(dst, mix(prev*31+wh+0x9e3779b9)&^charBit)
 		}
-		prev = wh
+		if o.WordNgrams >= 3 && i > 1 {
+			dst = append(dst, mix((prev2*31+prev)*37+wh+0x7f4a7c15)&^charBit)
+		}
+		prev2, prev = prev, wh
 		// Character n-grams inside word boundaries (char_wb): the token padded with spaces.
 		runes = append(runes[:0], ' ')
 		cjk := false
