@@ -30,7 +30,10 @@ func (kb *KnowledgeBase) Answer(ctx context.Context, question string, opts Answe
 	if opts.IncludeDrafts {
 		f.Status = ""
 	}
-	passages, err := kb.Search(ctx, question, f)
+	// Instructions aimed at the assistant are not part of the information need; searching
+	// with them would find documents that carry similar instructions.
+	query, _ := stripInjection(question)
+	passages, err := kb.Search(ctx, query, f)
 	if err != nil {
 		return nil, fmt.Errorf("answer: %w", err)
 	}
@@ -145,20 +148,27 @@ var injectionRE = regexp.MustCompile(`(?i)(\b(ignore|disregard|forget|override)\
 	`|\bsystem prompt\b|\byou are now\b|\bnew instructions?\b|\bdeveloper mode\b|\bjailbreak\b|\bas an ai\b` +
 	`|(指示|命令|ルール|プロンプト).{0,6}(無視|忘れ)|(無視|忘れ).{0,6}(指示|命令|ルール)|システムプロンプト`)
 
+// stripInjection removes the sentences of text that instruct an AI assistant and reports
+// whether it removed any.
+func stripInjection(text string) (string, bool) {
+	if !injectionRE.MatchString(text) {
+		return text, false
+	}
+	var keep []string
+	for _, s := range sentences(text) {
+		if !injectionRE.MatchString(s) {
+			keep = append(keep, s)
+		}
+	}
+	return strings.Join(keep, " "), true
+}
+
 // sanitizePassages removes sentences that try to instruct the assistant (prompt injection
 // planted in documents) and drops passages left empty.
 func sanitizePassages(ps []Passage) []Passage {
 	out := ps[:0]
 	for _, p := range ps {
-		if injectionRE.MatchString(p.Text) {
-			var keep []string
-			for _, s := range sentences(p.Text) {
-				if !injectionRE.MatchString(s) {
-					keep = append(keep, s)
-				}
-			}
-			p.Text = strings.Join(keep, " ")
-		}
+		p.Text, _ = stripInjection(p.Text)
 		if strings.TrimSpace(p.Text) != "" {
 			out = append(out, p)
 		}

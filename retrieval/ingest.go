@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/retrieval/ingest"
@@ -90,6 +91,15 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, collection string, srcs []S
 		}
 		chunks := make([]tandem.Chunk, len(pieces))
 		for i, p := range pieces {
+			if clean, ok := stripInjection(p.Text); ok {
+				// Keep planted instructions out of the index, where they would match
+				// questions carrying the same instructions.
+				kb.logger.WarnContext(ctx, "instructions to an assistant removed from a knowledge chunk", "document_id", id)
+				p.Text = clean
+				if strings.TrimSpace(p.Text) == "" {
+					p.Text = s.Title
+				}
+			}
 			chunks[i] = tandem.Chunk{
 				ID: fmt.Sprintf("%s#%s-%d", id, hash[:8], i), DocumentID: id, Collection: collection,
 				Ordinal: i, Heading: p.Heading, Text: p.Text,

@@ -36,6 +36,9 @@ type Config struct {
 	// against 1. Passages are embedded as "title\nbody", so a question that rephrases an
 	// article's title finds it even when the body is long. Default 0 (off).
 	TitleWeight float64
+	// MinIDF drops features whose inverse document frequency is below it (features present
+	// in most documents). Default 0 (keep all).
+	MinIDF float64
 	// IDFPower sharpens (>1) or flattens (<1) inverse document frequencies. Default 1.
 	IDFPower float64
 }
@@ -205,7 +208,13 @@ func (h *Hashing) accumulate(vec []float64, feats map[uint64]float64, weight flo
 		if tf > 1 {
 			tf = 1 + math.Log(tf)
 		}
-		w := tf * h.idf(f)
+		idf := h.idf(f)
+		if idf < h.cfg.MinIDF {
+			// Features in most documents only add collision noise.
+			feats[f] = 0
+			continue
+		}
+		w := tf * idf
 		feats[f] = w
 		norm2 += w * w
 	}

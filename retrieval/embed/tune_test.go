@@ -60,6 +60,9 @@ func TestStackFAQVectorOnly(t *testing.T) {
 	if v := os.Getenv("TUNE_TW"); v != "" {
 		cfg.TitleWeight, _ = strconv.ParseFloat(v, 64)
 	}
+	if v := os.Getenv("TUNE_MINIDF"); v != "" {
+		cfg.MinIDF, _ = strconv.ParseFloat(v, 64)
+	}
 	if v := os.Getenv("TUNE_IDFP"); v != "" {
 		cfg.IDFPower, _ = strconv.ParseFloat(v, 64)
 	}

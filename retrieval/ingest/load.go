@@ -127,15 +127,16 @@ func LoadFile(ctx context.Context, name string, data []byte) ([]Source, error) {
 		}
 		return []Source{{ID: base, Title: titleFromPath(base), Body: joinPages(docs), Kind: KindText}}, nil
 	case ".html", ".htm":
-		docs, err := documentloaders.NewHTML(bytes.NewReader(data)).Load(ctx)
+		title := htmlTitle(data)
+		docs, err := documentloaders.NewHTML(bytes.NewReader(prepareHTML(data))).Load(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("load html: %w", err)
 		}
-		title := htmlTitle(data)
 		if title == "" {
 			title = titleFromPath(base)
 		}
-		return []Source{{ID: base, Title: title, Body: squeezeBlankLines(joinPages(docs)), Kind: KindText}}, nil
+		body := squeezeBlankLines(html.UnescapeString(joinPages(docs)))
+		return []Source{{ID: base, Title: title, Body: body, Kind: KindMarkdown}}, nil
 	case ".pdf":
 		docs, err := documentloaders.NewPDF(bytes.NewReader(data), int64(len(data))).Load(ctx)
 		if err != nil {
@@ -158,6 +159,23 @@ func joinPages(docs []schema.Document) string {
 		}
 	}
 	return strings.Join(parts, "\n\n")
+}
+
+var (
+	htmlDropRE    = regexp.MustCompile(`(?is)<script\b.*?</script>|<style\b.*?</style>|<noscript\b.*?</noscript>|<head\b.*?</head>|<!--.*?-->`)
+	htmlHeadingRE = regexp.MustCompile(`(?i)<h([1-6])\b[^>]*>`)
+	htmlBlockRE   = regexp.MustCompile(`(?i)</(p|div|h[1-6]|li|tr|section|article|table|ul|ol|blockquote|pre)>|<br\s*/?>`)
+)
+
+// prepareHTML removes what is not content and turns headings into Markdown ones, so the
+// loader's text keeps the structure the Markdown chunker needs.
+func prepareHTML(data []byte) []byte {
+	out := htmlDropRE.ReplaceAll(data, nil)
+	out = htmlHeadingRE.ReplaceAllFunc(out, func(m []byte) []byte {
+		n := int(m[2] - '0')
+		return []byte("\n\n" + strings.Repeat("#", n) + " ")
+	})
+	return htmlBlockRE.ReplaceAll(out, []byte("$0\n\n"))
 }
 
 var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
