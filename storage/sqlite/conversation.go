@@ -1,0 +1,365 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
+)
+
+const conversationCols = `id, bot_id, customer_id, channel, status, state, created_at, updated_at`
+
+func scanConversation(row interface{ Scan(...any) error }) (*tandem.Conversation, error) {
+	var c tandem.Conversation
+	var created, updated int64
+	if err := row.Scan(&c.ID, &c.BotID, &c.CustomerID, &c.Channel, &c.Status, &c.State, &created, &updated); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &c, nil
+}
+
+// CreateConversation stores c, assigning ID, Status (open), CreatedAt and UpdatedAt when empty.
+func (s *Store) CreateConversation(ctx context.Context, c *tandem.Conversation) error {
+	if c.ID == "" {
+		c.ID = newID()
+	}
+	if c.Status == "" {
+		c.Status = tandem.StatusOpen
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	c.CreatedAt = dbTime(c.CreatedAt)
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = c.CreatedAt
+	}
+	c.UpdatedAt = dbTime(c.UpdatedAt)
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		st, err := s.wstmt(ctx, tx, insertConversationSQL)
+		if err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, c.ID, c.BotID, c.CustomerID, c.Channel, c.Status, c.State, c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro())
+		return err
+	})
+	return translate("create conversation", err)
+}
+
+// FindConversationByID returns the conversation or ENOTFOUND.
+func (s *Store) FindConversationByID(ctx context.Context, id string) (*tandem.Conversation, error) {
+	st, err := s.rstmt(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = ?`)
+	if err != nil {
+		return nil, translate("find conversation", err)
+	}
+	c, err := scanConversation(st.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, translate("find conversation", notFound("conversation", id))
+	}
+	if err != nil {
+		return nil, translate("find conversation", err)
+	}
+	return c, nil
+}
+
+// FindOpenConversation returns the customer's newest not-closed conversation with the bot.
+func (s *Store) FindOpenConversation(ctx context.Context, botID, customerID string) (*tandem.Conversation, error) {
+	st, err := s.rstmt(ctx, `SELECT `+conversationCols+` FROM conversations
+		WHERE customer_id = ? AND bot_id = ? AND status <> 'closed' ORDER BY updated_at DESC, id DESC LIMIT 1`)
+	if err != nil {
+		return nil, translate("find open conversation", err)
+	}
+	c, err := scanConversation(st.QueryRowContext(ctx, customerID, botID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, translate("find open conversation", tandem.Errorf(tandem.ENOTFOUND, "no open conversation"))
+	}
+	if err != nil {
+		return nil, translate("find open conversation", err)
+	}
+	return c, nil
+}
+
+// UpdateConversation sets the non-nil fields and bumps UpdatedAt.
+func (s *Store) UpdateConversation(ctx context.Context, id string, upd storage.ConversationUpdate) (*tandem.Conversation, error) {
+	var c *tandem.Conversation
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := s.updateConversation(ctx, tx, id, upd); err != nil {
+			return err
+		}
+		var err error
+		c, err = scanConversation(tx.QueryRowContext(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = ?`, id))
+		return err
+	})
+	if err != nil {
+		return nil, translate("update conversation", err)
+	}
+	return c, nil
+}
+
+const (
+	insertConversationSQL = `INSERT INTO conversations (` + conversationCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	insertMessageSQL      = `INSERT INTO messages (` + messageCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	setAnnotationsSQL     = `UPDATE messages SET annotations = ? WHERE id = ?`
+	// One statement for every combination of fields keeps it prepared.
+	updateConversationSQL = `UPDATE conversations SET updated_at = ?, status = coalesce(?, status),
+		channel = coalesce(?, channel), state = CASE WHEN ? THEN ? ELSE state END,
+		customer_id = coalesce(?, customer_id) WHERE id = ?`
+)
+
+func (s *Store) updateConversation(ctx context.Context, tx *sql.Tx, id string, upd storage.ConversationUpdate) error {
+	var status, channel, customer any
+	if upd.Status != nil {
+		status = string(*upd.Status)
+	}
+	if upd.Channel != nil {
+		channel = string(*upd.Channel)
+	}
+	if upd.CustomerID != nil {
+		customer = *upd.CustomerID
+	}
+	st, err := s.wstmt(ctx, tx, updateConversationSQL)
+	if err != nil {
+		return err
+	}
+	res, err := st.ExecContext(ctx, s.now().UnixMicro(), status, channel, upd.State != nil, upd.State, customer, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound("conversation", id)
+	}
+	return nil
+}
+
+// ListConversations returns matching conversations, most recently updated first.
+func (s *Store) ListConversations(ctx context.Context, f storage.ConversationFilter) ([]tandem.Conversation, error) {
+	var where []string
+	var args []any
+	if f.BotID != "" {
+		where, args = append(where, "bot_id = ?"), append(args, f.BotID)
+	}
+	if f.CustomerID != "" {
+		where, args = append(where, "customer_id = ?"), append(args, f.CustomerID)
+	}
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if !f.UpdatedBefore.IsZero() {
+		where, args = append(where, "updated_at < ?"), append(args, dbTime(f.UpdatedBefore).UnixMicro())
+	}
+	q := `SELECT ` + conversationCols + ` FROM conversations`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q += ` ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?`
+	args = append(args, limit, max(f.Offset, 0))
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, translate("list conversations", err)
+	}
+	defer rows.Close()
+	out := []tandem.Conversation{}
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, translate("list conversations", err)
+		}
+		out = append(out, *c)
+	}
+	return out, translate("list conversations", rows.Err())
+}
+
+const messageCols = `id, conversation_id, role, channel, text, provider_id, author_id, annotations, decision, citations, created_at`
+
+func scanMessage(row interface{ Scan(...any) error }) (*tandem.Message, error) {
+	var m tandem.Message
+	var ann, dec, cit sql.NullString
+	var created int64
+	if err := row.Scan(&m.ID, &m.ConversationID, &m.Role, &m.Channel, &m.Text, &m.ProviderID, &m.AuthorID, &ann, &dec, &cit, &created); err != nil {
+		return nil, err
+	}
+	m.CreatedAt = fromMicros(created)
+	if ann.Valid {
+		m.Annotations = new(tandem.Annotations)
+		if err := json.Unmarshal([]byte(ann.String), m.Annotations); err != nil {
+			return nil, fmt.Errorf("decode annotations: %w", err)
+		}
+	}
+	if dec.Valid {
+		m.Decision = new(tandem.Decision)
+		if err := json.Unmarshal([]byte(dec.String), m.Decision); err != nil {
+			return nil, fmt.Errorf("decode decision: %w", err)
+		}
+	}
+	if cit.Valid {
+		if err := json.Unmarshal([]byte(cit.String), &m.Citations); err != nil {
+			return nil, fmt.Errorf("decode citations: %w", err)
+		}
+	}
+	return &m, nil
+}
+
+// jsonOrNull encodes v, or returns NULL for a nil pointer or empty slice.
+func jsonOrNull(v any, isNil bool) (any, error) {
+	if isNil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// CreateMessage stores m, assigning ID and CreatedAt when empty; a (Channel, ProviderID)
+// stored before returns EDUPLICATE.
+func (s *Store) CreateMessage(ctx context.Context, m *tandem.Message) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error { return s.insertMessage(ctx, tx, m) })
+	return translate("create message", err)
+}
+
+func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, m *tandem.Message) error {
+	if m.ConversationID == "" {
+		return tandem.Errorf(tandem.EINVALID, "message needs a conversation id")
+	}
+	if m.ID == "" {
+		m.ID = newID()
+	}
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = s.now()
+	}
+	m.CreatedAt = dbTime(m.CreatedAt)
+	ann, err := jsonOrNull(m.Annotations, m.Annotations == nil)
+	if err != nil {
+		return err
+	}
+	dec, err := jsonOrNull(m.Decision, m.Decision == nil)
+	if err != nil {
+		return err
+	}
+	cit, err := jsonOrNull(m.Citations, len(m.Citations) == 0)
+	if err != nil {
+		return err
+	}
+	st, err := s.wstmt(ctx, tx, insertMessageSQL)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, m.ID, m.ConversationID, m.Role, m.Channel, m.Text, m.ProviderID, m.AuthorID, ann, dec, cit, m.CreatedAt.UnixMicro())
+	return err
+}
+
+// SetMessageAnnotations records NLU results on a stored message.
+func (s *Store) SetMessageAnnotations(ctx context.Context, id string, a *tandem.Annotations) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error { return s.setAnnotations(ctx, tx, id, a) })
+	return translate("set message annotations", err)
+}
+
+func (s *Store) setAnnotations(ctx context.Context, tx *sql.Tx, id string, a *tandem.Annotations) error {
+	ann, err := jsonOrNull(a, a == nil)
+	if err != nil {
+		return err
+	}
+	st, err := s.wstmt(ctx, tx, setAnnotationsSQL)
+	if err != nil {
+		return err
+	}
+	res, err := st.ExecContext(ctx, ann, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound("message", id)
+	}
+	return nil
+}
+
+// RecordTurn stores the turn's annotations, replies and conversation update in one
+// transaction.
+func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		if t.Annotations != nil && t.InboundID != "" {
+			if err := s.setAnnotations(ctx, tx, t.InboundID, t.Annotations); err != nil {
+				return err
+			}
+		}
+		for _, m := range t.Replies {
+			m.ConversationID = t.ConversationID
+			if m.Role == "" {
+				m.Role = tandem.RoleBot
+			}
+			if err := s.insertMessage(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return s.updateConversation(ctx, tx, t.ConversationID, t.Update)
+	})
+	return translate("record turn", err)
+}
+
+// ListMessages returns a conversation's messages oldest first.
+func (s *Store) ListMessages(ctx context.Context, conversationID string, f storage.MessageFilter) ([]tandem.Message, error) {
+	return s.listMessages(ctx, "list messages", `conversation_id = ?`, conversationID, f)
+}
+
+// ListCustomerMessages returns the customer's messages across conversations and channels,
+// oldest first.
+func (s *Store) ListCustomerMessages(ctx context.Context, customerID string, f storage.MessageFilter) ([]tandem.Message, error) {
+	return s.listMessages(ctx, "list customer messages", `conversation_id IN (SELECT id FROM conversations WHERE customer_id = ?)`, customerID, f)
+}
+
+func (s *Store) listMessages(ctx context.Context, op, where string, arg any, f storage.MessageFilter) ([]tandem.Message, error) {
+	args := []any{arg}
+	if !f.Since.IsZero() {
+		where += ` AND created_at >= ?`
+		args = append(args, dbTime(f.Since).UnixMicro())
+	}
+	q := `SELECT ` + messageCols + ` FROM messages WHERE ` + where
+	if f.Limit > 0 {
+		q = `SELECT * FROM (SELECT ` + messageCols + `, seq FROM messages WHERE ` + where + ` ORDER BY created_at DESC, seq DESC LIMIT ?) ORDER BY created_at, seq`
+		args = append(args, f.Limit)
+	} else {
+		q += ` ORDER BY created_at, seq`
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	defer rows.Close()
+	out := []tandem.Message{}
+	for rows.Next() {
+		var m *tandem.Message
+		if f.Limit > 0 {
+			var seq int64
+			m, err = scanMessage(scanWithTail{rows, &seq})
+		} else {
+			m, err = scanMessage(rows)
+		}
+		if err != nil {
+			return nil, translate(op, err)
+		}
+		out = append(out, *m)
+	}
+	return out, translate(op, rows.Err())
+}
+
+// scanWithTail scans extra trailing columns into tail.
+type scanWithTail struct {
+	row  interface{ Scan(...any) error }
+	tail any
+}
+
+func (s scanWithTail) Scan(dest ...any) error { return s.row.Scan(append(dest, s.tail)...) }

@@ -1,0 +1,299 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
+)
+
+const customerCols = `id, display_name, profile, created_at, updated_at`
+
+func scanCustomer(row interface{ Scan(...any) error }) (*tandem.Customer, error) {
+	var c tandem.Customer
+	var profile string
+	var created, updated int64
+	if err := row.Scan(&c.ID, &c.DisplayName, &profile, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(profile), &c.Profile); err != nil {
+		return nil, fmt.Errorf("decode profile: %w", err)
+	}
+	if c.Profile == nil {
+		c.Profile = map[string]string{}
+	}
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &c, nil
+}
+
+const identityCols = `id, customer_id, channel, external_id, verified, created_at`
+
+func scanIdentity(row interface{ Scan(...any) error }) (*tandem.Identity, error) {
+	var i tandem.Identity
+	var created int64
+	if err := row.Scan(&i.ID, &i.CustomerID, &i.Channel, &i.ExternalID, &i.Verified, &created); err != nil {
+		return nil, err
+	}
+	i.CreatedAt = fromMicros(created)
+	return &i, nil
+}
+
+// ResolveIdentity returns the customer and identity for (channel, externalID), creating
+// both when new. The lookup runs on the read pool; creation runs on the single writer, which
+// re-checks, so concurrent callers get the same customer.
+func (s *Store) ResolveIdentity(ctx context.Context, channel tandem.Channel, externalID string) (*tandem.Customer, *tandem.Identity, error) {
+	if channel == "" || externalID == "" {
+		return nil, nil, tandem.Errorf(tandem.EINVALID, "channel and external id are required")
+	}
+	c, i, err := s.lookupIdentity(ctx, nil, channel, externalID)
+	if err == nil {
+		return c, i, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, translate("resolve identity", err)
+	}
+	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+		c, i, err = s.lookupIdentity(ctx, tx, channel, externalID)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		now := s.now()
+		c = &tandem.Customer{ID: newID(), Profile: map[string]string{}, CreatedAt: now, UpdatedAt: now}
+		if err := insertCustomer(ctx, s, tx, c); err != nil {
+			return err
+		}
+		i = &tandem.Identity{ID: newID(), CustomerID: c.ID, Channel: channel, ExternalID: externalID, CreatedAt: now}
+		st, err := s.wstmt(ctx, tx, insertIdentitySQL)
+		if err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, i.ID, i.CustomerID, i.Channel, i.ExternalID, i.Verified, i.CreatedAt.UnixMicro())
+		return err
+	})
+	if err != nil {
+		return nil, nil, translate("resolve identity", err)
+	}
+	return c, i, nil
+}
+
+const (
+	insertIdentitySQL = `INSERT INTO identities (` + identityCols + `) VALUES (?, ?, ?, ?, ?, ?)`
+	insertCustomerSQL = `INSERT INTO customers (` + customerCols + `) VALUES (?, ?, ?, ?, ?)`
+)
+
+const lookupIdentitySQL = `SELECT c.id, c.display_name, c.profile, c.created_at, c.updated_at,
+	i.id, i.customer_id, i.channel, i.external_id, i.verified, i.created_at
+	FROM identities i JOIN customers c ON c.id = i.customer_id
+	WHERE i.channel = ? AND i.external_id = ?`
+
+func (s *Store) lookupIdentity(ctx context.Context, tx *sql.Tx, channel tandem.Channel, externalID string) (*tandem.Customer, *tandem.Identity, error) {
+	var st *sql.Stmt
+	var err error
+	if tx == nil {
+		st, err = s.rstmt(ctx, lookupIdentitySQL)
+	} else {
+		st, err = s.wstmt(ctx, tx, lookupIdentitySQL)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var c tandem.Customer
+	var i tandem.Identity
+	var profile string
+	var cc, cu, ic int64
+	err = st.QueryRowContext(ctx, channel, externalID).Scan(&c.ID, &c.DisplayName, &profile, &cc, &cu,
+		&i.ID, &i.CustomerID, &i.Channel, &i.ExternalID, &i.Verified, &ic)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := json.Unmarshal([]byte(profile), &c.Profile); err != nil {
+		return nil, nil, fmt.Errorf("decode profile: %w", err)
+	}
+	if c.Profile == nil {
+		c.Profile = map[string]string{}
+	}
+	c.CreatedAt, c.UpdatedAt, i.CreatedAt = fromMicros(cc), fromMicros(cu), fromMicros(ic)
+	return &c, &i, nil
+}
+
+func insertCustomer(ctx context.Context, s *Store, tx *sql.Tx, c *tandem.Customer) error {
+	profile, err := json.Marshal(c.Profile)
+	if err != nil {
+		return err
+	}
+	st, err := s.wstmt(ctx, tx, insertCustomerSQL)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, c.ID, c.DisplayName, string(profile), c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro())
+	return err
+}
+
+// FindCustomerByID returns the customer or ENOTFOUND.
+func (s *Store) FindCustomerByID(ctx context.Context, id string) (*tandem.Customer, error) {
+	c, err := s.findCustomer(ctx, s.r, id)
+	if err != nil {
+		return nil, translate("find customer", err)
+	}
+	return c, nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (s *Store) findCustomer(ctx context.Context, q querier, id string) (*tandem.Customer, error) {
+	c, err := scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerCols+` FROM customers WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("customer", id)
+	}
+	return c, err
+}
+
+// UpdateCustomer sets the non-nil fields and merges Profile (an empty value deletes a key).
+func (s *Store) UpdateCustomer(ctx context.Context, id string, upd storage.CustomerUpdate) (*tandem.Customer, error) {
+	var c *tandem.Customer
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = s.findCustomer(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if upd.DisplayName != nil {
+			c.DisplayName = *upd.DisplayName
+		}
+		for k, v := range upd.Profile {
+			if v == "" {
+				delete(c.Profile, k)
+			} else {
+				c.Profile[k] = v
+			}
+		}
+		c.UpdatedAt = s.now()
+		profile, err := json.Marshal(c.Profile)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE customers SET display_name = ?, profile = ?, updated_at = ? WHERE id = ?`,
+			c.DisplayName, string(profile), c.UpdatedAt.UnixMicro(), id)
+		return err
+	})
+	if err != nil {
+		return nil, translate("update customer", err)
+	}
+	return c, nil
+}
+
+// FindIdentity returns the identity for (channel, externalID) or ENOTFOUND.
+func (s *Store) FindIdentity(ctx context.Context, channel tandem.Channel, externalID string) (*tandem.Identity, error) {
+	i, err := scanIdentity(s.r.QueryRowContext(ctx, `SELECT `+identityCols+` FROM identities WHERE channel = ? AND external_id = ?`, channel, externalID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("identity", string(channel)+":"+externalID)
+	}
+	if err != nil {
+		return nil, translate("find identity", err)
+	}
+	return i, nil
+}
+
+// ListIdentities returns the customer's identities, oldest first.
+func (s *Store) ListIdentities(ctx context.Context, customerID string) ([]tandem.Identity, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+identityCols+` FROM identities WHERE customer_id = ? ORDER BY created_at, id`, customerID)
+	if err != nil {
+		return nil, translate("list identities", err)
+	}
+	defer rows.Close()
+	out := []tandem.Identity{}
+	for rows.Next() {
+		i, err := scanIdentity(rows)
+		if err != nil {
+			return nil, translate("list identities", err)
+		}
+		out = append(out, *i)
+	}
+	return out, translate("list identities", rows.Err())
+}
+
+func (s *Store) findIdentityByID(ctx context.Context, q querier, id string) (*tandem.Identity, error) {
+	i, err := scanIdentity(q.QueryRowContext(ctx, `SELECT `+identityCols+` FROM identities WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("identity", id)
+	}
+	return i, err
+}
+
+// moveIdentity moves identity i (currently owned by i.CustomerID) to customer `to` with
+// its conversations: all of the old customer's conversations when i was its only identity,
+// otherwise those whose channel is i's channel.
+func (s *Store) moveIdentity(ctx context.Context, tx *sql.Tx, i *tandem.Identity, to string, verified bool) error {
+	var others int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM identities WHERE customer_id = ? AND id <> ?`, i.CustomerID, i.ID).Scan(&others); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE identities SET customer_id = ?, verified = ? WHERE id = ?`, to, verified, i.ID); err != nil {
+		return err
+	}
+	now := s.now().UnixMicro()
+	if others == 0 {
+		_, err := tx.ExecContext(ctx, `UPDATE conversations SET customer_id = ?, updated_at = ? WHERE customer_id = ?`, to, now, i.CustomerID)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE conversations SET customer_id = ?, updated_at = ? WHERE customer_id = ? AND channel = ?`, to, now, i.CustomerID, i.Channel)
+	return err
+}
+
+// LinkIdentity moves a proven identity to customerID, marks it verified and moves its
+// conversations (all of the old customer's when it was that customer's only identity,
+// otherwise those on the identity's channel), with an "identity.link" audit entry.
+func (s *Store) LinkIdentity(ctx context.Context, identityID, customerID, actor string) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		i, err := s.findIdentityByID(ctx, tx, identityID)
+		if err != nil {
+			return err
+		}
+		if i.CustomerID == customerID {
+			return nil
+		}
+		if _, err := s.findCustomer(ctx, tx, customerID); err != nil {
+			return err
+		}
+		if err := s.moveIdentity(ctx, tx, i, customerID, true); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, &tandem.AuditEntry{Actor: actor, Action: "identity.link", Subject: identityID,
+			Detail: map[string]string{"from_customer": i.CustomerID, "to_customer": customerID, "channel": string(i.Channel)}})
+	})
+	return translate("link identity", err)
+}
+
+// UnlinkIdentity gives the identity a new customer of its own (unverified), moving its
+// conversations the same way LinkIdentity does, with an "identity.unlink" audit entry.
+func (s *Store) UnlinkIdentity(ctx context.Context, identityID, actor string) (*tandem.Customer, error) {
+	var c *tandem.Customer
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		i, err := s.findIdentityByID(ctx, tx, identityID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		c = &tandem.Customer{ID: newID(), Profile: map[string]string{}, CreatedAt: now, UpdatedAt: now}
+		if err := insertCustomer(ctx, s, tx, c); err != nil {
+			return err
+		}
+		if err := s.moveIdentity(ctx, tx, i, c.ID, false); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, &tandem.AuditEntry{Actor: actor, Action: "identity.unlink", Subject: identityID,
+			Detail: map[string]string{"from_customer": i.CustomerID, "to_customer": c.ID, "channel": string(i.Channel)}})
+	})
+	if err != nil {
+		return nil, translate("unlink identity", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,375 @@
+// Package sqlite implements storage.Store on an embedded SQLite database (modernc.org/sqlite,
+// pure Go): the zero-setup default store. Writes go through a single connection, so write
+// transactions are serialised in-process and never fail with SQLITE_BUSY; reads use a pool of
+// read-only connections (WAL mode lets them run next to the writer). Full-text search uses
+// FTS5 with bm25; vector search is a brute-force cosine scan over an in-memory per-collection
+// index that is loaded lazily and kept in sync with every knowledge write.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"modernc.org/sqlite"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Config configures the SQLite store.
+type Config struct {
+	// Migrate applies pending migrations in Open. When false and the schema is behind,
+	// Open fails and asks for `tandem migrate`.
+	Migrate bool
+	// ReadConns is the size of the read connection pool. Default 4.
+	ReadConns int
+	// BusyTimeout is how long a connection waits for a lock held by another process.
+	// Default 5s.
+	BusyTimeout time.Duration
+	// Logger receives migration notices; nil means slog.Default().
+	Logger *slog.Logger
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.ReadConns <= 0 {
+		c.ReadConns = 4
+	}
+	if c.BusyTimeout <= 0 {
+		c.BusyTimeout = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Store is a storage.Store backed by SQLite.
+type Store struct {
+	cfg    Config
+	w      *sql.DB // exactly one connection: all writes
+	r      *sql.DB // read-only pool (== w for in-memory databases)
+	wstmts sync.Map
+	rstmts sync.Map
+
+	// kmu serialises knowledge writes with their vector-index updates, so the index
+	// sees changes in commit order.
+	kmu sync.Mutex
+	vec *vectorIndex
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path. An empty path or ":memory:" opens a
+// private in-memory database, which is useful in tests.
+func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
+	cfg = cfg.WithDefaults()
+	memory := path == "" || path == ":memory:"
+	pragmas := url.Values{}
+	pragmas.Add("_pragma", "busy_timeout("+strconv.FormatInt(cfg.BusyTimeout.Milliseconds(), 10)+")")
+	pragmas.Add("_pragma", "foreign_keys(1)")
+	pragmas.Add("_pragma", "synchronous(NORMAL)")
+	var wdsn, rdsn string
+	if memory {
+		wdsn = "file::memory:?" + pragmas.Encode()
+	} else {
+		pragmas.Add("_pragma", "journal_mode(WAL)")
+		ro := url.Values{}
+		for k, v := range pragmas {
+			ro[k] = v
+		}
+		ro.Add("_pragma", "query_only(1)")
+		pragmas.Set("_txlock", "immediate")
+		wdsn = "file:" + path + "?" + pragmas.Encode()
+		rdsn = "file:" + path + "?" + ro.Encode()
+	}
+	w, err := sql.Open("sqlite", wdsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{cfg: cfg, w: w, r: w}
+	s.vec = newVectorIndex(s)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if !memory {
+		r, err := sql.Open("sqlite", rdsn)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		r.SetMaxOpenConns(cfg.ReadConns)
+		r.SetMaxIdleConns(cfg.ReadConns)
+		r.SetConnMaxIdleTime(0)
+		r.SetConnMaxLifetime(0)
+		s.r = r
+	}
+	if err := s.checkSchema(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping sqlite: %w", err)
+	}
+	return nil
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// migration is one numbered SQL file.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+func (s *Store) checkSchema(ctx context.Context) error {
+	if s.cfg.Migrate {
+		if _, err := s.Migrate(ctx); err != nil {
+			return err
+		}
+		return nil
+	}
+	pending, err := s.pending(ctx)
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("sqlite schema is behind: %d pending migration(s) (first %s); run `tandem migrate` or start with migrate enabled", len(pending), pending[0].name)
+	}
+	return nil
+}
+
+func (s *Store) pending(ctx context.Context) ([]migration, error) {
+	ms, err := migrations()
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	rows, err := s.w.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	done := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("read schema_migrations: %w", err)
+		}
+		done[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	var out []migration
+	for _, m := range ms {
+		if !done[m.version] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// Migrate applies pending migrations, each in its own transaction, and returns how many
+// were applied.
+func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
+	pending, err := s.pending(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range pending {
+		err := s.writeTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.version, m.name, s.now().UnixMicro())
+			return err
+		})
+		if err != nil {
+			return applied, fmt.Errorf("apply migration %s: %w", m.name, err)
+		}
+		s.cfg.Logger.Info("applied migration", "backend", "sqlite", "migration", m.name)
+		applied++
+	}
+	return applied, nil
+}
+
+// now returns the current time as stored: UTC, microsecond precision.
+func (s *Store) now() time.Time { return dbTime(s.cfg.Now()) }
+
+func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// writeTx runs fn in a write transaction on the single writer connection.
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// wstmt returns the prepared statement for query bound to tx. Statements listed in
+// hotWrites are prepared once in Open; others are prepared on the transaction (the writer
+// has a single connection, which tx holds, so nothing can be prepared on the pool now).
+func (s *Store) wstmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if v, ok := s.wstmts.Load(query); ok {
+		return tx.StmtContext(ctx, v.(*sql.Stmt)), nil
+	}
+	return tx.PrepareContext(ctx, query)
+}
+
+// prepare caches the hot statements on both pools.
+func (s *Store) prepare(ctx context.Context) error {
+	for _, q := range hotWrites {
+		if _, err := cachedStmt(ctx, &s.wstmts, s.w, q); err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// hotWrites are the statements of the per-turn write path.
+var hotWrites = []string{
+	lookupIdentitySQL,
+	insertIdentitySQL,
+	insertCustomerSQL,
+	insertConversationSQL,
+	insertMessageSQL,
+	updateConversationSQL,
+	setAnnotationsSQL,
+}
+
+// rstmt returns the cached prepared statement for query on the read pool.
+func (s *Store) rstmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	return cachedStmt(ctx, &s.rstmts, s.r, query)
+}
+
+func cachedStmt(ctx context.Context, cache *sync.Map, db *sql.DB, query string) (*sql.Stmt, error) {
+	if v, ok := cache.Load(query); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := cache.LoadOrStore(query, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// SQLite extended result codes the store translates.
+const (
+	sqliteConstraintForeignKey = 787
+	sqliteConstraintPrimaryKey = 1555
+	sqliteConstraintUnique     = 2067
+)
+
+// translate maps driver errors to *tandem.Error where they have a meaning for callers and
+// wraps everything with op.
+func translate(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *tandem.Error
+	if errors.As(err, &te) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", op, tandem.Errorf(tandem.ENOTFOUND, "not found"))
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqliteConstraintUnique, sqliteConstraintPrimaryKey:
+			return fmt.Errorf("%s: %w", op, tandem.Errorf(tandem.EDUPLICATE, "already exists"))
+		case sqliteConstraintForeignKey:
+			return fmt.Errorf("%s: %w", op, tandem.Errorf(tandem.ENOTFOUND, "referenced row not found"))
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func notFound(what, id string) error {
+	return tandem.Errorf(tandem.ENOTFOUND, "%s %q not found", what, id)
+}
+
+// placeholders returns "?, ?, ?" for n parameters.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
