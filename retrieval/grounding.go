@@ -110,9 +110,13 @@ func Grounded(answer string, passages []Passage) bool {
 	for _, t := range supportTokens(src) {
 		vocab[t] = true
 	}
+	srcCJK := cjkShare(src) > 0.3
 	for _, s := range sentences(answer) {
 		toks := supportTokens(s)
-		if len(toks) < 3 {
+		if len(toks) < 3 || (cjkShare(s) > 0.3) != srcCJK {
+			// An answer in another script than its passages (a Japanese answer from
+			// English articles) cannot be compared word by word; links and numbers
+			// above are still checked.
 			continue
 		}
 		hit := 0
@@ -126,4 +130,21 @@ func Grounded(answer string, passages []Passage) bool {
 		}
 	}
 	return true
+}
+
+// cjkShare is the share of letters in s that are Chinese or Japanese characters.
+func cjkShare(s string) float64 {
+	var cjk, all int
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			all++
+			if isCJKRune(r) {
+				cjk++
+			}
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return float64(cjk) / float64(all)
 }

@@ -45,7 +45,7 @@ func TestHashing(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		name       string
+		name         string
 		q, near, far int
 	}{
 		{"OK/english", 0, 1, 2},

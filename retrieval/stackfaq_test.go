@@ -1,0 +1,64 @@
+package retrieval_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/tandemhq/tandem/evals"
+	"github.com/tandemhq/tandem/retrieval"
+	"github.com/tandemhq/tandem/retrieval/ingest"
+	"github.com/tandemhq/tandem/storage"
+)
+
+// TestStackFAQ scores hybrid retrieval on the StackFAQ dev questions through the SQLite
+// store (set TANDEM_STACKFAQ to the dataset folder). It logs the figures and fails only
+// when quality collapses; `tandem eval retrieval` is the measuring tool.
+func TestStackFAQ(t *testing.T) {
+	dir := os.Getenv("TANDEM_STACKFAQ")
+	if dir == "" {
+		t.Skip("TANDEM_STACKFAQ not set")
+	}
+	corpus, err := evals.ReadJSONLFile[evals.CorpusDoc](filepath.Join(dir, "corpus.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, err := evals.ReadJSONLFile[evals.RankingQuestion](filepath.Join(dir, "dev_questions.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	store := openStore(t)
+	var fusion retrieval.Fusion
+	if v := os.Getenv("TUNE_TEXTW"); v != "" {
+		fusion.TextWeight, _ = strconv.ParseFloat(v, 64)
+	}
+	if v := os.Getenv("TUNE_K"); v != "" {
+		fusion.K, _ = strconv.ParseFloat(v, 64)
+	}
+	kb := retrieval.New(store, nil, retrieval.WithFusion(fusion))
+	srcs := make([]retrieval.Source, len(corpus))
+	for i, d := range corpus {
+		srcs[i] = retrieval.Source{ID: d.ID, Title: d.Title, Body: d.Text, Kind: ingest.KindFAQ}
+	}
+	if _, err := kb.Ingest(ctx, "stackfaq", srcs, nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := evals.RunRanking(ctx, qs, func(ctx context.Context, q string) ([]string, error) {
+		ps, err := kb.Search(ctx, q, storage.SearchFilter{Collections: []string{"stackfaq"}, Limit: 20})
+		ids := make([]string, len(ps))
+		for i, p := range ps {
+			ids[i] = retrieval.LocalID("stackfaq", p.DocumentID)
+		}
+		return ids, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("recall@1 %.3f recall@5 %.3f mrr@10 %.3f", rep.RecallAt1, rep.RecallAt5, rep.MRRAt10)
+	if rep.RecallAt5 < 0.8 {
+		t.Errorf("recall@5 = %.3f, want >= 0.8", rep.RecallAt5)
+	}
+}
