@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"serve":   {"run the HTTP server with its bots", runServe},
 		"migrate": {"apply the store's schema migrations and exit", runMigrate},
 		"eval":    {"score NLU, sentiment or retrieval on datasets", runEval},
+		"kb":      {"manage the knowledge base: ingest, list, search, publish, reembed", runKB},
 		"bench":   {"measure throughput and latency", runBench},
 		"version": {"print the version", runVersion},
 	}

@@ -7,6 +7,7 @@ func evalCommands() map[string]command {
 	return map[string]command{
 		"nlu":       {"train and score the intent classifier on CSV splits", runEvalNLU},
 		"sentiment": {"train and score the sentiment model on CSV splits", runEvalSentiment},
+		"retrieval": {"ingest a JSONL corpus and score recall@k, MRR and latency", runEvalRetrieval},
 	}
 }
 
