@@ -434,4 +434,3 @@ func Load(r io.Reader) (*Classifier, error) {
 func (c *Classifier) Debug() string {
 	return fmt.Sprintf("features=%d alpha=%.2f threshold=%.3f T=%.2f", c.vocab.Len(), c.alpha, c.threshold, c.lin.T)
 }
-
