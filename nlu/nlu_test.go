@@ -17,7 +17,7 @@ import (
 	"github.com/tmc/langchaingo/llms/openai"
 )
 
-func setup(t *testing.T) (*nlu.Model, nlu.Config) {
+func setup(t testing.TB) (*nlu.Model, nlu.Config) {
 	t.Helper()
 	cfg := nlu.Config{
 		Seed:     1,

@@ -119,9 +119,48 @@ func (e *Extractor) Extract(text string) []tandem.Entity {
 		}
 		out = append(out, tandem.Entity{Type: typ, Value: value, Text: text[s:end], Start: s, End: end})
 	}
-	for _, m := range reEmail.FindAllStringIndex(text, -1) {
-		add("email", strings.ToLower(text[m[0]:m[1]]), m[0], m[1])
+	// Cheap checks first: most messages have no digits, and regexps are the cost here.
+	digits := strings.ContainsAny(text, "0123456789")
+	if strings.Contains(text, "@") {
+		for _, m := range reEmail.FindAllStringIndex(text, -1) {
+			add("email", strings.ToLower(text[m[0]:m[1]]), m[0], m[1])
+		}
 	}
+	if !digits {
+		// Only relative dates, lists and bot patterns can match.
+		for _, p := range e.patterns {
+			for _, m := range p.re.FindAllStringIndex(text, -1) {
+				add(p.name, text[m[0]:m[1]], m[0], m[1])
+			}
+		}
+		e.relativeDates(text, e.now(), add)
+		if reTime.MatchString(text) {
+			for _, m := range reTime.FindAllStringSubmatchIndex(text, -1) {
+				if v, ok := parseTime(text, m); ok {
+					add("time", v, m[0], m[1])
+				}
+			}
+		}
+		e.matchLists(text, add)
+		slices.SortFunc(out, func(a, b tandem.Entity) int { return a.Start - b.Start })
+		return out
+	}
+	// Card numbers, IBANs and national ids are personal data, not numbers to fill slots with:
+	// their spans are claimed without an entity.
+	var blocked [][2]int
+	for _, f := range pii.Find(text, e.region, pii.Card, pii.IBAN, pii.NationalID) {
+		blocked = append(blocked, [2]int{f.Start, f.End})
+	}
+	add = func(inner func(typ, value string, s, end int)) func(typ, value string, s, end int) {
+		return func(typ, value string, s, end int) {
+			for _, b := range blocked {
+				if s < b[1] && end > b[0] {
+					return
+				}
+			}
+			inner(typ, value, s, end)
+		}
+	}(add)
 	for _, m := range pii.PhoneSpans(text, e.region) {
 		if v, ok := pii.ParsePhone(text[m[0]:m[1]], e.region); ok {
 			add("phone", v, m[0], m[1])
@@ -219,6 +258,25 @@ func (e *Extractor) dates(text string, now time.Time, add func(typ, value string
 			add("date", day(t), m[0], m[1])
 		}
 	}
+	e.relativeDates(text, now, add)
+}
+
+// relTriggers are substrings without which no relative date can match.
+var relTriggers = []string{"day", "tomorrow", "tonight", "week", "今日", "明日", "明後日", "昨日", "来週"}
+
+func (e *Extractor) relativeDates(text string, now time.Time, add func(typ, value string, s, end int)) {
+	lower := strings.ToLower(text)
+	found := false
+	for _, t := range relTriggers {
+		if strings.Contains(lower, t) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return
+	}
+	day := func(t time.Time) string { return t.Format("2006-01-02") }
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
 	for _, m := range reRel.FindAllStringSubmatchIndex(text, -1) {
 		s := strings.ToLower(text[m[0]:m[1]])

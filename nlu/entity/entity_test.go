@@ -94,3 +94,12 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+func TestExtractSkipsCardNumbers(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	got := e.Extract("card 4111 1111 1111 1111 for 2 items")
+	if len(got) != 1 || got[0].Type != "number" || got[0].Value != "2" {
+		t.Errorf("got %+v, want only the number 2", got)
+	}
+}

@@ -429,8 +429,3 @@ func Load(r io.Reader) (*Classifier, error) {
 	}
 	return c, nil
 }
-
-// Debug describes the calibration (for experiments).
-func (c *Classifier) Debug() string {
-	return fmt.Sprintf("features=%d alpha=%.2f threshold=%.3f T=%.2f", c.vocab.Len(), c.alpha, c.threshold, c.lin.T)
-}

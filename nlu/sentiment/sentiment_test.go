@@ -99,3 +99,15 @@ func TestTrainSaveLoad(t *testing.T) {
 		t.Error("Train with a bad label: want error")
 	}
 }
+
+// BenchmarkScore measures scoring one message with the embedded model.
+func BenchmarkScore(b *testing.B) {
+	m, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Score("@united my flight is delayed again and nobody at the gate helps, thanks a lot")
+	}
+}
