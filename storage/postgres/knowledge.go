@@ -1,0 +1,454 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pgvector/pgvector-go"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
+)
+
+// maxIndexedDimension is pgvector's limit for HNSW indexes on vector.
+const maxIndexedDimension = 2000
+
+const collectionCols = `name, bot_id, embedder, dimension, created_at`
+
+func scanCollection(row pgx.Row) (*tandem.Collection, error) {
+	var c tandem.Collection
+	if err := row.Scan(&c.Name, &c.BotID, &c.Embedder, &c.Dimension, &c.CreatedAt); err != nil {
+		return nil, err
+	}
+	c.CreatedAt = utc(c.CreatedAt)
+	return &c, nil
+}
+
+// ensureVectorIndex creates the partial HNSW index for dimension dim. Replicas racing on
+// it may see a duplicate-name error, which means the index exists.
+func (s *Store) ensureVectorIndex(ctx context.Context, dim int) error {
+	if dim <= 0 || dim > maxIndexedDimension {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw_%d ON chunks
+		USING hnsw ((embedding::vector(%d)) vector_cosine_ops) WHERE dimension = %d`, dim, dim, dim))
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07") {
+		return nil
+	}
+	return err
+}
+
+// EnsureCollection creates the collection (and the HNSW index for its dimension) or
+// returns the existing one unchanged.
+func (s *Store) EnsureCollection(ctx context.Context, c tandem.Collection) (*tandem.Collection, error) {
+	if c.Name == "" {
+		return nil, tandem.Errorf(tandem.EINVALID, "collection name is required")
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	c.CreatedAt = dbTime(c.CreatedAt)
+	if _, err := s.pool.Exec(ctx, `INSERT INTO collections (`+collectionCols+`) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
+		c.Name, c.BotID, c.Embedder, c.Dimension, c.CreatedAt); err != nil {
+		return nil, translate("ensure collection", err)
+	}
+	out, err := s.FindCollection(ctx, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.ensureVectorIndex(ctx, out.Dimension); err != nil {
+		return nil, translate("ensure collection index", err)
+	}
+	return out, nil
+}
+
+// FindCollection returns the named collection or ENOTFOUND.
+func (s *Store) FindCollection(ctx context.Context, name string) (*tandem.Collection, error) {
+	c, err := findCollection(ctx, s.pool, name, false)
+	if err != nil {
+		return nil, translate("find collection", err)
+	}
+	return c, nil
+}
+
+func findCollection(ctx context.Context, q db, name string, share bool) (*tandem.Collection, error) {
+	sql := `SELECT ` + collectionCols + ` FROM collections WHERE name = $1`
+	if share {
+		sql += ` FOR SHARE`
+	}
+	c, err := scanCollection(q.QueryRow(ctx, sql, name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("collection", name)
+	}
+	return c, err
+}
+
+// UpdateCollection records a new bot, embedder and dimension (creating the HNSW index for
+// a new dimension).
+func (s *Store) UpdateCollection(ctx context.Context, c tandem.Collection) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE collections SET bot_id = $1, embedder = $2, dimension = $3 WHERE name = $4`, c.BotID, c.Embedder, c.Dimension, c.Name)
+	if err != nil {
+		return translate("update collection", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return translate("update collection", notFound("collection", c.Name))
+	}
+	return translate("update collection index", s.ensureVectorIndex(ctx, c.Dimension))
+}
+
+// ListCollections returns all collections by name.
+func (s *Store) ListCollections(ctx context.Context) ([]tandem.Collection, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+collectionCols+` FROM collections ORDER BY name`)
+	if err != nil {
+		return nil, translate("list collections", err)
+	}
+	out, err := collect(rows, scanCollection)
+	return out, translate("list collections", err)
+}
+
+const documentCols = `id, collection, title, source, url, tags, language, version, content_hash, status, body, created_at, updated_at`
+
+func scanDocument(row pgx.Row) (*tandem.Document, error) {
+	var d tandem.Document
+	if err := row.Scan(&d.ID, &d.Collection, &d.Title, &d.Source, &d.URL, &d.Tags, &d.Language, &d.Version, &d.ContentHash, &d.Status, &d.Body, &d.CreatedAt, &d.UpdatedAt); err != nil {
+		return nil, err
+	}
+	if d.Tags == nil {
+		d.Tags = []string{}
+	}
+	d.CreatedAt, d.UpdatedAt = utc(d.CreatedAt), utc(d.UpdatedAt)
+	return &d, nil
+}
+
+// vectorArg encodes an embedding for a `vector` parameter (NULL when nil).
+func vectorArg(v []float32) any {
+	if v == nil {
+		return nil
+	}
+	return pgvector.NewVector(v)
+}
+
+// PutDocument stores d with its chunks. For an existing ID an equal ContentHash is a no-op
+// (d is filled from the stored row); otherwise Version is incremented and the chunks are
+// replaced in one transaction. IDs of d and of chunks are assigned when empty (the chunks
+// slice is updated in place). Every non-nil embedding must have the collection's dimension.
+func (s *Store) PutDocument(ctx context.Context, d *tandem.Document, chunks []tandem.Chunk) (changed bool, err error) {
+	if d.Collection == "" || d.Title == "" {
+		return false, tandem.Errorf(tandem.EINVALID, "document needs a collection and a title")
+	}
+	if d.ID == "" {
+		d.ID = newID()
+	}
+	if d.Status == "" {
+		d.Status = tandem.DocumentDraft
+	}
+	if d.Tags == nil {
+		d.Tags = []string{}
+	}
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		coll, err := findCollection(ctx, tx, d.Collection, true)
+		if err != nil {
+			return err
+		}
+		for i := range chunks {
+			if e := chunks[i].Embedding; e != nil && len(e) != coll.Dimension {
+				return tandem.Errorf(tandem.EINVALID, "chunk %d has dimension %d, collection %q has %d", i, len(e), coll.Name, coll.Dimension)
+			}
+		}
+		old, err := scanDocument(tx.QueryRow(ctx, `SELECT `+documentCols+` FROM documents WHERE id = $1 FOR UPDATE`, d.ID))
+		now := s.now()
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			if d.Version <= 0 {
+				d.Version = 1
+			}
+			if d.CreatedAt.IsZero() {
+				d.CreatedAt = now
+			}
+			d.CreatedAt = dbTime(d.CreatedAt)
+		case err != nil:
+			return err
+		case old.ContentHash == d.ContentHash:
+			*d = *old
+			return nil
+		default:
+			d.Version = old.Version + 1
+			d.CreatedAt = old.CreatedAt
+			if _, err := tx.Exec(ctx, `DELETE FROM chunks WHERE document_id = $1`, d.ID); err != nil {
+				return err
+			}
+		}
+		d.UpdatedAt = now
+		changed = true
+		if _, err := tx.Exec(ctx, `INSERT INTO documents (`+documentCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, title = excluded.title, source = excluded.source,
+			url = excluded.url, tags = excluded.tags, language = excluded.language, version = excluded.version,
+			content_hash = excluded.content_hash, status = excluded.status, body = excluded.body, updated_at = excluded.updated_at`,
+			d.ID, d.Collection, d.Title, d.Source, d.URL, d.Tags, d.Language, d.Version, d.ContentHash, d.Status, d.Body, d.CreatedAt, d.UpdatedAt); err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		for i := range chunks {
+			c := &chunks[i]
+			if c.ID == "" {
+				c.ID = newID()
+			}
+			c.DocumentID, c.Collection = d.ID, d.Collection
+			b.Queue(`INSERT INTO chunks (id, document_id, collection, ordinal, heading, text, embedding, dimension, tsv)
+				VALUES ($1, $2, $3, $4, $5, $6, $7::vector, $8,
+				setweight(to_tsvector('english', $9), 'A') || setweight(to_tsvector('english', $5), 'B') || setweight(to_tsvector('english', $6), 'B'))`,
+				c.ID, c.DocumentID, c.Collection, c.Ordinal, c.Heading, c.Text, vectorArg(c.Embedding), len(c.Embedding), d.Title)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return false, translate("put document", err)
+	}
+	return changed, nil
+}
+
+// FindDocumentByID returns the document or ENOTFOUND.
+func (s *Store) FindDocumentByID(ctx context.Context, id string) (*tandem.Document, error) {
+	d, err := scanDocument(s.pool.QueryRow(ctx, `SELECT `+documentCols+` FROM documents WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, translate("find document", notFound("document", id))
+	}
+	if err != nil {
+		return nil, translate("find document", err)
+	}
+	return d, nil
+}
+
+// ListDocuments returns matching documents ordered by collection and title.
+func (s *Store) ListDocuments(ctx context.Context, f storage.DocumentFilter) ([]tandem.Document, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Collection != "" {
+		add("collection = $%d", f.Collection)
+	}
+	if f.Status != "" {
+		add("status = $%d", f.Status)
+	}
+	if f.Tag != "" {
+		add("$%d = ANY (tags)", f.Tag)
+	}
+	if f.Query != "" {
+		add(`title ILIKE '%%' || $%d || '%%'`, likeEscape(f.Query))
+	}
+	q := `SELECT ` + documentCols + ` FROM documents`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY collection, title COLLATE "C", id`
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	if f.Offset > 0 {
+		args = append(args, f.Offset)
+		q += fmt.Sprintf(` OFFSET $%d`, len(args))
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, translate("list documents", err)
+	}
+	out, err := collect(rows, scanDocument)
+	return out, translate("list documents", err)
+}
+
+// SetDocumentStatus changes a document's review state (draft or published).
+func (s *Store) SetDocumentStatus(ctx context.Context, id string, status tandem.DocumentStatus) error {
+	if status != tandem.DocumentDraft && status != tandem.DocumentPublished {
+		return tandem.Errorf(tandem.EINVALID, "unknown document status %q", status)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE documents SET status = $1, updated_at = $2 WHERE id = $3`, status, s.now(), id)
+	if err != nil {
+		return translate("set document status", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return translate("set document status", notFound("document", id))
+	}
+	return nil
+}
+
+// DeleteDocument removes a document and (by cascade) its chunks.
+func (s *Store) DeleteDocument(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM documents WHERE id = $1`, id)
+	if err != nil {
+		return translate("delete document", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return translate("delete document", notFound("document", id))
+	}
+	return nil
+}
+
+// ListChunks returns a document's chunks in order, with embeddings.
+func (s *Store) ListChunks(ctx context.Context, documentID string) ([]tandem.Chunk, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, document_id, collection, ordinal, heading, text, embedding FROM chunks WHERE document_id = $1 ORDER BY ordinal, seq`, documentID)
+	if err != nil {
+		return nil, translate("list chunks", err)
+	}
+	out, err := collect(rows, func(row pgx.Row) (*tandem.Chunk, error) {
+		var c tandem.Chunk
+		var v *pgvector.Vector
+		if err := row.Scan(&c.ID, &c.DocumentID, &c.Collection, &c.Ordinal, &c.Heading, &c.Text, &v); err != nil {
+			return nil, err
+		}
+		if v != nil {
+			c.Embedding = v.Slice()
+		}
+		return &c, nil
+	})
+	return out, translate("list chunks", err)
+}
+
+// ReplaceEmbeddings overwrites the embeddings of the given chunks (by ID) in one
+// transaction; an unknown chunk returns ENOTFOUND and changes nothing.
+func (s *Store) ReplaceEmbeddings(ctx context.Context, chunks []tandem.Chunk) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, c := range chunks {
+			b.Queue(`UPDATE chunks SET embedding = $1::vector, dimension = $2 WHERE id = $3`, vectorArg(c.Embedding), len(c.Embedding), c.ID)
+		}
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		for _, c := range chunks {
+			tag, err := br.Exec()
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return notFound("chunk", c.ID)
+			}
+		}
+		return br.Close()
+	})
+	return translate("replace embeddings", err)
+}
+
+// searchWhere returns SQL conditions on documents d for f, numbering parameters after
+// the n already in args.
+func searchWhere(f storage.SearchFilter, args []any) (string, []any) {
+	var where []string
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if len(f.Collections) > 0 {
+		add("d.collection = ANY ($%d)", f.Collections)
+	}
+	if len(f.Tags) > 0 {
+		add("d.tags && $%d::text[]", f.Tags)
+	}
+	if f.Language != "" {
+		add("d.language = $%d", f.Language)
+	}
+	if f.Status != "" {
+		add("d.status = $%d", f.Status)
+	}
+	if len(where) == 0 {
+		return "", args
+	}
+	return " AND " + strings.Join(where, " AND "), args
+}
+
+func searchLimit(f storage.SearchFilter) int {
+	if f.Limit <= 0 {
+		return 10
+	}
+	return f.Limit
+}
+
+func scanHit(row pgx.Row) (*tandem.ScoredChunk, error) {
+	var h tandem.ScoredChunk
+	if err := row.Scan(&h.ID, &h.DocumentID, &h.Collection, &h.Ordinal, &h.Heading, &h.Text, &h.DocumentTitle, &h.DocumentURL, &h.Score); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// SearchText ranks chunks by ts_rank_cd over the weighted tsvector (title A, heading and
+// text B) for any of the query's words; the tsquery is built from extracted words only,
+// so user input is never parsed as tsquery syntax.
+func (s *Store) SearchText(ctx context.Context, query string, f storage.SearchFilter) ([]tandem.ScoredChunk, error) {
+	tsq := tsQuery(query)
+	if tsq == "" {
+		return []tandem.ScoredChunk{}, nil
+	}
+	where, args := searchWhere(f, []any{tsq})
+	args = append(args, searchLimit(f))
+	q := `SELECT c.id, c.document_id, c.collection, c.ordinal, c.heading, c.text, d.title, d.url, ts_rank_cd(c.tsv, q)::float8 AS score
+		FROM to_tsquery('english', $1) q, chunks c JOIN documents d ON d.id = c.document_id
+		WHERE c.tsv @@ q` + where + fmt.Sprintf(` ORDER BY score DESC, c.seq LIMIT $%d`, len(args))
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, translate("search text", err)
+	}
+	out, err := collect(rows, scanHit)
+	return out, translate("search text", err)
+}
+
+// vectorQuery returns the SQL and arguments of a vector search.
+func vectorQuery(vec []float32, f storage.SearchFilter) (string, []any) {
+	dim := len(vec)
+	where, args := searchWhere(f, []any{pgvector.NewVector(vec)})
+	args = append(args, searchLimit(f))
+	// The dimension is a literal so the planner matches the partial index predicate and
+	// expression; relaxed_order may return rows slightly out of order, so re-sort.
+	q := fmt.Sprintf(`WITH hits AS MATERIALIZED (
+		SELECT c.id, c.document_id, c.collection, c.ordinal, c.heading, c.text, d.title, d.url,
+			(c.embedding::vector(%[1]d)) <=> $1::vector(%[1]d) AS distance
+		FROM chunks c JOIN documents d ON d.id = c.document_id
+		WHERE c.dimension = %[1]d`+where+`
+		ORDER BY (c.embedding::vector(%[1]d)) <=> $1::vector(%[1]d) LIMIT $%[2]d)
+		SELECT id, document_id, collection, ordinal, heading, text, title, url, 1 - distance FROM hits ORDER BY distance, id`, dim, len(args))
+	return q, args
+}
+
+// SearchVector ranks chunks of dimension len(vec) by cosine similarity through the
+// partial HNSW index for that dimension, using iterative scans so filtered searches still
+// fill the limit. Score is the cosine similarity.
+func (s *Store) SearchVector(ctx context.Context, vec []float32, f storage.SearchFilter) ([]tandem.ScoredChunk, error) {
+	dim := len(vec)
+	if dim == 0 {
+		return []tandem.ScoredChunk{}, nil
+	}
+	limit := searchLimit(f)
+	q, args := vectorQuery(vec, f)
+	var out []tandem.ScoredChunk
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`SET LOCAL hnsw.iterative_scan = relaxed_order`)
+		b.Queue(fmt.Sprintf(`SET LOCAL hnsw.ef_search = %d`, min(1000, max(40, 2*limit))))
+		b.Queue(q, args...)
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		for range 2 {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		if out, err = collect(rows, scanHit); err != nil {
+			return err
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return nil, translate("search vector", err)
+	}
+	return out, nil
+}

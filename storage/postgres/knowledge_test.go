@@ -1,0 +1,110 @@
+package postgres
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/pgtest"
+	"github.com/tandemhq/tandem/storage"
+)
+
+func openTemp(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), pgtest.NewSchema(t), Config{Migrate: true, Logger: slog.New(slog.DiscardHandler), MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestSearchVectorUsesHNSW checks the search query matches the partial HNSW index of its
+// dimension (with sequential scans disabled, the plan must name the index).
+func TestSearchVectorUsesHNSW(t *testing.T) {
+	t.Parallel()
+	s := openTemp(t)
+	ctx := context.Background()
+	if _, err := s.EnsureCollection(ctx, tandem.Collection{Name: "kb", Dimension: 3}); err != nil {
+		t.Fatal(err)
+	}
+	d := &tandem.Document{Collection: "kb", Title: "T", ContentHash: "h", Status: tandem.DocumentPublished}
+	if _, err := s.PutDocument(ctx, d, []tandem.Chunk{{Text: "a", Embedding: []float32{1, 0, 0}}, {Text: "b", Embedding: []float32{0, 1, 0}}}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		f    storage.SearchFilter
+	}{
+		{"OK", storage.SearchFilter{}},
+		{"Limit", storage.SearchFilter{Limit: 50}},
+	}
+	for _, tt := range tests {
+		q, args := vectorQuery([]float32{1, 0, 0}, tt.f)
+		var plan []string
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, `EXPLAIN `+q, args...)
+			if err != nil {
+				return err
+			}
+			plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(plan, "\n"); !strings.Contains(got, "chunks_embedding_hnsw_3") {
+			t.Errorf("%s: plan does not use chunks_embedding_hnsw_3:\n%s", tt.name, got)
+		}
+	}
+}
+
+func TestTSQuery(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{"OK", "How do I get a refund?", "how | do | i | get | a | refund"},
+		{"Syntax", `refund:* & !a | (b <-> c)'`, "refund | a | b | c"},
+		{"Empty", `&|!()`, ""},
+	}
+	for _, tt := range tests {
+		if got := tsQuery(tt.in); got != tt.want {
+			t.Errorf("%s: tsQuery(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzTSQuery checks that no input yields tsquery operators inside terms or a query error.
+// It needs PostgreSQL for the second half and skips it when unavailable.
+func FuzzTSQuery(f *testing.F) {
+	for _, s := range []string{"refund", "a & b", "x:*", "!(a|b)", "'quoted'", "返金", "\xff\x00", "a <-> b", "don't"} {
+		f.Add(s)
+	}
+	s := openTemp(f)
+	f.Fuzz(func(t *testing.T, q string) {
+		out := tsQuery(q)
+		for _, term := range strings.Split(out, " | ") {
+			if out == "" {
+				break
+			}
+			if term == "" {
+				t.Fatalf("tsQuery(%q) = %q: empty term", q, out)
+			}
+			for _, r := range term {
+				if !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)) {
+					t.Fatalf("tsQuery(%q) = %q: rune %q in term", q, out, r)
+				}
+			}
+		}
+		if _, err := s.SearchText(context.Background(), q, storage.SearchFilter{}); err != nil {
+			t.Fatalf("SearchText(%q): %v", q, err)
+		}
+	})
+}

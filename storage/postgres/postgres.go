@@ -1,0 +1,315 @@
+// Package postgres implements storage.Store on PostgreSQL with pgvector (pgx/v5 pool,
+// pgvector-go): the production store shared by any number of `tandem serve` replicas.
+// Statements are prepared and cached per connection by pgx; full-text search uses a
+// weighted tsvector column with a GIN index; vector search uses per-dimension partial HNSW
+// indexes on (embedding::vector(D)).
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Config configures the PostgreSQL store.
+type Config struct {
+	// Migrate applies pending migrations in Open. When false and the schema is behind,
+	// Open fails and asks for `tandem migrate`.
+	Migrate bool
+	// MaxConns bounds the connection pool; 0 keeps pgxpool's default (max(4, CPUs)) or the
+	// DSN's pool_max_conns.
+	MaxConns int32
+	// Logger receives migration notices; nil means slog.Default().
+	Logger *slog.Logger
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Store is a storage.Store backed by PostgreSQL.
+type Store struct {
+	cfg  Config
+	pool *pgxpool.Pool
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Open connects to dsn, makes sure the vector extension exists and checks (or, with
+// cfg.Migrate, applies) the schema migrations.
+func Open(ctx context.Context, dsn string, cfg Config) (*Store, error) {
+	cfg = cfg.WithDefaults()
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse postgres dsn: %w", err)
+	}
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = cfg.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	s := &Store{cfg: cfg, pool: pool}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect postgres: %w", err)
+	}
+	if err := s.ensureExtension(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := s.checkSchema(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ensureExtension creates the vector extension unless the `vector` type already resolves.
+func (s *Store) ensureExtension(ctx context.Context) error {
+	var ok bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regtype('vector') IS NOT NULL`).Scan(&ok); err != nil {
+		return fmt.Errorf("check vector extension: %w", err)
+	}
+	if ok {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS vector`); err != nil {
+		return fmt.Errorf("create extension vector (pgvector must be installed): %w", err)
+	}
+	return nil
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping postgres: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Pool returns the underlying pool (for the job queue and LISTEN/NOTIFY).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`
+
+// lockMigrations serialises migrators of the current schema across processes for the
+// rest of tx.
+const lockMigrations = `SELECT pg_advisory_xact_lock(7461636, hashtext(current_schema()))`
+
+func (s *Store) applied(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}) (map[int]bool, error) {
+	rows, err := q.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table
+			return map[int]bool{}, nil
+		}
+		return nil, err
+	}
+	vs, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42P01" {
+			return map[int]bool{}, nil
+		}
+		return nil, err
+	}
+	done := map[int]bool{}
+	for _, v := range vs {
+		done[v] = true
+	}
+	return done, nil
+}
+
+func (s *Store) checkSchema(ctx context.Context) error {
+	if s.cfg.Migrate {
+		_, err := s.Migrate(ctx)
+		return err
+	}
+	ms, err := migrations()
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	done, err := s.applied(ctx, s.pool)
+	if err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	var pending []string
+	for _, m := range ms {
+		if !done[m.version] {
+			pending = append(pending, m.name)
+		}
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("postgres schema is behind: %d pending migration(s) (first %s); run `tandem migrate` or start with migrate enabled", len(pending), pending[0])
+	}
+	return nil
+}
+
+// Migrate applies pending migrations, each in its own transaction holding an advisory
+// lock, so replicas starting together apply each migration exactly once.
+func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
+	ms, err := migrations()
+	if err != nil {
+		return 0, fmt.Errorf("read migrations: %w", err)
+	}
+	for _, m := range ms {
+		did := false
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, lockMigrations); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, createMigrationsTable); err != nil {
+				return err
+			}
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.version).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				return nil
+			}
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+				return err
+			}
+			did = true
+			return nil
+		})
+		if err != nil {
+			return applied, fmt.Errorf("apply migration %s: %w", m.name, err)
+		}
+		if did {
+			s.cfg.Logger.Info("applied migration", "backend", "postgres", "migration", m.name)
+			applied++
+		}
+	}
+	return applied, nil
+}
+
+func (s *Store) now() time.Time { return dbTime(s.cfg.Now()) }
+
+func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// translate maps driver errors to *tandem.Error and wraps everything with op.
+func translate(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *tandem.Error
+	if errors.As(err, &te) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%s: %w", op, tandem.Errorf(tandem.ENOTFOUND, "not found"))
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("%s: %w", op, tandem.Errorf(tandem.EDUPLICATE, "already exists"))
+		case "23503": // foreign_key_violation
+			return fmt.Errorf("%s: %w", op, tandem.Errorf(tandem.ENOTFOUND, "referenced row not found"))
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func notFound(what, id string) error {
+	return tandem.Errorf(tandem.ENOTFOUND, "%s %q not found", what, id)
+}
+
+// tx runs fn in a transaction.
+func (s *Store) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// db is what helpers need from a pool or a transaction.
+type db interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.UTC()
+	return &v
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

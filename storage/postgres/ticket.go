@@ -1,0 +1,306 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
+)
+
+const ticketCols = `id, conversation_id, bot_id, queue, priority, reason, status, agent_id, created_at, claimed_at, closed_at`
+
+func scanTicket(row pgx.Row) (*tandem.Ticket, error) {
+	var t tandem.Ticket
+	if err := row.Scan(&t.ID, &t.ConversationID, &t.BotID, &t.Queue, &t.Priority, &t.Reason, &t.Status, &t.AgentID, &t.CreatedAt, &t.ClaimedAt, &t.ClosedAt); err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.ClaimedAt, t.ClosedAt = utc(t.CreatedAt), utcPtr(t.ClaimedAt), utcPtr(t.ClosedAt)
+	return &t, nil
+}
+
+func dbTimePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := dbTime(*t)
+	return &v
+}
+
+// CreateTicket stores t, assigning ID, Status (queued) and CreatedAt; a second active
+// ticket for the conversation returns EDUPLICATE.
+func (s *Store) CreateTicket(ctx context.Context, t *tandem.Ticket) error {
+	if t.ID == "" {
+		t.ID = newID()
+	}
+	if t.Status == "" {
+		t.Status = tandem.TicketQueued
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.now()
+	}
+	t.CreatedAt = dbTime(t.CreatedAt)
+	t.ClaimedAt, t.ClosedAt = dbTimePtr(t.ClaimedAt), dbTimePtr(t.ClosedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		t.ID, t.ConversationID, t.BotID, t.Queue, t.Priority, t.Reason, t.Status, t.AgentID, t.CreatedAt, t.ClaimedAt, t.ClosedAt)
+	return translate("create ticket", err)
+}
+
+func findTicket(ctx context.Context, q db, id string) (*tandem.Ticket, error) {
+	t, err := scanTicket(q.QueryRow(ctx, `SELECT `+ticketCols+` FROM tickets WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("ticket", id)
+	}
+	return t, err
+}
+
+// FindTicketByID returns the ticket or ENOTFOUND.
+func (s *Store) FindTicketByID(ctx context.Context, id string) (*tandem.Ticket, error) {
+	t, err := findTicket(ctx, s.pool, id)
+	if err != nil {
+		return nil, translate("find ticket", err)
+	}
+	return t, nil
+}
+
+// FindActiveTicket returns the conversation's queued or claimed ticket, or ENOTFOUND.
+func (s *Store) FindActiveTicket(ctx context.Context, conversationID string) (*tandem.Ticket, error) {
+	t, err := scanTicket(s.pool.QueryRow(ctx, `SELECT `+ticketCols+` FROM tickets WHERE conversation_id = $1 AND status IN ('queued', 'claimed')`, conversationID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, translate("find active ticket", tandem.Errorf(tandem.ENOTFOUND, "no active ticket"))
+	}
+	if err != nil {
+		return nil, translate("find active ticket", err)
+	}
+	return t, nil
+}
+
+// ClaimTicket gives a queued ticket to agentID with one conditional UPDATE, so exactly one
+// concurrent claimer wins. Claiming a ticket the same agent holds returns it unchanged; any
+// other non-queued ticket returns ECONFLICT.
+func (s *Store) ClaimTicket(ctx context.Context, id, agentID string, at time.Time) (*tandem.Ticket, error) {
+	t, err := scanTicket(s.pool.QueryRow(ctx, `UPDATE tickets SET status = 'claimed', agent_id = $2, claimed_at = $3
+		WHERE id = $1 AND status = 'queued' RETURNING `+ticketCols, id, agentID, dbTime(at)))
+	if err == nil {
+		return t, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, translate("claim ticket", err)
+	}
+	t, err = findTicket(ctx, s.pool, id)
+	if err != nil {
+		return nil, translate("claim ticket", err)
+	}
+	if t.Status == tandem.TicketClaimed && t.AgentID == agentID {
+		return t, nil
+	}
+	return nil, translate("claim ticket", tandem.Errorf(tandem.ECONFLICT, "ticket is %s", t.Status))
+}
+
+// UpdateTicket sets the non-nil fields.
+func (s *Store) UpdateTicket(ctx context.Context, id string, upd storage.TicketUpdate) (*tandem.Ticket, error) {
+	var set []string
+	args := []any{id}
+	add := func(col string, v any) {
+		args = append(args, v)
+		set = append(set, fmt.Sprintf("%s = $%d", col, len(args)))
+	}
+	if upd.Status != nil {
+		add("status", *upd.Status)
+	}
+	if upd.AgentID != nil {
+		add("agent_id", *upd.AgentID)
+	}
+	if upd.Queue != nil {
+		add("queue", *upd.Queue)
+	}
+	if upd.Priority != nil {
+		add("priority", *upd.Priority)
+	}
+	if upd.ClosedAt != nil {
+		add("closed_at", dbTime(*upd.ClosedAt))
+	}
+	var t *tandem.Ticket
+	var err error
+	if len(set) == 0 {
+		t, err = findTicket(ctx, s.pool, id)
+	} else {
+		t, err = scanTicket(s.pool.QueryRow(ctx, `UPDATE tickets SET `+strings.Join(set, ", ")+` WHERE id = $1 RETURNING `+ticketCols, args...))
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = notFound("ticket", id)
+		}
+	}
+	if err != nil {
+		return nil, translate("update ticket", err)
+	}
+	return t, nil
+}
+
+// ListTickets returns matching tickets, oldest first.
+func (s *Store) ListTickets(ctx context.Context, f storage.TicketFilter) ([]tandem.Ticket, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Queue != "" {
+		add("queue = $%d", f.Queue)
+	}
+	if f.Status != "" {
+		add("status = $%d", f.Status)
+	}
+	if f.AgentID != "" {
+		add("agent_id = $%d", f.AgentID)
+	}
+	q := `SELECT ` + ticketCols + ` FROM tickets`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY created_at, seq`
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, translate("list tickets", err)
+	}
+	out, err := collect(rows, scanTicket)
+	return out, translate("list tickets", err)
+}
+
+const agentCols = `id, name, email, role, skills, languages, capacity, created_at`
+
+func scanAgent(row pgx.Row) (*tandem.Agent, error) {
+	var a tandem.Agent
+	if err := row.Scan(&a.ID, &a.Name, &a.Email, &a.Role, &a.Skills, &a.Languages, &a.Capacity, &a.CreatedAt); err != nil {
+		return nil, err
+	}
+	if a.Skills == nil {
+		a.Skills = []string{}
+	}
+	if a.Languages == nil {
+		a.Languages = []string{}
+	}
+	a.CreatedAt = utc(a.CreatedAt)
+	return &a, nil
+}
+
+// CreateAgent stores a, assigning ID and CreatedAt; a taken email (case-insensitive)
+// returns EDUPLICATE.
+func (s *Store) CreateAgent(ctx context.Context, a *tandem.Agent) error {
+	if a.ID == "" {
+		a.ID = newID()
+	}
+	if a.Role == "" {
+		a.Role = tandem.AgentRoleAgent
+	}
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = s.now()
+	}
+	a.CreatedAt = dbTime(a.CreatedAt)
+	if a.Skills == nil {
+		a.Skills = []string{}
+	}
+	if a.Languages == nil {
+		a.Languages = []string{}
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO agents (`+agentCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		a.ID, a.Name, a.Email, a.Role, a.Skills, a.Languages, a.Capacity, a.CreatedAt)
+	return translate("create agent", err)
+}
+
+// FindAgentByID returns the agent or ENOTFOUND.
+func (s *Store) FindAgentByID(ctx context.Context, id string) (*tandem.Agent, error) {
+	a, err := scanAgent(s.pool.QueryRow(ctx, `SELECT `+agentCols+` FROM agents WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, translate("find agent", notFound("agent", id))
+	}
+	if err != nil {
+		return nil, translate("find agent", err)
+	}
+	return a, nil
+}
+
+// FindAgentByEmail returns the agent with that email (case-insensitive) or ENOTFOUND.
+func (s *Store) FindAgentByEmail(ctx context.Context, email string) (*tandem.Agent, error) {
+	a, err := scanAgent(s.pool.QueryRow(ctx, `SELECT `+agentCols+` FROM agents WHERE lower(email) = lower($1)`, email))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, translate("find agent", notFound("agent", email))
+	}
+	if err != nil {
+		return nil, translate("find agent", err)
+	}
+	return a, nil
+}
+
+// ListAgents returns all agents ordered by name.
+func (s *Store) ListAgents(ctx context.Context) ([]tandem.Agent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+agentCols+` FROM agents ORDER BY name, id`)
+	if err != nil {
+		return nil, translate("list agents", err)
+	}
+	out, err := collect(rows, scanAgent)
+	return out, translate("list agents", err)
+}
+
+// AppendAudit stores e, assigning ID and, when zero, At.
+func (s *Store) AppendAudit(ctx context.Context, e *tandem.AuditEntry) error {
+	return translate("append audit", s.appendAudit(ctx, s.pool, e))
+}
+
+func (s *Store) appendAudit(ctx context.Context, q db, e *tandem.AuditEntry) error {
+	if e.At.IsZero() {
+		e.At = s.now()
+	}
+	e.At = dbTime(e.At)
+	if e.Detail == nil {
+		e.Detail = map[string]string{}
+	}
+	return q.QueryRow(ctx, `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		e.At, e.Actor, e.Action, e.Subject, e.Detail).Scan(&e.ID)
+}
+
+// ListAudit returns matching entries, newest first.
+func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]tandem.AuditEntry, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Subject != "" {
+		add("subject = $%d", f.Subject)
+	}
+	if f.Action != "" {
+		add("action = $%d", f.Action)
+	}
+	q := `SELECT id, at, actor, action, subject, detail FROM audit_log`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, translate("list audit", err)
+	}
+	out, err := collect(rows, func(row pgx.Row) (*tandem.AuditEntry, error) {
+		var e tandem.AuditEntry
+		if err := row.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.Subject, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At = utc(e.At)
+		return &e, nil
+	})
+	return out, translate("list audit", err)
+}
