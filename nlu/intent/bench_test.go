@@ -46,12 +46,24 @@ func BenchmarkPredict(b *testing.B) {
 	}
 }
 
-// BenchmarkTrain measures training (including the held-out calibration pass).
+// BenchmarkTrain measures training (including the held-out calibration pass) and reports the
+// saved model's size.
 func BenchmarkTrain(b *testing.B) {
 	ex := benchData(b)
+	var c *Classifier
 	for b.Loop() {
-		if _, err := Train(context.Background(), ex, Options{Seed: 1}); err != nil {
+		var err error
+		if c, err = Train(context.Background(), ex, Options{Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	var n countWriter
+	if err := c.Save(&n); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n), "model_bytes")
 }
+
+type countWriter int
+
+func (w *countWriter) Write(p []byte) (int, error) { *w += countWriter(len(p)); return len(p), nil }

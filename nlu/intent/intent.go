@@ -103,7 +103,9 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Classifier, 
 		// One intent: everything in scope maps to it; nothing to discriminate.
 		labels = append(labels, "\x00none")
 	}
-	var alpha, threshold, temp float32 = 0.3, 0, 1
+	// Defaults for bots too small to calibrate on held-out examples: typical fitted values.
+	var alpha, temp float32 = 0.3, 6
+	threshold := minThreshold(len(labels), opts)
 	if opts.Holdout > 0 {
 		tr, ho := stratifiedSplit(ys, len(labels), opts.Holdout, opts.Seed)
 		if len(ho) >= 10 && len(tr) >= 2 {
@@ -218,9 +220,13 @@ func (c *Classifier) calibrate(all []Example, ho []int, opts Options) (alpha, th
 	for i, s := range scores {
 		probs[i] = linear.Softmax(slices.Clone(s), temp)
 	}
+	claims := make([]float32, len(ho))
+	for i, s := range scores {
+		claims[i] = c.claim(s)
+	}
 	blend := func(i int, a float32, dst []float32) []float32 {
 		for k := range dst {
-			dst[k] = (1-a)*probs[i][k] + a*knnP[i][k]
+			dst[k] = ((1-a)*probs[i][k] + a*knnP[i][k]) * claims[i]
 		}
 		return dst
 	}
@@ -283,7 +289,13 @@ func (c *Classifier) calibrate(all []Example, ho []int, opts Options) (alpha, th
 		}
 		return alpha, threshold, temp
 	}
-	// No out-of-scope examples: reject the least confident OOSRate share of in-scope examples.
+	// No out-of-scope examples: reject the least confident OOSRate share of in-scope examples;
+	// with few held-out examples that share says little, so also anything not clearly above a
+	// uniform guess.
+	threshold = 0
+	if nIn < 200 {
+		threshold = minThreshold(n, opts)
+	}
 	if nIn > 0 && opts.OOSRate > 0 {
 		k := int(opts.OOSRate * float64(nIn))
 		ins := rows[:0:0]
@@ -292,12 +304,33 @@ func (c *Classifier) calibrate(all []Example, ho []int, opts Options) (alpha, th
 				ins = append(ins, r)
 			}
 		}
-		threshold = ins[min(k, len(ins)-1)].conf
-		if k == 0 {
-			threshold = 0
+		if k > 0 {
+			threshold = max(threshold, ins[min(k, len(ins)-1)].conf)
 		}
 	}
 	return alpha, threshold, temp
+}
+
+// minThreshold is the out-of-scope threshold for bots without out-of-scope examples: ten points
+// above the confidence of a uniform guess over the intents.
+func minThreshold(classes int, opts Options) float32 {
+	if opts.OOSRate < 0 || classes < 2 {
+		return 0
+	}
+	return 1/float32(classes) + 0.1
+}
+
+// claim turns the best in-scope one-vs-rest score into a factor in (0, 1): a message that no
+// intent's SVM claims (every score well below the margin) keeps little confidence however the
+// softmax spreads it. The logistic's centre and slope are typical, not fitted.
+func (c *Classifier) claim(s []float32) float32 {
+	best := float32(math.Inf(-1))
+	for k, v := range s {
+		if k != c.oos && v > best {
+			best = v
+		}
+	}
+	return float32(1 / (1 + math.Exp(-5*float64(best))))
 }
 
 func argmax(p []float32) int {
@@ -327,19 +360,15 @@ func (c *Classifier) Predict(text string, top int) Prediction {
 	if len(x.Idx) == 0 {
 		return Prediction{Intent: OutOfScope, Confidence: 1}
 	}
-	p := linear.Softmax(c.lin.Scores(x, sc.scores), c.lin.T)
+	s := c.lin.Scores(x, sc.scores)
+	claim := c.claim(s)
+	p := linear.Softmax(s, c.lin.T)
+	clear(sc.knnP)
 	if c.alpha > 0 {
-		clear(sc.knnP)
-		if c.knn.vote(x, c.wordFeature, sc.knnP) {
-			for k := range p {
-				p[k] = (1-c.alpha)*p[k] + c.alpha*sc.knnP[k]
-			}
-		} else {
-			// No word overlap with any example: the linear part alone.
-			for k := range p {
-				p[k] *= 1
-			}
-		}
+		c.knn.vote(x, c.wordFeature, sc.knnP)
+	}
+	for k := range p {
+		p[k] = ((1-c.alpha)*p[k] + c.alpha*sc.knnP[k]) * claim
 	}
 	best := argmax(p)
 	pred := Prediction{Intent: c.labels[best], Confidence: float64(p[best])}

@@ -130,8 +130,11 @@ func (n *knn) vote(x linear.Vec, wordFeature func(int32) bool, dst []float32) bo
 	if sum == 0 {
 		return false
 	}
+	// Votes are scaled by the best similarity so that a message barely touching the examples
+	// gets little confidence from them.
+	top := min(best[0].s, 1)
 	for _, h := range best[:nb] {
-		dst[n.Labels[h.e]] += h.s * h.s / sum
+		dst[n.Labels[h.e]] += top * h.s * h.s / sum
 	}
 	return true
 }
