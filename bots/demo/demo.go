@@ -40,7 +40,7 @@ const SignatureHeader = "X-Tandem-Signature"
 // maxBody bounds request bodies; the actions take a few short fields.
 const maxBody = 64 << 10
 
-var orderRE = regexp.MustCompile(`^[Aa]-?(\d{6})$`)
+var orderRE = regexp.MustCompile(`\b[Aa]-?(\d{6})\b`)
 
 // Order is the fake-shop view of one order returned by GET /demo/api/orders/{id}.
 type Order struct {
@@ -91,7 +91,7 @@ func Sign(secret string, body []byte) string {
 
 // ActionsHandler returns the handler of the demo actions, to be mounted at PathPrefix:
 //
-//	GET  /demo/api/orders/{id}   200 Order, 400 malformed number, 404 unknown order
+//	GET  /demo/api/orders/{id}   200 Order, 400 no (or several) order numbers, 404 unknown order
 //	POST /demo/api/returns       200 Return for a ReturnRequest, 400 bad JSON, 404 unknown order
 //
 // When secret is not empty every request must carry SignatureHeader, the hex HMAC-SHA256 of
@@ -176,13 +176,14 @@ func postReturn(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// normalizeOrder accepts "A123456", "a-123456" and returns "A123456".
+// normalizeOrder finds the one order number in s ("A123456", "a-123456", or a sentence
+// containing one, as a flow's free-text answer may be) and returns it as "A123456".
 func normalizeOrder(s string) (string, bool) {
-	m := orderRE.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
+	m := orderRE.FindAllStringSubmatch(s, 2)
+	if len(m) != 1 {
 		return "", false
 	}
-	return "A" + m[1], true
+	return "A" + m[0][1], true
 }
 
 // findOrder returns a fixed order, or generated data for numbers whose first digit is 1–8;

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"text/template"
@@ -39,6 +40,10 @@ func TestActionsHandler(t *testing.T) {
 		{name: "OK/processing", secret: testSecret, method: "GET", path: "/demo/api/orders/A100002", status: 200, wantKey: "eta", contains: `"status":"processing"`},
 		{name: "OK/delivered", secret: testSecret, method: "GET", path: "/demo/api/orders/A100003", status: 200, wantKey: "delivered_on", contains: `"status":"delivered"`},
 		{name: "OK/lowercaseDash", secret: testSecret, method: "GET", path: "/demo/api/orders/a-100001", status: 200, contains: `"id":"A100001"`},
+		{name: "OK/inSentence", secret: testSecret, method: "GET", path: "/demo/api/orders/" + url.PathEscape("sorry, it's a-100002"), status: 200, contains: `"id":"A100002"`},
+		{name: "OK/inQuery", secret: testSecret, method: "GET", path: "/demo/api/orders/" + url.QueryEscape("it's A100003 / thanks"), status: 200, contains: `"id":"A100003"`},
+		{name: "ErrTwoOrders", secret: testSecret, method: "GET", path: "/demo/api/orders/A100001%20A100002", status: 400, wantCode: "invalid"},
+		{name: "ErrSevenDigits", secret: testSecret, method: "GET", path: "/demo/api/orders/A1000012", status: 400, wantCode: "invalid"},
 		{name: "OK/generated", secret: testSecret, method: "GET", path: "/demo/api/orders/A123456", status: 200, wantKey: "message", contains: `"id":"A123456"`},
 		{name: "OK/noSecret", secret: "", sig: "-", method: "GET", path: "/demo/api/orders/A100001", status: 200, contains: "UPS"},
 		{name: "OK/prefixedSignature", secret: testSecret, sig: "sha256=", method: "GET", path: "/demo/api/orders/A100001", status: 200},
