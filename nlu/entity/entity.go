@@ -98,6 +98,7 @@ var (
 	reSlash  = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b`)
 	reMonth  = regexp.MustCompile(`(?i)\b(?:(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?)(?:,?\s+(\d{4}))?\b`)
 	reRel    = regexp.MustCompile(`(?i)\b(today|tonight|tomorrow|yesterday|day after tomorrow|in (\d+|a|one|two|three) (day|days|week|weeks)|(next|this|on|last)? ?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)|next week)\b|今日|明日|明後日|昨日|来週`)
+	reJaTime = regexp.MustCompile(`(午後|午前)?(\d{1,2})時(?:(\d{1,2})分|半)?`)
 	reTime   = regexp.MustCompile(`(?i)\b(\d{1,2})(?::(\d{2}))?\s?(am|pm|a\.m\.|p\.m\.)|\b(\d{1,2}):(\d{2})\b|\b(noon|midnight)\b`)
 )
 
@@ -188,6 +189,21 @@ func (e *Extractor) Extract(text string) []tandem.Entity {
 	for _, m := range reTime.FindAllStringSubmatchIndex(text, -1) {
 		if v, ok := parseTime(text, m); ok {
 			add("time", v, m[0], m[1])
+		}
+	}
+	for _, m := range reJaTime.FindAllStringSubmatchIndex(text, -1) {
+		h, _ := strconv.Atoi(text[m[4]:m[5]])
+		mi := 0
+		if m[6] >= 0 {
+			mi, _ = strconv.Atoi(text[m[6]:m[7]])
+		} else if strings.HasSuffix(text[m[0]:m[1]], "半") {
+			mi = 30
+		}
+		if m[2] >= 0 && text[m[2]:m[3]] == "午後" && h < 12 {
+			h += 12
+		}
+		if h <= 23 && mi <= 59 {
+			add("time", fmt.Sprintf("%02d:%02d", h, mi), m[0], m[1])
 		}
 	}
 	e.matchLists(text, add)

@@ -56,6 +56,7 @@ func TestExtract(t *testing.T) {
 		{"OK/listFuzzy", "from San Fransisco", []ent{{"city", "San Francisco", "San Fransisco"}}},
 		{"OK/listJapanese", "東京に行きたい", []ent{{"city", "東京", "東京"}}},
 		{"OK/japaneseDate", "明日は雨ですか", []ent{{"date", "2026-11-26", "明日"}}},
+		{"OK/japaneseTime", "午後7時半に", []ent{{"time", "19:30", "午後7時半"}}},
 		{"OK/none", "hello there", nil},
 	}
 	for _, tt := range tests {

@@ -31,12 +31,25 @@ var lexicon = map[string]float64{
 	"ridiculous": -2.5, "unacceptable": -3, "worse": -2.5, "sucks": -3, "sad": -2, "mad": -2.5,
 	"complaint": -2, "refund": -0.5, "scam": -3, "slow": -1.5, "hours": -0.5, "nobody": -1,
 	"unhelpful": -2.5, "incompetent": -3, "pathetic": -3, "fuck": -3, "shit": -3, "crap": -2.5, "wtf": -2.5,
-	"malo": -2.5, "terrible!": -3, "nul": -2, "schlecht": -2.5,
+	"malo": -2.5, "mala": -2.5, "pésimo": -3, "nul": -2, "nulle": -2, "mauvais": -2,
+	"schlecht": -2.5, "schrecklich": -3, "furchtbar": -3, "enttäuscht": -2.5, "ärgerlich": -2, "déçu": -2.5,
+	"decepcionado": -2.5, "lento": -1.5, "retraso": -1.5, "retard": -1.5, "verspätung": -1.5,
+	"bueno": 2, "buena": 2, "contento": 2, "contenta": 2, "content": 2, "contente": 2, "génial": 3,
+	"parfait": 3, "gut": 2, "toll": 2.5, "prima": 2, "zufrieden": 2, "wunderbar": 3, "perfekt": 3,
 	// emoji
 	"😀": 2, "😃": 2, "😄": 2, "😁": 2, "😊": 2, "🙂": 1, "😍": 3, "🥰": 3, "👍": 2, "❤": 3, "♥": 2.5,
 	"🙏": 1.5, "🎉": 2, "✈": 0, "😉": 1, "😂": 1, "👏": 2, "💯": 2, "😎": 1.5,
 	"😞": -2, "😠": -2.5, "😡": -3, "🤬": -3, "😢": -2, "😭": -2.5, "👎": -2, "😤": -2.5, "🙁": -1.5,
 	"☹": -2, "😒": -2, "😩": -2, "😫": -2, "💔": -2.5, "🤦": -2, "😑": -1, "🙄": -1.5,
+}
+
+// cjkLexicon holds words of languages written without spaces, matched as substrings.
+var cjkLexicon = map[string]float64{
+	"ありがとう": 2, "感謝": 2, "助かり": 2, "素晴らしい": 3, "最高": 3, "嬉しい": 2.5, "うれしい": 2.5,
+	"良い": 2, "よかった": 2, "満足": 2, "便利": 1.5, "好き": 2,
+	"最悪": -3, "ひどい": -2.5, "酷い": -2.5, "遅い": -1.5, "届かない": -1.5, "怒": -2.5, "残念": -2,
+	"困っ": -1.5, "不満": -2.5, "嫌い": -2.5, "ダメ": -2, "だめ": -2, "問題": -1, "壊れ": -2, "悪い": -2,
+	"谢谢": 2, "很好": 2, "太差": -3, "糟糕": -3,
 }
 
 var negations = map[string]bool{
@@ -84,6 +97,11 @@ func LexiconScore(text string) float64 {
 			}
 		}
 		sum += v
+	}
+	for w, v := range cjkLexicon {
+		if strings.Contains(text, w) {
+			sum += v
+		}
 	}
 	if sum != 0 && exclaim > 0 {
 		sum *= 1 + 0.1*float64(min(exclaim, 3))

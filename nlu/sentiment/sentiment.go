@@ -17,6 +17,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/nlu/internal/linear"
+	"github.com/tandemhq/tandem/nlu/lang"
 )
 
 func sqrtf(x float64) float64 { return math.Sqrt(x) }
@@ -185,8 +186,12 @@ func (m *Model) vectorize(text string, sc *linear.Scratch) linear.Vec {
 	return x
 }
 
-// Score rates one message.
+// Score rates one message. The learned model reads English; messages detected in another
+// language are scored by the multilingual lexicon.
 func (m *Model) Score(text string) tandem.Sentiment {
+	if l := lang.Detect(text); l != "" && l != "en" {
+		return LexiconSentiment(text)
+	}
 	sc, _ := m.pool.Get().(*linear.Scratch)
 	if sc == nil {
 		sc = &linear.Scratch{}

@@ -62,6 +62,11 @@ func TestDefault(t *testing.T) {
 		{"@united thanks so much, the crew was amazing!", tandem.SentimentPositive},
 		{"@united my flight is delayed again, worst airline ever", tandem.SentimentNegative},
 		{"@united what time does the gate open for flight 123?", tandem.SentimentNeutral},
+		{"最悪です。荷物が届かない", tandem.SentimentNegative},
+		{"ありがとう、とても助かりました", tandem.SentimentPositive},
+		{"今日は雨が降りますか", tandem.SentimentNeutral},
+		{"Das ist schrecklich", tandem.SentimentNegative},
+		{"Je suis très content, merci", tandem.SentimentPositive},
 	}
 	for _, tt := range tests {
 		got := m.Score(tt.text)
