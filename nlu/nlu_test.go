@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,4 +155,41 @@ func TestFallbackLLM(t *testing.T) {
 	if got := m.Analyze(context.Background(), "where is my order").Intent.Name; got != "upgrade" {
 		t.Errorf("with an always-upgrade LLM, intent = %q, want upgrade", got)
 	}
+}
+
+func TestAnalyzeConcurrent(t *testing.T) {
+	t.Parallel()
+	m, _ := setup(t)
+	want := m.Analyze(context.Background(), "where is my order")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				if got := m.Analyze(context.Background(), "where is my order"); got.Intent != want.Intent {
+					t.Errorf("concurrent Analyze = %+v, want %+v", got.Intent, want.Intent)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func FuzzAnalyze(f *testing.F) {
+	m, _ := setup(f)
+	f.Add("where is my order A123456 tomorrow at 3pm, $20, 415-555-2671")
+	f.Add("今日は雨が降りますか？")
+	f.Fuzz(func(t *testing.T, s string) {
+		a := m.Analyze(context.Background(), s)
+		if a.Intent.Name == "" || a.Sentiment.Score < -1 || a.Sentiment.Score > 1 {
+			t.Fatalf("bad annotations %+v", a)
+		}
+		for _, e := range a.Entities {
+			if e.Start < 0 || e.End > len(s) || s[e.Start:e.End] != e.Text {
+				t.Fatalf("bad entity span %+v", e)
+			}
+		}
+	})
 }
