@@ -194,55 +194,31 @@ func (s *Store) SetMessageAnnotations(ctx context.Context, id string, a *tandem.
 	return nil
 }
 
-// RecordTurn stores the turn's annotations, replies and conversation update in one
-// transaction, sending its statements as one batch.
+// RecordTurn stores the turn's conversation update, annotations and replies as one
+// pipelined batch: one round trip, run by PostgreSQL as one implicit transaction, which
+// tandem_assert_found aborts when the conversation or inbound message is missing.
 func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		withAnn := t.Annotations != nil && t.InboundID != ""
-		if withAnn {
-			b.Queue(setAnnotationsSQL, t.Annotations, t.InboundID)
+	b := &pgx.Batch{}
+	b.Queue(`WITH u AS (UPDATE conversations SET updated_at = $1, status = coalesce($2, status),
+		channel = coalesce($3, channel), state = CASE WHEN $4 THEN $5::bytea ELSE state END,
+		customer_id = coalesce($6, customer_id) WHERE id = $7 RETURNING 1)
+		SELECT tandem_assert_found(EXISTS (SELECT 1 FROM u), 'conversation')`, s.updateConversationArgs(t.ConversationID, t.Update)...)
+	if t.Annotations != nil && t.InboundID != "" {
+		b.Queue(`WITH u AS (UPDATE messages SET annotations = $1 WHERE id = $2 RETURNING 1)
+			SELECT tandem_assert_found(EXISTS (SELECT 1 FROM u), 'message')`, t.Annotations, t.InboundID)
+	}
+	for _, m := range t.Replies {
+		m.ConversationID = t.ConversationID
+		if m.Role == "" {
+			m.Role = tandem.RoleBot
 		}
-		for _, m := range t.Replies {
-			m.ConversationID = t.ConversationID
-			if m.Role == "" {
-				m.Role = tandem.RoleBot
-			}
-			args, err := s.prepareMessage(m)
-			if err != nil {
-				return err
-			}
-			b.Queue(insertMessageSQL, args...)
-		}
-		b.Queue(`UPDATE conversations SET updated_at = $1, status = coalesce($2, status),
-	channel = coalesce($3, channel), state = CASE WHEN $4 THEN $5::bytea ELSE state END,
-	customer_id = coalesce($6, customer_id) WHERE id = $7`, s.updateConversationArgs(t.ConversationID, t.Update)...)
-		br := tx.SendBatch(ctx, b)
-		defer br.Close()
-		if withAnn {
-			tag, err := br.Exec()
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 0 {
-				return notFound("message", t.InboundID)
-			}
-		}
-		for range t.Replies {
-			if _, err := br.Exec(); err != nil {
-				return err
-			}
-		}
-		tag, err := br.Exec()
+		args, err := s.prepareMessage(m)
 		if err != nil {
-			return err
+			return translate("record turn", err)
 		}
-		if tag.RowsAffected() == 0 {
-			return notFound("conversation", t.ConversationID)
-		}
-		return br.Close()
-	})
-	return translate("record turn", err)
+		b.Queue(insertMessageSQL, args...)
+	}
+	return translate("record turn", s.pool.SendBatch(ctx, b).Close())
 }
 
 // ListMessages returns a conversation's messages oldest first.

@@ -72,6 +72,11 @@ type Store struct {
 	wstmts sync.Map
 	rstmts sync.Map
 
+	wq         chan *writeReq
+	quit       chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+
 	// kmu serialises knowledge writes with their vector-index updates, so the index
 	// sees changes in commit order.
 	kmu sync.Mutex
@@ -89,6 +94,9 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	pragmas.Add("_pragma", "busy_timeout("+strconv.FormatInt(cfg.BusyTimeout.Milliseconds(), 10)+")")
 	pragmas.Add("_pragma", "foreign_keys(1)")
 	pragmas.Add("_pragma", "synchronous(NORMAL)")
+	// A larger page cache (negative = KiB) keeps the turn path's b-tree pages in memory.
+	pragmas.Add("_pragma", "cache_size(-16384)")
+	pragmas.Add("_pragma", "temp_store(MEMORY)")
 	var wdsn, rdsn string
 	if memory {
 		wdsn = "file::memory:?" + pragmas.Encode()
@@ -111,16 +119,17 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{cfg: cfg, w: w, r: w}
+	s := &Store{cfg: cfg, w: w, r: w, wq: make(chan *writeReq, maxGroup), quit: make(chan struct{}), writerDone: make(chan struct{})}
+	go s.writer()
 	s.vec = newVectorIndex(s)
 	if err := w.PingContext(ctx); err != nil {
-		w.Close()
+		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	if !memory {
 		r, err := sql.Open("sqlite", rdsn)
 		if err != nil {
-			w.Close()
+			s.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		r.SetMaxOpenConns(cfg.ReadConns)
@@ -148,8 +157,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both connection pools.
+// Close stops the writer and closes both connection pools.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.quit) })
+	<-s.writerDone
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -269,17 +280,124 @@ func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// writeTx runs fn in a write transaction on the single writer connection.
+// writeReq is one write transaction waiting for the writer goroutine.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	err  error
+	done chan struct{}
+}
+
+// maxGroup bounds how many queued write transactions share one SQLite commit.
+const maxGroup = 64
+
+var errClosed = errors.New("sqlite store is closed")
+
+// writeTx runs fn in a write transaction on the single writer connection and returns
+// after it committed (or failed). Transactions queued by concurrent callers are group
+// committed: they run one after another inside one SQLite transaction, each in its own
+// savepoint, so each stays atomic and isolated while they share the commit's WAL write.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	select {
+	case s.wq <- r:
+	case <-s.quit:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-r.done
+	return r.err
+}
+
+// writer runs queued write transactions until Close.
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	batch := make([]*writeReq, 0, maxGroup)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.wq:
+		case <-s.quit:
+			return
+		}
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxGroup {
+			select {
+			case r := <-s.wq:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.runGroup(batch)
+		for _, r := range batch {
+			close(r.done)
+		}
+	}
+}
+
+// runGroup executes a group of write requests in one transaction and sets their errors.
+func (s *Store) runGroup(batch []*writeReq) {
+	fail := func(err error) {
+		for _, r := range batch {
+			if r.err == nil {
+				r.err = err
+			}
+		}
+	}
+	// The group outlives any one caller's context.
+	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
-		return err
+		fail(err)
+		return
 	}
-	if err := fn(tx); err != nil {
+	if len(batch) == 1 {
+		r := batch[0]
+		if r.err = r.ctx.Err(); r.err == nil {
+			r.err = r.fn(tx)
+		}
+		if r.err != nil {
+			_ = tx.Rollback()
+			return
+		}
+		r.err = tx.Commit()
+		return
+	}
+	ok := 0
+	for _, r := range batch {
+		if r.err = r.ctx.Err(); r.err != nil {
+			continue
+		}
+		if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
+			_ = tx.Rollback()
+			fail(err)
+			return
+		}
+		r.err = r.fn(tx)
+		if r.err != nil {
+			if _, err := tx.Exec(`ROLLBACK TO w`); err != nil {
+				_ = tx.Rollback()
+				fail(err)
+				return
+			}
+		} else {
+			ok++
+		}
+		if _, err := tx.Exec(`RELEASE w`); err != nil {
+			_ = tx.Rollback()
+			fail(err)
+			return
+		}
+	}
+	if ok == 0 {
 		_ = tx.Rollback()
-		return err
+		return
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		fail(err)
+	}
 }
 
 // wstmt returns the prepared statement for query bound to tx. Statements listed in

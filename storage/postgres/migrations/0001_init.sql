@@ -137,3 +137,12 @@ BEGIN
 END $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+
+-- tandem_assert_found lets a pipelined batch (one implicit transaction) abort with
+-- no_data_found when a row it updates does not exist.
+CREATE FUNCTION tandem_assert_found(ok boolean, what text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT ok THEN
+        RAISE EXCEPTION '% not found', what USING ERRCODE = 'no_data_found';
+    END IF;
+END $$;

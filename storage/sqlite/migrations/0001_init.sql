@@ -29,11 +29,11 @@ CREATE TABLE conversations (
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
 );
-CREATE INDEX conversations_customer ON conversations (customer_id, bot_id, updated_at);
+CREATE INDEX conversations_customer ON conversations (customer_id, bot_id);
 CREATE INDEX conversations_updated ON conversations (updated_at);
 
 CREATE TABLE messages (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq             INTEGER PRIMARY KEY, -- rowid: insertion order
     id              TEXT NOT NULL UNIQUE,
     conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
     role            TEXT NOT NULL,
@@ -62,7 +62,7 @@ CREATE TABLE agents (
 CREATE UNIQUE INDEX agents_email ON agents (lower(email));
 
 CREATE TABLE tickets (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq             INTEGER PRIMARY KEY, -- rowid: insertion order
     id              TEXT NOT NULL UNIQUE,
     conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
     bot_id          TEXT NOT NULL,
@@ -104,7 +104,7 @@ CREATE TABLE documents (
 CREATE INDEX documents_collection ON documents (collection, status);
 
 CREATE TABLE chunks (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq         INTEGER PRIMARY KEY, -- rowid, also the FTS rowid
     id          TEXT NOT NULL UNIQUE,
     document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
     collection  TEXT NOT NULL,
