@@ -81,6 +81,10 @@ type Config struct {
 	// serves as both.
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
+	// APIKeys are the keys that authorize the integrator-only routes (proactive messages), sent
+	// as "Authorization: Bearer <key>"; several allow rotation. Each must be at least 16 bytes.
+	// With none, those routes answer 403. Secrets: never log or print them.
+	APIKeys []string
 	// Now returns the current time (the received time of inbound messages). Default time.Now.
 	Now func() time.Time
 }
@@ -138,6 +142,11 @@ func (c Config) Validate() error {
 	case c.Now == nil:
 		return tandem.Errorf(tandem.EINVALID, "now function is required")
 	}
+	for i, k := range c.APIKeys {
+		if len(k) < minAPIKeyBytes {
+			return tandem.Errorf(tandem.EINVALID, "API key %d is shorter than %d bytes", i+1, minAPIKeyBytes)
+		}
+	}
 	return nil
 }
 
@@ -149,6 +158,9 @@ type Deps struct {
 	Conversations Conversations
 	// Pinger is checked by /readyz; nil means always ready.
 	Pinger Pinger
+	// Outbound sends proactive messages (POST /api/v1/bots/{bot}/outbound, API key
+	// required); nil leaves the route out.
+	Outbound OutboundFunc
 }
 
 // Validate reports a missing required dependency as a *tandem.Error with code EINVALID.
@@ -205,6 +217,10 @@ func NewServer(cfg Config, deps Deps) *Server {
 func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/bots/{bot}/messages", s.handlePostMessage)
 	s.mux.HandleFunc("GET /api/v1/conversations/{id}", s.handleGetConversation)
+	if s.deps.Outbound != nil {
+		s.mux.HandleFunc("POST /api/v1/bots/{bot}/outbound", s.handleOutbound)
+		s.mux.Handle("/api/v1/bots/{bot}/outbound", methodNotAllowed(http.MethodPost))
+	}
 	// API clients get JSON errors for wrong methods and unknown paths too. A method-less
 	// pattern is less specific than the same path with a method, so it only sees the rest.
 	s.mux.Handle("/api/v1/bots/{bot}/messages", methodNotAllowed(http.MethodPost))

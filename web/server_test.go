@@ -350,6 +350,7 @@ func TestConfig(t *testing.T) {
 		{"ErrDefaultBot", func(c *web.Config) { c.DefaultBot = "../x" }},
 		{"ErrReadyTimeout", func(c *web.Config) { c.ReadyTimeout = -time.Second }},
 		{"ErrGathererMissing", func(c *web.Config) { c.Gatherer = nil }},
+		{"ErrShortAPIKey", func(c *web.Config) { c.APIKeys = []string{"0123456789abcdef", "short"} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,8 +30,9 @@ type fixture struct {
 }
 
 type options struct {
-	cfg    web.Config
-	pinger bool // wire a pinger (else Deps.Pinger is nil)
+	cfg      web.Config
+	pinger   bool // wire a pinger (else Deps.Pinger is nil)
+	outbound web.OutboundFunc
 }
 
 func setup(t testing.TB, opts ...func(*options)) *fixture {
@@ -50,7 +51,7 @@ func setup(t testing.TB, opts ...func(*options)) *fixture {
 	cfg.Logger = slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Registerer = f.reg
 	cfg.Now = func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
-	deps := web.Deps{Engine: f.engine, Conversations: f.engine}
+	deps := web.Deps{Engine: f.engine, Conversations: f.engine, Outbound: o.outbound}
 	if o.pinger {
 		deps.Pinger = f.pinger
 	}
