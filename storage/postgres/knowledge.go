@@ -34,6 +34,14 @@ func (s *Store) ensureVectorIndex(ctx context.Context, dim int) error {
 	if dim <= 0 || dim > maxIndexedDimension {
 		return nil
 	}
+	name := fmt.Sprintf("chunks_embedding_hnsw_%d", dim)
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil // skip CREATE INDEX IF NOT EXISTS, which would lock chunks against writes
+	}
 	_, err := s.pool.Exec(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw_%d ON chunks
 		USING hnsw ((embedding::vector(%d)) vector_cosine_ops) WHERE dimension = %d`, dim, dim, dim))
 	var pe *pgconn.PgError
@@ -425,15 +433,19 @@ func (s *Store) SearchVector(ctx context.Context, vec []float32, f storage.Searc
 	}
 	limit := searchLimit(f)
 	q, args := vectorQuery(vec, f)
+	// One round trip: the transaction scopes the SET LOCALs to this query. On error the
+	// connection is left in a failed transaction, which pgxpool discards on release.
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SET LOCAL hnsw.iterative_scan = relaxed_order`)
+	b.Queue(fmt.Sprintf(`SET LOCAL hnsw.ef_search = %d`, min(1000, max(40, 2*limit))))
+	b.Queue(q, args...)
+	b.Queue(`COMMIT`)
 	var out []tandem.ScoredChunk
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		b.Queue(`SET LOCAL hnsw.iterative_scan = relaxed_order`)
-		b.Queue(fmt.Sprintf(`SET LOCAL hnsw.ef_search = %d`, min(1000, max(40, 2*limit))))
-		b.Queue(q, args...)
-		br := tx.SendBatch(ctx, b)
+	err := func() error {
+		br := s.pool.SendBatch(ctx, b)
 		defer br.Close()
-		for range 2 {
+		for range 3 {
 			if _, err := br.Exec(); err != nil {
 				return err
 			}
@@ -445,8 +457,11 @@ func (s *Store) SearchVector(ctx context.Context, vec []float32, f storage.Searc
 		if out, err = collect(rows, scanHit); err != nil {
 			return err
 		}
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
 		return br.Close()
-	})
+	}()
 	if err != nil {
 		return nil, translate("search vector", err)
 	}

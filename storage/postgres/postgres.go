@@ -112,6 +112,10 @@ func (s *Store) ensureExtension(ctx context.Context) error {
 		return nil
 	}
 	if _, err := s.pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS vector`); err != nil {
+		// A replica starting at the same time may have created it first.
+		if s.pool.QueryRow(ctx, `SELECT to_regtype('vector') IS NOT NULL`).Scan(&ok) == nil && ok {
+			return nil
+		}
 		return fmt.Errorf("create extension vector (pgvector must be installed): %w", err)
 	}
 	return nil

@@ -488,6 +488,38 @@ func testMessages(t *testing.T, s storage.Store, _ Features) {
 			t.Errorf("messages = %+v, want 4 starting with the first", got)
 		}
 	})
+	t.Run("CreateMessage/ConcurrentDuplicate", func(t *testing.T) {
+		// A provider retrying while the first delivery is being stored: one insert wins,
+		// the others get EDUPLICATE and leave nothing behind.
+		t.Parallel()
+		_, conv := setup(t, "+15550308")
+		const n = 8
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.CreateMessage(ctx, &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: fmt.Sprint(i), ProviderID: "SM-race"})
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for i, err := range errs {
+			switch tandem.ErrorCode(err) {
+			case "":
+				ok++
+			case tandem.EDUPLICATE:
+			default:
+				t.Errorf("insert %d: %v", i, err)
+			}
+		}
+		got, err := s.ListMessages(ctx, conv.ID, storage.MessageFilter{})
+		must(t, err)
+		if ok != 1 || len(got) != 1 {
+			t.Errorf("successful inserts = %d, stored = %d; want 1 and 1", ok, len(got))
+		}
+	})
 	t.Run("CreateMessage/ErrNotFound", func(t *testing.T) {
 		t.Parallel()
 		err := s.CreateMessage(ctx, &tandem.Message{ConversationID: "missing", Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: "x"})
