@@ -78,7 +78,11 @@ func isSymbolToken(r rune) bool {
 func Tokens(text string) []string {
 	var toks []string
 	start := -1
+	skipTo := 0
 	for i, r := range text {
+		if i < skipTo {
+			continue
+		}
 		switch {
 		case isWordRune(r) || (r == '\'' && start >= 0):
 			if start < 0 {
@@ -89,6 +93,11 @@ func Tokens(text string) []string {
 				toks = append(toks, strings.TrimRight(text[start:i], "'"))
 				start = -1
 			}
+			if n := emoticon(text[i:]); n > 0 {
+				toks = append(toks, text[i:i+n])
+				skipTo = i + n
+				continue
+			}
 			if isSymbolToken(r) {
 				toks = append(toks, string(r))
 			}
@@ -98,6 +107,29 @@ func Tokens(text string) []string {
 		toks = append(toks, strings.TrimRight(text[start:], "'"))
 	}
 	return toks
+}
+
+// emoticon returns the length of an ASCII emoticon (":)", ":-(", ";d", "<3") at the start of s
+// (lower-cased), or 0.
+func emoticon(s string) int {
+	if strings.HasPrefix(s, "<3") {
+		return 2
+	}
+	if len(s) < 2 || (s[0] != ':' && s[0] != ';' && s[0] != '=') {
+		return 0
+	}
+	j := 1
+	if s[j] == '-' || s[j] == '\'' {
+		j++
+	}
+	if j < len(s) && strings.IndexByte(")(dp/|][o*", s[j]) >= 0 {
+		// ":/" inside a URL ("http://") is not a face.
+		if s[j] == '/' && j+1 < len(s) && s[j+1] == '/' {
+			return 0
+		}
+		return j + 1
+	}
+	return 0
 }
 
 func hashString(h uint32, s string) uint32 {

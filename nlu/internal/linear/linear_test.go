@@ -15,6 +15,7 @@ func TestTokens(t *testing.T) {
 		{"i don't like it!!", []string{"i", "don't", "like", "it", "!", "!"}},
 		{"card? 😡", []string{"card", "?", "😡"}},
 		{"今日は雨", []string{"今日は雨"}},
+		{"late again :( but ok :-D <3 http://x.co", []string{"late", "again", ":(", "but", "ok", ":-d", "<3", "http", "x", "co"}},
 		{"", nil},
 	}
 	for _, tt := range tests {
