@@ -34,8 +34,9 @@ type Config struct {
 	// Migrate applies pending migrations in Open. When false and the schema is behind,
 	// Open fails and asks for `tandem migrate`.
 	Migrate bool
-	// MaxConns bounds the connection pool; 0 keeps pgxpool's default (max(4, CPUs)) or the
-	// DSN's pool_max_conns.
+	// MaxConns bounds the connection pool. 0 means the DSN's pool_max_conns when present,
+	// else 16: turns wait on WAL flushes far more than on CPU, and concurrent commits share
+	// a flush, so more connections than cores raise throughput.
 	MaxConns int32
 	// SynchronousCommit, when set, is the session's synchronous_commit ("on", "off",
 	// "local", ...). Empty keeps the server's setting. "off" makes commits return before
@@ -76,8 +77,11 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse postgres dsn: %w", err)
 	}
-	if cfg.MaxConns > 0 {
+	switch {
+	case cfg.MaxConns > 0:
 		pc.MaxConns = cfg.MaxConns
+	case !strings.Contains(dsn, "pool_max_conns"):
+		pc.MaxConns = 16
 	}
 	if cfg.SynchronousCommit != "" {
 		pc.ConnConfig.RuntimeParams["synchronous_commit"] = cfg.SynchronousCommit
