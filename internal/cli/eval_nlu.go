@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/evals"
+	"github.com/tandemhq/tandem/nlu"
 	"github.com/tandemhq/tandem/nlu/intent"
 	"github.com/tandemhq/tandem/nlu/sentiment"
 )
@@ -200,5 +202,54 @@ func nluWriteTable(w io.Writer, rows [][2]string) error {
 			return fmt.Errorf("write table: %w", err)
 		}
 	}
+	return nil
+}
+
+// runNLU is `tandem nlu <subcommand>`; wire it in commands() as
+// "nlu": {"train and save NLU models", runNLU}.
+func runNLU(ctx context.Context, env Env, args []string) error {
+	return dispatch(ctx, env, "tandem nlu", map[string]command{
+		"train": {"train the intent classifier from a text,label CSV and save the model", runNLUTrain},
+	}, args)
+}
+
+// runNLUTrain trains an NLU model from examples and writes it where a bot loads it from.
+func runNLUTrain(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "tandem nlu train")
+	train := fs.String("train", "", "examples CSV with text,label columns; label oos marks out-of-scope examples (required)")
+	out := fs.String("out", "", "file to write the model to (required)")
+	seed := fs.Int64("seed", 1, "training seed")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *train == "" || *out == "" {
+		return fmt.Errorf("%w: tandem nlu train needs --train and --out", errUsage)
+	}
+	rows, err := evals.ReadLabeledCSVFile(*train)
+	if err != nil {
+		return err
+	}
+	examples := make([]nlu.Example, len(rows))
+	for i, r := range rows {
+		examples[i] = nlu.Example{Text: r.Text, Intent: r.Label}
+	}
+	start := time.Now()
+	m, err := nlu.Train(ctx, examples, nlu.Config{Seed: *seed})
+	if err != nil {
+		return fmt.Errorf("nlu train: %w", err)
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return fmt.Errorf("nlu train: %w", err)
+	}
+	if err := m.Save(f); err != nil {
+		f.Close()
+		return fmt.Errorf("nlu train: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("nlu train: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "trained %d intents on %d examples in %.2fs, wrote %s\n",
+		len(m.Intents()), len(examples), time.Since(start).Seconds(), *out)
 	return nil
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tandemhq/tandem/nlu"
 )
 
 func writeCSV(t *testing.T, dir, name string, rows [][2]string) string {
@@ -112,5 +115,35 @@ func TestEvalSentiment(t *testing.T) {
 	}
 	if got["accuracy"].(float64) < 0.9 || got["macro_f1"] == nil {
 		t.Errorf("got %s", out)
+	}
+}
+
+func TestNLUTrain(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := writeCSV(t, dir, "ex.csv", [][2]string{
+		{"where is my order", "order_status"}, {"track my parcel", "order_status"}, {"order status", "order_status"},
+		{"refund please", "refund"}, {"money back", "refund"}, {"return this item", "refund"},
+	})
+	out := filepath.Join(dir, "model.nlu")
+	var stdout, stderr bytes.Buffer
+	err := runNLU(context.Background(), Env{Stdout: &stdout, Stderr: &stderr}, []string{"train", "--train", p, "--out", out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := nlu.Load(f, nlu.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Analyze(context.Background(), "where is my order").Intent.Name; got != "order_status" {
+		t.Errorf("intent = %q", got)
+	}
+	if err := runNLU(context.Background(), Env{Stdout: &stdout, Stderr: &stderr}, []string{"train", "--train", p}); !errors.Is(err, errUsage) {
+		t.Errorf("missing --out: err = %v, want usage", err)
 	}
 }

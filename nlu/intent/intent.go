@@ -293,8 +293,18 @@ func (c *Classifier) calibrate(all []Example, ho []int, opts Options) (alpha, th
 	// with few held-out examples that share says little, so also anything not clearly above a
 	// uniform guess.
 	threshold = 0
-	if nIn < 200 {
+	if nIn < 200 && opts.OOSRate > 0 {
+		// Up to 0.3, as long as 95% of the correctly classified held-out examples stay above.
+		var ok []float32
+		for _, r := range rows {
+			if r.correct {
+				ok = append(ok, r.conf)
+			}
+		}
 		threshold = minThreshold(n, opts)
+		if len(ok) > 0 {
+			threshold = max(threshold, min(0.3, ok[len(ok)/20]))
+		}
 	}
 	if nIn > 0 && opts.OOSRate > 0 {
 		k := int(opts.OOSRate * float64(nIn))
