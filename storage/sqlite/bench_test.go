@@ -1,7 +1,13 @@
 package sqlite_test
 
 import (
+	"context"
+	"fmt"
+	"math/rand/v2"
 	"testing"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
 
 	"github.com/tandemhq/tandem/storage/storagetest"
 )
@@ -15,5 +21,46 @@ func BenchmarkTurn(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			storagetest.BenchTurn(b, openTemp(b), 1000, bc.parallelism)
 		})
+	}
+}
+
+// BenchmarkSearchVector measures a brute-force cosine search over 20,000 chunks of 384
+// dimensions (the in-memory index is loaded before timing).
+func BenchmarkSearchVector(b *testing.B) {
+	const docs, perDoc, dim = 2000, 10, 384
+	ctx := context.Background()
+	s := openTemp(b)
+	if _, err := s.EnsureCollection(ctx, tandem.Collection{Name: "kb", Dimension: dim}); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	vec := func() []float32 {
+		v := make([]float32, dim)
+		for i := range v {
+			v[i] = rng.Float32() - 0.5
+		}
+		return v
+	}
+	for d := range docs {
+		chunks := make([]tandem.Chunk, perDoc)
+		for i := range chunks {
+			chunks[i] = tandem.Chunk{Ordinal: i, Text: fmt.Sprintf("chunk %d of doc %d", i, d), Embedding: vec()}
+		}
+		doc := &tandem.Document{Collection: "kb", Title: fmt.Sprint("doc ", d), ContentHash: fmt.Sprint(d), Status: tandem.DocumentPublished, Tags: []string{fmt.Sprint("t", d%5)}}
+		if _, err := s.PutDocument(ctx, doc, chunks); err != nil {
+			b.Fatal(err)
+		}
+	}
+	f := storage.SearchFilter{Collections: []string{"kb"}, Status: tandem.DocumentPublished, Limit: 10}
+	if _, err := s.SearchVector(ctx, vec(), f); err != nil {
+		b.Fatal(err)
+	}
+	q := vec()
+	b.ReportAllocs()
+	for b.Loop() {
+		hits, err := s.SearchVector(ctx, q, f)
+		if err != nil || len(hits) != 10 {
+			b.Fatal(len(hits), err)
+		}
 	}
 }

@@ -62,16 +62,52 @@ type docMeta struct {
 	tags       []string
 }
 
-type vecEntry struct {
-	chunkSeq int64
-	docID    string
-	vec      []float32 // unit length
+// collectionIndex holds the normalised embeddings of one collection in parallel slices,
+// so a search is a linear scan without map lookups.
+type collectionIndex struct {
+	ids   []string
+	seqs  []int64
+	metas []*docMeta
+	vecs  [][]float32         // unit length
+	pos   map[string]int      // chunk id -> slice index
+	byDoc map[string][]string // doc id -> chunk ids
 }
 
-// collectionIndex holds the normalised embeddings of one collection.
-type collectionIndex struct {
-	entries map[string]vecEntry // by chunk id
-	byDoc   map[string][]string // doc id -> chunk ids
+func newCollectionIndex() *collectionIndex {
+	return &collectionIndex{pos: map[string]int{}, byDoc: map[string][]string{}}
+}
+
+// set adds or replaces a chunk's vector (v must be normalised and non-nil).
+func (ci *collectionIndex) set(id, docID string, seq int64, m *docMeta, v []float32) {
+	if i, ok := ci.pos[id]; ok {
+		ci.seqs[i], ci.metas[i], ci.vecs[i] = seq, m, v
+		return
+	}
+	ci.pos[id] = len(ci.ids)
+	ci.ids = append(ci.ids, id)
+	ci.seqs = append(ci.seqs, seq)
+	ci.metas = append(ci.metas, m)
+	ci.vecs = append(ci.vecs, v)
+	ci.byDoc[docID] = append(ci.byDoc[docID], id)
+}
+
+// remove drops a chunk by swapping the last entry into its place.
+func (ci *collectionIndex) remove(id, docID string) {
+	i, ok := ci.pos[id]
+	if !ok {
+		return
+	}
+	last := len(ci.ids) - 1
+	if i != last {
+		ci.ids[i], ci.seqs[i], ci.metas[i], ci.vecs[i] = ci.ids[last], ci.seqs[last], ci.metas[last], ci.vecs[last]
+		ci.pos[ci.ids[i]] = i
+	}
+	ci.ids, ci.seqs, ci.metas, ci.vecs = ci.ids[:last], ci.seqs[:last], ci.metas[:last], ci.vecs[:last]
+	delete(ci.pos, id)
+	ci.byDoc[docID] = slices.DeleteFunc(ci.byDoc[docID], func(c string) bool { return c == id })
+	if len(ci.byDoc[docID]) == 0 {
+		delete(ci.byDoc, docID)
+	}
 }
 
 // vectorIndex is the in-memory vector index: collections are loaded from the database on
@@ -101,7 +137,7 @@ func (x *vectorIndex) load(ctx context.Context, collection string) error {
 	if _, ok := x.collections[collection]; ok {
 		return nil
 	}
-	ci := &collectionIndex{entries: map[string]vecEntry{}, byDoc: map[string][]string{}}
+	ci := newCollectionIndex()
 	rows, err := x.s.r.QueryContext(ctx, `SELECT id, status, language, tags FROM documents WHERE collection = ?`, collection)
 	if err != nil {
 		return err
@@ -130,17 +166,18 @@ func (x *vectorIndex) load(ctx context.Context, collection string) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var e vecEntry
-		var id string
+		var seq int64
+		var id, docID string
 		var blob []byte
-		if err := rows.Scan(&e.chunkSeq, &id, &e.docID, &blob); err != nil {
+		if err := rows.Scan(&seq, &id, &docID, &blob); err != nil {
 			return err
 		}
-		if e.vec = normalize(decodeVector(blob)); e.vec == nil {
+		m := docs[docID]
+		v := normalize(decodeVector(blob))
+		if m == nil || v == nil {
 			continue
 		}
-		ci.entries[id] = e
-		ci.byDoc[e.docID] = append(ci.byDoc[e.docID], id)
+		ci.set(id, docID, seq, m, v)
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -152,17 +189,16 @@ func (x *vectorIndex) load(ctx context.Context, collection string) error {
 	return nil
 }
 
-// removeDoc drops a document's chunks from whichever loaded collection holds them.
+// removeDocLocked drops a document's chunks from whichever loaded collection holds them.
 func (x *vectorIndex) removeDocLocked(docID string) {
 	m, ok := x.docs[docID]
 	if !ok {
 		return
 	}
 	if ci := x.collections[m.collection]; ci != nil {
-		for _, id := range ci.byDoc[docID] {
-			delete(ci.entries, id)
+		for _, id := range slices.Clone(ci.byDoc[docID]) {
+			ci.remove(id, docID)
 		}
-		delete(ci.byDoc, docID)
 	}
 	delete(x.docs, docID)
 }
@@ -176,14 +212,12 @@ func (x *vectorIndex) putDoc(d *tandem.Document, chunks []tandem.Chunk, seqs []i
 	if ci == nil {
 		return // not loaded: the first search reads it from the database
 	}
-	x.docs[d.ID] = &docMeta{collection: d.Collection, status: d.Status, language: d.Language, tags: slices.Clone(d.Tags)}
+	m := &docMeta{collection: d.Collection, status: d.Status, language: d.Language, tags: slices.Clone(d.Tags)}
+	x.docs[d.ID] = m
 	for i, c := range chunks {
-		v := normalize(c.Embedding)
-		if v == nil {
-			continue
+		if v := normalize(c.Embedding); v != nil {
+			ci.set(c.ID, d.ID, seqs[i], m, v)
 		}
-		ci.entries[c.ID] = vecEntry{chunkSeq: seqs[i], docID: d.ID, vec: v}
-		ci.byDoc[d.ID] = append(ci.byDoc[d.ID], c.ID)
 	}
 }
 
@@ -206,22 +240,15 @@ func (x *vectorIndex) setEmbedding(collection, docID, chunkID string, seq int64,
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	ci := x.collections[collection]
-	if ci == nil {
+	m := x.docs[docID]
+	if ci == nil || m == nil {
 		return
 	}
-	_, had := ci.entries[chunkID]
-	v = normalize(v)
-	if v == nil {
-		if had {
-			delete(ci.entries, chunkID)
-			ci.byDoc[docID] = slices.DeleteFunc(ci.byDoc[docID], func(id string) bool { return id == chunkID })
-		}
+	if v = normalize(v); v == nil {
+		ci.remove(chunkID, docID)
 		return
 	}
-	ci.entries[chunkID] = vecEntry{chunkSeq: seq, docID: docID, vec: v}
-	if !had {
-		ci.byDoc[docID] = append(ci.byDoc[docID], chunkID)
-	}
+	ci.set(chunkID, docID, seq, m, v)
 }
 
 // hit is a candidate result.
@@ -264,19 +291,11 @@ func (x *vectorIndex) search(q []float32, collections []string, f storage.Search
 		if ci == nil {
 			continue
 		}
-		for id, e := range ci.entries {
-			if len(e.vec) != len(qn) {
+		for i, v := range ci.vecs {
+			if len(v) != len(qn) || !matchDoc(ci.metas[i], f) {
 				continue
 			}
-			m := x.docs[e.docID]
-			if m == nil || !matchDoc(m, f) {
-				continue
-			}
-			var dot float32
-			for i, v := range e.vec {
-				dot += v * qn[i]
-			}
-			cand := hit{chunkID: id, seq: e.chunkSeq, score: float64(dot)}
+			cand := hit{chunkID: ci.ids[i], seq: ci.seqs[i], score: float64(dot(v, qn))}
 			if len(h) < limit {
 				heap.Push(&h, cand)
 			} else if better(cand, h[0]) {
@@ -290,6 +309,23 @@ func (x *vectorIndex) search(q []float32, collections []string, f storage.Search
 		out[i] = heap.Pop(&h).(hit)
 	}
 	return out
+}
+
+// dot returns the dot product of two equally long vectors.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
 }
 
 func better(a, b hit) bool {
