@@ -1,0 +1,358 @@
+package bots
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/flows"
+	"github.com/tandemhq/tandem/storage"
+)
+
+// Store is what the engine persists through: customers and identities, conversations and
+// messages, tickets and the audit log. storage.Store satisfies it.
+type Store interface {
+	storage.CustomerStore
+	storage.ConversationStore
+	storage.TicketStore
+	storage.AuditStore
+}
+
+// Answerer answers a question from the knowledge base. Implementations are safe for
+// concurrent use; "nothing relevant" is an Answer with Found false, not an error.
+type Answerer interface {
+	Answer(ctx context.Context, q Question) (*KnowledgeAnswer, error)
+}
+
+// Question is what the engine asks the knowledge base.
+type Question struct {
+	Text        string
+	Collections []string
+	Language    string
+}
+
+// KnowledgeAnswer is the knowledge base's reply.
+type KnowledgeAnswer struct {
+	Text       string
+	Citations  []tandem.Citation
+	Confidence float64
+	Found      bool
+	Reason     string
+}
+
+// Relayer forwards a customer message to the human who holds the conversation (a Slack
+// thread, the web inbox's live feed). It is called after the message is stored.
+type Relayer interface {
+	Relay(ctx context.Context, conv *tandem.Conversation, msg *tandem.Message) error
+}
+
+// Engine answers customer messages for the bots of a Registry. It keeps no per-conversation
+// memory: every turn reads and writes the store, so any number of engines (replicas) can
+// share one store and bots can be reloaded at any time. Safe for concurrent use.
+type Engine struct {
+	store    Store
+	bots     *Registry
+	kb       Answerer
+	relay    Relayer
+	notifier Notifier
+	secret   []byte
+	now      func() time.Time
+	logger   *slog.Logger
+	baseURL  string
+	client   *http.Client
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithKnowledge answers questions from a knowledge base (without it the engine only uses
+// intents, flows and fallbacks).
+func WithKnowledge(a Answerer) Option { return func(e *Engine) { e.kb = a } }
+
+// WithRelay forwards messages of handed-off conversations to agents.
+func WithRelay(r Relayer) Option { return func(e *Engine) { e.relay = r } }
+
+// WithNotifier sends one-time identity codes (required for link_identity steps).
+func WithNotifier(n Notifier) Option { return func(e *Engine) { e.notifier = n } }
+
+// WithLinkSecret keys one-time codes and signed identity links (default: random per
+// process, so codes do not survive restarts or cross replicas).
+func WithLinkSecret(secret []byte) Option { return func(e *Engine) { e.secret = secret } }
+
+// WithNow sets the clock.
+func WithNow(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.logger = l } }
+
+// WithBaseURL sets the server's own base URL, {{.BaseURL}} in flow actions.
+func WithBaseURL(u string) Option { return func(e *Engine) { e.baseURL = strings.TrimRight(u, "/") } }
+
+// WithHTTPClient sets the client flow actions use.
+func WithHTTPClient(c *http.Client) Option { return func(e *Engine) { e.client = c } }
+
+// New returns an engine over store answering for the bots in reg.
+func New(store Store, reg *Registry, opts ...Option) *Engine {
+	e := &Engine{store: store, bots: reg, now: time.Now, logger: slog.Default(), client: &http.Client{}}
+	for _, o := range opts {
+		o(e)
+	}
+	if len(e.secret) == 0 {
+		e.secret = randomSecret()
+	}
+	return e
+}
+
+// Bots returns the engine's registry.
+func (e *Engine) Bots() *Registry { return e.bots }
+
+// convState is the engine's per-conversation state, serialised in Conversation.State.
+type convState struct {
+	Flow       flows.State       `json:"flow,omitzero"`
+	Slots      map[string]string `json:"slots,omitempty"`
+	Failed     int               `json:"failed,omitempty"` // consecutive fallbacks
+	Sentiment  []float64         `json:"sentiment,omitempty"`
+	Turns      int               `json:"turns,omitempty"`
+	VIPHandled bool              `json:"vip_handled,omitempty"`
+	OutDay     string            `json:"out_day,omitempty"`
+	OutCount   int               `json:"out_count,omitempty"`
+}
+
+const sentimentWindow = 6
+
+// turn is one message being answered.
+type turn struct {
+	bot      *Bot
+	def      *Definition
+	conv     *tandem.Conversation
+	cust     *tandem.Customer
+	channel  tandem.Channel
+	text     string
+	ann      tandem.Annotations
+	st       convState
+	data     flows.Data
+	runner   flows.Runner
+	seed     uint32
+	replies  []tandem.Reply
+	decision tandem.Decision
+	notes    []string
+	handoff  *tandem.HandoffInfo
+	status   *tandem.ConversationStatus
+	profile  map[string]string
+}
+
+// HandleMessage answers one inbound customer message: it resolves the customer from the
+// channel identity, continues their open conversation with the bot on any channel (or the
+// one named by in.ConversationID), stores the message (a provider retry returns a Turn with
+// Duplicate set and no replies), runs NLU and the policy, and stores the replies, the
+// annotations and the conversation's new state in one transaction.
+//
+// Errors: ENOTFOUND for an unknown bot or conversation, EINVALID for an empty message or a
+// missing channel identity; store errors are returned wrapped.
+func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.Turn, error) {
+	bot, ok := e.bots.Get(in.BotID)
+	if !ok {
+		return nil, tandem.Errorf(tandem.ENOTFOUND, "no bot %q", in.BotID)
+	}
+	text := strings.TrimSpace(in.Text)
+	if text == "" {
+		return nil, tandem.Errorf(tandem.EINVALID, "empty message")
+	}
+	if in.Channel == "" || in.ExternalID == "" {
+		return nil, tandem.Errorf(tandem.EINVALID, "channel and external id are required")
+	}
+	cust, _, err := e.store.ResolveIdentity(ctx, in.Channel, in.ExternalID)
+	if err != nil {
+		return nil, fmt.Errorf("handle message: %w", err)
+	}
+	conv, err := e.conversation(ctx, bot, cust, in)
+	if err != nil {
+		return nil, err
+	}
+	msg := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: in.Channel,
+		Text: text, ProviderID: in.ProviderID, CreatedAt: in.ReceivedAt}
+	if err := e.store.CreateMessage(ctx, msg); err != nil {
+		if tandem.ErrorCode(err) == tandem.EDUPLICATE {
+			return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, Duplicate: true,
+				Decision: tandem.Decision{Kind: tandem.DecisionDuplicate, Reason: "provider retry of message " + in.ProviderID}}, nil
+		}
+		return nil, fmt.Errorf("handle message: %w", err)
+	}
+	t := e.newTurn(bot, conv, cust, in.Channel)
+	t.text = text
+	t.ann = bot.NLU.Analyze(ctx, text)
+	if err := e.policy(ctx, t); err != nil {
+		return nil, fmt.Errorf("handle message: %w", err)
+	}
+	if err := e.persist(ctx, t, msg.ID, &t.ann); err != nil {
+		return nil, err
+	}
+	if t.decision.Kind == tandem.DecisionRelay && e.relay != nil {
+		if err := e.relay.Relay(ctx, conv, msg); err != nil {
+			e.logger.Warn("relay to agent", "conversation_id", conv.ID, "error", err)
+		}
+	}
+	return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, MessageID: msg.ID, Replies: t.replies,
+		Annotations: t.ann, Decision: t.decision, Handoff: t.handoff}, nil
+}
+
+// conversation finds the conversation a message continues, or starts one.
+func (e *Engine) conversation(ctx context.Context, bot *Bot, cust *tandem.Customer, in tandem.Inbound) (*tandem.Conversation, error) {
+	if in.ConversationID != "" {
+		c, err := e.store.FindConversationByID(ctx, in.ConversationID)
+		switch {
+		case err != nil && tandem.ErrorCode(err) != tandem.ENOTFOUND:
+			return nil, fmt.Errorf("find conversation: %w", err)
+		case err == nil && (c.BotID != bot.Def.ID || c.CustomerID != cust.ID):
+			return nil, tandem.Errorf(tandem.ENOTFOUND, "no conversation %q for this customer", in.ConversationID)
+		case err == nil && c.Status != tandem.StatusClosed:
+			return c, nil
+		}
+		// A closed or forgotten session falls back to the customer's open conversation.
+	}
+	c, err := e.store.FindOpenConversation(ctx, bot.Def.ID, cust.ID)
+	if err == nil {
+		return c, nil
+	}
+	if tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		return nil, fmt.Errorf("find open conversation: %w", err)
+	}
+	c = &tandem.Conversation{BotID: bot.Def.ID, CustomerID: cust.ID, Channel: in.Channel, Status: tandem.StatusOpen}
+	if err := e.store.CreateConversation(ctx, c); err != nil {
+		return nil, fmt.Errorf("create conversation: %w", err)
+	}
+	return c, nil
+}
+
+func (e *Engine) newTurn(bot *Bot, conv *tandem.Conversation, cust *tandem.Customer, ch tandem.Channel) *turn {
+	t := &turn{bot: bot, def: bot.Def, conv: conv, cust: cust, channel: ch}
+	if len(conv.State) > 0 {
+		if err := json.Unmarshal(conv.State, &t.st); err != nil {
+			e.logger.Warn("bad conversation state; starting afresh", "conversation_id", conv.ID, "error", err)
+			t.st = convState{}
+		}
+	}
+	if t.st.Slots == nil {
+		t.st.Slots = map[string]string{}
+	}
+	if cust.Profile == nil {
+		cust.Profile = map[string]string{}
+	}
+	t.data = flows.Data{Slots: t.st.Slots, Profile: cust.Profile,
+		Customer: flows.Customer{ID: cust.ID, Name: cust.DisplayName},
+		Bot:      flows.Bot{ID: bot.Def.ID, Name: bot.Def.Name}, BaseURL: e.baseURL}
+	t.runner = flows.Runner{Client: e.client, Secret: bot.secret, Vocab: bot.Def.Vocab, Now: e.now,
+		Linker: identityLinker{e}}
+	t.seed = fnv32(conv.ID)
+	return t
+}
+
+// persist records the turn's replies, annotations and new conversation state at once.
+func (e *Engine) persist(ctx context.Context, t *turn, inboundID string, ann *tandem.Annotations) error {
+	if len(t.profile) > 0 {
+		if _, err := e.store.UpdateCustomer(ctx, t.cust.ID, storage.CustomerUpdate{Profile: t.profile}); err != nil {
+			return fmt.Errorf("update profile: %w", err)
+		}
+	}
+	state, err := json.Marshal(&t.st)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	rec := storage.TurnRecord{ConversationID: t.conv.ID, InboundID: inboundID, Annotations: ann,
+		Update: storage.ConversationUpdate{State: state, Status: t.status}}
+	if t.conv.Channel != t.channel {
+		ch := t.channel
+		rec.Update.Channel = &ch
+	}
+	if len(t.replies) > 0 {
+		d := t.decision
+		msgs := make([]tandem.Message, len(t.replies))
+		rec.Replies = make([]*tandem.Message, len(t.replies))
+		for i, r := range t.replies {
+			msgs[i] = tandem.Message{ConversationID: t.conv.ID, Role: tandem.RoleBot, Channel: t.channel,
+				Text: r.Text, Decision: &d, Citations: r.Citations}
+			rec.Replies[i] = &msgs[i]
+		}
+	}
+	if err := e.store.RecordTurn(ctx, rec); err != nil {
+		return fmt.Errorf("record turn: %w", err)
+	}
+	t.conv.State = state
+	t.conv.Channel = t.channel
+	if t.status != nil {
+		t.conv.Status = *t.status
+	}
+	return nil
+}
+
+// decide records why the turn did what it did.
+func (t *turn) decide(kind tandem.DecisionKind, reason string) {
+	t.decision.Kind = kind
+	t.decision.Reason = reason
+	if len(t.notes) > 0 {
+		t.decision.Reason = strings.Join(t.notes, "; ") + "; " + reason
+	}
+	if kind != tandem.DecisionFallback {
+		t.st.Failed = 0
+	}
+}
+
+// say renders the named response (a variation picked per conversation and turn), or def
+// when the bot does not define it.
+func (t *turn) say(name, def string) {
+	if r, ok := t.def.Responses[name]; ok && len(r.Variations) > 0 {
+		v := r.Variations[int((t.seed+uint32(t.st.Turns))%uint32(len(r.Variations)))]
+		text, err := v.Text.Render(&t.data)
+		if err != nil {
+			text = def
+		}
+		if text != "" {
+			t.replies = append(t.replies, tandem.Reply{Text: text, QuickReplies: quickReplies(v.QuickReplies)})
+		}
+		return
+	}
+	if def != "" {
+		t.replies = append(t.replies, tandem.Reply{Text: def})
+	}
+}
+
+func quickReplies(titles []string) []tandem.QuickReply {
+	if len(titles) == 0 {
+		return nil
+	}
+	q := make([]tandem.QuickReply, len(titles))
+	for i, s := range titles {
+		q[i] = tandem.QuickReply{Title: s, Payload: s}
+	}
+	return q
+}
+
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// trend is the recent-weighted mean of sentiment scores (each message weighs 1.5 times the
+// one before), the same summary as nlu/sentiment.Trend.
+func trend(scores []float64) float64 {
+	var sum, wsum float64
+	w := 1.0
+	for _, s := range scores {
+		sum += w * s
+		wsum += w
+		w *= 1.5
+	}
+	if wsum == 0 {
+		return 0
+	}
+	return max(-1, min(1, sum/wsum))
+}

@@ -1,0 +1,32 @@
+package bots
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+
+	"github.com/tandemhq/tandem/retrieval"
+)
+
+// KnowledgeBase adapts a retrieval.KnowledgeBase to the engine (Answerer, WithKnowledge)
+// and the registry (Ingester, RegistryConfig.Knowledge).
+type KnowledgeBase struct {
+	KB *retrieval.KnowledgeBase
+}
+
+// Answer asks the knowledge base.
+func (k KnowledgeBase) Answer(ctx context.Context, q Question) (*KnowledgeAnswer, error) {
+	a, err := k.KB.Answer(ctx, q.Text, retrieval.AnswerOptions{Collections: q.Collections, Language: q.Language})
+	if err != nil {
+		return nil, fmt.Errorf("knowledge answer: %w", err)
+	}
+	return &KnowledgeAnswer{Text: a.Text, Citations: a.Citations, Confidence: a.Confidence, Found: a.Found, Reason: a.Reason}, nil
+}
+
+// IngestKnowledge ingests a bot's knowledge folder into collection.
+func (k KnowledgeBase) IngestKnowledge(ctx context.Context, collection string, fsys fs.FS) error {
+	if _, err := k.KB.IngestFS(ctx, collection, fsys, ".", nil); err != nil {
+		return fmt.Errorf("ingest %s: %w", collection, err)
+	}
+	return nil
+}
