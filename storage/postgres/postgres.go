@@ -61,6 +61,18 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// Validate reports a configuration error as EINVALID.
+func (c Config) Validate() error {
+	if c.MaxConns < 0 {
+		return tandem.Errorf(tandem.EINVALID, "postgres: MaxConns must not be negative")
+	}
+	switch c.SynchronousCommit {
+	case "", "on", "off", "local", "remote_write", "remote_apply":
+		return nil
+	}
+	return tandem.Errorf(tandem.EINVALID, "postgres: unknown synchronous_commit %q", c.SynchronousCommit)
+}
+
 // Store is a storage.Store backed by PostgreSQL.
 type Store struct {
 	cfg  Config
@@ -72,6 +84,9 @@ var _ storage.Store = (*Store)(nil)
 // Open connects to dsn, makes sure the vector extension exists and checks (or, with
 // cfg.Migrate, applies) the schema migrations.
 func Open(ctx context.Context, dsn string, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	cfg = cfg.WithDefaults()
 	pc, err := pgxpool.ParseConfig(dsn)
 	if err != nil {

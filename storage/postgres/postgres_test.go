@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/pgtest"
 	"github.com/tandemhq/tandem/storage"
 	"github.com/tandemhq/tandem/storage/postgres"
@@ -34,6 +35,13 @@ func TestStore(t *testing.T) {
 func TestOpen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
+	t.Run("ErrInvalid", func(t *testing.T) {
+		t.Parallel()
+		_, err := postgres.Open(ctx, "postgres://unused", postgres.Config{SynchronousCommit: "sometimes"})
+		if got := tandem.ErrorCode(err); got != tandem.EINVALID {
+			t.Errorf("Open with bad SynchronousCommit: code %q (%v), want invalid", got, err)
+		}
+	})
 	t.Run("ErrStaleSchema", func(t *testing.T) {
 		t.Parallel()
 		_, err := postgres.Open(ctx, pgtest.NewSchema(t), postgres.Config{Logger: quiet})

@@ -64,6 +64,14 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// Validate reports a configuration error as EINVALID.
+func (c Config) Validate() error {
+	if c.ReadConns < 0 || c.BusyTimeout < 0 {
+		return tandem.Errorf(tandem.EINVALID, "sqlite: ReadConns and BusyTimeout must not be negative")
+	}
+	return nil
+}
+
 // Store is a storage.Store backed by SQLite.
 type Store struct {
 	cfg    Config
@@ -88,6 +96,9 @@ var _ storage.Store = (*Store)(nil)
 // Open opens (creating if needed) the database at path. An empty path or ":memory:" opens a
 // private in-memory database, which is useful in tests.
 func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	cfg = cfg.WithDefaults()
 	memory := path == "" || path == ":memory:"
 	pragmas := url.Values{}
@@ -97,6 +108,10 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	// A larger page cache (negative = KiB) keeps the turn path's b-tree pages in memory.
 	pragmas.Add("_pragma", "cache_size(-16384)")
 	pragmas.Add("_pragma", "temp_store(MEMORY)")
+	// Checkpoint (and fsync) every ~16 MiB of WAL instead of every 4 MiB; the WAL file is
+	// truncated back to 64 MiB at most after a checkpoint.
+	pragmas.Add("_pragma", "wal_autocheckpoint(4000)")
+	pragmas.Add("_pragma", "journal_size_limit(67108864)")
 	var wdsn, rdsn string
 	if memory {
 		wdsn = "file::memory:?" + pragmas.Encode()

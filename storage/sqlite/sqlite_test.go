@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/storage"
 	"github.com/tandemhq/tandem/storage/sqlite"
 	"github.com/tandemhq/tandem/storage/storagetest"
@@ -49,6 +50,13 @@ func TestOpen(t *testing.T) {
 		_, err := sqlite.Open(ctx, path, sqlite.Config{})
 		if err == nil || !strings.Contains(err.Error(), "tandem migrate") {
 			t.Fatalf("Open on empty db without Migrate = %v, want an error naming `tandem migrate`", err)
+		}
+	})
+	t.Run("ErrInvalid", func(t *testing.T) {
+		t.Parallel()
+		_, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), sqlite.Config{ReadConns: -1})
+		if got := tandem.ErrorCode(err); got != tandem.EINVALID {
+			t.Errorf("Open with ReadConns -1: code %q (%v), want invalid", got, err)
 		}
 	})
 	t.Run("OK", func(t *testing.T) {
