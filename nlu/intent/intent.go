@@ -45,7 +45,7 @@ type Options struct {
 	// no out-of-scope examples to tune the threshold on (default 0.01; negative disables the threshold).
 	OOSRate float64
 	// OOSCost is the held-out in-scope accuracy the out-of-scope threshold may cost when the
-	// bot has out-of-scope examples (default 0.01).
+	// bot has out-of-scope examples (default 0.006).
 	OOSCost float64
 	// Workers train classes in parallel (default GOMAXPROCS).
 	Workers int
@@ -62,7 +62,7 @@ func (o Options) withDefaults() Options {
 		o.K = 10
 	}
 	if o.OOSCost == 0 {
-		o.OOSCost = 0.01
+		o.OOSCost = 0.006
 	}
 	if o.OOSRate == 0 {
 		o.OOSRate = 0.01
