@@ -264,3 +264,12 @@ var defaultModel = sync.OnceValues(func() (*Model, error) { return Load(bytes.Ne
 // Default returns the embedded model trained on the Twitter US Airline Sentiment data
 // (CC BY-NC-SA 4.0, non-commercial; see model/NOTICE). Train your own for commercial use.
 func Default() (*Model, error) { return defaultModel() }
+
+// Score rates one message with the embedded model, or with the lexicon alone if the embedded
+// model cannot be loaded.
+func Score(text string) tandem.Sentiment {
+	if m, err := Default(); err == nil {
+		return m.Score(text)
+	}
+	return LexiconSentiment(text)
+}

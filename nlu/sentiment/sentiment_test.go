@@ -73,6 +73,9 @@ func TestDefault(t *testing.T) {
 		if got.Label != tt.want {
 			t.Errorf("Score(%q) = %+v, want %s", tt.text, got, tt.want)
 		}
+		if pkg := Score(tt.text); pkg != got {
+			t.Errorf("package Score(%q) = %+v, want %+v", tt.text, pkg, got)
+		}
 	}
 }
 
