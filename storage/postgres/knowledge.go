@@ -36,7 +36,8 @@ func (s *Store) ensureVectorIndex(ctx context.Context, dim int) error {
 	}
 	name := fmt.Sprintf("chunks_embedding_hnsw_%d", dim)
 	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists); err != nil {
+	// Qualified: an index of that name in a later search_path schema does not count.
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass(format('%I.%I', current_schema(), $1::text)) IS NOT NULL`, name).Scan(&exists); err != nil {
 		return err
 	}
 	if exists {

@@ -192,26 +192,25 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // rest of tx.
 const lockMigrations = `SELECT pg_advisory_xact_lock(7461636, hashtext(current_schema()))`
 
-func (s *Store) applied(ctx context.Context, q interface {
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-}) (map[int]bool, error) {
-	rows, err := q.Query(ctx, `SELECT version FROM schema_migrations`)
+// applied returns the versions recorded in the current schema's schema_migrations (none
+// when the table does not exist there, even if a later search_path schema has one).
+func (s *Store) applied(ctx context.Context) (map[int]bool, error) {
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass(format('%I.schema_migrations', current_schema())) IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, err
+	}
+	done := map[int]bool{}
+	if !exists {
+		return done, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT version FROM schema_migrations`)
 	if err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table
-			return map[int]bool{}, nil
-		}
 		return nil, err
 	}
 	vs, err := pgx.CollectRows(rows, pgx.RowTo[int])
 	if err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "42P01" {
-			return map[int]bool{}, nil
-		}
 		return nil, err
 	}
-	done := map[int]bool{}
 	for _, v := range vs {
 		done[v] = true
 	}
@@ -227,7 +226,7 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read migrations: %w", err)
 	}
-	done, err := s.applied(ctx, s.pool)
+	done, err := s.applied(ctx)
 	if err != nil {
 		return fmt.Errorf("read schema_migrations: %w", err)
 	}
