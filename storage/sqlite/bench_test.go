@@ -17,7 +17,7 @@ func BenchmarkTurn(b *testing.B) {
 	for _, bc := range []struct {
 		name        string
 		parallelism int
-	}{{"Serial", 0}, {"Parallel", 4}} {
+	}{{"Serial", 0}, {"Parallel", 16}} {
 		b.Run(bc.name, func(b *testing.B) {
 			storagetest.BenchTurn(b, openTemp(b), 1000, bc.parallelism)
 		})
