@@ -119,8 +119,10 @@ type convState struct {
 	Sentiment  []float64         `json:"sentiment,omitempty"`
 	Turns      int               `json:"turns,omitempty"`
 	VIPHandled bool              `json:"vip_handled,omitempty"`
-	OutDay     string            `json:"out_day,omitempty"`
-	OutCount   int               `json:"out_count,omitempty"`
+	// OfferedHuman is set when the last bot message offered a human; a yes hands off.
+	OfferedHuman bool   `json:"offered_human,omitempty"`
+	OutDay       string `json:"out_day,omitempty"`
+	OutCount     int    `json:"out_count,omitempty"`
 }
 
 const sentimentWindow = 6

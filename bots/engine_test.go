@@ -153,6 +153,23 @@ func TestHandleMessageConversations(t *testing.T) {
 			{text: "I want to talk to a human", kind: tandem.DecisionHandoff},
 			{text: "hello? anyone?", kind: tandem.DecisionRelay},
 		}},
+		{"OKOfferAcceptedHandsOff", []step{
+			{text: "xyzzy plugh", kind: tandem.DecisionFallback},
+			{text: "blorp zzz qux", kind: tandem.DecisionFallback},
+			{text: "yes", kind: tandem.DecisionHandoff},
+		}},
+		{"OKOfferDeclined", []step{
+			{text: "xyzzy plugh", kind: tandem.DecisionFallback},
+			{text: "blorp zzz qux", kind: tandem.DecisionFallback},
+			{text: "no thanks", kind: tandem.DecisionFallback},
+			{text: "how long does shipping take?", kind: tandem.DecisionKnowledge},
+		}},
+		{"OKFlowFailsAfterMaxAttempts", []step{
+			{text: "where is my order?", kind: tandem.DecisionIntent},
+			{text: "hmm not sure", kind: tandem.DecisionFlow, contains: "A followed by 6 digits"},
+			{text: "dunno", kind: tandem.DecisionFlow},
+			{text: "no idea", kind: tandem.DecisionFallback},
+		}},
 		{"OKFallbackThenHandoff", []step{
 			{text: "xyzzy plugh", kind: tandem.DecisionFallback},
 			{text: "blorp zzz qux", kind: tandem.DecisionFallback},

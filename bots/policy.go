@@ -18,6 +18,7 @@ const (
 	defaultHandoff    = "I'm connecting you with a person from our team. They'll reply here shortly."
 	defaultCancelled  = "OK, I've stopped that. What else can I help you with?"
 	defaultFlowFailed = "Sorry, I couldn't finish that. Would you like to talk to a person?"
+	defaultDeclined   = "No problem. What else can I help you with?"
 	talkToPerson      = "Talk to a person"
 )
 
@@ -40,6 +41,18 @@ func (e *Engine) policy(ctx context.Context, t *turn) error {
 	}
 	if reason, prio := e.handoffTrigger(t); reason != "" {
 		return e.handOff(ctx, t, reason, prio, false)
+	}
+	if t.st.OfferedHuman {
+		t.st.OfferedHuman = false
+		if v, ok := t.runner.Accept(&yesnoStep, t.text, nil); ok {
+			if v == "yes" {
+				return e.handOff(ctx, t, "customer accepted the offer of a human", 0, false)
+			}
+			t.say("", defaultDeclined)
+			t.decide(tandem.DecisionFallback, "customer declined the offer of a human")
+			t.st.Failed = 0
+			return nil
+		}
 	}
 	if t.st.Flow.Active() {
 		handled, err := e.continueFlow(ctx, t)
@@ -116,6 +129,8 @@ func (e *Engine) handOff(ctx context.Context, t *turn, reason string, priority i
 	t.st.Failed = 0
 	return nil
 }
+
+var yesnoStep = flows.Step{Type: "yesno"}
 
 var cancelWords = map[string]bool{"cancel": true, "stop": true, "quit": true, "never mind": true,
 	"nevermind": true, "exit": true, "cancel that": true, "forget it": true, "stop that": true}
@@ -235,7 +250,8 @@ func (e *Engine) applyFlow(ctx context.Context, t *turn, f *flows.Flow, st flows
 			t.replies = t.replies[:len(t.replies)-1]
 			t.say(ResponseFallbackOfferHuman, defaultFlowFailed)
 		}
-		t.decide(tandem.DecisionFallback, fmt.Sprintf("%sflow %s failed at step %s: %s", prefix, f.Name, out.Step, out.Reason))
+		t.decide(tandem.DecisionFallback, fmt.Sprintf("%sflow %s failed at step %s: %s; offered a human", prefix, f.Name, out.Step, out.Reason))
+		t.st.OfferedHuman = true
 	}
 	t.decision.Flow, t.decision.Step = f.Name, out.Step
 	return nil
@@ -324,6 +340,7 @@ func (e *Engine) fallback(ctx context.Context, t *turn) error {
 			t.replies[len(t.replies)-1].QuickReplies = quickReplies([]string{talkToPerson})
 		}
 		t.decide(tandem.DecisionFallback, fmt.Sprintf("not understood %d times in a row (%s); offered a human", t.st.Failed, t.intentNote()))
+		t.st.OfferedHuman = true
 		return nil
 	}
 	var cands []tandem.QuickReply

@@ -1,0 +1,111 @@
+package bots_test
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/tandemhq/tandem/bots"
+	"github.com/tandemhq/tandem/bots/demo"
+)
+
+// minimalBot returns a valid bot folder under "b"; tests override files.
+func minimalBot(over map[string]string) fstest.MapFS {
+	files := map[string]string{
+		"b/bot.yaml":       "id: mini\nname: Mini\n",
+		"b/intents.yaml":   "intents:\n  - name: greet\n    examples: [hi, hello]\n    response: greet\n  - name: track\n    examples: [where is my order]\n    flow: track\n",
+		"b/responses.yaml": "responses:\n  greet:\n    - text: 'Hi{{if .Profile.name}} {{.Profile.name}}{{end}}!'\n      quick_replies: [Track]\n",
+		"b/entities.yaml":  "patterns:\n  order_number: '\\bA\\d{6}\\b'\nlists:\n  size: {small: [s], large: [l]}\n",
+		"b/flows/track.yaml": "name: track\nsteps:\n  - ask: order_number\n    type: order_number\n    prompt: Number?\n" +
+			"  - say: ok\n    end: true\n",
+		"b/knowledge/a.md": "---\nid: a\ntitle: A\n---\nText.\n",
+	}
+	for k, v := range over {
+		if v == "" {
+			delete(files, k)
+			continue
+		}
+		files[k] = v
+	}
+	fsys := fstest.MapFS{}
+	for k, v := range files {
+		fsys[k] = &fstest.MapFile{Data: []byte(v)}
+	}
+	return fsys
+}
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		over map[string]string
+		want string // substring of the error; empty means OK
+	}{
+		{"OK", nil, ""},
+		{"OKNoOptionalFiles", map[string]string{"b/entities.yaml": "", "b/flows/track.yaml": "", "b/knowledge/a.md": "",
+			"b/intents.yaml": "intents:\n  - name: greet\n    examples: [hi]\n"}, ""},
+		{"ErrUnknownBotField", map[string]string{"b/bot.yaml": "id: mini\nnmae: Mini\n"}, "b/bot.yaml:2: nmae: unknown field"},
+		{"ErrUnknownNestedField", map[string]string{"b/bot.yaml": "id: mini\nhandoff:\n  queue: q\n  after_failed: 2\n"}, "b/bot.yaml:4: handoff.after_failed: unknown field"},
+		{"ErrBadID", map[string]string{"b/bot.yaml": "id: Mini Bot\n"}, "b/bot.yaml:1: id"},
+		{"ErrMissingBotYAML", map[string]string{"b/bot.yaml": ""}, "bot.yaml"},
+		{"ErrUnknownResponse", map[string]string{"b/intents.yaml": "intents:\n  - name: greet\n    examples: [hi]\n    response: nope\n"},
+			`b/intents.yaml:4: intents.greet.response: no response "nope"`},
+		{"ErrUnknownFlow", map[string]string{"b/intents.yaml": "intents:\n  - name: greet\n    examples: [hi]\n    flow: nope\n"},
+			`b/intents.yaml:4: intents.greet.flow: no flow "nope"`},
+		{"ErrNoExamples", map[string]string{"b/intents.yaml": "intents:\n  - name: greet\n    examples: []\n"}, "intents.greet.examples"},
+		{"ErrTwoTargets", map[string]string{"b/intents.yaml": "intents:\n  - name: greet\n    examples: [hi]\n    response: greet\n    handoff: true\n"}, "set only one"},
+		{"ErrDuplicateIntent", map[string]string{"b/intents.yaml": "intents:\n  - name: greet\n    examples: [hi]\n  - name: greet\n    examples: [yo]\n"}, "b/intents.yaml:4: intents.greet: duplicate"},
+		{"ErrBadTemplate", map[string]string{"b/responses.yaml": "responses:\n  greet:\n    - text: '{{.Slots.x'\n"}, "b/responses.yaml:2: responses.greet[0].text"},
+		{"ErrBadPattern", map[string]string{"b/entities.yaml": "patterns:\n  order_number: '(['\n"}, "b/entities.yaml:2: patterns.order_number"},
+		{"ErrFlowSlotType", map[string]string{"b/flows/track.yaml": "name: track\nsteps:\n  - ask: x\n    type: list:colour\n    prompt: p\n"}, "b/flows/track.yaml:4: type"},
+		{"ErrFlowTimeout", map[string]string{"b/bot.yaml": "id: mini\nflow_timeout: forever\n"}, "b/bot.yaml:2: flow_timeout"},
+		{"ErrQuietHours", map[string]string{"b/bot.yaml": "id: mini\noutbound:\n  quiet_hours: night\n"}, "b/bot.yaml:3: outbound.quiet_hours"},
+		{"ErrLLMProvider", map[string]string{"b/bot.yaml": "id: mini\nllm:\n  provider: skynet\n"}, "b/bot.yaml:3: llm.provider"},
+		{"ErrYAMLSyntax", map[string]string{"b/bot.yaml": "id: [mini\n"}, "b/bot.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			def, err := bots.Load(minimalBot(tt.over), "b")
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if def.ID != "mini" || def.FlowTimeout == 0 || len(def.Knowledge.Collections) != 1 {
+					t.Fatalf("def = %+v", def)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadReportsAllProblems(t *testing.T) {
+	t.Parallel()
+	_, err := bots.Load(minimalBot(map[string]string{
+		"b/bot.yaml":     "id: mini\nbogus: 1\n",
+		"b/intents.yaml": "intents:\n  - name: greet\n    examples: [hi]\n    response: nope\n",
+	}), "b")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"bogus", `no response "nope"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to mention %q", err, want)
+		}
+	}
+}
+
+func TestLoadDemo(t *testing.T) {
+	t.Parallel()
+	def, err := bots.Load(demo.FS, demo.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.ID != "demo" || len(def.Flows) == 0 || def.KnowledgeFS == nil {
+		t.Fatalf("demo = %s flows=%d", def.ID, len(def.Flows))
+	}
+}
