@@ -42,7 +42,7 @@ type Options struct {
 	// K is the number of neighbours that vote (default 10).
 	K int
 	// OOSRate is the share of held-out in-scope examples that may be rejected when the bot has
-	// no out-of-scope examples to tune the threshold on (default 0.01; negative disables the threshold).
+	// no out-of-scope examples to tune the threshold on (default 0.005; negative disables the threshold).
 	OOSRate float64
 	// OOSCost is the held-out in-scope accuracy the out-of-scope threshold may cost when the
 	// bot has out-of-scope examples (default 0.006).
@@ -65,7 +65,7 @@ func (o Options) withDefaults() Options {
 		o.OOSCost = 0.006
 	}
 	if o.OOSRate == 0 {
-		o.OOSRate = 0.01
+		o.OOSRate = 0.005
 	}
 	return o
 }
