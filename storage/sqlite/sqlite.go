@@ -321,8 +321,18 @@ func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	<-r.done
-	return r.err
+	select {
+	case <-r.done:
+		return r.err
+	case <-s.writerDone:
+		// The writer closes done for every request it ran before it exits.
+		select {
+		case <-r.done:
+			return r.err
+		default:
+			return errClosed
+		}
+	}
 }
 
 // writer runs queued write transactions until Close.

@@ -57,3 +57,16 @@ func TestRunGroup(t *testing.T) {
 		t.Errorf("committed = %v, want [a c]", names)
 	}
 }
+
+func TestWriteAfterClose(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, "", Config{Migrate: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := s.writeTx(ctx, func(*sql.Tx) error { return nil }); !errors.Is(err, errClosed) {
+		t.Errorf("write after Close = %v, want errClosed", err)
+	}
+}
