@@ -4,7 +4,9 @@ import "context"
 
 // benchCommands are the `tandem bench` subcommands.
 func benchCommands() map[string]command {
-	return map[string]command{}
+	return map[string]command{
+		"turns": {"drive the REST channel with concurrent customers; report turns/s, latency, memory", runBenchTurns},
+	}
 }
 
 func runBench(ctx context.Context, env Env, args []string) error {

@@ -51,6 +51,9 @@ type Config struct {
 	LLMAPIKey     string `yaml:"-"` // TANDEM_LLM_API_KEY
 	ActionSecret  string `yaml:"-"` // TANDEM_ACTION_SECRET: signs flow HTTP actions
 	SessionSecret string `yaml:"-"` // TANDEM_SESSION_SECRET: signs links and sessions
+	// APIKeys authorise privileged API routes such as proactive outbound messages
+	// (TANDEM_API_KEYS, comma-separated). Empty disables those routes.
+	APIKeys []string `yaml:"-"`
 }
 
 // LLM selects a language model provider (through langchaingo).
@@ -175,6 +178,14 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	str("TANDEM_LLM_API_KEY", &c.LLMAPIKey)
 	str("TANDEM_ACTION_SECRET", &c.ActionSecret)
 	str("TANDEM_SESSION_SECRET", &c.SessionSecret)
+	if v := getenv("TANDEM_API_KEYS"); v != "" {
+		c.APIKeys = nil
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				c.APIKeys = append(c.APIKeys, k)
+			}
+		}
+	}
 	for key, dst := range map[string]*bool{"TANDEM_DEMO": &c.Demo} {
 		if v := getenv(key); v != "" {
 			b, err := strconv.ParseBool(v)
@@ -217,6 +228,7 @@ func (c Config) String() string {
 			*s = "****"
 		}
 	}
+	masked.APIKeys = nil
 	b, _ := yaml.Marshal(masked)
 	return string(b)
 }

@@ -1,0 +1,253 @@
+// Package app wires a Tandem server together: configuration, the store, the knowledge base,
+// the bots and their engine, and the HTTP server. cmd/tandem only parses flags and calls it;
+// end-to-end tests start the real application on 127.0.0.1:0 with a temporary store.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/bots"
+	"github.com/tandemhq/tandem/bots/demo"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/retrieval"
+	"github.com/tandemhq/tandem/retrieval/embed"
+	"github.com/tandemhq/tandem/storage"
+	"github.com/tandemhq/tandem/storage/postgres"
+	"github.com/tandemhq/tandem/storage/sqlite"
+	"github.com/tandemhq/tandem/web"
+)
+
+// SQLiteFile is the embedded store's file name inside the data folder.
+const SQLiteFile = "tandem.db"
+
+// App is a running Tandem server.
+type App struct {
+	cfg       config.Config
+	logger    *slog.Logger
+	store     storage.Store
+	kb        *retrieval.KnowledgeBase
+	registry  *bots.Registry
+	engine    *bots.Engine
+	web       *web.Server
+	srv       *http.Server
+	ln        net.Listener
+	stopWatch func()
+}
+
+// New opens the store, loads the bots and builds the HTTP server; it does not listen yet.
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	start := time.Now()
+	a := &App{cfg: cfg, logger: logger}
+	var err error
+	if a.store, err = OpenStore(ctx, cfg, logger); err != nil {
+		return nil, err
+	}
+	if err := a.build(ctx); err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	logger.Info("tandem ready", "store", storeKind(cfg), "bots", len(a.registry.List()), "startup_ms", time.Since(start).Milliseconds())
+	return a, nil
+}
+
+func (a *App) build(ctx context.Context) error {
+	cfg := a.cfg
+	emb, embName, err := embed.NewProvider(embed.ProviderConfig{
+		Provider: cfg.Embedder.Provider, BaseURL: cfg.Embedder.BaseURL, Model: cfg.Embedder.Model,
+		APIKey: cfg.LLMAPIKey, Dimension: cfg.Embedder.Dimension,
+	})
+	if err != nil {
+		return fmt.Errorf("embedder: %w", err)
+	}
+	kbOpts := []retrieval.Option{retrieval.WithLogger(a.logger), retrieval.WithEmbedderName(embName)}
+	llm, err := newLLM(cfg)
+	if err != nil {
+		return err
+	}
+	if llm != nil {
+		kbOpts = append(kbOpts, retrieval.WithLLM(llm))
+	}
+	a.kb = retrieval.New(a.store, emb, kbOpts...)
+	knowledge := bots.KnowledgeBase{KB: a.kb}
+
+	a.registry = bots.NewRegistry(bots.RegistryConfig{Knowledge: knowledge, Logger: a.logger})
+	if cfg.Demo {
+		if _, err := a.registry.LoadFS(ctx, demo.FS, "bot"); err != nil {
+			return fmt.Errorf("load demo bot: %w", err)
+		}
+	}
+	if cfg.BotsDir != "" {
+		if err := a.loadBotsDir(ctx, cfg.BotsDir); err != nil {
+			return err
+		}
+	}
+	a.engine = bots.New(a.store, a.registry,
+		bots.WithKnowledge(knowledge),
+		bots.WithLogger(a.logger),
+		bots.WithBaseURL(cfg.BaseURL),
+		bots.WithLinkSecret([]byte(cfg.SessionSecret)),
+	)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.web = web.NewServer(web.Config{
+		MaxMessageBytes: cfg.MaxMessageBytes,
+		Logger:          a.logger,
+		Registerer:      reg,
+		Gatherer:        reg,
+		APIKeys:         cfg.APIKeys,
+	}, web.Deps{
+		Engine: a.engine, Conversations: a.store, Pinger: a.store,
+		Outbound: func(ctx context.Context, r web.OutboundRequest) (*tandem.Turn, error) {
+			return a.engine.SendOutbound(ctx, bots.OutboundRequest(r))
+		},
+	})
+	if cfg.Demo {
+		a.web.Mount("/demo/api/", demo.ActionsHandler(cfg.ActionSecret))
+	}
+	return nil
+}
+
+// loadBotsDir loads every sub-folder of dir that holds a bot.yaml and watches dir for changes.
+func (a *App) loadBotsDir(ctx context.Context, dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("bots folder: %w", err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), "bot.yaml")); err != nil {
+			continue
+		}
+		if _, err := a.registry.LoadFS(ctx, os.DirFS(dir), e.Name()); err != nil {
+			return fmt.Errorf("load bot %s: %w", e.Name(), err)
+		}
+	}
+	return nil
+}
+
+// Handler is the HTTP handler of the app (for tests that use httptest).
+func (a *App) Handler() http.Handler { return a.web }
+
+// Engine is the app's dialogue engine.
+func (a *App) Engine() *bots.Engine { return a.engine }
+
+// Store is the app's store.
+func (a *App) Store() storage.Store { return a.store }
+
+// KnowledgeBase is the app's knowledge base.
+func (a *App) KnowledgeBase() *retrieval.KnowledgeBase { return a.kb }
+
+// Listen binds the configured address; Addr then reports it (useful with port 0).
+func (a *App) Listen() error {
+	if a.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	a.ln = ln
+	return nil
+}
+
+// Addr is the bound listen address, or "" before Listen.
+func (a *App) Addr() string {
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// Run serves HTTP until ctx is done, then shuts down gracefully.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.Listen(); err != nil {
+		return err
+	}
+	a.srv = a.web.HTTPServer(a.cfg.Addr)
+	a.logger.Info("listening", "addr", a.Addr(), "url", "http://"+a.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- a.srv.Serve(a.ln) }()
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := a.srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// Close releases the store. Call it after Run returns.
+func (a *App) Close() error {
+	if a.stopWatch != nil {
+		a.stopWatch()
+	}
+	return a.store.Close()
+}
+
+// OpenStore opens the configured store: PostgreSQL when DatabaseURL is set, otherwise the
+// embedded SQLite file in DataDir (created when missing).
+func OpenStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (storage.Store, error) {
+	migrate := cfg.Migrate == nil || *cfg.Migrate
+	if cfg.DatabaseURL != "" {
+		return openPostgres(ctx, cfg.DatabaseURL, migrate, logger)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	s, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, SQLiteFile), sqlite.Config{Migrate: migrate, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	return s, nil
+}
+
+// Migrate applies pending migrations to the configured store.
+func Migrate(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	t := true
+	cfg.Migrate = &t
+	s, err := OpenStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+func storeKind(cfg config.Config) string {
+	if cfg.DatabaseURL != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+func openPostgres(ctx context.Context, dsn string, migrate bool, logger *slog.Logger) (storage.Store, error) {
+	s, err := postgres.Open(ctx, dsn, postgres.Config{Migrate: migrate, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return s, nil
+}

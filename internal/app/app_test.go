@@ -1,0 +1,224 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tandemhq/tandem/internal/app"
+	"github.com/tandemhq/tandem/internal/browsertest"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/pgtest"
+)
+
+// start runs the real application with the demo bot on 127.0.0.1:0 and returns its base URL.
+// databaseURL "" means the embedded SQLite store in a temporary folder.
+func start(t *testing.T, databaseURL string) string {
+	t.Helper()
+	cfg, err := config.Load("", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.DatabaseURL = databaseURL
+	cfg.Demo = true
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if err := a.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+		if err := a.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return "http://" + a.Addr()
+}
+
+type turnJSON struct {
+	ConversationID string `json:"conversation_id"`
+	Replies        []struct {
+		Text      string `json:"text"`
+		Citations []struct {
+			DocID string `json:"doc_id"`
+			Title string `json:"title"`
+		} `json:"citations"`
+	} `json:"replies"`
+	Intent struct {
+		Name       string  `json:"name"`
+		Confidence float64 `json:"confidence"`
+	} `json:"intent"`
+	Sentiment struct {
+		Label string  `json:"label"`
+		Score float64 `json:"score"`
+	} `json:"sentiment"`
+	Handoff *json.RawMessage `json:"handoff"`
+}
+
+func post(t *testing.T, url, body string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// TestDemoShippingQuestion is the README's promise: ask the demo bot how long shipping takes
+// and get an answer that cites the shipping article — on both stores.
+func TestDemoShippingQuestion(t *testing.T) {
+	t.Parallel()
+	stores := map[string]func(t *testing.T) string{
+		"SQLite":   func(t *testing.T) string { return "" },
+		"Postgres": func(t *testing.T) string { return pgtest.NewSchema(t) },
+	}
+	for name, dsn := range stores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			base := start(t, dsn(t))
+			code, body := post(t, base+"/api/v1/bots/demo/messages", `{"user":"e2e-1","text":"How long does shipping take?"}`)
+			if code != http.StatusOK {
+				t.Fatalf("status %d: %s", code, body)
+			}
+			var turn turnJSON
+			if err := json.Unmarshal(body, &turn); err != nil {
+				t.Fatal(err)
+			}
+			if len(turn.Replies) == 0 || len(turn.Replies[0].Citations) == 0 {
+				t.Fatalf("no cited reply: %s", body)
+			}
+			if got := turn.Replies[0].Citations[0].DocID; got != "demo/shipping-times" {
+				t.Errorf("cited %q, want demo/shipping-times", got)
+			}
+			if !strings.Contains(turn.Replies[0].Text, "business days") {
+				t.Errorf("reply %q does not say how long shipping takes", turn.Replies[0].Text)
+			}
+			if turn.Handoff != nil && string(*turn.Handoff) != "null" {
+				t.Errorf("handoff = %s, want null", *turn.Handoff)
+			}
+
+			// The transcript holds both sides of the turn.
+			resp, err := http.Get(base + "/api/v1/conversations/" + turn.ConversationID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var tr struct {
+				Messages []struct{ Role, Text, Channel string } `json:"messages"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil {
+				t.Fatal(err)
+			}
+			if len(tr.Messages) != 2 || tr.Messages[0].Role != "customer" || tr.Messages[1].Role != "bot" || tr.Messages[0].Channel != "rest" {
+				t.Errorf("transcript = %+v, want customer then bot on rest", tr.Messages)
+			}
+		})
+	}
+}
+
+// TestBadInput says what happens to bad input at the REST channel of the real app.
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	base := start(t, "")
+	tests := []struct {
+		name string
+		path string
+		body string
+		code int
+	}{
+		{"ErrMalformedJSON", "/api/v1/bots/demo/messages", `{"user":`, http.StatusBadRequest},
+		{"ErrUnknownBot", "/api/v1/bots/nobot/messages", `{"user":"u","text":"hi"}`, http.StatusNotFound},
+		{"ErrEmptyText", "/api/v1/bots/demo/messages", `{"user":"u","text":"  "}`, http.StatusBadRequest},
+		{"ErrTooLong", "/api/v1/bots/demo/messages", `{"user":"u","text":"` + strings.Repeat("a", 4097) + `"}`, http.StatusRequestEntityTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := post(t, base+tt.path, tt.body)
+			if code != tt.code {
+				t.Fatalf("status = %d, want %d (%s)", code, tt.code, body)
+			}
+			var e struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			if err := json.Unmarshal(body, &e); err != nil || e.Error.Code == "" {
+				t.Errorf("body %s is not a JSON error", body)
+			}
+		})
+	}
+}
+
+// TestHealthAndMetrics checks the operational endpoints of the real app.
+func TestHealthAndMetrics(t *testing.T) {
+	t.Parallel()
+	base := start(t, "")
+	post(t, base+"/api/v1/bots/demo/messages", `{"user":"m","text":"hello"}`)
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "tandem_"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(want)) {
+			t.Errorf("%s: status %d, body lacks %q", path, resp.StatusCode, want)
+		}
+	}
+}
+
+// TestChatPageDemoBrowser opens the chat page of the real app in headless Chromium, asks the
+// shipping question and sees the answer with its citation.
+func TestChatPageDemoBrowser(t *testing.T) {
+	t.Parallel()
+	base := start(t, "")
+	ctx := browsertest.New(t)
+	browsertest.ScreenshotOnFailure(t, ctx)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("message")),
+		chromedp.SendKeys(chromedp.ID("message"), "How long does shipping take?"),
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.CSS(".msg-bot .citation a")),
+	)
+	if err != nil {
+		t.Fatalf("chat: %v", err)
+	}
+	reply, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".msg-bot .msg-text")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cite, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".msg-bot .citation a")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attr, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(".msg-bot .citation a"), "href"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	href := attr.Value
+	if !strings.Contains(reply, "business days") {
+		t.Errorf("reply = %q, want the shipping answer", reply)
+	}
+	if cite != "Shipping times and costs" || !strings.Contains(href, "/help/shipping") {
+		t.Errorf("citation = %q (%s), want the shipping article", cite, href)
+	}
+}

@@ -1,0 +1,246 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tandemhq/tandem/internal/app"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/loadgen"
+	"github.com/tandemhq/tandem/retrieval"
+	"github.com/tandemhq/tandem/storage"
+)
+
+// turnsBenchResult is what `tandem bench turns` prints.
+type turnsBenchResult struct {
+	Store          string  `json:"store"`
+	Customers      int     `json:"customers"`
+	Chunks         int     `json:"chunks"`
+	Turns          int     `json:"turns"`
+	Errors         int     `json:"errors"`
+	Seconds        float64 `json:"seconds"`
+	TurnsPerSecond float64 `json:"turns_per_second"`
+	P50Ms          float64 `json:"p50_ms"`
+	P90Ms          float64 `json:"p90_ms"`
+	P99Ms          float64 `json:"p99_ms"`
+	PeakRSSMB      float64 `json:"peak_rss_mb"`
+	StoredMessages int     `json:"stored_messages"`
+	GOMAXPROCS     int     `json:"gomaxprocs"`
+}
+
+// runBenchTurns starts the real server with the demo bot on a fresh store whose knowledge
+// base is grown to --chunks chunks, drives its REST channel with concurrent customers over
+// HTTP, and reports throughput, latency and peak memory. Every turn is persisted; the count
+// of stored messages is checked against the turns driven.
+func runBenchTurns(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "tandem bench turns")
+	store := fs.String("store", "sqlite", "sqlite or postgres")
+	dbURL := fs.String("database-url", envDefault(env, "TANDEM_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL to benchmark in (a fresh schema is created and dropped)")
+	customers := fs.Int("customers", 64, "concurrent simulated customers")
+	duration := fs.Duration("duration", 15*time.Second, "how long to drive the server")
+	warmup := fs.Duration("warmup", 2*time.Second, "traffic before measuring")
+	chunks := fs.Int("chunks", 10000, "grow the knowledge base to at least this many chunks")
+	format := fs.String("format", "text", "text or json")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	cfg, err := config.Load("", func(string) string { return "" })
+	if err != nil {
+		return err
+	}
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Demo = true
+	switch *store {
+	case "sqlite":
+		dir, err := os.MkdirTemp("", "tandem-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DataDir = dir
+	case "postgres":
+		dsn, drop, err := freshSchema(ctx, *dbURL)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		cfg.DatabaseURL = dsn
+	default:
+		return fmt.Errorf("%w: --store must be sqlite or postgres", errUsage)
+	}
+
+	a, err := app.New(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := growKnowledge(ctx, a.KnowledgeBase(), a.Store(), "demo", *chunks)
+	if err != nil {
+		return err
+	}
+	if err := a.Listen(); err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go a.Run(runCtx)
+	base := "http://" + a.Addr()
+
+	if *warmup > 0 {
+		if _, err := loadgen.Run(ctx, loadgen.Config{BaseURL: base, Bot: "demo", Customers: *customers, Duration: *warmup}); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	before, err := countMessages(ctx, a.Store())
+	if err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	res, err := loadgen.Run(ctx, loadgen.Config{BaseURL: base, Bot: "demo", Customers: *customers, Duration: *duration})
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return err
+	}
+	after, err := countMessages(ctx, a.Store())
+	if err != nil {
+		return err
+	}
+	out := turnsBenchResult{
+		Store: *store, Customers: *customers, Chunks: n, Turns: res.Turns, Errors: res.Errors,
+		Seconds: res.Seconds, TurnsPerSecond: res.TurnsPerSecond, P50Ms: res.P50Ms, P90Ms: res.P90Ms,
+		P99Ms: res.P99Ms, PeakRSSMB: peakRSSMB(), StoredMessages: after - before, GOMAXPROCS: runtime.GOMAXPROCS(0),
+	}
+	// Each successful turn stores the customer message and at least one reply.
+	if out.StoredMessages < 2*out.Turns {
+		return fmt.Errorf("only %d messages stored for %d turns: turns were not persisted", out.StoredMessages, out.Turns)
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(env.Stdout, "store %s, %d customers, %d chunks, GOMAXPROCS %d\n", out.Store, out.Customers, out.Chunks, out.GOMAXPROCS)
+	fmt.Fprintf(env.Stdout, "%d turns in %.1fs: %.0f turns/s, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, %d errors, peak RSS %.0f MB\n",
+		out.Turns, out.Seconds, out.TurnsPerSecond, out.P50Ms, out.P90Ms, out.P99Ms, out.Errors, out.PeakRSSMB)
+	return nil
+}
+
+// countMessages counts the messages of the demo bot's conversations.
+func countMessages(ctx context.Context, st storage.Store) (int, error) {
+	total := 0
+	for offset := 0; ; offset += 500 {
+		convs, err := st.ListConversations(ctx, storage.ConversationFilter{BotID: "demo", Limit: 500, Offset: offset})
+		if err != nil {
+			return 0, err
+		}
+		for _, c := range convs {
+			msgs, err := st.ListMessages(ctx, c.ID, storage.MessageFilter{})
+			if err != nil {
+				return 0, err
+			}
+			total += len(msgs)
+		}
+		if len(convs) < 500 {
+			return total, nil
+		}
+	}
+}
+
+// growKnowledge adds want synthetic one-chunk FAQ documents to collection and returns the
+// collection's chunk count.
+func growKnowledge(ctx context.Context, kb *retrieval.KnowledgeBase, st storage.Store, collection string, want int) (int, error) {
+	stats, err := kb.Ingest(ctx, collection, retrieval.SyntheticSources(want), nil)
+	if err != nil {
+		return 0, fmt.Errorf("grow knowledge base: %w", err)
+	}
+	docs, err := st.ListDocuments(ctx, storage.DocumentFilter{Collection: collection, Limit: want + 1000})
+	if err != nil {
+		return 0, err
+	}
+	n := stats.Chunks
+	for _, d := range docs {
+		if strings.HasPrefix(retrieval.LocalID(collection, d.ID), "doc-") {
+			continue // synthetic, counted above
+		}
+		chunks, err := st.ListChunks(ctx, d.ID)
+		if err != nil {
+			return 0, err
+		}
+		n += len(chunks)
+	}
+	return n, nil
+}
+
+// freshSchema creates a uniquely named schema in the database at dsn and returns a DSN that
+// selects it, and a function that drops it.
+func freshSchema(ctx context.Context, dsn string) (string, func(), error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS vector SCHEMA public`); err != nil {
+		return "", nil, fmt.Errorf("create extension: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		return "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	drop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, dsn); err == nil {
+			_, _ = c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`)
+			c.Close(ctx)
+		}
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema+",public")
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
+}
+
+// peakRSSMB is the process's peak resident memory (VmHWM) in MB, 0 where /proc is missing.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
