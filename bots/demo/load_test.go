@@ -39,9 +39,10 @@ func TestLoad(t *testing.T) {
 		}
 	}
 	for _, name := range []string{bots.ResponseFallbackClarify, bots.ResponseFallbackOfferHuman,
-		bots.ResponseHandoffStarted, bots.ResponseFlowCancelled, bots.ResponseFlowExpired, bots.ResponseGreet} {
+		bots.ResponseHandoffStarted, bots.ResponseFlowCancelled, bots.ResponseFlowExpired, bots.ResponseGreet,
+		"shipping_delay_notice", "return_received_notice"} {
 		if _, ok := def.Responses[name]; !ok {
-			t.Errorf("reserved response %s missing", name)
+			t.Errorf("response %s missing", name)
 		}
 	}
 	for name, want := range map[string]string{"order_status": "order_status", "return_request": "return_request", "link_account": "link_account"} {
@@ -55,6 +56,16 @@ func TestLoad(t *testing.T) {
 	}
 	if in, ok := def.Intent("shipping_time"); !ok || !in.Knowledge() {
 		t.Errorf("intent shipping_time is not answered from knowledge")
+	}
+	data := &flows.Data{Slots: map[string]string{"order_number": "A100001"}, Profile: map[string]string{"name": "Jane"},
+		Bot: flows.Bot{ID: def.ID, Name: def.Name}}
+	for name, r := range def.Responses {
+		for i, v := range r.Variations {
+			got, err := v.Text.Render(data)
+			if err != nil || got == "" || strings.Contains(got, "<no value>") {
+				t.Errorf("response %s[%d] renders %q, %v", name, i, got, err)
+			}
+		}
 	}
 	if got := len(def.Glossary); got < 40 {
 		t.Errorf("%d glossary groups, want at least 40", got)
