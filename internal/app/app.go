@@ -97,7 +97,7 @@ func (a *App) build(ctx context.Context) error {
 		}
 	}
 	a.engine = bots.New(a.store, a.registry,
-		bots.WithKnowledge(knowledge),
+		bots.WithKnowledge(unansweredRecorder{Answerer: knowledge, audit: a.store, logger: a.logger}),
 		bots.WithLogger(a.logger),
 		bots.WithBaseURL(cfg.BaseURL),
 		bots.WithLinkSecret([]byte(cfg.SessionSecret)),

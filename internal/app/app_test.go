@@ -12,10 +12,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/app"
 	"github.com/tandemhq/tandem/internal/browsertest"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/pgtest"
+	"github.com/tandemhq/tandem/storage"
 )
 
 // start runs the real application with the demo bot on 127.0.0.1:0 and returns its base URL.
@@ -220,5 +222,45 @@ func TestChatPageDemoBrowser(t *testing.T) {
 	}
 	if cite != "Shipping times and costs" || !strings.Contains(href, "/help/shipping") {
 		t.Errorf("citation = %q (%s), want the shipping article", cite, href)
+	}
+}
+
+// TestUnansweredQuestionsRecorded checks that a question the knowledge base cannot answer is
+// kept, with personal data redacted, for the editors' report.
+func TestUnansweredQuestionsRecorded(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load("", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir, cfg.Demo = t.TempDir(), true
+	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := context.Background()
+	for _, text := range []string{
+		"How long does shipping take?",
+		"Can I pay with the card 4111 1111 1111 1111 for a pet insurance policy on my hamster?",
+	} {
+		if _, err := a.Engine().HandleMessage(ctx, tandem.Inbound{BotID: "demo", Channel: tandem.ChannelREST, ExternalID: "u-unanswered", Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := a.Store().ListAudit(ctx, storage.AuditFilter{Action: app.ActionUnanswered})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range got {
+		if strings.Contains(e.Detail["question"], "shipping take") {
+			t.Errorf("answered question recorded as unanswered: %q", e.Detail["question"])
+		}
+		if strings.Contains(e.Detail["question"], "4111") {
+			t.Errorf("card number not redacted: %q", e.Detail["question"])
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0].Detail["question"], "hamster") {
+		t.Errorf("unanswered entries = %+v, want the hamster question", got)
 	}
 }
