@@ -12,7 +12,10 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
+	"github.com/tandemhq/tandem/internal/pgtest"
 	"github.com/tandemhq/tandem/retrieval"
+	"github.com/tandemhq/tandem/storage"
+	"github.com/tandemhq/tandem/storage/postgres"
 	"github.com/tandemhq/tandem/storage/sqlite"
 )
 
@@ -41,7 +44,7 @@ func (r *codeRecorder) last(ch tandem.Channel, addr string) string {
 // fixture is a demo-bot engine over a fresh SQLite store.
 type fixture struct {
 	engine   *bots.Engine
-	store    *sqlite.Store
+	store    storage.Store
 	notifier *codeRecorder
 	clock    *clock
 }
@@ -74,13 +77,42 @@ func sharedNLU(ctx context.Context, def *bots.Definition) (bots.Analyzer, error)
 
 func setup(t testing.TB) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"), sqlite.Config{Migrate: true})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"), sqlite.Config{Migrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return setupStore(t, st)
+}
+
+// stores returns the backends end-to-end tests run on: SQLite always, PostgreSQL when
+// reachable (pgtest skips, or fails with TANDEM_REQUIRE_POSTGRES=1).
+var stores = []struct {
+	name string
+	open func(t *testing.T) storage.Store
+}{
+	{"SQLite", func(t *testing.T) storage.Store {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"), sqlite.Config{Migrate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}},
+	{"PostgreSQL", func(t *testing.T) storage.Store {
+		st, err := postgres.Open(context.Background(), pgtest.NewSchema(t), postgres.Config{Migrate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}},
+}
+
+func setupStore(t testing.TB, st storage.Store) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)}
 	actions := httptest.NewServer(demo.ActionsHandler("s3cret"))
 	t.Cleanup(actions.Close)
 	kb := bots.KnowledgeBase{KB: retrieval.New(st, nil)}
