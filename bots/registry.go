@@ -63,6 +63,9 @@ type RegistryConfig struct {
 	NLU NLUBuilder
 	// Knowledge ingests each bot's knowledge/ folder into its first collection (nil skips).
 	Knowledge Ingester
+	// ActionSecrets sets a bot's action signing secret by bot id, taking precedence over
+	// the environment.
+	ActionSecrets map[string]string
 	// Getenv reads action secrets (nil uses os.Getenv).
 	Getenv func(string) string
 	Logger *slog.Logger
@@ -117,7 +120,11 @@ func (r *Registry) Compile(ctx context.Context, def *Definition) (*Bot, error) {
 	if env == "" {
 		env = "TANDEM_ACTION_SECRET_" + strings.ToUpper(strings.ReplaceAll(def.ID, "-", "_"))
 	}
-	return &Bot{Def: def, NLU: an, secret: r.cfg.Getenv(env)}, nil
+	secret, ok := r.cfg.ActionSecrets[def.ID]
+	if !ok {
+		secret = r.cfg.Getenv(env)
+	}
+	return &Bot{Def: def, NLU: an, secret: secret}, nil
 }
 
 // Add compiles def and registers it, replacing a bot with the same id. Conversations are

@@ -33,6 +33,8 @@ func commands() map[string]command {
 		"eval":    {"score NLU, sentiment or retrieval on datasets", runEval},
 		"kb":      {"manage the knowledge base: ingest, list, search, publish, reembed", runKB},
 		"bench":   {"measure throughput and latency", runBench},
+		"chat":    {"talk to a bot in the terminal, showing what it understood and why", runChat},
+		"bots":    {"bot folder tools: validate", runBots},
 		"version": {"print the version", runVersion},
 	}
 }
