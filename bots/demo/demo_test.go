@@ -230,3 +230,24 @@ func TestTemplates(t *testing.T) {
 		})
 	}
 }
+
+func FuzzReturnBody(f *testing.F) {
+	for _, s := range []string{`{"order":"A100001","reason":"damaged"}`, `{"order":`, `{}`, `[]`, `{"order":"A999999","reason":"x"}`} {
+		f.Add([]byte(s))
+	}
+	h := ActionsHandler("")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/demo/api/returns", strings.NewReader(string(body))))
+		switch rec.Code {
+		case http.StatusOK:
+			var r Return
+			if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil || r.ID == "" || r.LabelURL == "" {
+				t.Errorf("body %q: 200 with %s", body, rec.Body)
+			}
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge:
+		default:
+			t.Errorf("body %q: status %d", body, rec.Code)
+		}
+	})
+}
