@@ -3,6 +3,7 @@ package bots_test
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tandemhq/tandem"
@@ -36,4 +37,24 @@ func BenchmarkHandleMessage(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkHandleMessageParallel measures turns per second with concurrent customers (the
+// server's situation): each goroutine is a different customer.
+func BenchmarkHandleMessageParallel(b *testing.B) {
+	f := setup(b)
+	ctx := context.Background()
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		id := "p" + strconv.FormatInt(n.Add(1), 10)
+		for pb.Next() {
+			if _, err := f.engine.HandleMessage(ctx, tandem.Inbound{BotID: "demo", Channel: tandem.ChannelREST,
+				ExternalID: id, Text: "hi"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "turns/s")
 }
