@@ -93,7 +93,8 @@ type ChannelConfig struct {
 // ActionsConfig configures flow HTTP actions.
 type ActionsConfig struct {
 	// SecretEnv names the environment variable holding the HMAC secret that signs action
-	// requests (default TANDEM_ACTION_SECRET_<ID>, ID upper-cased with - as _).
+	// requests (default TANDEM_ACTION_SECRET_<ID>, ID upper-cased with - as _; when unset,
+	// TANDEM_ACTION_SECRET).
 	SecretEnv string `yaml:"secret_env"`
 }
 

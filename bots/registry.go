@@ -66,7 +66,8 @@ type RegistryConfig struct {
 	// ActionSecrets sets a bot's action signing secret by bot id, taking precedence over
 	// the environment.
 	ActionSecrets map[string]string
-	// Getenv reads action secrets (nil uses os.Getenv).
+	// Getenv reads action secrets: TANDEM_ACTION_SECRET_<ID> (or the bot's
+	// actions.secret_env), else the server-wide TANDEM_ACTION_SECRET (nil uses os.Getenv).
 	Getenv func(string) string
 	Logger *slog.Logger
 }
@@ -123,6 +124,9 @@ func (r *Registry) Compile(ctx context.Context, def *Definition) (*Bot, error) {
 	secret, ok := r.cfg.ActionSecrets[def.ID]
 	if !ok {
 		secret = r.cfg.Getenv(env)
+	}
+	if !ok && secret == "" {
+		secret = r.cfg.Getenv("TANDEM_ACTION_SECRET") // the server-wide secret
 	}
 	return &Bot{Def: def, NLU: an, secret: secret}, nil
 }
