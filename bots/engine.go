@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tandemhq/tandem"
@@ -65,6 +66,9 @@ type Engine struct {
 	logger   *slog.Logger
 	baseURL  string
 	client   *http.Client
+	// locks serialise turns of the same customer within this process, so two messages
+	// sent at once do not both start a conversation or overwrite each other's state.
+	locks [64]sync.Mutex
 }
 
 // Option configures an Engine.
@@ -172,6 +176,9 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 	if err != nil {
 		return nil, fmt.Errorf("handle message: %w", err)
 	}
+	mu := &e.locks[fnv32(cust.ID)%uint32(len(e.locks))]
+	mu.Lock()
+	defer mu.Unlock()
 	conv, err := e.conversation(ctx, bot, cust, in)
 	if err != nil {
 		return nil, err

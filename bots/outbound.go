@@ -69,6 +69,9 @@ func (e *Engine) SendOutbound(ctx context.Context, req OutboundRequest) (*tandem
 	if def.Outbound.quiet(now) {
 		return nil, tandem.Errorf(tandem.ECONFLICT, "quiet hours (%s); try later", def.Outbound.QuietHours)
 	}
+	mu := &e.locks[fnv32(cust.ID)%uint32(len(e.locks))]
+	mu.Lock()
+	defer mu.Unlock()
 	conv, err := e.conversation(ctx, bot, cust, tandem.Inbound{Channel: req.Channel})
 	if err != nil {
 		return nil, err

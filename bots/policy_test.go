@@ -136,3 +136,43 @@ func TestFlowExpires(t *testing.T) {
 		t.Fatalf("expired flow continued: %q", again.Decision.Reason)
 	}
 }
+
+// TestConcurrentMessagesOneConversation: messages a customer sends at once land in one
+// conversation and none of their turns is lost.
+func TestConcurrentMessagesOneConversation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t)
+	const n = 8
+	ids := make(chan string, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			turn, err := f.engine.HandleMessage(ctx, tandem.Inbound{BotID: "demo", Channel: tandem.ChannelSMS, ExternalID: phone,
+				Text: "how long does shipping take?", ProviderID: "m" + string(rune('a'+i))})
+			if err != nil {
+				errs <- err
+				return
+			}
+			ids <- turn.ConversationID
+		}()
+	}
+	seen := map[string]bool{}
+	for range n {
+		select {
+		case err := <-errs:
+			t.Fatal(err)
+		case id := <-ids:
+			seen[id] = true
+		}
+	}
+	if len(seen) != 1 {
+		t.Fatalf("%d conversations, want 1", len(seen))
+	}
+	for id := range seen {
+		msgs, err := f.store.ListMessages(ctx, id, storage.MessageFilter{})
+		if err != nil || len(msgs) != 2*n {
+			t.Fatalf("messages = %d, %v; want %d", len(msgs), err, 2*n)
+		}
+	}
+}
