@@ -2,9 +2,11 @@ package bots_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tandemhq/tandem"
 )
@@ -25,16 +27,22 @@ func BenchmarkHandleMessage(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			f := setup(b)
 			ctx := context.Background()
+			lat := make([]time.Duration, 0, 1024)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				// 64 customers, so conversations grow like real ones instead of one huge one.
+				t0 := time.Now()
 				_, err := f.engine.HandleMessage(ctx, tandem.Inbound{BotID: "demo", Channel: tandem.ChannelREST,
 					ExternalID: "c" + strconv.Itoa(i%64), Text: c.text})
+				lat = append(lat, time.Since(t0))
 				if err != nil {
 					b.Fatal(err)
 				}
 			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 		})
 	}
 }
