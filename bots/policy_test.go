@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
-	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/storage"
 )
 
@@ -107,7 +106,7 @@ func TestHandoffTriggers(t *testing.T) {
 				t.Fatalf("relay turn = %+v", relay)
 			}
 			// Returned to the bot, it answers again (and a VIP is not bounced straight back).
-			if err := handoff.Return(ctx, f.store, last.ConversationID, "agent:a1", time.Now()); err != nil {
+			if err := f.engine.ReturnToBot(ctx, last.ConversationID, "agent:a1"); err != nil {
 				t.Fatal(err)
 			}
 			back := f.say(t, tandem.ChannelSMS, phone, "how long does shipping take?")
@@ -174,5 +173,30 @@ func TestConcurrentMessagesOneConversation(t *testing.T) {
 		if err != nil || len(msgs) != 2*n {
 			t.Fatalf("messages = %d, %v; want %d", len(msgs), err, 2*n)
 		}
+	}
+}
+
+func TestAgentReply(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t)
+	web := f.say(t, tandem.ChannelWebChat, "v", "I want to talk to a human")
+	tests := []struct {
+		name, conv, text, code string
+	}{
+		{"OK", web.ConversationID, "Hi, I'm Sam. How can I help?", ""},
+		{"ErrEmpty", web.ConversationID, " ", tandem.EINVALID},
+		{"ErrUnknown", "nope", "hi", tandem.ENOTFOUND},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := f.engine.AgentReply(ctx, tt.conv, "a1", tt.text)
+			if got := tandem.ErrorCode(err); got != tt.code {
+				t.Fatalf("code = %q (%v), want %q", got, err, tt.code)
+			}
+			if err == nil && (m.Role != tandem.RoleAgent || m.Channel != tandem.ChannelWebChat || m.AuthorID != "a1" || m.ID == "") {
+				t.Fatalf("message = %+v", m)
+			}
+		})
 	}
 }
