@@ -53,6 +53,7 @@ func BenchmarkHandleMessageParallel(b *testing.B) {
 	f := setup(b)
 	ctx := context.Background()
 	var n atomic.Int64
+	b.SetParallelism(16) // many concurrent customers per CPU, as behind an HTTP server
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
