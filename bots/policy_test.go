@@ -3,10 +3,13 @@ package bots_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/bots"
+	"github.com/tandemhq/tandem/bots/demo"
 	"github.com/tandemhq/tandem/storage"
 )
 
@@ -198,5 +201,44 @@ func TestAgentReply(t *testing.T) {
 				t.Fatalf("message = %+v", m)
 			}
 		})
+	}
+}
+
+type relayRecorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (r *relayRecorder) Relay(ctx context.Context, conv *tandem.Conversation, msg *tandem.Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, conv.ID+": "+msg.Text)
+	return nil
+}
+
+func TestRelayDuringHandoff(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := stores[0].open(t)
+	rec := &relayRecorder{}
+	reg := bots.NewRegistry(bots.RegistryConfig{NLU: sharedNLU})
+	if _, err := reg.LoadFS(ctx, demo.FS, demo.Root); err != nil {
+		t.Fatal(err)
+	}
+	e := bots.New(st, reg, bots.WithRelay(rec))
+	say := func(text string) *tandem.Turn {
+		turn, err := e.HandleMessage(ctx, tandem.Inbound{BotID: "demo", Channel: tandem.ChannelSMS, ExternalID: phone, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return turn
+	}
+	say("hi")
+	h := say("I want to talk to a human")
+	say("my order never arrived")
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if want := h.ConversationID + ": my order never arrived"; len(rec.msgs) != 1 || rec.msgs[0] != want {
+		t.Fatalf("relayed %q, want only %q", rec.msgs, want)
 	}
 }
