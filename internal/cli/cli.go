@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"serve":   {"run the HTTP server with its bots", runServe},
 		"migrate": {"apply the store's schema migrations and exit", runMigrate},
 		"eval":    {"score NLU, sentiment or retrieval on datasets", runEval},
+		"nlu":     {"train and save NLU models", runNLU},
 		"kb":      {"manage the knowledge base: ingest, list, search, publish, reembed", runKB},
 		"bench":   {"measure throughput and latency", runBench},
 		"chat":    {"talk to a bot in the terminal, showing what it understood and why", runChat},
