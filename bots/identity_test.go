@@ -147,6 +147,11 @@ func TestLinkAccountFlow(t *testing.T) {
 	if code == "" {
 		t.Fatalf("no code sent; bot said %q (%s)", joined(turn), turn.Decision.Reason)
 	}
+	// A question while the flow waits for the (free-text) code is answered, then the flow resumes.
+	turn = f.say(t, tandem.ChannelWebChat, "visitor-1", "how long does shipping take?")
+	if turn.Decision.Flow != "link_account" || !strings.Contains(joined(turn), "code") {
+		t.Fatalf("mid-flow question: %s %q", turn.Decision.Reason, joined(turn))
+	}
 	turn = f.say(t, tandem.ChannelWebChat, "visitor-1", code)
 	if !strings.Contains(joined(turn), "linked") {
 		t.Fatalf("reply %q (%s)", joined(turn), turn.Decision.Reason)

@@ -159,7 +159,9 @@ func (e *Engine) continueFlow(ctx context.Context, t *turn) (bool, error) {
 	}
 	step, ok := flows.Current(f, t.st.Flow)
 	if ok && step.Ask != "" {
-		if _, valid := t.runner.Accept(step, t.text, t.ann.Entities); !valid {
+		_, valid := t.runner.Accept(step, t.text, t.ann.Entities)
+		// Free-text slots accept anything, so a confident question is treated as one.
+		if !valid || (step.Type == "text" && looksLikeQuestion(t.text) && t.intent() != nil) {
 			if handled, err := e.interrupt(ctx, t, f); handled || err != nil {
 				return true, err
 			}
