@@ -350,18 +350,19 @@ func (s *Store) ListChunks(ctx context.Context, documentID string) ([]tandem.Chu
 // transaction; an unknown chunk returns ENOTFOUND and changes nothing.
 func (s *Store) ReplaceEmbeddings(ctx context.Context, chunks []tandem.Chunk) error {
 	type applied struct {
-		collection, docID, id string
-		seq                   int64
-		vec                   []float32
+		collection string
+		e          entry
+		vec        []float32
 	}
 	var done []applied
 	s.kmu.Lock()
 	defer s.kmu.Unlock()
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		done = done[:0]
 		for _, c := range chunks {
 			var a applied
-			if err := tx.QueryRowContext(ctx, `UPDATE chunks SET embedding = ?, dimension = ? WHERE id = ? RETURNING collection, document_id, id, seq`,
-				encodeVector(c.Embedding), len(c.Embedding), c.ID).Scan(&a.collection, &a.docID, &a.id, &a.seq); err != nil {
+			if err := tx.QueryRowContext(ctx, `UPDATE chunks SET embedding = ?, dimension = ? WHERE id = ? RETURNING collection, document_id, id, seq, ordinal, heading, text`,
+				encodeVector(c.Embedding), len(c.Embedding), c.ID).Scan(&a.collection, &a.e.docID, &a.e.id, &a.e.seq, &a.e.ordinal, &a.e.heading, &a.e.text); err != nil {
 				if errors.Is(err, sql.ErrNoRows) {
 					return notFound("chunk", c.ID)
 				}
@@ -376,7 +377,7 @@ func (s *Store) ReplaceEmbeddings(ctx context.Context, chunks []tandem.Chunk) er
 		return translate("replace embeddings", err)
 	}
 	for _, a := range done {
-		s.vec.setEmbedding(a.collection, a.docID, a.id, a.seq, a.vec)
+		s.vec.setEmbedding(a.collection, a.e, a.vec)
 	}
 	return nil
 }
@@ -418,18 +419,43 @@ func searchLimit(f storage.SearchFilter) int {
 
 // SearchText ranks chunks by FTS5 bm25 (title weighted above heading above text) for any of
 // the query's words; Score is -bm25, larger is better. Query syntax is never interpreted.
+//
+// The best matches are ranked inside the FTS index first and only those are joined with
+// chunks and documents; when the filter leaves fewer than the limit of them, the search is
+// repeated over every match, so the result is always exact.
 func (s *Store) SearchText(ctx context.Context, query string, f storage.SearchFilter) ([]tandem.ScoredChunk, error) {
 	match := ftsQuery(query)
 	if match == "" {
 		return []tandem.ScoredChunk{}, nil
 	}
-	where, args := searchWhere(f)
-	q := `SELECT c.id, c.document_id, c.collection, c.ordinal, c.heading, c.text, d.title, d.url, -bm25(chunks_fts, 3.0, 2.0, 1.0) AS score
+	where, wargs := searchWhere(f)
+	limit := searchLimit(f)
+	const cols = `c.id, c.document_id, c.collection, c.ordinal, c.heading, c.text, d.title, d.url`
+	topQ := `SELECT ` + cols + `, top.score FROM (SELECT rowid AS seq, -bm25(chunks_fts, 3.0, 2.0, 1.0) AS score
+		FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?) AS top
+		JOIN chunks c ON c.seq = top.seq JOIN documents d ON d.id = c.document_id
+		WHERE 1` + where + ` ORDER BY top.score DESC, top.seq LIMIT ?`
+	args := append([]any{match, textPrefetch(limit)}, wargs...)
+	out, err := s.searchText(ctx, topQ, append(args, limit))
+	if err != nil || len(out) == limit {
+		return out, err
+	}
+	allQ := `SELECT ` + cols + `, -bm25(chunks_fts, 3.0, 2.0, 1.0) AS score
 		FROM chunks_fts JOIN chunks c ON c.seq = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
 		WHERE chunks_fts MATCH ?` + where + ` ORDER BY score DESC, c.seq LIMIT ?`
-	args = append([]any{match}, args...)
-	args = append(args, searchLimit(f))
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	args = append([]any{match}, wargs...)
+	return s.searchText(ctx, allQ, append(args, limit))
+}
+
+// textPrefetch is how many of the best FTS matches SearchText joins before filtering.
+func textPrefetch(limit int) int { return 2*limit + 20 }
+
+func (s *Store) searchText(ctx context.Context, q string, args []any) ([]tandem.ScoredChunk, error) {
+	st, err := s.rstmt(ctx, q)
+	if err != nil {
+		return nil, translate("search text", err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, translate("search text", err)
 	}
@@ -464,39 +490,10 @@ func (s *Store) SearchVector(ctx context.Context, vec []float32, f storage.Searc
 		}
 	}
 	hits := s.vec.search(vec, collections, f, searchLimit(f))
-	out := make([]tandem.ScoredChunk, 0, len(hits))
-	if len(hits) == 0 {
-		return out, nil
-	}
-	args := make([]any, len(hits))
+	out := make([]tandem.ScoredChunk, len(hits))
 	for i, h := range hits {
-		args[i] = h.seq
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT c.seq, c.id, c.document_id, c.collection, c.ordinal, c.heading, c.text, d.title, d.url
-		FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.seq IN (`+placeholders(len(hits))+`)`, args...)
-	if err != nil {
-		return nil, translate("search vector", err)
-	}
-	defer rows.Close()
-	bySeq := map[int64]tandem.ScoredChunk{}
-	for rows.Next() {
-		var seq int64
-		var h tandem.ScoredChunk
-		if err := rows.Scan(&seq, &h.ID, &h.DocumentID, &h.Collection, &h.Ordinal, &h.Heading, &h.Text, &h.DocumentTitle, &h.DocumentURL); err != nil {
-			return nil, translate("search vector", err)
-		}
-		bySeq[seq] = h
-	}
-	if err := rows.Err(); err != nil {
-		return nil, translate("search vector", err)
-	}
-	for _, h := range hits {
-		c, ok := bySeq[h.seq]
-		if !ok {
-			continue // deleted since the index was read
-		}
-		c.Score = h.score
-		out = append(out, c)
+		out[i] = tandem.ScoredChunk{Chunk: tandem.Chunk{ID: h.id, DocumentID: h.docID, Collection: h.collection, Ordinal: h.ordinal,
+			Heading: h.heading, Text: h.text}, DocumentTitle: h.title, DocumentURL: h.url, Score: float64(h.score)}
 	}
 	return out, nil
 }

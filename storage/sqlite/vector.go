@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"container/heap"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -37,77 +36,157 @@ func decodeVector(b []byte) []float32 {
 	return v
 }
 
-// normalize returns v scaled to unit length (nil for a zero vector).
-func normalize(v []float32) []float32 {
+// invNorm returns 1/|v|, or 0 for a zero vector.
+func invNorm(v []float32) float32 {
 	var sum float64
 	for _, f := range v {
 		sum += float64(f) * float64(f)
 	}
-	if sum == 0 {
-		return nil
+	if sum == 0 || math.IsNaN(sum) || math.IsInf(sum, 0) {
+		return 0
 	}
-	n := float32(1 / math.Sqrt(sum))
-	out := make([]float32, len(v))
-	for i, f := range v {
-		out[i] = f * n
-	}
-	return out
+	return float32(1 / math.Sqrt(sum))
 }
 
-// docMeta is what vector filters need from a document.
+// docMeta is what vector filters and results need from a document.
 type docMeta struct {
 	collection string
 	status     tandem.DocumentStatus
 	language   string
 	tags       []string
+	title, url string
 }
 
-// collectionIndex holds the normalised embeddings of one collection in parallel slices,
-// so a search is a linear scan without map lookups.
+// entry is one indexed chunk: everything a search result needs besides the score, so a
+// search never goes back to the database.
+type entry struct {
+	id, docID     string
+	seq           int64
+	ordinal       int
+	heading, text string
+	meta          *docMeta
+}
+
+// segSize is how many chunks one segment of a vector block holds. A segment stores its
+// vectors dimension-major (column d of the segment is seg[d*segSize:][:segSize]), so a query
+// reads only the columns of its non-zero dimensions (the offline embedder's queries use a
+// few percent of them), and the segment's scores (4 KiB) stay in the L1 cache while they
+// accumulate. Segments never move, so growing a block copies nothing.
+const segSize = 1024
+
+// vecBlock holds the unit-length vectors of one dimension in a collection.
+type vecBlock struct {
+	dim     int
+	entries []entry        // entry i's vector is in segs[i/segSize] at offset i%segSize
+	segs    [][]float32    // dim*segSize floats each
+	pos     map[string]int // chunk id -> entry index
+}
+
+func newVecBlock(dim int) *vecBlock { return &vecBlock{dim: dim, pos: map[string]int{}} }
+
+// set adds or replaces a chunk; v is normalised while it is copied in (inv = 1/|v|).
+func (b *vecBlock) set(e entry, v []float32, inv float32) {
+	i, ok := b.pos[e.id]
+	if !ok {
+		i = len(b.entries)
+		if i%segSize == 0 && i/segSize == len(b.segs) {
+			b.segs = append(b.segs, make([]float32, b.dim*segSize))
+		}
+		b.entries = append(b.entries, entry{})
+		b.pos[e.id] = i
+	}
+	b.entries[i] = e
+	seg, off := b.segs[i/segSize], i%segSize
+	for d, f := range v {
+		seg[d*segSize+off] = f * inv
+	}
+}
+
+// remove drops a chunk by moving the last entry into its place; it reports whether the
+// chunk was there.
+func (b *vecBlock) remove(id string) bool {
+	i, ok := b.pos[id]
+	if !ok {
+		return false
+	}
+	last := len(b.entries) - 1
+	if i != last {
+		b.entries[i] = b.entries[last]
+		b.pos[b.entries[i].id] = i
+		dst, doff := b.segs[i/segSize], i%segSize
+		src, soff := b.segs[last/segSize], last%segSize
+		for d := range b.dim {
+			dst[d*segSize+doff] = src[d*segSize+soff]
+		}
+	}
+	b.entries[last] = entry{}
+	b.entries = b.entries[:last]
+	delete(b.pos, id)
+	if last%segSize == 0 {
+		b.segs[len(b.segs)-1] = nil
+		b.segs = b.segs[:len(b.segs)-1]
+	}
+	return true
+}
+
+// collectionIndex holds the vectors of one collection, one block per dimension.
 type collectionIndex struct {
-	ids   []string
-	seqs  []int64
-	metas []*docMeta
-	vecs  [][]float32         // unit length
-	pos   map[string]int      // chunk id -> slice index
-	byDoc map[string][]string // doc id -> chunk ids
+	blocks map[int]*vecBlock   // dimension -> block
+	dimOf  map[string]int      // chunk id -> dimension of the block holding it
+	byDoc  map[string][]string // doc id -> chunk ids
 }
 
 func newCollectionIndex() *collectionIndex {
-	return &collectionIndex{pos: map[string]int{}, byDoc: map[string][]string{}}
+	return &collectionIndex{blocks: map[int]*vecBlock{}, dimOf: map[string]int{}, byDoc: map[string][]string{}}
 }
 
-// set adds or replaces a chunk's vector (v must be normalised and non-nil).
-func (ci *collectionIndex) set(id, docID string, seq int64, m *docMeta, v []float32) {
-	if i, ok := ci.pos[id]; ok {
-		ci.seqs[i], ci.metas[i], ci.vecs[i] = seq, m, v
+// set adds or replaces a chunk's vector; a zero vector removes the chunk.
+func (ci *collectionIndex) set(e entry, v []float32) {
+	inv := invNorm(v)
+	if inv == 0 {
+		ci.remove(e.id, e.docID)
 		return
 	}
-	ci.pos[id] = len(ci.ids)
-	ci.ids = append(ci.ids, id)
-	ci.seqs = append(ci.seqs, seq)
-	ci.metas = append(ci.metas, m)
-	ci.vecs = append(ci.vecs, v)
-	ci.byDoc[docID] = append(ci.byDoc[docID], id)
+	if d, ok := ci.dimOf[e.id]; ok && d != len(v) {
+		ci.blocks[d].remove(e.id)
+	}
+	b := ci.blocks[len(v)]
+	if b == nil {
+		b = newVecBlock(len(v))
+		ci.blocks[len(v)] = b
+	}
+	if _, ok := ci.dimOf[e.id]; !ok {
+		ci.byDoc[e.docID] = append(ci.byDoc[e.docID], e.id)
+	}
+	ci.dimOf[e.id] = len(v)
+	b.set(e, v, inv)
 }
 
-// remove drops a chunk by swapping the last entry into its place.
+// remove drops a chunk.
 func (ci *collectionIndex) remove(id, docID string) {
-	i, ok := ci.pos[id]
+	d, ok := ci.dimOf[id]
 	if !ok {
 		return
 	}
-	last := len(ci.ids) - 1
-	if i != last {
-		ci.ids[i], ci.seqs[i], ci.metas[i], ci.vecs[i] = ci.ids[last], ci.seqs[last], ci.metas[last], ci.vecs[last]
-		ci.pos[ci.ids[i]] = i
+	ci.blocks[d].remove(id)
+	if len(ci.blocks[d].entries) == 0 {
+		delete(ci.blocks, d)
 	}
-	ci.ids, ci.seqs, ci.metas, ci.vecs = ci.ids[:last], ci.seqs[:last], ci.metas[:last], ci.vecs[:last]
-	delete(ci.pos, id)
+	delete(ci.dimOf, id)
 	ci.byDoc[docID] = slices.DeleteFunc(ci.byDoc[docID], func(c string) bool { return c == id })
 	if len(ci.byDoc[docID]) == 0 {
 		delete(ci.byDoc, docID)
 	}
+}
+
+// entryOf returns the indexed chunk, if any.
+func (ci *collectionIndex) entryOf(id string) (entry, bool) {
+	d, ok := ci.dimOf[id]
+	if !ok {
+		return entry{}, false
+	}
+	b := ci.blocks[d]
+	return b.entries[b.pos[id]], true
 }
 
 // vectorIndex is the in-memory vector index: collections are loaded from the database on
@@ -138,7 +217,7 @@ func (x *vectorIndex) load(ctx context.Context, collection string) error {
 		return nil
 	}
 	ci := newCollectionIndex()
-	rows, err := x.s.r.QueryContext(ctx, `SELECT id, status, language, tags FROM documents WHERE collection = ?`, collection)
+	rows, err := x.s.r.QueryContext(ctx, `SELECT id, status, language, tags, title, url FROM documents WHERE collection = ?`, collection)
 	if err != nil {
 		return err
 	}
@@ -146,7 +225,7 @@ func (x *vectorIndex) load(ctx context.Context, collection string) error {
 	for rows.Next() {
 		var id, tags string
 		m := &docMeta{collection: collection}
-		if err := rows.Scan(&id, &m.status, &m.language, &tags); err != nil {
+		if err := rows.Scan(&id, &m.status, &m.language, &tags, &m.title, &m.url); err != nil {
 			rows.Close()
 			return err
 		}
@@ -160,24 +239,26 @@ func (x *vectorIndex) load(ctx context.Context, collection string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	rows, err = x.s.r.QueryContext(ctx, `SELECT seq, id, document_id, embedding FROM chunks WHERE collection = ? AND embedding IS NOT NULL`, collection)
+	rows, err = x.s.r.QueryContext(ctx, `SELECT seq, id, document_id, ordinal, heading, text, embedding FROM chunks WHERE collection = ? AND embedding IS NOT NULL ORDER BY seq`, collection)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	var v []float32
 	for rows.Next() {
-		var seq int64
-		var id, docID string
+		var e entry
 		var blob []byte
-		if err := rows.Scan(&seq, &id, &docID, &blob); err != nil {
+		if err := rows.Scan(&e.seq, &e.id, &e.docID, &e.ordinal, &e.heading, &e.text, &blob); err != nil {
 			return err
 		}
-		m := docs[docID]
-		v := normalize(decodeVector(blob))
-		if m == nil || v == nil {
+		if e.meta = docs[e.docID]; e.meta == nil {
 			continue
 		}
-		ci.set(id, docID, seq, m, v)
+		v = slices.Grow(v[:0], len(blob)/4)[:len(blob)/4]
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(blob[4*i:]))
+		}
+		ci.set(e, v)
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -212,11 +293,11 @@ func (x *vectorIndex) putDoc(d *tandem.Document, chunks []tandem.Chunk, seqs []i
 	if ci == nil {
 		return // not loaded: the first search reads it from the database
 	}
-	m := &docMeta{collection: d.Collection, status: d.Status, language: d.Language, tags: slices.Clone(d.Tags)}
+	m := &docMeta{collection: d.Collection, status: d.Status, language: d.Language, tags: slices.Clone(d.Tags), title: d.Title, url: d.URL}
 	x.docs[d.ID] = m
 	for i, c := range chunks {
-		if v := normalize(c.Embedding); v != nil {
-			ci.set(c.ID, d.ID, seqs[i], m, v)
+		if c.Embedding != nil {
+			ci.set(entry{id: c.ID, docID: d.ID, seq: seqs[i], ordinal: c.Ordinal, heading: c.Heading, text: c.Text, meta: m}, c.Embedding)
 		}
 	}
 }
@@ -235,104 +316,180 @@ func (x *vectorIndex) setStatus(docID string, status tandem.DocumentStatus) {
 	}
 }
 
-// setEmbedding replaces one chunk's vector; seq and docID identify it when it had none.
-func (x *vectorIndex) setEmbedding(collection, docID, chunkID string, seq int64, v []float32) {
+// setEmbedding replaces one chunk's vector; e identifies the chunk (and describes it when it
+// had none).
+func (x *vectorIndex) setEmbedding(collection string, e entry, v []float32) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	ci := x.collections[collection]
-	m := x.docs[docID]
+	m := x.docs[e.docID]
 	if ci == nil || m == nil {
 		return
 	}
-	if v = normalize(v); v == nil {
-		ci.remove(chunkID, docID)
+	e.meta = m
+	ci.set(e, v)
+}
+
+// hit is a search result: a copy of the chunk's entry and document fields, taken under the
+// index lock.
+type hit struct {
+	entry
+	collection, title, url string
+	score                  float32
+}
+
+// topK keeps the best k candidates in a binary min-heap (the worst on top).
+type topK struct {
+	k int
+	h []cand
+}
+
+// cand is a candidate before its entry is copied out.
+type cand struct {
+	score float32
+	seq   int64
+	e     *entry
+}
+
+func (c cand) worse(d cand) bool {
+	if c.score != d.score {
+		return c.score < d.score
+	}
+	return c.seq > d.seq
+}
+
+// admits reports whether a candidate with score and seq would enter the heap.
+func (t *topK) admits(score float32, seq int64) bool {
+	if len(t.h) < t.k {
+		return true
+	}
+	w := t.h[0]
+	return score > w.score || score == w.score && seq < w.seq
+}
+
+func (t *topK) push(c cand) {
+	if len(t.h) < t.k {
+		t.h = append(t.h, c)
+		for i := len(t.h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !t.h[i].worse(t.h[p]) {
+				break
+			}
+			t.h[i], t.h[p] = t.h[p], t.h[i]
+			i = p
+		}
 		return
 	}
-	ci.set(chunkID, docID, seq, m, v)
-}
-
-// hit is a candidate result.
-type hit struct {
-	chunkID string
-	seq     int64
-	score   float64
-}
-
-// minHeap keeps the best k hits with the worst on top.
-type minHeap []hit
-
-func (h minHeap) Len() int { return len(h) }
-func (h minHeap) Less(i, j int) bool {
-	if h[i].score != h[j].score {
-		return h[i].score < h[j].score
+	t.h[0] = c
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < len(t.h) && t.h[l].worse(t.h[m]) {
+			m = l
+		}
+		if r := l + 1; r < len(t.h) && t.h[r].worse(t.h[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		t.h[i], t.h[m] = t.h[m], t.h[i]
+		i = m
 	}
-	return h[i].seq > h[j].seq
-}
-func (h minHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *minHeap) Push(v any)   { *h = append(*h, v.(hit)) }
-func (h *minHeap) Pop() any {
-	old := *h
-	v := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return v
 }
 
-// search returns the best `limit` chunks of the given collections by cosine similarity.
+// nzDim is one non-zero dimension of a query, weighted by the query's normalisation.
+type nzDim struct {
+	d int
+	w float32
+}
+
+// search returns the best `limit` chunks of the given collections by cosine similarity,
+// ignoring chunks whose dimension differs from len(q). It is exact: every chunk of the
+// collections is scored.
 func (x *vectorIndex) search(q []float32, collections []string, f storage.SearchFilter, limit int) []hit {
-	qn := normalize(q)
-	if qn == nil {
+	inv := invNorm(q)
+	if inv == 0 || limit <= 0 {
 		return nil
 	}
+	nz := make([]nzDim, 0, 256)
+	for d, v := range q {
+		if v != 0 {
+			nz = append(nz, nzDim{d, v * inv})
+		}
+	}
+	top := topK{k: limit, h: make([]cand, 0, limit)}
+	var scores [segSize]float32
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	h := make(minHeap, 0, limit+1)
 	for _, name := range collections {
 		ci := x.collections[name]
 		if ci == nil {
 			continue
 		}
-		for i, v := range ci.vecs {
-			if len(v) != len(qn) || !matchDoc(ci.metas[i], f) {
-				continue
-			}
-			cand := hit{chunkID: ci.ids[i], seq: ci.seqs[i], score: float64(dot(v, qn))}
-			if len(h) < limit {
-				heap.Push(&h, cand)
-			} else if better(cand, h[0]) {
-				h[0] = cand
-				heap.Fix(&h, 0)
+		b := ci.blocks[len(q)]
+		if b == nil {
+			continue
+		}
+		for s, seg := range b.segs {
+			entries := b.entries[s*segSize : min(len(b.entries), (s+1)*segSize)]
+			sc := scores[:len(entries)]
+			scoreSegment(sc, seg, nz)
+			for i := range sc {
+				e := &entries[i]
+				if top.admits(sc[i], e.seq) && matchDoc(e.meta, f) {
+					top.push(cand{score: sc[i], seq: e.seq, e: e})
+				}
 			}
 		}
 	}
-	out := make([]hit, len(h))
-	for i := len(h) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(&h).(hit)
+	slices.SortFunc(top.h, func(a, b cand) int {
+		switch {
+		case b.worse(a):
+			return -1
+		case a.worse(b):
+			return 1
+		}
+		return 0
+	})
+	out := make([]hit, len(top.h))
+	for i, c := range top.h {
+		out[i] = hit{entry: *c.e, collection: c.e.meta.collection, title: c.e.meta.title, url: c.e.meta.url, score: c.score}
+		out[i].meta = nil
 	}
 	return out
 }
 
-// dot returns the dot product of two equally long vectors.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
+// scoreSegment sets sc[i] to the dot product of the query's non-zero dimensions with the
+// segment's vector i, four columns at a time so each score is loaded and stored once per
+// four dimensions.
+func scoreSegment(sc []float32, seg []float32, nz []nzDim) {
+	clear(sc)
+	n := len(sc)
+	col := func(d int) []float32 { return seg[d*segSize : d*segSize+n] }
 	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+	for ; i+4 <= len(nz); i += 4 {
+		axpy4(sc, nz[i].w, nz[i+1].w, nz[i+2].w, nz[i+3].w, col(nz[i].d), col(nz[i+1].d), col(nz[i+2].d), col(nz[i+3].d))
 	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
+	for ; i < len(nz); i++ {
+		axpy(sc, nz[i].w, col(nz[i].d))
 	}
-	return s0 + s1 + s2 + s3
 }
 
-func better(a, b hit) bool {
-	if a.score != b.score {
-		return a.score > b.score
+// axpy4 adds a0·x0 + a1·x1 + a2·x2 + a3·x3 to dst.
+func axpy4(dst []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
+	n := len(dst)
+	x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
+	for i := range dst {
+		dst[i] += a0*x0[i] + a1*x1[i] + a2*x2[i] + a3*x3[i]
 	}
-	return a.seq < b.seq
+}
+
+// axpy adds a·x to dst.
+func axpy(dst []float32, a float32, x []float32) {
+	x = x[:len(dst)]
+	for i := range dst {
+		dst[i] += a * x[i]
+	}
 }
 
 func matchDoc(m *docMeta, f storage.SearchFilter) bool {
