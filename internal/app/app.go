@@ -34,16 +34,15 @@ const SQLiteFile = "tandem.db"
 
 // App is a running Tandem server.
 type App struct {
-	cfg       config.Config
-	logger    *slog.Logger
-	store     storage.Store
-	kb        *retrieval.KnowledgeBase
-	registry  *bots.Registry
-	engine    *bots.Engine
-	web       *web.Server
-	srv       *http.Server
-	ln        net.Listener
-	stopWatch func()
+	cfg      config.Config
+	logger   *slog.Logger
+	store    storage.Store
+	kb       *retrieval.KnowledgeBase
+	registry *bots.Registry
+	engine   *bots.Engine
+	web      *web.Server
+	srv      *http.Server
+	ln       net.Listener
 }
 
 // New opens the store, loads the bots and builds the HTTP server; it does not listen yet.
@@ -53,6 +52,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	}
 	start := time.Now()
 	a := &App{cfg: cfg, logger: logger}
+	if cfg.SessionSecret == "" && cfg.DatabaseURL != "" {
+		logger.Warn("TANDEM_SESSION_SECRET is unset: signed links and one-time codes only verify on the replica that issued them")
+	}
 	var err error
 	if a.store, err = OpenStore(ctx, cfg, logger); err != nil {
 		return nil, err
@@ -92,16 +94,20 @@ func (a *App) build(ctx context.Context) error {
 		}
 	}
 	if cfg.BotsDir != "" {
-		if err := a.loadBotsDir(ctx, cfg.BotsDir); err != nil {
+		if err := a.registry.LoadDir(ctx, cfg.BotsDir); err != nil {
 			return err
 		}
 	}
-	a.engine = bots.New(a.store, a.registry,
+	engineOpts := []bots.Option{}
+	if cfg.Demo {
+		engineOpts = append(engineOpts, bots.WithNotifier(devNotifier{a.logger}))
+	}
+	a.engine = bots.New(a.store, a.registry, append(engineOpts,
 		bots.WithKnowledge(unansweredRecorder{Answerer: knowledge, audit: a.store, logger: a.logger}),
 		bots.WithLogger(a.logger),
 		bots.WithBaseURL(cfg.BaseURL),
 		bots.WithLinkSecret([]byte(cfg.SessionSecret)),
-	)
+	)...)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -119,26 +125,6 @@ func (a *App) build(ctx context.Context) error {
 	})
 	if cfg.Demo {
 		a.web.Mount("/demo/api/", demo.ActionsHandler(cfg.ActionSecret))
-	}
-	return nil
-}
-
-// loadBotsDir loads every sub-folder of dir that holds a bot.yaml and watches dir for changes.
-func (a *App) loadBotsDir(ctx context.Context, dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("bots folder: %w", err)
-	}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(dir, e.Name(), "bot.yaml")); err != nil {
-			continue
-		}
-		if _, err := a.registry.LoadFS(ctx, os.DirFS(dir), e.Name()); err != nil {
-			return fmt.Errorf("load bot %s: %w", e.Name(), err)
-		}
 	}
 	return nil
 }
@@ -181,6 +167,14 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.Listen(); err != nil {
 		return err
 	}
+	if a.cfg.BotsDir != "" {
+		// Bot folders are watched: edits take effect without a restart or dropped conversations.
+		go func() {
+			if err := a.registry.Watch(ctx, a.cfg.BotsDir); err != nil && ctx.Err() == nil {
+				a.logger.Error("watch bots folder", "err", err)
+			}
+		}()
+	}
 	a.srv = a.web.HTTPServer(a.cfg.Addr)
 	a.logger.Info("listening", "addr", a.Addr(), "url", "http://"+a.Addr())
 	errc := make(chan error, 1)
@@ -203,9 +197,6 @@ func (a *App) Run(ctx context.Context) error {
 
 // Close releases the store. Call it after Run returns.
 func (a *App) Close() error {
-	if a.stopWatch != nil {
-		a.stopWatch()
-	}
 	return a.store.Close()
 }
 
