@@ -58,6 +58,25 @@ func ParseGlossary(r io.Reader) (*Glossary, error) {
 	return g, nil
 }
 
+// NewGlossary builds a glossary from groups of equivalent terms (the bot definition's
+// glossary.yaml `terms: [[a, b, c], ...]`). Empty terms are ignored; a group needs two.
+func NewGlossary(groups [][]string) (*Glossary, error) {
+	g := &Glossary{}
+	for i, grp := range groups {
+		var terms []string
+		for _, t := range grp {
+			if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
+				terms = append(terms, t)
+			}
+		}
+		if len(terms) < 2 {
+			return nil, tandem.Errorf(tandem.EINVALID, "glossary group %d: a group needs at least two terms", i+1)
+		}
+		g.groups = append(g.groups, terms)
+	}
+	return g, nil
+}
+
 // LoadGlossary reads a glossary file.
 func LoadGlossary(path string) (*Glossary, error) {
 	f, err := os.Open(path)

@@ -30,6 +30,13 @@ func TestGlossaryExpand(t *testing.T) {
 	if _, err := retrieval.ParseGlossary(strings.NewReader("lonely\n")); err == nil {
 		t.Error("a one-term group was accepted")
 	}
+	g2, err := retrieval.NewGlossary([][]string{{"Refund", "返金"}})
+	if err != nil || g2.Expand("返金") != "返金 refund" {
+		t.Errorf("NewGlossary: %v, %q", err, g2.Expand("返金"))
+	}
+	if _, err := retrieval.NewGlossary([][]string{{"alone", " "}}); err == nil {
+		t.Error("NewGlossary accepted a one-term group")
+	}
 	var nilG *retrieval.Glossary
 	if got := nilG.Expand("x"); got != "x" {
 		t.Errorf("nil glossary expanded to %q", got)
