@@ -20,6 +20,7 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
+	"github.com/tandemhq/tandem/connectors"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/retrieval/embed"
@@ -242,3 +243,6 @@ func openPostgres(ctx context.Context, dsn string, migrate bool, logger *slog.Lo
 	}
 	return s, nil
 }
+
+// The engine is what channel connectors hand inbound messages to.
+var _ connectors.Receiver = (*bots.Engine)(nil)
