@@ -1,0 +1,338 @@
+// Package kb is the knowledge editor of Tandem's web app: pages under /kb/ where content
+// editors list and search documents, read their chunks, edit or write articles and FAQ
+// pairs (saved as drafts through the knowledge base, so chunks and embeddings follow),
+// publish, unpublish and delete them, try a question against the knowledge base, see the
+// customer questions that found no confident answer grouped by similarity, and upload
+// files whose ingestion progress streams to the page (server-sent events).
+//
+// Every change appends an audit entry (actor "editor"). State-changing requests are POST
+// forms behind http.CrossOriginProtection; templates and static files are embedded and the
+// pages use no inline script or style, so the server's strict Content-Security-Policy holds.
+// Authentication of editors is left to Config.Authorize.
+package kb
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/retrieval"
+	"github.com/tandemhq/tandem/storage"
+	"github.com/tandemhq/tandem/web"
+)
+
+// ActionUnanswered is the audit action the engine appends, with Detail "question" (PII
+// redacted) and optionally "bot", for a customer question that got no confident knowledge
+// answer. The unanswered report reads these entries.
+const ActionUnanswered = "question.unanswered"
+
+// Audit actions appended by the editor.
+const (
+	ActionCreate    = "document.create"
+	ActionUpdate    = "document.update"
+	ActionPublish   = "document.publish"
+	ActionUnpublish = "document.unpublish"
+	ActionDelete    = "document.delete"
+	ActionIngest    = "document.ingest"
+)
+
+// Actor is the audit actor of editor changes until editors are authenticated.
+const Actor = "editor"
+
+// KnowledgeBase is what the editor needs from the knowledge base; *retrieval.KnowledgeBase
+// satisfies it. Implementations must be safe for concurrent use; Ingest is idempotent
+// (unchanged sources are skipped) and replaces a changed document's chunks atomically.
+type KnowledgeBase interface {
+	Ingest(ctx context.Context, collection string, srcs []retrieval.Source, progress retrieval.ProgressFunc) (retrieval.IngestStats, error)
+	Search(ctx context.Context, query string, f storage.SearchFilter) ([]retrieval.Passage, error)
+	Answer(ctx context.Context, question string, opts retrieval.AnswerOptions) (*retrieval.Answer, error)
+}
+
+// Store is what the editor reads and changes in the store; storage.Store satisfies it.
+// A missing document returns a *tandem.Error with code ENOTFOUND.
+type Store interface {
+	ListCollections(ctx context.Context) ([]tandem.Collection, error)
+	ListDocuments(ctx context.Context, f storage.DocumentFilter) ([]tandem.Document, error)
+	FindDocumentByID(ctx context.Context, id string) (*tandem.Document, error)
+	ListChunks(ctx context.Context, documentID string) ([]tandem.Chunk, error)
+	SetDocumentStatus(ctx context.Context, id string, status tandem.DocumentStatus) error
+	DeleteDocument(ctx context.Context, id string) error
+	AppendAudit(ctx context.Context, e *tandem.AuditEntry) error
+	ListAudit(ctx context.Context, f storage.AuditFilter) ([]tandem.AuditEntry, error)
+}
+
+var (
+	_ KnowledgeBase = (*retrieval.KnowledgeBase)(nil)
+	_ Store         = storage.Store(nil)
+)
+
+// Defaults of Config.
+const (
+	DefaultCollection      = "default"
+	DefaultMaxUploadBytes  = 10 << 20
+	DefaultMaxFormBytes    = 1 << 20
+	DefaultPageSize        = 25
+	DefaultUnansweredLimit = 1000
+	DefaultIngestTimeout   = 10 * time.Minute
+)
+
+// Config configures the editor. The zero value is usable (see WithDefaults).
+type Config struct {
+	// DefaultCollection is the collection new articles and uploads go to unless the form
+	// names another. Default "default".
+	DefaultCollection string
+	// MaxUploadBytes bounds an uploaded file; larger uploads get 413. Default 10 MiB.
+	MaxUploadBytes int64
+	// MaxFormBytes bounds an edit form (title, body, tags, url); larger gets 413. Default 1 MiB.
+	MaxFormBytes int64
+	// PageSize is how many documents a list page shows. Default 25.
+	PageSize int
+	// UnansweredLimit is how many recent unanswered questions the report groups. Default 1000.
+	UnansweredLimit int
+	// GroupSimilarity is the similarity for grouping unanswered questions (see
+	// retrieval.GroupQuestions); 0 means its default.
+	GroupSimilarity float64
+	// IngestTimeout bounds one upload's ingestion, which outlives the upload request.
+	// Default 10 minutes.
+	IngestTimeout time.Duration
+	// Authorize, when set, is called before every request; an error refuses it (a
+	// *tandem.Error with EUNAUTHORIZED gives 401, EFORBIDDEN 403). nil allows everyone:
+	// mount the editor only where editors are trusted until authentication exists.
+	Authorize func(*http.Request) error
+	// Logger receives internal errors. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.DefaultCollection == "" {
+		c.DefaultCollection = DefaultCollection
+	}
+	if c.MaxUploadBytes <= 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if c.MaxFormBytes <= 0 {
+		c.MaxFormBytes = DefaultMaxFormBytes
+	}
+	if c.PageSize <= 0 {
+		c.PageSize = DefaultPageSize
+	}
+	if c.UnansweredLimit <= 0 {
+		c.UnansweredLimit = DefaultUnansweredLimit
+	}
+	if c.IngestTimeout <= 0 {
+		c.IngestTimeout = DefaultIngestTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Deps are the editor's collaborators; both are required.
+type Deps struct {
+	KB    KnowledgeBase
+	Store Store
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+type handler struct {
+	cfg   Config
+	kb    KnowledgeBase
+	store Store
+	pages map[string]*template.Template
+	jobs  *jobs
+}
+
+// New returns the editor's handler, to be mounted at "/kb/". It panics when a dependency
+// is missing (a wiring error).
+func New(cfg Config, deps Deps) http.Handler {
+	if deps.KB == nil || deps.Store == nil {
+		panic("kb.New: Deps.KB and Deps.Store are required")
+	}
+	h := &handler{cfg: cfg.WithDefaults(), kb: deps.KB, store: deps.Store, pages: parsePages(), jobs: newJobs()}
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /kb/static/", http.StripPrefix("/kb/static/", cacheStatic(http.FileServerFS(static))))
+	mux.HandleFunc("GET /kb/{$}", h.handleList)
+	mux.HandleFunc("GET /kb/docs/{path...}", h.handleDocGet)
+	mux.HandleFunc("POST /kb/docs/{path...}", h.handleDocPost)
+	mux.HandleFunc("GET /kb/new", h.handleNewForm)
+	mux.HandleFunc("POST /kb/new", h.handleNewSave)
+	mux.HandleFunc("GET /kb/try", h.handleTry)
+	mux.HandleFunc("GET /kb/unanswered", h.handleUnanswered)
+	mux.HandleFunc("GET /kb/ingest", h.handleIngestForm)
+	mux.HandleFunc("POST /kb/ingest", h.handleIngestUpload)
+	mux.HandleFunc("GET /kb/ingest/{job}", h.handleIngestJob)
+	mux.HandleFunc("GET /kb/ingest/{job}/events", h.handleIngestEvents)
+	mux.HandleFunc("GET /kb/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, tandem.Errorf(tandem.ENOTFOUND, "no such page"))
+	})
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, tandem.Errorf(tandem.EFORBIDDEN, "cross-origin request refused; submit the form from the editor itself"))
+	}))
+	return cop.Handler(h.authorize(mux))
+}
+
+func cacheStatic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *handler) authorize(next http.Handler) http.Handler {
+	if h.cfg.Authorize == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h.cfg.Authorize(r); err != nil {
+			if tandem.ErrorCode(err) == tandem.EINTERNAL {
+				err = tandem.Errorf(tandem.EUNAUTHORIZED, "editors must sign in")
+			}
+			h.fail(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// page is the data every page template gets.
+type page struct {
+	Title  string
+	Nav    string // which navigation entry is current
+	Notice string
+	Data   any
+}
+
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"docpath":  docPath,
+		"join":     strings.Join,
+		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"snippet":  snippet,
+		"pct":      func(f float64) string { return formatFloat(f*100, 0) + "%" },
+		"reason":   reasonText,
+		"score":    func(f float64) string { return formatFloat(f, 4) },
+		"localid":  retrieval.LocalID,
+		"add":      func(a, b int) int { return a + b },
+		"rankText": rankText,
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		pages[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n))
+	}
+	return pages
+}
+
+// render writes a page with status.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	t, ok := h.pages[name]
+	if !ok {
+		panic("kb: no template " + name)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, p); err != nil {
+		h.cfg.Logger.ErrorContext(r.Context(), "render knowledge editor page", "page", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+type errorData struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+// fail renders err as an HTML error page with the status of its code (web.ErrorStatus);
+// only internal errors are logged and their details stay on the server.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = tandem.Errorf(tandem.ETOOLARGE, "the request is larger than %d bytes", mbe.Limit)
+	}
+	code := tandem.ErrorCode(err)
+	if code == tandem.EINTERNAL {
+		h.cfg.Logger.ErrorContext(r.Context(), "knowledge editor request failed",
+			"method", r.Method, "path", r.URL.Path, "request_id", web.RequestID(r.Context()), "error", err)
+	}
+	status := web.ErrorStatus(code)
+	h.render(w, r, status, "error", page{Title: http.StatusText(status), Data: errorData{Status: status, Code: code, Message: tandem.ErrorMessage(err)}})
+}
+
+func (h *handler) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	w.Header().Set("Allow", allow)
+	h.render(w, r, http.StatusMethodNotAllowed, "error", page{Title: "Method not allowed", Data: errorData{
+		Status: http.StatusMethodNotAllowed, Code: tandem.EINVALID, Message: "method " + r.Method + " not allowed; use " + allow,
+	}})
+}
+
+// docPath is the editor URL of a document id (ids contain "/": each segment is escaped).
+func docPath(id string, suffix ...string) string {
+	segs := strings.Split(id, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	p := "/kb/docs/" + strings.Join(segs, "/")
+	for _, s := range suffix {
+		p += "/" + s
+	}
+	return p
+}
+
+// redirect sends the browser to path after a POST, with an optional notice code.
+func redirect(w http.ResponseWriter, r *http.Request, path, notice string) {
+	if notice != "" {
+		path += "?done=" + url.QueryEscape(notice)
+	}
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// notices are the messages shown after a redirect; unknown codes show nothing, so the
+// query parameter cannot inject text.
+var notices = map[string]string{
+	"saved":       "Saved as a draft: a new version was ingested. Publish it to let customers see it.",
+	"unchanged":   "Nothing changed, so nothing was saved.",
+	"created":     "Article created as a draft.",
+	"published":   "Published: customers can now get answers from this document.",
+	"unpublished": "Unpublished: the document is a draft again and no longer answers customers.",
+	"deleted":     "Document deleted.",
+}
+
+func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }
+
+func (h *handler) audit(ctx context.Context, action, subject string, detail map[string]string) error {
+	if err := h.store.AppendAudit(ctx, &tandem.AuditEntry{Actor: Actor, Action: action, Subject: subject, Detail: detail}); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
