@@ -3,7 +3,9 @@
 (function () {
   "use strict";
   var job = document.getElementById("job");
-  if (!job || job.dataset.finished === "true" || !window.EventSource) {
+  // Subscribe even when the page was rendered finished: the stream then sends one "done"
+  // event, which keeps one code path for the result.
+  if (!job || !window.EventSource) {
     return;
   }
   var bar = document.getElementById("progress");
@@ -33,9 +35,10 @@
   source.addEventListener("done", function (e) {
     source.close();
     show(JSON.parse(e.data));
+    job.dataset.streamed = "true";
   });
   source.onerror = function () {
-    if (job.dataset.finished !== "true") {
+    if (job.dataset.streamed !== "true") {
       status.textContent = "Lost the connection to the server; reload the page to see the progress.";
     }
     source.close();
