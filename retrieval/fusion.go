@@ -13,7 +13,7 @@ import (
 type Fusion struct {
 	K            float64 // default 60
 	VectorWeight float64 // default 1
-	TextWeight   float64 // default 0.7; negative disables full text
+	TextWeight   float64 // default 0.5; negative disables full text
 	// Candidates is how many hits each side contributes. Default 50.
 	Candidates int
 }
@@ -26,7 +26,7 @@ func (f Fusion) withDefaults() Fusion {
 		f.VectorWeight = 1
 	}
 	if f.TextWeight == 0 {
-		f.TextWeight = 0.7
+		f.TextWeight = 0.5
 	}
 	if f.Candidates <= 0 {
 		f.Candidates = 50

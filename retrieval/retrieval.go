@@ -40,6 +40,7 @@ type KnowledgeBase struct {
 	glossary  *Glossary
 	splitter  ingest.Splitter
 	fusion    Fusion
+	lexical   bool // rank full-text candidates with BM25 over the embedder's statistics
 
 	mu     sync.Mutex
 	models map[string]*embed.Hashing // collection → hashing embedder with its statistics
@@ -71,6 +72,11 @@ func WithSplitter(s ingest.Splitter) Option { return func(kb *KnowledgeBase) { k
 // WithFusion sets how full-text and vector rankings are fused.
 func WithFusion(f Fusion) Option { return func(kb *KnowledgeBase) { kb.fusion = f } }
 
+// WithStoreTextRanking ranks full-text hits in the store's order (FTS5 bm25 or ts_rank)
+// instead of the knowledge base's own BM25 over the collection statistics, which gives the
+// same ranking on every store and is the default with the offline embedder.
+func WithStoreTextRanking() Option { return func(kb *KnowledgeBase) { kb.lexical = false } }
+
 // WithEmbedderName sets the name recorded on collections for an embedder that is not the
 // offline one (e.g. "openai:text-embedding-3-small"); by default its Go type name is used.
 func WithEmbedderName(name string) Option { return func(kb *KnowledgeBase) { kb.embName = name } }
@@ -82,7 +88,7 @@ const DefaultThreshold = 0.2
 // hashing embedder with its default configuration. With the offline embedder (an
 // *embed.Hashing) each collection learns its own feature statistics at ingest.
 func New(store storage.KnowledgeStore, emb embeddings.Embedder, opts ...Option) *KnowledgeBase {
-	kb := &KnowledgeBase{store: store, emb: emb, threshold: DefaultThreshold, models: map[string]*embed.Hashing{}}
+	kb := &KnowledgeBase{store: store, emb: emb, threshold: DefaultThreshold, models: map[string]*embed.Hashing{}, lexical: true}
 	for _, o := range opts {
 		o(kb)
 	}

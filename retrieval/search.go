@@ -74,6 +74,11 @@ func (kb *KnowledgeBase) Search(ctx context.Context, query string, f storage.Sea
 			kb.logger.WarnContext(ctx, "full-text search failed", "err", err)
 		}
 		text = hits
+		if kb.lexical {
+			if ranked, ok := kb.lexicalRank(ctx, expanded, text); ok {
+				text = ranked
+			}
+		}
 	}
 	out := kb.fusion.fuse(vector, text)
 	out = out[:min(len(out), limit)]

@@ -28,6 +28,7 @@ func runEvalRetrieval(ctx context.Context, env Env, args []string) error {
 	glossaryPath := fs.String("glossary", "", "glossary file applied to questions")
 	format := fs.String("format", "text", "output format: text or json")
 	dim := fs.Int("dimension", 0, "offline embedder dimension (default 1536, at most 2000)")
+	textWeight := fs.Float64("text-weight", 0, "weight of full-text ranks in the fusion (default 0.7; negative: vector only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func runEvalRetrieval(ctx context.Context, env Env, args []string) error {
 	}
 	defer store.Close()
 
-	var opts []retrieval.Option
+	opts := []retrieval.Option{retrieval.WithFusion(retrieval.Fusion{TextWeight: *textWeight})}
 	if *glossaryPath != "" {
 		g, err := retrieval.LoadGlossary(*glossaryPath)
 		if err != nil {

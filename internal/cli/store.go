@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/storage"
+	"github.com/tandemhq/tandem/storage/postgres"
 	"github.com/tandemhq/tandem/storage/sqlite"
 )
 
@@ -52,7 +52,10 @@ func openSQLite(ctx context.Context, path string, migrate bool) (storage.Store, 
 	return s, nil
 }
 
-// openPostgres is replaced when the PostgreSQL store lands.
-var openPostgres = func(ctx context.Context, dsn string, migrate bool) (storage.Store, error) {
-	return nil, tandem.Errorf(tandem.EINVALID, "the PostgreSQL store is not available in this build")
+func openPostgres(ctx context.Context, dsn string, migrate bool) (storage.Store, error) {
+	s, err := postgres.Open(ctx, dsn, postgres.Config{Migrate: migrate})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }

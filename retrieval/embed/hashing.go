@@ -141,9 +141,10 @@ func (h *Hashing) EmbedQuery(ctx context.Context, text string) ([]float32, error
 
 // featureSet is a reusable bag of hashed features with counts.
 type featureSet struct {
-	words map[uint64]float64
-	chars map[uint64]float64
-	buf   []rune
+	wordsOnly bool // skip character n-grams (lexical scoring)
+	words     map[uint64]float64
+	chars     map[uint64]float64
+	buf       []rune
 }
 
 var featurePool = sync.Pool{New: func() any {
@@ -314,7 +315,9 @@ func (h *Hashing) features(text string, fs *featureSet) {
 			fs.words[mix(prev*31+wh)] += h.cfg.BigramWeight
 		}
 		prev, havePrev = wh, true
-		h.charGrams(word, fs)
+		if !fs.wordsOnly {
+			h.charGrams(word, fs)
+		}
 	}
 	fs.buf = fs.buf[:0]
 	for _, r := range text {
@@ -416,3 +419,15 @@ func stemRunes(w []rune) []rune {
 	}
 	return w
 }
+
+// Terms returns the word features of text (word unigrams and bigrams, and for Chinese and
+// Japanese character bigrams) with their counts, for lexical scoring against the same
+// statistics as the vectors.
+func (h *Hashing) Terms(text string) map[uint64]float64 {
+	fs := &featureSet{wordsOnly: true, words: make(map[uint64]float64, 64), chars: make(map[uint64]float64, 64)}
+	h.features(text, fs)
+	return fs.words
+}
+
+// TermIDF returns the inverse document frequency the embedder gives feature f.
+func (h *Hashing) TermIDF(f uint64) float64 { return h.stats.IDF(f) }
