@@ -205,6 +205,7 @@ func (s *Store) PutDocument(ctx context.Context, d *tandem.Document, chunks []ta
 	}
 	if changed {
 		s.vec.putDoc(d, chunks, seqs)
+		s.fts.wrote(s, len(chunks))
 	}
 	return changed, nil
 }

@@ -89,6 +89,9 @@ type Store struct {
 	// sees changes in commit order.
 	kmu sync.Mutex
 	vec *vectorIndex
+
+	// fts tracks full-text writes to merge the FTS5 index once they pause.
+	fts ftsMerger
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -174,7 +177,10 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close stops the writer and closes both connection pools.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { close(s.quit) })
+	s.closeOnce.Do(func() {
+		s.fts.stop()
+		close(s.quit)
+	})
 	<-s.writerDone
 	err := s.w.Close()
 	if s.r != s.w {

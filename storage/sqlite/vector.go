@@ -475,8 +475,8 @@ func scoreSegment(sc []float32, seg []float32, nz []nzDim) {
 	}
 }
 
-// axpy4 adds a0·x0 + a1·x1 + a2·x2 + a3·x3 to dst.
-func axpy4(dst []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
+// axpy4Go adds a0·x0 + a1·x1 + a2·x2 + a3·x3 to dst (the portable kernel).
+func axpy4Go(dst []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
 	n := len(dst)
 	x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
 	for i := range dst {

@@ -169,3 +169,32 @@ func nearTies(got, want []string, vecs map[string][]float32, q []float32) bool {
 	}
 	return true
 }
+
+func TestAxpy4(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 63, 100, segSize} {
+		t.Run(fmt.Sprint("OK", n), func(t *testing.T) {
+			xs := make([][]float32, 4)
+			for i := range xs {
+				xs[i] = make([]float32, n+5) // longer than dst: only len(dst) is read
+				for j := range xs[i] {
+					xs[i][j] = rng.Float32() - 0.5
+				}
+			}
+			got, want := make([]float32, n+1), make([]float32, n+1)
+			for i := range n {
+				got[i] = float32(i)
+				want[i] = float32(i)
+			}
+			got[n], want[n] = 42, 42 // past the end: untouched
+			axpy4(got[:n], 0.5, -1, 2, 0.25, xs[0], xs[1], xs[2], xs[3])
+			axpy4Go(want[:n], 0.5, -1, 2, 0.25, xs[0], xs[1], xs[2], xs[3])
+			for i := range got {
+				if math.Abs(float64(got[i]-want[i])) > 1e-5*max(1, math.Abs(float64(want[i]))) {
+					t.Fatalf("dst[%d] = %v, want %v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,85 @@
+#include "textflag.h"
+
+// func axpy4AVX2(dst []float32, a *[4]float32, x0, x1, x2, x3 *float32)
+// dst[i] += a[0]*x0[i] + a[1]*x1[i] + a[2]*x2[i] + a[3]*x3[i] for i < len(dst).
+TEXT ·axpy4AVX2(SB), NOSPLIT, $0-64
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ a+24(FP), AX
+	MOVQ x0+32(FP), R8
+	MOVQ x1+40(FP), R9
+	MOVQ x2+48(FP), R10
+	MOVQ x3+56(FP), R11
+	VBROADCASTSS 0(AX), Y0
+	VBROADCASTSS 4(AX), Y1
+	VBROADCASTSS 8(AX), Y2
+	VBROADCASTSS 12(AX), Y3
+	XORQ SI, SI
+	MOVQ CX, DX
+	SHRQ $5, DX
+	JZ   blocks8
+
+loop32:
+	VMOVUPS     0(DI)(SI*1), Y4
+	VMOVUPS     32(DI)(SI*1), Y5
+	VMOVUPS     64(DI)(SI*1), Y6
+	VMOVUPS     96(DI)(SI*1), Y7
+	VFMADD231PS 0(R8)(SI*1), Y0, Y4
+	VFMADD231PS 32(R8)(SI*1), Y0, Y5
+	VFMADD231PS 64(R8)(SI*1), Y0, Y6
+	VFMADD231PS 96(R8)(SI*1), Y0, Y7
+	VFMADD231PS 0(R9)(SI*1), Y1, Y4
+	VFMADD231PS 32(R9)(SI*1), Y1, Y5
+	VFMADD231PS 64(R9)(SI*1), Y1, Y6
+	VFMADD231PS 96(R9)(SI*1), Y1, Y7
+	VFMADD231PS 0(R10)(SI*1), Y2, Y4
+	VFMADD231PS 32(R10)(SI*1), Y2, Y5
+	VFMADD231PS 64(R10)(SI*1), Y2, Y6
+	VFMADD231PS 96(R10)(SI*1), Y2, Y7
+	VFMADD231PS 0(R11)(SI*1), Y3, Y4
+	VFMADD231PS 32(R11)(SI*1), Y3, Y5
+	VFMADD231PS 64(R11)(SI*1), Y3, Y6
+	VFMADD231PS 96(R11)(SI*1), Y3, Y7
+	VMOVUPS     Y4, 0(DI)(SI*1)
+	VMOVUPS     Y5, 32(DI)(SI*1)
+	VMOVUPS     Y6, 64(DI)(SI*1)
+	VMOVUPS     Y7, 96(DI)(SI*1)
+	ADDQ        $128, SI
+	DECQ        DX
+	JNZ         loop32
+
+blocks8:
+	MOVQ CX, DX
+	ANDQ $31, DX
+	SHRQ $3, DX
+	JZ   tail
+
+loop8:
+	VMOVUPS     0(DI)(SI*1), Y4
+	VFMADD231PS 0(R8)(SI*1), Y0, Y4
+	VFMADD231PS 0(R9)(SI*1), Y1, Y4
+	VFMADD231PS 0(R10)(SI*1), Y2, Y4
+	VFMADD231PS 0(R11)(SI*1), Y3, Y4
+	VMOVUPS     Y4, 0(DI)(SI*1)
+	ADDQ        $32, SI
+	DECQ        DX
+	JNZ         loop8
+
+tail:
+	ANDQ $7, CX
+	JZ   done
+
+loop1:
+	VMOVSS      0(DI)(SI*1), X4
+	VFMADD231SS 0(R8)(SI*1), X0, X4
+	VFMADD231SS 0(R9)(SI*1), X1, X4
+	VFMADD231SS 0(R10)(SI*1), X2, X4
+	VFMADD231SS 0(R11)(SI*1), X3, X4
+	VMOVSS      X4, 0(DI)(SI*1)
+	ADDQ        $4, SI
+	DECQ        CX
+	JNZ         loop1
+
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,100 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
+)
+
+func TestFTSMerge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"), Config{Migrate: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.EnsureCollection(ctx, tandem.Collection{Name: "kb", Dimension: 2}); err != nil {
+		t.Fatal(err)
+	}
+	words := []string{"parcel", "refund", "invoice", "password", "courier", "voucher"}
+	for i := range ftsMergeAfter + 10 {
+		d := &tandem.Document{Collection: "kb", Title: fmt.Sprint("doc ", i), ContentHash: fmt.Sprint(i), Status: tandem.DocumentPublished}
+		c := []tandem.Chunk{{Text: words[i%len(words)] + " " + words[(i*7)%len(words)] + fmt.Sprint(" n", i%13)}}
+		if _, err := s.PutDocument(ctx, d, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.fts.mu.Lock()
+	armed := s.fts.timer != nil
+	s.fts.mu.Unlock()
+	if !armed {
+		t.Fatalf("no merge scheduled after %d chunks", ftsMergeAfter+10)
+	}
+	search := func() []string {
+		hits, err := s.SearchText(ctx, "refund courier n3", storage.SearchFilter{Limit: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range hits {
+			out = append(out, fmt.Sprintf("%s %.6f", h.ID, h.Score))
+		}
+		return out
+	}
+	before := search()
+	s.fts.merge(s)
+	if got := search(); !slices.Equal(got, before) || len(got) != 40 {
+		t.Errorf("after merge got %d hits %v, want %v", len(got), got, before)
+	}
+}
+
+// TestSearchTextFilterBeyondPrefetch: the filtered hits rank below the matches SearchText
+// joins first, so only the exact fallback finds them.
+func TestSearchTextFilterBeyondPrefetch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, ":memory:", Config{Migrate: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.EnsureCollection(ctx, tandem.Collection{Name: "kb", Dimension: 2}); err != nil {
+		t.Fatal(err)
+	}
+	const limit = 5
+	n := textPrefetch(limit) + 20
+	var want []string
+	for i := range n {
+		// Early documents say "refund" more often, so they rank first; the last few are tagged.
+		text := "refund " + fmt.Sprint(slices.Repeat([]string{"refund"}, (n-i)/4)) + " filler words here"
+		d := &tandem.Document{Collection: "kb", Title: fmt.Sprint("doc ", i), ContentHash: fmt.Sprint(i), Status: tandem.DocumentPublished, Tags: []string{}}
+		if i >= n-limit-2 {
+			d.Tags = []string{"late"}
+		}
+		c := []tandem.Chunk{{Text: text}}
+		if _, err := s.PutDocument(ctx, d, c); err != nil {
+			t.Fatal(err)
+		}
+		if i >= n-limit-2 && len(want) < limit {
+			want = append(want, c[0].ID)
+		}
+	}
+	hits, err := s.SearchText(ctx, "refund", storage.SearchFilter{Tags: []string{"late"}, Limit: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range hits {
+		got = append(got, h.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
