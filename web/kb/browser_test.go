@@ -75,6 +75,23 @@ func TestEditorBrowser(t *testing.T) {
 		t.Errorf("body after edit = %q", got)
 	}
 
+	// Saving the form untouched is a no-op: the textarea gives the body back byte for byte.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("edit")),
+		chromedp.WaitVisible(chromedp.ID("body")),
+		chromedp.Click(chromedp.ID("save")),
+		chromedp.WaitVisible(chromedp.CSS(".notice")),
+	)
+	if err != nil {
+		t.Fatalf("save unchanged: %v", err)
+	}
+	if got := text(t, ctx, "notice", chromedp.Text(chromedp.CSS(".notice"))); !strings.HasPrefix(got, "Nothing changed") {
+		t.Errorf("notice after an unchanged save = %q", got)
+	}
+	if got := text(t, ctx, "version", chromedp.Text(chromedp.ID("doc-version"))); got != "v2" {
+		t.Errorf("version after an unchanged save = %q, want v2", got)
+	}
+
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("publish")),
 		chromedp.WaitVisible(chromedp.ID("unpublish")),

@@ -138,6 +138,22 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// Validate reports a configuration New would not accept as given, as a *tandem.Error with
+// code EINVALID (New applies WithDefaults, so zero values are fine).
+func (c Config) Validate() error {
+	switch {
+	case c.DefaultCollection != "" && (!idRE.MatchString(c.DefaultCollection) || strings.Contains(c.DefaultCollection, "/")):
+		return tandem.Errorf(tandem.EINVALID, "kb: default collection %q may hold letters, digits, '.', '_' and '-'", c.DefaultCollection)
+	case c.MaxUploadBytes < 0 || c.MaxFormBytes < 0 || c.PageSize < 0 || c.UnansweredLimit < 0 || c.IngestTimeout < 0:
+		return tandem.Errorf(tandem.EINVALID, "kb: limits must not be negative")
+	case c.PageSize > 500:
+		return tandem.Errorf(tandem.EINVALID, "kb: page size %d is above 500", c.PageSize)
+	case c.GroupSimilarity < 0 || c.GroupSimilarity > 1:
+		return tandem.Errorf(tandem.EINVALID, "kb: group similarity must be within [0,1]")
+	}
+	return nil
+}
+
 // Deps are the editor's collaborators; both are required.
 type Deps struct {
 	KB    KnowledgeBase
@@ -159,10 +175,13 @@ type handler struct {
 }
 
 // New returns the editor's handler, to be mounted at "/kb/". It panics when a dependency
-// is missing (a wiring error).
+// is missing or cfg is invalid (wiring errors; call Config.Validate first to report them).
 func New(cfg Config, deps Deps) http.Handler {
 	if deps.KB == nil || deps.Store == nil {
 		panic("kb.New: Deps.KB and Deps.Store are required")
+	}
+	if err := cfg.Validate(); err != nil {
+		panic(err)
 	}
 	h := &handler{cfg: cfg.WithDefaults(), kb: deps.KB, store: deps.Store, pages: parsePages(), jobs: newJobs()}
 	mux := http.NewServeMux()
