@@ -107,7 +107,7 @@ func LexiconScore(text string) float64 {
 		sum *= 1 + 0.1*float64(min(exclaim, 3))
 	}
 	// Squash like VADER's normalisation: x / sqrt(x² + α).
-	return sum / sqrtf(sum*sum+15)
+	return sum / math.Sqrt(sum*sum+15)
 }
 
 // LexiconSentiment labels text from the lexicon alone (used when no trained model is available).
