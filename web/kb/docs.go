@@ -314,7 +314,11 @@ func (h *handler) saveEdit(w http.ResponseWriter, r *http.Request, doc *tandem.D
 		redirect(w, r, docPath(doc.ID), "unchanged")
 		return
 	}
-	if err := h.audit(ctx, ActionUpdate, doc.ID, map[string]string{"version": strconv.Itoa(doc.Version + 1), "chunks": strconv.Itoa(st.Chunks)}); err != nil {
+	version := doc.Version + 1
+	if saved, err := h.store.FindDocumentByID(ctx, doc.ID); err == nil {
+		version = saved.Version
+	}
+	if err := h.audit(ctx, ActionUpdate, doc.ID, map[string]string{"version": strconv.Itoa(version), "chunks": strconv.Itoa(st.Chunks)}); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -33,7 +34,7 @@ const (
 	returnsID  = "default/guides/returns"
 )
 
-func setup(t *testing.T, cfg kb.Config) *fixture {
+func setup(t testing.TB, cfg kb.Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kb.db"), sqlite.Config{Migrate: true})
@@ -41,7 +42,7 @@ func setup(t *testing.T, cfg kb.Config) *fixture {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { store.Close() })
-	k := retrieval.New(store, nil)
+	k := retrieval.New(store, nil, retrieval.WithLogger(slog.New(slog.DiscardHandler)))
 	srcs := []retrieval.Source{
 		{ID: "faq/shipping", Title: "How long does shipping take?", Body: "Standard shipping takes 3 to 5 business days. Express shipping arrives the next day.",
 			Kind: ingest.KindFAQ, Tags: []string{"shipping"}, URL: "https://example.com/shipping"},
@@ -51,6 +52,9 @@ func setup(t *testing.T, cfg kb.Config) *fixture {
 	}
 	if _, err := k.Ingest(ctx, "default", srcs, nil); err != nil {
 		t.Fatalf("ingest: %v", err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &fixture{store: store, kb: k, h: kb.New(cfg, kb.Deps{KB: k, Store: store})}
 }
@@ -170,6 +174,16 @@ func TestMethodAndOrigin(t *testing.T) {
 		{"ErrCrossOriginDelete", func() *http.Request {
 			r := form("POST", "/kb/docs/"+shippingID+"/delete", url.Values{"confirm": {"yes"}})
 			r.Header.Set("Origin", "https://evil.example")
+			return r
+		}, 403},
+		{"ErrCrossSiteUpload", func() *http.Request {
+			r := upload(t, "a.md", []byte("# A\nText."), nil)
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
+			return r
+		}, 403},
+		{"ErrCrossSiteNew", func() *http.Request {
+			r := form("POST", "/kb/new", url.Values{"title": {"T"}, "body": {"B"}})
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
 			return r
 		}, 403},
 		{"SameOriginGetAllowed", func() *http.Request {
@@ -501,5 +515,17 @@ func TestIngestUpload(t *testing.T) {
 				t.Errorf("ingest audit = %+v", es)
 			}
 		})
+	}
+}
+
+// BenchmarkTry measures the "try a question" page: hybrid search, answer and rendering.
+func BenchmarkTry(b *testing.B) {
+	f := setup(b, kb.Config{})
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		f.h.ServeHTTP(rec, httptest.NewRequest("GET", "/kb/try?q=how+long+does+shipping+take", nil))
+		if rec.Code != 200 {
+			b.Fatalf("status %d", rec.Code)
+		}
 	}
 }
