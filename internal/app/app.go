@@ -28,6 +28,7 @@ import (
 	"github.com/tandemhq/tandem/storage/postgres"
 	"github.com/tandemhq/tandem/storage/sqlite"
 	"github.com/tandemhq/tandem/web"
+	"github.com/tandemhq/tandem/web/kb"
 )
 
 // SQLiteFile is the embedded store's file name inside the data folder.
@@ -127,6 +128,8 @@ func (a *App) build(ctx context.Context) error {
 	if cfg.Demo {
 		a.web.Mount("/demo/api/", demo.ActionsHandler(cfg.ActionSecret))
 	}
+	a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
+		kb.Deps{KB: a.kb, Store: a.store})))
 	return nil
 }
 
@@ -246,3 +249,13 @@ func openPostgres(ctx context.Context, dsn string, migrate bool, logger *slog.Lo
 
 // The engine is what channel connectors hand inbound messages to.
 var _ connectors.Receiver = (*bots.Engine)(nil)
+
+// defaultCollection is the knowledge collection the editor opens on: the first bot's.
+func defaultCollection(reg *bots.Registry) string {
+	for _, b := range reg.List() {
+		if len(b.Def.Knowledge.Collections) > 0 {
+			return b.Def.Knowledge.Collections[0]
+		}
+	}
+	return ""
+}

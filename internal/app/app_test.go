@@ -18,6 +18,7 @@ import (
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/pgtest"
 	"github.com/tandemhq/tandem/storage"
+	"github.com/tandemhq/tandem/web/kb"
 )
 
 // start runs the real application with the demo bot on 127.0.0.1:0 and returns its base URL.
@@ -174,7 +175,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	t.Parallel()
 	base := start(t, "")
 	post(t, base+"/api/v1/bots/demo/messages", `{"user":"m","text":"hello"}`)
-	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "tandem_"} {
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "tandem_", "/kb/": "Shipping times and costs", "/kb/unanswered": "nanswered"} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
@@ -248,7 +249,7 @@ func TestUnansweredQuestionsRecorded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := a.Store().ListAudit(ctx, storage.AuditFilter{Action: app.ActionUnanswered})
+	got, err := a.Store().ListAudit(ctx, storage.AuditFilter{Action: kb.ActionUnanswered})
 	if err != nil {
 		t.Fatal(err)
 	}

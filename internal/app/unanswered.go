@@ -9,11 +9,8 @@ import (
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/nlu/pii"
 	"github.com/tandemhq/tandem/storage"
+	"github.com/tandemhq/tandem/web/kb"
 )
-
-// ActionUnanswered is the audit action of a customer question the knowledge base could not
-// answer confidently; the knowledge editor's "unanswered questions" report reads these.
-const ActionUnanswered = "question.unanswered"
 
 // unansweredRecorder wraps the engine's knowledge answerer and appends an audit entry, with
 // personal data redacted, for every question that got no confident answer.
@@ -31,7 +28,7 @@ func (u unansweredRecorder) Answer(ctx context.Context, q bots.Question) (*bots.
 	question, _ := pii.Redact(q.Text)
 	e := &tandem.AuditEntry{
 		Actor:   "system",
-		Action:  ActionUnanswered,
+		Action:  kb.ActionUnanswered,
 		Subject: strings.Join(q.Collections, ","),
 		Detail:  map[string]string{"question": question, "language": q.Language, "reason": a.Reason},
 	}
