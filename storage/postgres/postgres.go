@@ -75,8 +75,9 @@ func (c Config) Validate() error {
 
 // Store is a storage.Store backed by PostgreSQL.
 type Store struct {
-	cfg  Config
-	pool *pgxpool.Pool
+	cfg   Config
+	pool  *pgxpool.Pool
+	maint maintainer
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -150,6 +151,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pool.
 func (s *Store) Close() error {
+	s.maint.stop()
 	s.pool.Close()
 	return nil
 }
