@@ -22,8 +22,6 @@ import (
 // OutOfScope is the label of examples and predictions the bot cannot help with.
 const OutOfScope = tandem.IntentOutOfScope
 
-func mathSqrt(x float64) float64 { return math.Sqrt(x) }
-
 // Example is one labelled training utterance.
 type Example struct {
 	Text   string

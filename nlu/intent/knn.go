@@ -1,6 +1,7 @@
 package intent
 
 import (
+	"math"
 	"sync"
 
 	"github.com/tandemhq/tandem/nlu/internal/linear"
@@ -40,7 +41,7 @@ func newKNN(xs []linear.Vec, ys []int, wordFeature func(int32) bool, features, k
 		if ss == 0 {
 			continue
 		}
-		inv := float32(1 / sqrt(ss))
+		inv := float32(1 / math.Sqrt(ss))
 		for j, f := range x.Idx {
 			if wordFeature(f) {
 				n.Postings[f] = append(n.Postings[f], int32(i))
@@ -74,7 +75,7 @@ func (n *knn) vote(x linear.Vec, wordFeature func(int32) bool, dst []float32) bo
 	if ss == 0 {
 		return false
 	}
-	inv := float32(1 / sqrt(ss))
+	inv := float32(1 / math.Sqrt(ss))
 	for j, f := range x.Idx {
 		if int(f) >= len(n.Postings) {
 			continue
@@ -137,9 +138,4 @@ func (n *knn) vote(x linear.Vec, wordFeature func(int32) bool, dst []float32) bo
 		dst[n.Labels[h.e]] += top * h.s * h.s / sum
 	}
 	return true
-}
-
-func sqrt(x float64) float64 {
-	// Newton is not needed; math.Sqrt is fine but keeps imports local to one file.
-	return mathSqrt(x)
 }
