@@ -49,7 +49,7 @@ fi
 if ! psql -h 127.0.0.1 -U postgres -Atqc "select 1 from pg_database where datname='test'" postgres | grep -q 1; then
   psql -h 127.0.0.1 -U postgres -qc "create database test" postgres
 fi
-psql -h 127.0.0.1 -U postgres -qc "create extension if not exists vector" test
+PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -qc "create extension if not exists vector" test
 
 # Chromium for browser tests.
 command -v chromium >/dev/null 2>&1 || apt_install chromium
