@@ -25,6 +25,7 @@ import (
 // turnsBenchResult is what `tandem bench turns` prints.
 type turnsBenchResult struct {
 	Store          string  `json:"store"`
+	SyncCommit     string  `json:"synchronous_commit,omitempty"`
 	Customers      int     `json:"customers"`
 	Chunks         int     `json:"chunks"`
 	Turns          int     `json:"turns"`
@@ -53,6 +54,7 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	chunks := fs.Int("chunks", 10000, "grow the knowledge base to at least this many chunks")
 	format := fs.String("format", "text", "text or json")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
+	syncCommit := fs.String("synchronous-commit", "", "PostgreSQL synchronous_commit for the app's sessions (e.g. off); empty keeps the server's setting")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -64,6 +66,9 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	}
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Demo = true
+	if *syncCommit != "" && *store != "postgres" {
+		return fmt.Errorf("%w: --synchronous-commit applies to --store postgres only", errUsage)
+	}
 	switch *store {
 	case "sqlite":
 		dir, err := os.MkdirTemp("", "tandem-bench-")
@@ -78,6 +83,12 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		defer drop()
+		if *syncCommit != "" {
+			// pgx sends unknown DSN parameters as session settings.
+			if dsn, err = withDSNParam(dsn, "synchronous_commit", *syncCommit); err != nil {
+				return err
+			}
+		}
 		cfg.DatabaseURL = dsn
 	default:
 		return fmt.Errorf("%w: --store must be sqlite or postgres", errUsage)
@@ -131,7 +142,7 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	out := turnsBenchResult{
-		Store: *store, Customers: *customers, Chunks: n, Turns: res.Turns, Errors: res.Errors,
+		Store: *store, SyncCommit: *syncCommit, Customers: *customers, Chunks: n, Turns: res.Turns, Errors: res.Errors,
 		Seconds: res.Seconds, TurnsPerSecond: res.TurnsPerSecond, P50Ms: res.P50Ms, P90Ms: res.P90Ms,
 		P99Ms: res.P99Ms, PeakRSSMB: peakRSSMB(), StoredMessages: after - before, GOMAXPROCS: runtime.GOMAXPROCS(0),
 	}
@@ -144,7 +155,11 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	fmt.Fprintf(env.Stdout, "store %s, %d customers, %d chunks, GOMAXPROCS %d\n", out.Store, out.Customers, out.Chunks, out.GOMAXPROCS)
+	fmt.Fprintf(env.Stdout, "store %s, %d customers, %d chunks, GOMAXPROCS %d", out.Store, out.Customers, out.Chunks, out.GOMAXPROCS)
+	if out.SyncCommit != "" {
+		fmt.Fprintf(env.Stdout, ", synchronous_commit %s", out.SyncCommit)
+	}
+	fmt.Fprintln(env.Stdout)
 	fmt.Fprintf(env.Stdout, "%d turns in %.1fs: %.0f turns/s, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, %d errors, peak RSS %.0f MB\n",
 		out.Turns, out.Seconds, out.TurnsPerSecond, out.P50Ms, out.P90Ms, out.P99Ms, out.Errors, out.PeakRSSMB)
 	return nil
@@ -227,6 +242,18 @@ func freshSchema(ctx context.Context, dsn string) (string, func(), error) {
 	q.Set("search_path", schema+",public")
 	u.RawQuery = q.Encode()
 	return u.String(), drop, nil
+}
+
+// withDSNParam returns dsn with the query parameter key set to value.
+func withDSNParam(dsn, key, value string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 // peakRSSMB is the process's peak resident memory (VmHWM) in MB, 0 where /proc is missing.
