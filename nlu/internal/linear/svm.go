@@ -19,8 +19,6 @@ type TrainOptions struct {
 	// NB scales each feature by its naive-Bayes log-count ratio for the class being trained
 	// (NBSVM, Wang & Manning 2012): strong for sentiment, folded into the weights afterwards.
 	NB bool
-	// Mix, with NB, blends in this share of a plain SVM trained on the unscaled features.
-	Mix float64
 }
 
 // Linear is a trained one-vs-rest linear model: Score = W·x + B per class. Weights are stored
@@ -116,16 +114,6 @@ func Train(ctx context.Context, xs []Vec, ys []int, classes, features int, opts 
 						v *= r[f]
 					}
 					W[f*classes+c] = float32(v)
-				}
-				if opts.NB && opts.Mix > 0 {
-					// Blend with a plain SVM: scores are averaged, so weights are.
-					clear(w)
-					clear(alpha)
-					b2 := trainBinary(xs, ys, c, counts, sq, w, alpha, opts)
-					for f, v := range w {
-						W[f*classes+c] = float32((1-opts.Mix)*float64(W[f*classes+c]) + opts.Mix*v)
-					}
-					b = (1-opts.Mix)*b + opts.Mix*b2
 				}
 				m.B[c] = float32(b)
 			}
