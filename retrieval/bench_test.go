@@ -63,15 +63,21 @@ func syntheticSources(n int) []retrieval.Source {
 	return out
 }
 
-// BenchmarkIngest measures ingestion with the offline embedder into SQLite; chunks/s is
-// the figure to read.
+// BenchmarkIngest measures ingestion with the offline embedder into each store; chunks/s
+// is the figure to read.
 func BenchmarkIngest(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) { benchIngest(b, be.open) })
+	}
+}
+
+func benchIngest(b *testing.B, open func(testing.TB) storage.KnowledgeStore) {
 	srcs := syntheticSources(2000)
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		store := openStore(b)
+		store := open(b)
 		kb := retrieval.New(store, nil)
 		b.StartTimer()
 		st, err := kb.Ingest(ctx, "bench", srcs, nil)
@@ -85,10 +91,17 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(float64(len(srcs)*b.N)/b.Elapsed().Seconds(), "chunks/s")
 }
 
-// BenchmarkSearch10k measures one hybrid search over a 10,000-chunk SQLite collection.
+// BenchmarkSearch10k measures one hybrid search over a 10,000-chunk collection in each
+// store, reporting p50 and p95 latency.
 func BenchmarkSearch10k(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) { benchSearch(b, be.open) })
+	}
+}
+
+func benchSearch(b *testing.B, open func(testing.TB) storage.KnowledgeStore) {
 	ctx := context.Background()
-	store := openStore(b)
+	store := open(b)
 	kb := retrieval.New(store, nil)
 	if _, err := kb.Ingest(ctx, "bench", syntheticSources(10000), nil); err != nil {
 		b.Fatal(err)

@@ -40,6 +40,27 @@ func (kb *KnowledgeBase) Search(ctx context.Context, query string, f storage.Sea
 	expanded := kb.glossary.Expand(query)
 	cand := max(kb.fusion.Candidates, limit)
 
+	// Full text runs next to the vector searches: on PostgreSQL each is a round trip.
+	textDone := make(chan []tandem.ScoredChunk, 1)
+	go func() {
+		var text []tandem.ScoredChunk
+		if tq := textQuery(expanded); kb.fusion.TextWeight > 0 && tq != "" {
+			tf := f
+			tf.Collections, tf.Limit = collections, cand
+			hits, err := kb.store.SearchText(ctx, tq, tf)
+			if err != nil {
+				// Full text only helps; a query the engine cannot parse must not fail the search.
+				kb.logger.WarnContext(ctx, "full-text search failed", "err", err)
+			}
+			text = hits
+			if kb.lexical {
+				if ranked, ok := kb.lexicalRank(ctx, expanded, text); ok {
+					text = ranked
+				}
+			}
+		}
+		textDone <- text
+	}()
 	var vector []tandem.ScoredChunk
 	vecs := make(map[string][]float32, len(collections))
 	for _, c := range collections {
@@ -64,22 +85,7 @@ func (kb *KnowledgeBase) Search(ctx context.Context, query string, f storage.Sea
 		slices.SortStableFunc(vector, func(a, b tandem.ScoredChunk) int { return cmp.Compare(b.Score, a.Score) })
 		vector = vector[:min(len(vector), cand)]
 	}
-	var text []tandem.ScoredChunk
-	if tq := textQuery(expanded); kb.fusion.TextWeight > 0 && tq != "" {
-		tf := f
-		tf.Collections, tf.Limit = collections, cand
-		hits, err := kb.store.SearchText(ctx, tq, tf)
-		if err != nil {
-			// Full text only helps; a query the engine cannot parse must not fail the search.
-			kb.logger.WarnContext(ctx, "full-text search failed", "err", err)
-		}
-		text = hits
-		if kb.lexical {
-			if ranked, ok := kb.lexicalRank(ctx, expanded, text); ok {
-				text = ranked
-			}
-		}
-	}
+	text := <-textDone
 	out := kb.fusion.fuse(vector, text)
 	out = out[:min(len(out), limit)]
 	// Passages found by full text only get their similarity computed, so confidence means
