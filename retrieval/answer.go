@@ -151,7 +151,7 @@ var injectionRE = regexp.MustCompile(`(?i)(\b(ignore|disregard|forget|override)\
 // stripInjection removes the sentences of text that instruct an AI assistant and reports
 // whether it removed any.
 func stripInjection(text string) (string, bool) {
-	if !injectionRE.MatchString(text) {
+	if !mayInject(text) || !injectionRE.MatchString(text) {
 		return text, false
 	}
 	var keep []string
@@ -176,8 +176,23 @@ func sanitizePassages(ps []Passage) []Passage {
 	return out
 }
 
+// injectionCues are words every injectionRE match contains; checking them first keeps the
+// regular expression off almost all text (it dominated ingestion time).
+var injectionCues = []string{"ignore", "disregard", "forget", "override", "system prompt", "you are now",
+	"instruction", "developer mode", "jailbreak", "as an ai", "無視", "忘れ", "システムプロンプト"}
+
+func mayInject(text string) bool {
+	lower := strings.ToLower(text)
+	for _, c := range injectionCues {
+		if strings.Contains(lower, c) {
+			return true
+		}
+	}
+	return false
+}
+
 // IsInjection reports whether text contains instructions aimed at an AI assistant.
-func IsInjection(text string) bool { return injectionRE.MatchString(text) }
+func IsInjection(text string) bool { return mayInject(text) && injectionRE.MatchString(text) }
 
 var sentenceEndRE = regexp.MustCompile(`([.!?。！？])(\s+|$)|\n\s*\n|\n[-*] |\n\d+\. `)
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/retrieval/ingest"
+	"github.com/tandemhq/tandem/storage"
 )
 
 // ProgressFunc is told how many of total documents an ingest has processed; it is called
@@ -60,16 +61,19 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, collection string, srcs []S
 	var todo []pending
 	var texts []string
 	st.Documents = len(srcs)
+	// One listing instead of a lookup per source: ingestion is bound by store round trips.
+	existing, err := kb.ListDocuments(ctx, storage.DocumentFilter{Collection: collection})
+	if err != nil {
+		return st, fmt.Errorf("ingest: %w", err)
+	}
+	byID := make(map[string]*tandem.Document, len(existing))
+	for i := range existing {
+		byID[existing[i].ID] = &existing[i]
+	}
 	for _, s := range srcs {
 		id := DocumentID(collection, s.ID)
 		hash := s.Hash()
-		old, err := kb.store.FindDocumentByID(ctx, id)
-		switch {
-		case tandem.ErrorCode(err) == tandem.ENOTFOUND:
-			old = nil
-		case err != nil:
-			return st, fmt.Errorf("ingest %s: %w", s.ID, err)
-		}
+		old := byID[id]
 		if old != nil && old.ContentHash == hash {
 			st.Unchanged++
 			continue
