@@ -23,10 +23,19 @@ func (k KnowledgeBase) Answer(ctx context.Context, q Question) (*KnowledgeAnswer
 	return &KnowledgeAnswer{Text: a.Text, Citations: a.Citations, Confidence: a.Confidence, Found: a.Found, Reason: a.Reason}, nil
 }
 
-// IngestKnowledge ingests a bot's knowledge folder into collection.
-func (k KnowledgeBase) IngestKnowledge(ctx context.Context, collection string, fsys fs.FS) error {
+// IngestKnowledge ingests a bot's knowledge folder into collection and applies the bot's
+// glossary to the collection's queries.
+func (k KnowledgeBase) IngestKnowledge(ctx context.Context, collection string, fsys fs.FS, glossary [][]string) error {
+	var g *retrieval.Glossary
+	if len(glossary) > 0 {
+		var err error
+		if g, err = retrieval.NewGlossary(glossary); err != nil {
+			return fmt.Errorf("glossary of %s: %w", collection, err)
+		}
+	}
 	if _, err := k.KB.IngestFS(ctx, collection, fsys, ".", nil); err != nil {
 		return fmt.Errorf("ingest %s: %w", collection, err)
 	}
+	k.KB.SetGlossary(collection, g)
 	return nil
 }

@@ -31,7 +31,8 @@ type NLUBuilder func(ctx context.Context, def *Definition) (Analyzer, error)
 // Ingester loads a bot's knowledge folder into a collection; re-ingesting unchanged
 // documents is cheap (the store skips equal content hashes).
 type Ingester interface {
-	IngestKnowledge(ctx context.Context, collection string, fsys fs.FS) error
+	// glossary holds groups of equivalent terms applied to the collection's queries.
+	IngestKnowledge(ctx context.Context, collection string, fsys fs.FS, glossary [][]string) error
 }
 
 // Bot is a loaded bot ready to answer: its definition and trained NLU. A Bot is immutable;
@@ -113,7 +114,7 @@ func (r *Registry) Compile(ctx context.Context, def *Definition) (*Bot, error) {
 		return nil, fmt.Errorf("bot %s: train nlu: %w", def.ID, err)
 	}
 	if r.cfg.Knowledge != nil && def.KnowledgeFS != nil && len(def.Knowledge.Collections) > 0 {
-		if err := r.cfg.Knowledge.IngestKnowledge(ctx, def.Knowledge.Collections[0], def.KnowledgeFS); err != nil {
+		if err := r.cfg.Knowledge.IngestKnowledge(ctx, def.Knowledge.Collections[0], def.KnowledgeFS, def.Glossary); err != nil {
 			return nil, fmt.Errorf("bot %s: ingest knowledge: %w", def.ID, err)
 		}
 	}

@@ -232,7 +232,7 @@ func (kb *KnowledgeBase) extractive(ctx context.Context, question string, p Pass
 	if err != nil {
 		return clip(text, short)
 	}
-	q, err := emb.EmbedQuery(ctx, kb.glossary.Expand(question))
+	q, err := emb.EmbedQuery(ctx, kb.expand(question, []string{p.Collection}))
 	if err != nil {
 		return clip(text, short)
 	}

@@ -37,14 +37,15 @@ type KnowledgeBase struct {
 	threshold float64
 	logger    *slog.Logger
 	now       func() time.Time
-	glossary  *Glossary
+	glossary  *Glossary // applies to every collection
 	splitter  ingest.Splitter
 	fusion    Fusion
 	lexical   bool // rank full-text candidates with BM25 over the embedder's statistics
 
-	mu     sync.Mutex
-	models map[string]*embed.Hashing // collection → hashing embedder with its statistics
-	ingMu  sync.Mutex                // one ingest at a time keeps collection statistics consistent
+	mu         sync.Mutex
+	models     map[string]*embed.Hashing // collection → hashing embedder with its statistics
+	glossaries map[string]*Glossary      // collection → its bot's glossary
+	ingMu      sync.Mutex                // one ingest at a time keeps collection statistics consistent
 }
 
 // Option configures a KnowledgeBase.
@@ -63,7 +64,8 @@ func WithLogger(l *slog.Logger) Option { return func(kb *KnowledgeBase) { kb.log
 // WithNow sets the clock.
 func WithNow(now func() time.Time) Option { return func(kb *KnowledgeBase) { kb.now = now } }
 
-// WithGlossary expands queries with the glossary's synonyms and translations.
+// WithGlossary expands queries of every collection with the glossary's synonyms and
+// translations; SetGlossary adds one for a single collection.
 func WithGlossary(g *Glossary) Option { return func(kb *KnowledgeBase) { kb.glossary = g } }
 
 // WithSplitter sets how documents are chunked.
@@ -173,3 +175,30 @@ const (
 	ReasonUngrounded    = "ungrounded" // the LLM's answer failed the grounding check
 	ReasonLLMDeclined   = "llm_declined"
 )
+
+// SetGlossary expands queries that search collection with g's synonyms and translations (a
+// bot's glossary.yaml applies to its own knowledge). A nil g removes it. Safe to call while
+// the knowledge base serves queries, e.g. when a bot is reloaded.
+func (kb *KnowledgeBase) SetGlossary(collection string, g *Glossary) {
+	kb.mu.Lock()
+	defer kb.mu.Unlock()
+	if kb.glossaries == nil {
+		kb.glossaries = map[string]*Glossary{}
+	}
+	if g == nil {
+		delete(kb.glossaries, collection)
+		return
+	}
+	kb.glossaries[collection] = g
+}
+
+// expand applies the knowledge base's glossary, then those of the searched collections.
+func (kb *KnowledgeBase) expand(query string, collections []string) string {
+	query = kb.glossary.Expand(query)
+	kb.mu.Lock()
+	defer kb.mu.Unlock()
+	for _, c := range collections {
+		query = kb.glossaries[c].Expand(query)
+	}
+	return query
+}

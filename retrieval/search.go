@@ -37,7 +37,7 @@ func (kb *KnowledgeBase) Search(ctx context.Context, query string, f storage.Sea
 	if len(collections) == 0 {
 		return nil, nil
 	}
-	expanded := kb.glossary.Expand(query)
+	expanded := kb.expand(query, collections)
 	cand := max(kb.fusion.Candidates, limit)
 
 	// Full text runs next to the vector searches: on PostgreSQL each is a round trip.

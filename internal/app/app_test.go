@@ -265,3 +265,21 @@ func TestUnansweredQuestionsRecorded(t *testing.T) {
 		t.Errorf("unanswered entries = %+v, want the hamster question", got)
 	}
 }
+
+// TestJapaneseQuestionEnglishArticle checks that the demo bot's glossary reaches the knowledge
+// base: a question in Japanese is answered from the English shipping article.
+func TestJapaneseQuestionEnglishArticle(t *testing.T) {
+	t.Parallel()
+	base := start(t, "")
+	code, body := post(t, base+"/api/v1/bots/demo/messages", `{"user":"ja-1","text":"送料はいくらですか？"}`)
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	var turn turnJSON
+	if err := json.Unmarshal(body, &turn); err != nil {
+		t.Fatal(err)
+	}
+	if len(turn.Replies) == 0 || len(turn.Replies[0].Citations) == 0 || turn.Replies[0].Citations[0].DocID != "demo/shipping-times" {
+		t.Errorf("reply %s: want a citation of demo/shipping-times", body)
+	}
+}
