@@ -53,16 +53,8 @@ func TestConversations(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	actions := httptest.NewServer(demo.ActionsHandler("s3cret"))
 	t.Cleanup(actions.Close)
-	def, err := bots.Load(demo.FS, demo.Root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The bot's glossary expands queries (Japanese ⇄ English); the application wires it the same way.
-	g, err := retrieval.NewGlossary(def.Glossary)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb := bots.KnowledgeBase{KB: retrieval.New(st, nil, retrieval.WithGlossary(g))}
+	// Loading the bot applies its glossary (Japanese ⇄ English) to its collection's queries.
+	kb := bots.KnowledgeBase{KB: retrieval.New(st, nil)}
 	reg := bots.NewRegistry(bots.RegistryConfig{NLU: bots.OfflineNLU, Knowledge: kb,
 		Getenv: func(k string) string {
 			if k == "TANDEM_ACTION_SECRET_DEMO" {
