@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tandemhq/tandem/internal/app"
 	"github.com/tandemhq/tandem/internal/config"
@@ -209,51 +206,6 @@ func growKnowledge(ctx context.Context, kb *retrieval.KnowledgeBase, st storage.
 		n += len(chunks)
 	}
 	return n, nil
-}
-
-// freshSchema creates a uniquely named schema in the database at dsn and returns a DSN that
-// selects it, and a function that drops it.
-func freshSchema(ctx context.Context, dsn string) (string, func(), error) {
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return "", nil, fmt.Errorf("connect: %w", err)
-	}
-	defer conn.Close(ctx)
-	schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS vector SCHEMA public`); err != nil {
-		return "", nil, fmt.Errorf("create extension: %w", err)
-	}
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		return "", nil, fmt.Errorf("create schema: %w", err)
-	}
-	drop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, dsn); err == nil {
-			_, _ = c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`)
-			c.Close(ctx)
-		}
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String(), drop, nil
-}
-
-// withDSNParam returns dsn with the query parameter key set to value.
-func withDSNParam(dsn, key, value string) (string, error) {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "", err
-	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String(), nil
 }
 
 // peakRSSMB is the process's peak resident memory (VmHWM) in MB, 0 where /proc is missing.

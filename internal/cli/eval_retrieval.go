@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/tmc/langchaingo/embeddings"
@@ -58,14 +57,21 @@ func runEvalRetrieval(ctx context.Context, env Env, args []string) error {
 			return fmt.Errorf("temp folder: %w", err)
 		}
 		defer os.RemoveAll(dir)
-		if store, err = openSQLite(ctx, filepath.Join(dir, SQLiteFile), true); err != nil {
+		if store, err = openStore(ctx, storeFlags{dataDir: dir, migrate: true}); err != nil {
 			return err
 		}
 	case "postgres":
 		if *dbURL == "" {
 			return fmt.Errorf("%w: --store postgres needs --database-url or TANDEM_DATABASE_URL", errUsage)
 		}
-		if store, err = openPostgres(ctx, *dbURL, true); err != nil {
+		// A schema of its own, dropped afterwards, keeps the evaluation from touching
+		// anything else in the database.
+		dsn, drop, err := freshSchema(ctx, *dbURL)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		if store, err = openStore(ctx, storeFlags{databaseURL: dsn, migrate: true}); err != nil {
 			return err
 		}
 	default:

@@ -4,16 +4,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
+	"log/slog"
+	"net/url"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tandemhq/tandem/internal/app"
+	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/storage"
-	"github.com/tandemhq/tandem/storage/postgres"
-	"github.com/tandemhq/tandem/storage/sqlite"
 )
-
-// SQLiteFile is the name of the embedded store's database file inside the data folder.
-const SQLiteFile = "tandem.db"
 
 // storeFlags are the flags that choose a store, shared by commands that open one.
 type storeFlags struct {
@@ -32,30 +33,54 @@ func addStoreFlags(env Env, fs *flag.FlagSet) *storeFlags {
 	return sf
 }
 
-// openStore opens the store the flags name: PostgreSQL when a database URL is set, else
-// the embedded SQLite file in the data folder (created when missing).
+// openStore opens the store the flags name, exactly as the server would: PostgreSQL when a
+// database URL is set, else the embedded SQLite file in the data folder.
 func openStore(ctx context.Context, sf storeFlags) (storage.Store, error) {
-	if sf.databaseURL != "" {
-		return openPostgres(ctx, sf.databaseURL, sf.migrate)
-	}
-	if err := os.MkdirAll(sf.dataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("create data folder: %w", err)
-	}
-	return openSQLite(ctx, filepath.Join(sf.dataDir, SQLiteFile), sf.migrate)
+	cfg := config.Config{DataDir: sf.dataDir, DatabaseURL: sf.databaseURL, Migrate: &sf.migrate}
+	return app.OpenStore(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
-func openSQLite(ctx context.Context, path string, migrate bool) (storage.Store, error) {
-	s, err := sqlite.Open(ctx, path, sqlite.Config{Migrate: migrate})
+// freshSchema creates a uniquely named schema in the database at dsn and returns a DSN that
+// selects it, and a function that drops it.
+func freshSchema(ctx context.Context, dsn string) (string, func(), error) {
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return nil, err
+		return "", nil, fmt.Errorf("connect: %w", err)
 	}
-	return s, nil
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("tandem_tmp_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS vector SCHEMA public`); err != nil {
+		return "", nil, fmt.Errorf("create extension: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		return "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	drop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, dsn); err == nil {
+			_, _ = c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`)
+			c.Close(ctx)
+		}
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema+",public")
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
 }
 
-func openPostgres(ctx context.Context, dsn string, migrate bool) (storage.Store, error) {
-	s, err := postgres.Open(ctx, dsn, postgres.Config{Migrate: migrate})
+// withDSNParam returns dsn with the query parameter key set to value.
+func withDSNParam(dsn, key, value string) (string, error) {
+	u, err := url.Parse(dsn)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return s, nil
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
