@@ -98,3 +98,62 @@ func TestSearchTextFilterBeyondPrefetch(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+// TestSearchTextSeesKnowledgeWrites: full-text searches run in long-lived snapshots, which
+// every knowledge write must replace before the writer's next search.
+func TestSearchTextSeesKnowledgeWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"), Config{Migrate: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.EnsureCollection(ctx, tandem.Collection{Name: "kb", Dimension: 2}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(title string) *tandem.Document {
+		d := &tandem.Document{Collection: "kb", Title: title, ContentHash: title, Status: tandem.DocumentPublished}
+		if _, err := s.PutDocument(ctx, d, []tandem.Chunk{{Text: "refund policy"}}); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	search := func() []string {
+		hits, err := s.SearchText(ctx, "refund", storage.SearchFilter{Status: tandem.DocumentPublished})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range hits {
+			out = append(out, h.DocumentTitle)
+		}
+		slices.Sort(out)
+		return out
+	}
+	a := put("a")
+	for _, tt := range []struct {
+		name  string
+		write func()
+		want  []string
+	}{
+		{"OKFirst", func() {}, []string{"a"}},
+		{"OKPut", func() { put("b") }, []string{"a", "b"}},
+		{"OKStatus", func() {
+			if err := s.SetDocumentStatus(ctx, a.ID, tandem.DocumentDraft); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"b"}},
+		{"OKDelete", func() {
+			if err := s.DeleteDocument(ctx, a.ID); err != nil {
+				t.Fatal(err)
+			}
+			put("c")
+		}, []string{"b", "c"}},
+	} {
+		tt.write()
+		if got := search(); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -205,6 +205,7 @@ func (s *Store) PutDocument(ctx context.Context, d *tandem.Document, chunks []ta
 	}
 	if changed {
 		s.vec.putDoc(d, chunks, seqs)
+		s.knowledgeChanged()
 		s.fts.wrote(s, len(chunks))
 	}
 	return changed, nil
@@ -300,6 +301,7 @@ func (s *Store) SetDocumentStatus(ctx context.Context, id string, status tandem.
 		return translate("set document status", err)
 	}
 	s.vec.setStatus(id, status)
+	s.knowledgeChanged()
 	return nil
 }
 
@@ -324,6 +326,7 @@ func (s *Store) DeleteDocument(ctx context.Context, id string) error {
 		return translate("delete document", err)
 	}
 	s.vec.deleteDoc(id)
+	s.knowledgeChanged()
 	return nil
 }
 
@@ -380,6 +383,7 @@ func (s *Store) ReplaceEmbeddings(ctx context.Context, chunks []tandem.Chunk) er
 	for _, a := range done {
 		s.vec.setEmbedding(a.collection, a.e, a.vec)
 	}
+	s.knowledgeChanged()
 	return nil
 }
 
@@ -437,22 +441,45 @@ func (s *Store) SearchText(ctx context.Context, query string, f storage.SearchFi
 		JOIN chunks c ON c.seq = top.seq JOIN documents d ON d.id = c.document_id
 		WHERE 1` + where + ` ORDER BY top.score DESC, top.seq LIMIT ?`
 	args := append([]any{match, textPrefetch(limit)}, wargs...)
-	out, err := s.searchText(ctx, topQ, append(args, limit))
-	if err != nil || len(out) == limit {
-		return out, err
+	var sn *snapshot
+	if s.snap != nil {
+		var err error
+		if sn, err = s.snap.get(ctx); err != nil {
+			return nil, translate("search text", err)
+		}
 	}
-	allQ := `SELECT ` + cols + `, -bm25(chunks_fts, 3.0, 2.0, 1.0) AS score
-		FROM chunks_fts JOIN chunks c ON c.seq = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
-		WHERE chunks_fts MATCH ?` + where + ` ORDER BY score DESC, c.seq LIMIT ?`
-	args = append([]any{match}, wargs...)
-	return s.searchText(ctx, allQ, append(args, limit))
+	out, err := s.searchText(ctx, sn, topQ, append(args, limit))
+	if err == nil && len(out) < limit {
+		allQ := `SELECT ` + cols + `, -bm25(chunks_fts, 3.0, 2.0, 1.0) AS score
+			FROM chunks_fts JOIN chunks c ON c.seq = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
+			WHERE chunks_fts MATCH ?` + where + ` ORDER BY score DESC, c.seq LIMIT ?`
+		args = append([]any{match}, wargs...)
+		out, err = s.searchText(ctx, sn, allQ, append(args, limit))
+	}
+	if sn != nil {
+		s.snap.put(sn, err)
+	}
+	return out, err
+}
+
+// knowledgeChanged ends the full-text snapshots after a committed knowledge write.
+func (s *Store) knowledgeChanged() {
+	if s.snap != nil {
+		s.snap.changed()
+	}
 }
 
 // textPrefetch is how many of the best FTS matches SearchText joins before filtering.
 func textPrefetch(limit int) int { return 2*limit + 20 }
 
-func (s *Store) searchText(ctx context.Context, q string, args []any) ([]tandem.ScoredChunk, error) {
-	st, err := s.rstmt(ctx, q)
+func (s *Store) searchText(ctx context.Context, sn *snapshot, q string, args []any) ([]tandem.ScoredChunk, error) {
+	var st *sql.Stmt
+	var err error
+	if sn != nil {
+		st, err = sn.stmt(ctx, q)
+	} else {
+		st, err = s.rstmt(ctx, q)
+	}
 	if err != nil {
 		return nil, translate("search text", err)
 	}

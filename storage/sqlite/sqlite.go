@@ -90,6 +90,9 @@ type Store struct {
 	kmu sync.Mutex
 	vec *vectorIndex
 
+	// snap lends long-lived read transactions to full-text searches (nil in memory).
+	snap *snapshots
+
 	// fts tracks full-text writes to merge the FTS5 index once they pause.
 	fts ftsMerger
 }
@@ -155,6 +158,16 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 		r.SetConnMaxIdleTime(0)
 		r.SetConnMaxLifetime(0)
 		s.r = r
+		sdb, err := sql.Open("sqlite", rdsn)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		sdb.SetMaxOpenConns(snapshotConns)
+		sdb.SetMaxIdleConns(snapshotConns)
+		sdb.SetConnMaxIdleTime(0)
+		sdb.SetConnMaxLifetime(0)
+		s.snap = newSnapshots(sdb, snapshotConns)
 	}
 	if err := s.checkSchema(ctx); err != nil {
 		s.Close()
@@ -183,6 +196,9 @@ func (s *Store) Close() error {
 	})
 	<-s.writerDone
 	err := s.w.Close()
+	if s.snap != nil {
+		err = errors.Join(err, s.snap.close())
+	}
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
 	}
