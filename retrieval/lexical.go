@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"sync"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/retrieval/embed"
@@ -51,14 +52,7 @@ func (kb *KnowledgeBase) lexicalRank(ctx context.Context, query string, cands []
 			hashers[c.Collection] = h
 			queries[c.Collection] = h.Terms(query)
 		}
-		terms := h.Terms(c.Heading + "\n" + c.Text)
-		for f, n := range h.Terms(c.DocumentTitle) {
-			terms[f] += bm25TitleWeight * n
-		}
-		var n float64
-		for _, v := range terms {
-			n += v
-		}
+		terms, n := kb.terms.get(h, c)
 		total += n
 		docs = append(docs, scored{c: c, terms: terms, n: n})
 	}
@@ -84,4 +78,54 @@ func (kb *KnowledgeBase) lexicalRank(ctx context.Context, query string, cands []
 	}
 	slices.SortStableFunc(out, func(a, b tandem.ScoredChunk) int { return cmp.Compare(b.Score, a.Score) })
 	return out, true
+}
+
+// termCacheSize bounds the chunks whose word features termCache keeps (a few MB).
+const termCacheSize = 4096
+
+// termCache keeps the word features of full-text candidates: the same popular chunks come
+// back query after query, and tokenising the ~50 candidates of every search was the
+// costliest step of a knowledge turn. Entries are checked against the chunk's text, so an
+// edited chunk is never scored with stale features.
+type termCache struct {
+	mu sync.Mutex
+	m  map[termKey]termEntry
+}
+
+type termKey struct {
+	h  *embed.Hashing
+	id string
+}
+
+type termEntry struct {
+	title, heading, text string
+	terms                map[uint64]float64 // read-only once cached
+	n                    float64            // sum of terms
+}
+
+// get returns the chunk's word features (title words weighted by bm25TitleWeight) and their
+// total; callers must not modify the map.
+func (tc *termCache) get(h *embed.Hashing, c tandem.ScoredChunk) (map[uint64]float64, float64) {
+	k := termKey{h, c.ID}
+	tc.mu.Lock()
+	e, ok := tc.m[k]
+	tc.mu.Unlock()
+	if ok && e.title == c.DocumentTitle && e.heading == c.Heading && e.text == c.Text {
+		return e.terms, e.n
+	}
+	terms := h.Terms(c.Heading + "\n" + c.Text)
+	for f, n := range h.Terms(c.DocumentTitle) {
+		terms[f] += bm25TitleWeight * n
+	}
+	var n float64
+	for _, v := range terms {
+		n += v
+	}
+	tc.mu.Lock()
+	if tc.m == nil || len(tc.m) >= termCacheSize {
+		tc.m = make(map[termKey]termEntry, termCacheSize)
+	}
+	tc.m[k] = termEntry{title: c.DocumentTitle, heading: c.Heading, text: c.Text, terms: terms, n: n}
+	tc.mu.Unlock()
+	return terms, n
 }

@@ -40,7 +40,8 @@ type KnowledgeBase struct {
 	glossary  *Glossary // applies to every collection
 	splitter  ingest.Splitter
 	fusion    Fusion
-	lexical   bool // rank full-text candidates with BM25 over the embedder's statistics
+	lexical   bool      // rank full-text candidates with BM25 over the embedder's statistics
+	terms     termCache // word features of full-text candidates
 
 	mu         sync.Mutex
 	models     map[string]*embed.Hashing // collection → hashing embedder with its statistics
