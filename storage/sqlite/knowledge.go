@@ -426,8 +426,9 @@ func searchLimit(f storage.SearchFilter) int {
 // the query's words; Score is -bm25, larger is better. Query syntax is never interpreted.
 //
 // The best matches are ranked inside the FTS index first and only those are joined with
-// chunks and documents; when the filter leaves fewer than the limit of them, the search is
-// repeated over every match, so the result is always exact.
+// chunks and documents; when the filter leaves fewer than the limit of them and there were
+// more matches than were joined, the search is repeated over every match, so the result is
+// always exact.
 func (s *Store) SearchText(ctx context.Context, query string, f storage.SearchFilter) ([]tandem.ScoredChunk, error) {
 	match := ftsQuery(query)
 	if match == "" {
@@ -436,8 +437,11 @@ func (s *Store) SearchText(ctx context.Context, query string, f storage.SearchFi
 	where, wargs := searchWhere(f)
 	limit := searchLimit(f)
 	const cols = `c.id, c.document_id, c.collection, c.ordinal, c.heading, c.text, d.title, d.url`
-	topQ := `SELECT ` + cols + `, top.score FROM (SELECT rowid AS seq, -bm25(chunks_fts, 3.0, 2.0, 1.0) AS score
-		FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?) AS top
+	// Each row also carries how many matches were joined: fewer than the prefetch means
+	// they were all the matches, and no fallback is needed.
+	topQ := `WITH top AS MATERIALIZED (SELECT rowid AS seq, -bm25(chunks_fts, 3.0, 2.0, 1.0) AS score
+		FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?)
+		SELECT ` + cols + `, top.score, (SELECT count(*) FROM top) FROM top
 		JOIN chunks c ON c.seq = top.seq JOIN documents d ON d.id = c.document_id
 		WHERE 1` + where + ` ORDER BY top.score DESC, top.seq LIMIT ?`
 	args := append([]any{match, textPrefetch(limit)}, wargs...)
@@ -448,13 +452,13 @@ func (s *Store) SearchText(ctx context.Context, query string, f storage.SearchFi
 			return nil, translate("search text", err)
 		}
 	}
-	out, err := s.searchText(ctx, sn, topQ, append(args, limit))
-	if err == nil && len(out) < limit {
+	out, joined, err := s.searchText(ctx, sn, topQ, true, append(args, limit))
+	if err == nil && len(out) < limit && (len(out) == 0 || joined >= textPrefetch(limit)) {
 		allQ := `SELECT ` + cols + `, -bm25(chunks_fts, 3.0, 2.0, 1.0) AS score
 			FROM chunks_fts JOIN chunks c ON c.seq = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
 			WHERE chunks_fts MATCH ?` + where + ` ORDER BY score DESC, c.seq LIMIT ?`
 		args = append([]any{match}, wargs...)
-		out, err = s.searchText(ctx, sn, allQ, append(args, limit))
+		out, _, err = s.searchText(ctx, sn, allQ, false, append(args, limit))
 	}
 	if sn != nil {
 		s.snap.put(sn, err)
@@ -472,31 +476,36 @@ func (s *Store) knowledgeChanged() {
 // textPrefetch is how many of the best FTS matches SearchText joins before filtering.
 func textPrefetch(limit int) int { return 2*limit + 20 }
 
-func (s *Store) searchText(ctx context.Context, sn *snapshot, q string, args []any) ([]tandem.ScoredChunk, error) {
+// searchText runs a full-text query; with counted, each row ends with a count that is
+// returned too.
+func (s *Store) searchText(ctx context.Context, sn *snapshot, q string, counted bool, args []any) (out []tandem.ScoredChunk, count int, err error) {
 	var st *sql.Stmt
-	var err error
 	if sn != nil {
 		st, err = sn.stmt(ctx, q)
 	} else {
 		st, err = s.rstmt(ctx, q)
 	}
 	if err != nil {
-		return nil, translate("search text", err)
+		return nil, 0, translate("search text", err)
 	}
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
-		return nil, translate("search text", err)
+		return nil, 0, translate("search text", err)
 	}
 	defer rows.Close()
-	out := []tandem.ScoredChunk{}
+	out = []tandem.ScoredChunk{}
 	for rows.Next() {
 		var h tandem.ScoredChunk
-		if err := rows.Scan(&h.ID, &h.DocumentID, &h.Collection, &h.Ordinal, &h.Heading, &h.Text, &h.DocumentTitle, &h.DocumentURL, &h.Score); err != nil {
-			return nil, translate("search text", err)
+		dest := []any{&h.ID, &h.DocumentID, &h.Collection, &h.Ordinal, &h.Heading, &h.Text, &h.DocumentTitle, &h.DocumentURL, &h.Score}
+		if counted {
+			dest = append(dest, &count)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, 0, translate("search text", err)
 		}
 		out = append(out, h)
 	}
-	return out, translate("search text", rows.Err())
+	return out, count, translate("search text", rows.Err())
 }
 
 // SearchVector ranks chunks by cosine similarity to vec using the in-memory index; chunks
