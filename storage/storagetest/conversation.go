@@ -1,0 +1,339 @@
+package storagetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
+)
+
+func testConversations(t *testing.T, s storage.Store, _ Features) {
+	ctx := context.Background()
+	t.Run("CreateConversation/OK", func(t *testing.T) {
+		t.Parallel()
+		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550200")
+		c := &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusOpen, State: []byte{0, 1, 2, 255}, CreatedAt: when}
+		must(t, s.CreateConversation(ctx, c))
+		if c.ID == "" || c.UpdatedAt.IsZero() {
+			t.Fatalf("not assigned: %+v", c)
+		}
+		got, err := s.FindConversationByID(ctx, c.ID)
+		must(t, err)
+		if got.BotID != "bot" || got.CustomerID != cust.ID || got.Channel != tandem.ChannelSMS || got.Status != tandem.StatusOpen || string(got.State) != string(c.State) {
+			t.Errorf("got %+v, want %+v", got, c)
+		}
+		wantTime(t, "CreatedAt", got.CreatedAt, when)
+		wantTime(t, "returned CreatedAt", c.CreatedAt, when)
+	})
+	t.Run("CreateConversation/ErrDuplicate", func(t *testing.T) {
+		t.Parallel()
+		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550201")
+		c := newConversation(t, s, "bot", cust.ID, tandem.ChannelSMS)
+		again := &tandem.Conversation{ID: c.ID, BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS}
+		wantCode(t, s.CreateConversation(ctx, again), tandem.EDUPLICATE)
+	})
+	t.Run("FindConversationByID/ErrNotFound", func(t *testing.T) {
+		t.Parallel()
+		_, err := s.FindConversationByID(ctx, "missing")
+		wantCode(t, err, tandem.ENOTFOUND)
+	})
+	t.Run("FindOpenConversation/OK", func(t *testing.T) {
+		t.Parallel()
+		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550202")
+		older := &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusOpen, CreatedAt: when}
+		must(t, s.CreateConversation(ctx, older))
+		newer := &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelWebChat, Status: tandem.StatusHandoff, CreatedAt: when.Add(time.Hour)}
+		must(t, s.CreateConversation(ctx, newer))
+		closed := &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusClosed, CreatedAt: when.Add(2 * time.Hour)}
+		must(t, s.CreateConversation(ctx, closed))
+		other := &tandem.Conversation{BotID: "other", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusOpen, CreatedAt: when.Add(3 * time.Hour)}
+		must(t, s.CreateConversation(ctx, other))
+		got, err := s.FindOpenConversation(ctx, "bot", cust.ID)
+		must(t, err)
+		if got.ID != newer.ID {
+			t.Errorf("open conversation = %s, want newest not-closed %s", got.ID, newer.ID)
+		}
+	})
+	t.Run("FindOpenConversation/ErrNotFound", func(t *testing.T) {
+		t.Parallel()
+		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550203")
+		must(t, s.CreateConversation(ctx, &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusClosed}))
+		_, err := s.FindOpenConversation(ctx, "bot", cust.ID)
+		wantCode(t, err, tandem.ENOTFOUND)
+	})
+	t.Run("UpdateConversation/OK", func(t *testing.T) {
+		t.Parallel()
+		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550204")
+		other, _ := resolve(t, s, tandem.ChannelSMS, "+15550205")
+		c := &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusOpen, State: []byte("s1"), CreatedAt: when}
+		must(t, s.CreateConversation(ctx, c))
+		got, err := s.UpdateConversation(ctx, c.ID, storage.ConversationUpdate{Status: ptr(tandem.StatusHandoff), Channel: ptr(tandem.ChannelWebChat)})
+		must(t, err)
+		if got.Status != tandem.StatusHandoff || got.Channel != tandem.ChannelWebChat || string(got.State) != "s1" || got.CustomerID != cust.ID {
+			t.Errorf("after update: %+v", got)
+		}
+		if !got.UpdatedAt.After(when) {
+			t.Errorf("UpdatedAt %v not bumped", got.UpdatedAt)
+		}
+		got, err = s.UpdateConversation(ctx, c.ID, storage.ConversationUpdate{State: []byte{}, CustomerID: ptr(other.ID)})
+		must(t, err)
+		if len(got.State) != 0 || got.CustomerID != other.ID || got.Status != tandem.StatusHandoff {
+			t.Errorf("after clearing state: %+v", got)
+		}
+		again, err := s.FindConversationByID(ctx, c.ID)
+		must(t, err)
+		if len(again.State) != 0 || again.CustomerID != other.ID {
+			t.Errorf("stored: %+v", again)
+		}
+	})
+	t.Run("UpdateConversation/ErrNotFound", func(t *testing.T) {
+		t.Parallel()
+		_, err := s.UpdateConversation(ctx, "missing", storage.ConversationUpdate{Status: ptr(tandem.StatusClosed)})
+		wantCode(t, err, tandem.ENOTFOUND)
+	})
+	t.Run("ListConversations/OK", func(t *testing.T) {
+		t.Parallel()
+		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550206")
+		var ids []string
+		for i, st := range []tandem.ConversationStatus{tandem.StatusOpen, tandem.StatusClosed, tandem.StatusClosed} {
+			c := &tandem.Conversation{BotID: "list-bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: st, CreatedAt: when.Add(time.Duration(i) * time.Minute)}
+			must(t, s.CreateConversation(ctx, c))
+			ids = append(ids, c.ID)
+		}
+		tests := []struct {
+			name string
+			f    storage.ConversationFilter
+			want []string
+		}{
+			{"Bot", storage.ConversationFilter{BotID: "list-bot"}, []string{ids[2], ids[1], ids[0]}},
+			{"Customer", storage.ConversationFilter{CustomerID: cust.ID}, []string{ids[2], ids[1], ids[0]}},
+			{"Status", storage.ConversationFilter{BotID: "list-bot", Status: tandem.StatusClosed}, []string{ids[2], ids[1]}},
+			{"UpdatedBefore", storage.ConversationFilter{BotID: "list-bot", UpdatedBefore: when.Add(90 * time.Second)}, []string{ids[1], ids[0]}},
+			{"LimitOffset", storage.ConversationFilter{BotID: "list-bot", Limit: 1, Offset: 1}, []string{ids[1]}},
+			{"None", storage.ConversationFilter{BotID: "no-such-bot"}, nil},
+		}
+		for _, tt := range tests {
+			got, err := s.ListConversations(ctx, tt.f)
+			must(t, err)
+			var gotIDs []string
+			for _, c := range got {
+				gotIDs = append(gotIDs, c.ID)
+			}
+			if !slices.Equal(gotIDs, tt.want) {
+				t.Errorf("%s: got %v, want %v", tt.name, gotIDs, tt.want)
+			}
+		}
+	})
+}
+
+func testMessages(t *testing.T, s storage.Store, _ Features) {
+	ctx := context.Background()
+	setup := func(t *testing.T, ext string) (*tandem.Customer, *tandem.Conversation) {
+		cust, _ := resolve(t, s, tandem.ChannelSMS, ext)
+		return cust, newConversation(t, s, "bot", cust.ID, tandem.ChannelSMS)
+	}
+	t.Run("CreateMessage/OK", func(t *testing.T) {
+		t.Parallel()
+		_, conv := setup(t, "+15550300")
+		m := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: "héllo 👋", ProviderID: "SM1", CreatedAt: when,
+			Annotations: &tandem.Annotations{Language: "en", Intent: tandem.IntentScore{Name: "greet", Confidence: 0.9}, PII: []string{"phone"}}}
+		must(t, s.CreateMessage(ctx, m))
+		agent := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleAgent, Channel: tandem.ChannelSMS, Text: "hi", AuthorID: "agent-1", CreatedAt: when.Add(time.Second),
+			Decision: &tandem.Decision{Kind: tandem.DecisionRelay, Reason: "agent"}, Citations: []tandem.Citation{{DocID: "d1", Title: "T", URL: "u", ChunkID: "c1"}}}
+		must(t, s.CreateMessage(ctx, agent))
+		if m.ID == "" {
+			t.Fatal("no ID assigned")
+		}
+		got, err := s.ListMessages(ctx, conv.ID, storage.MessageFilter{})
+		must(t, err)
+		if len(got) != 2 {
+			t.Fatalf("messages = %d, want 2", len(got))
+		}
+		g := got[0]
+		if g.ID != m.ID || g.Text != m.Text || g.ProviderID != "SM1" || g.Role != tandem.RoleCustomer || g.Annotations == nil || g.Annotations.Intent.Name != "greet" || g.Decision != nil {
+			t.Errorf("got %+v", g)
+		}
+		wantTime(t, "CreatedAt", g.CreatedAt, when)
+		a := got[1]
+		if a.AuthorID != "agent-1" || a.Decision == nil || a.Decision.Kind != tandem.DecisionRelay || len(a.Citations) != 1 || a.Citations[0].ChunkID != "c1" || a.Annotations != nil {
+			t.Errorf("got %+v", a)
+		}
+	})
+	t.Run("CreateMessage/ErrDuplicate", func(t *testing.T) {
+		t.Parallel()
+		_, conv := setup(t, "+15550301")
+		m := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: "once", ProviderID: "SM-dup"}
+		must(t, s.CreateMessage(ctx, m))
+		again := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: "retry", ProviderID: "SM-dup"}
+		wantCode(t, s.CreateMessage(ctx, again), tandem.EDUPLICATE)
+		// The same provider id on another channel is a different message.
+		must(t, s.CreateMessage(ctx, &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelWhatsApp, Text: "wa", ProviderID: "SM-dup"}))
+		// Empty provider ids never collide.
+		must(t, s.CreateMessage(ctx, &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleBot, Channel: tandem.ChannelSMS, Text: "a"}))
+		must(t, s.CreateMessage(ctx, &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleBot, Channel: tandem.ChannelSMS, Text: "b"}))
+		got, err := s.ListMessages(ctx, conv.ID, storage.MessageFilter{})
+		must(t, err)
+		if len(got) != 4 || got[0].Text != "once" {
+			t.Errorf("messages = %+v, want 4 starting with the first", got)
+		}
+	})
+	t.Run("CreateMessage/ConcurrentDuplicate", func(t *testing.T) {
+		// A provider retrying while the first delivery is being stored: one insert wins,
+		// the others get EDUPLICATE and leave nothing behind.
+		t.Parallel()
+		_, conv := setup(t, "+15550308")
+		const n = 8
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.CreateMessage(ctx, &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: fmt.Sprint(i), ProviderID: "SM-race"})
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for i, err := range errs {
+			switch tandem.ErrorCode(err) {
+			case "":
+				ok++
+			case tandem.EDUPLICATE:
+			default:
+				t.Errorf("insert %d: %v", i, err)
+			}
+		}
+		got, err := s.ListMessages(ctx, conv.ID, storage.MessageFilter{})
+		must(t, err)
+		if ok != 1 || len(got) != 1 {
+			t.Errorf("successful inserts = %d, stored = %d; want 1 and 1", ok, len(got))
+		}
+	})
+	t.Run("CreateMessage/ErrNotFound", func(t *testing.T) {
+		t.Parallel()
+		err := s.CreateMessage(ctx, &tandem.Message{ConversationID: "missing", Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: "x"})
+		wantCode(t, err, tandem.ENOTFOUND)
+	})
+	t.Run("SetMessageAnnotations/OK", func(t *testing.T) {
+		t.Parallel()
+		_, conv := setup(t, "+15550302")
+		m := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: "hello"}
+		must(t, s.CreateMessage(ctx, m))
+		a := &tandem.Annotations{Language: "fr", Sentiment: tandem.Sentiment{Label: tandem.SentimentNegative, Score: -0.5},
+			Entities: []tandem.Entity{{Type: "email", Value: "a@b.c", Text: "a@b.c", Start: 1, End: 6}}}
+		must(t, s.SetMessageAnnotations(ctx, m.ID, a))
+		got, err := s.ListMessages(ctx, conv.ID, storage.MessageFilter{})
+		must(t, err)
+		if got[0].Annotations == nil || got[0].Annotations.Language != "fr" || got[0].Annotations.Sentiment.Score != -0.5 || len(got[0].Annotations.Entities) != 1 {
+			t.Errorf("annotations = %+v", got[0].Annotations)
+		}
+	})
+	t.Run("SetMessageAnnotations/ErrNotFound", func(t *testing.T) {
+		t.Parallel()
+		wantCode(t, s.SetMessageAnnotations(ctx, "missing", &tandem.Annotations{}), tandem.ENOTFOUND)
+	})
+	t.Run("RecordTurn/OK", func(t *testing.T) {
+		t.Parallel()
+		_, conv := setup(t, "+15550303")
+		in := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: "refund?", ProviderID: "SM-turn"}
+		must(t, s.CreateMessage(ctx, in))
+		replies := []*tandem.Message{
+			{Role: tandem.RoleBot, Channel: tandem.ChannelSMS, Text: "Here is how", Decision: &tandem.Decision{Kind: tandem.DecisionKnowledge, Reason: "kb"}, Citations: []tandem.Citation{{DocID: "d", Title: "Refunds"}}},
+			{Channel: tandem.ChannelSMS, Text: "Anything else?"},
+		}
+		err := s.RecordTurn(ctx, storage.TurnRecord{ConversationID: conv.ID, InboundID: in.ID,
+			Annotations: &tandem.Annotations{Language: "en", Intent: tandem.IntentScore{Name: "refund", Confidence: 0.8}},
+			Replies:     replies, Update: storage.ConversationUpdate{State: []byte("state-2"), Status: ptr(tandem.StatusOpen)}})
+		must(t, err)
+		if replies[0].ID == "" || replies[1].ID == "" || replies[1].ConversationID != conv.ID || replies[1].Role != tandem.RoleBot {
+			t.Errorf("replies not assigned: %+v %+v", replies[0], replies[1])
+		}
+		got, err := s.ListMessages(ctx, conv.ID, storage.MessageFilter{})
+		must(t, err)
+		if len(got) != 3 || got[0].Annotations == nil || got[0].Annotations.Intent.Name != "refund" || got[1].Decision == nil || got[2].Text != "Anything else?" {
+			t.Fatalf("messages = %+v", got)
+		}
+		c, err := s.FindConversationByID(ctx, conv.ID)
+		must(t, err)
+		if string(c.State) != "state-2" {
+			t.Errorf("state = %q", c.State)
+		}
+	})
+	t.Run("RecordTurn/ErrNotFound", func(t *testing.T) {
+		t.Parallel()
+		_, conv := setup(t, "+15550304")
+		err := s.RecordTurn(ctx, storage.TurnRecord{ConversationID: conv.ID, InboundID: "missing", Annotations: &tandem.Annotations{},
+			Replies: []*tandem.Message{{Role: tandem.RoleBot, Channel: tandem.ChannelSMS, Text: "lost"}}})
+		wantCode(t, err, tandem.ENOTFOUND)
+		err = s.RecordTurn(ctx, storage.TurnRecord{ConversationID: "missing", Update: storage.ConversationUpdate{State: []byte("x")}})
+		wantCode(t, err, tandem.ENOTFOUND)
+		got, err := s.ListMessages(ctx, conv.ID, storage.MessageFilter{})
+		must(t, err)
+		if len(got) != 0 {
+			t.Errorf("failed turn left %d messages", len(got))
+		}
+	})
+	t.Run("ListMessages/OK", func(t *testing.T) {
+		t.Parallel()
+		_, conv := setup(t, "+15550305")
+		for i := range 5 {
+			must(t, s.CreateMessage(ctx, &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: fmt.Sprint(i), CreatedAt: when.Add(time.Duration(i) * time.Second)}))
+		}
+		// Same timestamp as message 4: insertion order breaks the tie.
+		must(t, s.CreateMessage(ctx, &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleBot, Channel: tandem.ChannelSMS, Text: "5", CreatedAt: when.Add(4 * time.Second)}))
+		tests := []struct {
+			name string
+			f    storage.MessageFilter
+			want string
+		}{
+			{"All", storage.MessageFilter{}, "012345"},
+			{"Limit", storage.MessageFilter{Limit: 2}, "45"},
+			{"Since", storage.MessageFilter{Since: when.Add(3 * time.Second)}, "345"},
+			{"SinceLimit", storage.MessageFilter{Since: when.Add(time.Second), Limit: 3}, "345"},
+		}
+		for _, tt := range tests {
+			got, err := s.ListMessages(ctx, conv.ID, tt.f)
+			must(t, err)
+			var texts string
+			for _, m := range got {
+				texts += m.Text
+			}
+			if texts != tt.want {
+				t.Errorf("%s: got %q, want %q", tt.name, texts, tt.want)
+			}
+		}
+	})
+	t.Run("ListCustomerMessages/OK", func(t *testing.T) {
+		t.Parallel()
+		cust, conv := setup(t, "+15550306")
+		web := newConversation(t, s, "other-bot", cust.ID, tandem.ChannelWebChat)
+		otherCust, otherConv := setup(t, "+15550307")
+		_ = otherCust
+		add := func(c *tandem.Conversation, ch tandem.Channel, text string, d time.Duration) {
+			must(t, s.CreateMessage(ctx, &tandem.Message{ConversationID: c.ID, Role: tandem.RoleCustomer, Channel: ch, Text: text, CreatedAt: when.Add(d)}))
+		}
+		add(conv, tandem.ChannelSMS, "a", 0)
+		add(web, tandem.ChannelWebChat, "b", time.Second)
+		add(otherConv, tandem.ChannelSMS, "x", 2*time.Second)
+		add(conv, tandem.ChannelSMS, "c", 3*time.Second)
+		got, err := s.ListCustomerMessages(ctx, cust.ID, storage.MessageFilter{})
+		must(t, err)
+		var texts string
+		for _, m := range got {
+			texts += m.Text
+		}
+		if texts != "abc" {
+			t.Errorf("timeline = %q, want abc", texts)
+		}
+		got, err = s.ListCustomerMessages(ctx, cust.ID, storage.MessageFilter{Limit: 2})
+		must(t, err)
+		if len(got) != 2 || got[0].Text != "b" || got[1].Text != "c" {
+			t.Errorf("limited timeline = %+v", got)
+		}
+	})
+}
