@@ -13,6 +13,11 @@ export TANDEM_REQUIRE_POSTGRES=1
 export TANDEM_REQUIRE_BROWSER=1
 export TANDEM_CHROMIUM=${TANDEM_CHROMIUM:-$(command -v chromium || true)}
 
+# The shared public datasets sit beside the repository; tests that score on them run when present.
+if [ -d ../shared/data/stackfaq ]; then
+  export TANDEM_STACKFAQ=${TANDEM_STACKFAQ:-$(cd ../shared/data/stackfaq && pwd)}
+fi
+
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
