@@ -10,10 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -159,32 +156,8 @@ func (s *Store) Close() error {
 // Pool returns the underlying pool (for the job queue and LISTEN/NOTIFY).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
+func migrations() ([]storage.Migration, error) {
+	return storage.ReadMigrations(migrationFS, "migrations")
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -234,8 +207,8 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	}
 	var pending []string
 	for _, m := range ms {
-		if !done[m.version] {
-			pending = append(pending, m.name)
+		if !done[m.Version] {
+			pending = append(pending, m.Name)
 		}
 	}
 	if len(pending) > 0 {
@@ -261,26 +234,26 @@ func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
 				return err
 			}
 			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.version).Scan(&exists); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&exists); err != nil {
 				return err
 			}
 			if exists {
 				return nil
 			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
 				return err
 			}
 			did = true
 			return nil
 		})
 		if err != nil {
-			return applied, fmt.Errorf("apply migration %s: %w", m.name, err)
+			return applied, fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
 		if did {
-			s.cfg.Logger.Info("applied migration", "backend", "postgres", "migration", m.name)
+			s.cfg.Logger.Info("applied migration", "backend", "postgres", "migration", m.Name)
 			applied++
 		}
 	}

@@ -12,10 +12,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -205,33 +203,8 @@ func (s *Store) Close() error {
 	return err
 }
 
-// migration is one numbered SQL file.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
+func migrations() ([]storage.Migration, error) {
+	return storage.ReadMigrations(migrationFS, "migrations")
 }
 
 func (s *Store) checkSchema(ctx context.Context) error {
@@ -246,12 +219,12 @@ func (s *Store) checkSchema(ctx context.Context) error {
 		return err
 	}
 	if len(pending) > 0 {
-		return fmt.Errorf("sqlite schema is behind: %d pending migration(s) (first %s); run `tandem migrate` or start with migrate enabled", len(pending), pending[0].name)
+		return fmt.Errorf("sqlite schema is behind: %d pending migration(s) (first %s); run `tandem migrate` or start with migrate enabled", len(pending), pending[0].Name)
 	}
 	return nil
 }
 
-func (s *Store) pending(ctx context.Context) ([]migration, error) {
+func (s *Store) pending(ctx context.Context) ([]storage.Migration, error) {
 	ms, err := migrations()
 	if err != nil {
 		return nil, fmt.Errorf("read migrations: %w", err)
@@ -275,9 +248,9 @@ func (s *Store) pending(ctx context.Context) ([]migration, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
 	}
-	var out []migration
+	var out []storage.Migration
 	for _, m := range ms {
-		if !done[m.version] {
+		if !done[m.Version] {
 			out = append(out, m)
 		}
 	}
@@ -293,16 +266,16 @@ func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
 	}
 	for _, m := range pending {
 		err := s.writeTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.version, m.name, s.now().UnixMicro())
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.Version, m.Name, s.now().UnixMicro())
 			return err
 		})
 		if err != nil {
-			return applied, fmt.Errorf("apply migration %s: %w", m.name, err)
+			return applied, fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
-		s.cfg.Logger.Info("applied migration", "backend", "sqlite", "migration", m.name)
+		s.cfg.Logger.Info("applied migration", "backend", "sqlite", "migration", m.Name)
 		applied++
 	}
 	return applied, nil
