@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/tandemhq/tandem/evals"
@@ -14,8 +13,9 @@ import (
 )
 
 // TestStackFAQ scores hybrid retrieval on the StackFAQ dev questions through the SQLite
-// store (set TANDEM_STACKFAQ to the dataset folder). It logs the figures and fails only
-// when quality collapses; `tandem eval retrieval` is the measuring tool.
+// store (set TANDEM_STACKFAQ to the dataset folder; `make test` does when the shared data is
+// present). It is a quality gate at the issue's targets: ranking is deterministic, so a
+// change that loses quality fails here. `tandem eval retrieval` is the measuring tool.
 func TestStackFAQ(t *testing.T) {
 	dir := os.Getenv("TANDEM_STACKFAQ")
 	if dir == "" {
@@ -31,14 +31,7 @@ func TestStackFAQ(t *testing.T) {
 	}
 	ctx := context.Background()
 	store := openStore(t)
-	var fusion retrieval.Fusion
-	if v := os.Getenv("TUNE_TEXTW"); v != "" {
-		fusion.TextWeight, _ = strconv.ParseFloat(v, 64)
-	}
-	if v := os.Getenv("TUNE_K"); v != "" {
-		fusion.K, _ = strconv.ParseFloat(v, 64)
-	}
-	kb := retrieval.New(store, nil, retrieval.WithFusion(fusion))
+	kb := retrieval.New(store, nil)
 	srcs := make([]retrieval.Source, len(corpus))
 	for i, d := range corpus {
 		srcs[i] = retrieval.Source{ID: d.ID, Title: d.Title, Body: d.Text, Kind: ingest.KindFAQ}
@@ -58,7 +51,7 @@ func TestStackFAQ(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("recall@1 %.3f recall@5 %.3f mrr@10 %.3f", rep.RecallAt1, rep.RecallAt5, rep.MRRAt10)
-	if rep.RecallAt5 < 0.8 {
-		t.Errorf("recall@5 = %.3f, want >= 0.8", rep.RecallAt5)
+	if rep.RecallAt5 < 0.93 || rep.MRRAt10 < 0.83 {
+		t.Errorf("recall@5 = %.3f, MRR@10 = %.3f, want >= 0.93 and >= 0.83", rep.RecallAt5, rep.MRRAt10)
 	}
 }
