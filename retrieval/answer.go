@@ -25,7 +25,26 @@ const answerPassages = 4
 // should clarify or offer a human. Instructions inside the question or the documents never
 // change this: passages are filtered for injected instructions and given to the LLM as
 // data, and the grounding check applies whatever the LLM says.
+//
+// Customer answers (not drafts) are cached: see WithAnswerCache.
 func (kb *KnowledgeBase) Answer(ctx context.Context, question string, opts AnswerOptions) (*Answer, error) {
+	if opts.IncludeDrafts {
+		return kb.answer(ctx, question, opts)
+	}
+	key := cacheKey(question, opts)
+	if a, ok := kb.answers.get(key); ok {
+		return a, nil
+	}
+	gen := kb.answers.generation()
+	a, err := kb.answer(ctx, question, opts)
+	if err != nil {
+		return nil, err
+	}
+	kb.answers.add(key, a, gen)
+	return a, nil
+}
+
+func (kb *KnowledgeBase) answer(ctx context.Context, question string, opts AnswerOptions) (*Answer, error) {
 	f := storage.SearchFilter{Collections: opts.Collections, Tags: opts.Tags, Status: tandem.DocumentPublished, Limit: answerPassages}
 	if opts.IncludeDrafts {
 		f.Status = ""

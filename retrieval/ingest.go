@@ -49,6 +49,7 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, collection string, srcs []S
 	}
 	kb.ingMu.Lock()
 	defer kb.ingMu.Unlock()
+	defer kb.answers.purge()
 	if err := kb.checkCollection(ctx, collection); err != nil {
 		return st, err
 	}

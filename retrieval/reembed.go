@@ -43,6 +43,7 @@ func (kb *KnowledgeBase) ListDocuments(ctx context.Context, f storage.DocumentFi
 func (kb *KnowledgeBase) Reembed(ctx context.Context, collection string, progress ProgressFunc) (int, error) {
 	kb.ingMu.Lock()
 	defer kb.ingMu.Unlock()
+	defer kb.answers.purge()
 	c, err := kb.store.FindCollection(ctx, collection)
 	if err != nil {
 		return 0, fmt.Errorf("reembed: %w", err)

@@ -42,6 +42,9 @@ type KnowledgeBase struct {
 	fusion    Fusion
 	lexical   bool      // rank full-text candidates with BM25 over the embedder's statistics
 	terms     termCache // word features of full-text candidates
+	answers   *answerCache
+	cacheSize int
+	cacheTTL  time.Duration
 
 	mu         sync.Mutex
 	models     map[string]*embed.Hashing // collection → hashing embedder with its statistics
@@ -84,6 +87,14 @@ func WithStoreTextRanking() Option { return func(kb *KnowledgeBase) { kb.lexical
 // offline one (e.g. "openai:text-embedding-3-small"); by default its Go type name is used.
 func WithEmbedderName(name string) Option { return func(kb *KnowledgeBase) { kb.embName = name } }
 
+// WithAnswerCache keeps up to size customer answers (questions compared without case and
+// extra spaces) for at most ttl. Changes made through the knowledge base clear it at once;
+// ttl bounds how long a change made elsewhere (another replica, the CLI) stays unseen.
+// size 0 disables it. Default DefaultAnswerCacheSize, DefaultAnswerCacheTTL.
+func WithAnswerCache(size int, ttl time.Duration) Option {
+	return func(kb *KnowledgeBase) { kb.cacheSize, kb.cacheTTL = size, ttl }
+}
+
 // DefaultThreshold is the default answer confidence threshold (see Answer.Confidence).
 const DefaultThreshold = 0.2
 
@@ -91,7 +102,8 @@ const DefaultThreshold = 0.2
 // hashing embedder with its default configuration. With the offline embedder (an
 // *embed.Hashing) each collection learns its own feature statistics at ingest.
 func New(store storage.KnowledgeStore, emb embeddings.Embedder, opts ...Option) *KnowledgeBase {
-	kb := &KnowledgeBase{store: store, emb: emb, threshold: DefaultThreshold, models: map[string]*embed.Hashing{}, lexical: true}
+	kb := &KnowledgeBase{store: store, emb: emb, threshold: DefaultThreshold, models: map[string]*embed.Hashing{}, lexical: true,
+		cacheSize: DefaultAnswerCacheSize, cacheTTL: DefaultAnswerCacheTTL}
 	for _, o := range opts {
 		o(kb)
 	}
@@ -106,6 +118,7 @@ func New(store storage.KnowledgeStore, emb embeddings.Embedder, opts ...Option) 
 		kb.now = time.Now
 	}
 	kb.fusion = kb.fusion.withDefaults()
+	kb.answers = newAnswerCache(kb.cacheSize, kb.cacheTTL, kb.now)
 	if kb.embName == "" {
 		if h, ok := kb.emb.(*embed.Hashing); ok {
 			kb.embName = h.Name()
@@ -181,6 +194,7 @@ const (
 // bot's glossary.yaml applies to its own knowledge). A nil g removes it. Safe to call while
 // the knowledge base serves queries, e.g. when a bot is reloaded.
 func (kb *KnowledgeBase) SetGlossary(collection string, g *Glossary) {
+	defer kb.answers.purge()
 	kb.mu.Lock()
 	defer kb.mu.Unlock()
 	if kb.glossaries == nil {

@@ -79,6 +79,11 @@ func (a *App) build(ctx context.Context) error {
 		return fmt.Errorf("embedder: %w", err)
 	}
 	kbOpts := []retrieval.Option{retrieval.WithLogger(a.logger), retrieval.WithEmbedderName(embName)}
+	if cfg.AnswerCache != nil && !*cfg.AnswerCache {
+		kbOpts = append(kbOpts, retrieval.WithAnswerCache(0, 0))
+	} else if cfg.AnswerCacheTTL > 0 {
+		kbOpts = append(kbOpts, retrieval.WithAnswerCache(retrieval.DefaultAnswerCacheSize, cfg.AnswerCacheTTL))
+	}
 	llm, err := newLLM(cfg)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tandemhq/tandem/internal/app"
@@ -23,6 +24,7 @@ import (
 type turnsBenchResult struct {
 	Store          string  `json:"store"`
 	SyncCommit     string  `json:"synchronous_commit,omitempty"`
+	AnswerCache    bool    `json:"answer_cache"`
 	Customers      int     `json:"customers"`
 	Chunks         int     `json:"chunks"`
 	Turns          int     `json:"turns"`
@@ -33,6 +35,9 @@ type turnsBenchResult struct {
 	P90Ms          float64 `json:"p90_ms"`
 	P99Ms          float64 `json:"p99_ms"`
 	PeakRSSMB      float64 `json:"peak_rss_mb"`
+	// CPUMsPerTurn is this process's CPU time (server, engine, embedded store and the load
+	// generator) per turn: unlike turns/s it barely moves when other programs share the cores.
+	CPUMsPerTurn float64 `json:"cpu_ms_per_turn"`
 	StoredMessages int     `json:"stored_messages"`
 	GOMAXPROCS     int     `json:"gomaxprocs"`
 }
@@ -51,6 +56,7 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	chunks := fs.Int("chunks", 10000, "grow the knowledge base to at least this many chunks")
 	format := fs.String("format", "text", "text or json")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
+	answerCache := fs.Bool("answer-cache", true, "keep recent knowledge answers in memory (the server's default); false searches the knowledge base on every question")
 	syncCommit := fs.String("synchronous-commit", "", "PostgreSQL synchronous_commit for the app's sessions (e.g. off); empty keeps the server's setting")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -63,6 +69,7 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	}
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Demo = true
+	cfg.AnswerCache = answerCache
 	if *syncCommit != "" && *store != "postgres" {
 		return fmt.Errorf("%w: --synchronous-commit applies to --store postgres only", errUsage)
 	}
@@ -127,7 +134,9 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
+	cpu0 := processCPU()
 	res, err := loadgen.Run(ctx, loadgen.Config{BaseURL: base, Bot: "demo", Customers: *customers, Duration: *duration})
+	cpu := processCPU() - cpu0
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -139,9 +148,9 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	out := turnsBenchResult{
-		Store: *store, SyncCommit: *syncCommit, Customers: *customers, Chunks: n, Turns: res.Turns, Errors: res.Errors,
+		Store: *store, SyncCommit: *syncCommit, AnswerCache: *answerCache, Customers: *customers, Chunks: n, Turns: res.Turns, Errors: res.Errors,
 		Seconds: res.Seconds, TurnsPerSecond: res.TurnsPerSecond, P50Ms: res.P50Ms, P90Ms: res.P90Ms,
-		P99Ms: res.P99Ms, PeakRSSMB: peakRSSMB(), StoredMessages: after - before, GOMAXPROCS: runtime.GOMAXPROCS(0),
+		P99Ms: res.P99Ms, PeakRSSMB: peakRSSMB(), CPUMsPerTurn: cpu.Seconds() * 1000 / float64(max(res.Turns, 1)), StoredMessages: after - before, GOMAXPROCS: runtime.GOMAXPROCS(0),
 	}
 	// Each successful turn stores the customer message and at least one reply.
 	if out.StoredMessages < 2*out.Turns {
@@ -157,8 +166,8 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, ", synchronous_commit %s", out.SyncCommit)
 	}
 	fmt.Fprintln(env.Stdout)
-	fmt.Fprintf(env.Stdout, "%d turns in %.1fs: %.0f turns/s, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, %d errors, peak RSS %.0f MB\n",
-		out.Turns, out.Seconds, out.TurnsPerSecond, out.P50Ms, out.P90Ms, out.P99Ms, out.Errors, out.PeakRSSMB)
+	fmt.Fprintf(env.Stdout, "%d turns in %.1fs: %.0f turns/s, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, %d errors, peak RSS %.0f MB, %.3f ms CPU per turn\n",
+		out.Turns, out.Seconds, out.TurnsPerSecond, out.P50Ms, out.P90Ms, out.P99Ms, out.Errors, out.PeakRSSMB, out.CPUMsPerTurn)
 	return nil
 }
 
@@ -209,6 +218,15 @@ func growKnowledge(ctx context.Context, kb *retrieval.KnowledgeBase, st storage.
 }
 
 // peakRSSMB is the process's peak resident memory (VmHWM) in MB, 0 where /proc is missing.
+// processCPU is the user + system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func peakRSSMB() float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {

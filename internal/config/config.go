@@ -42,6 +42,12 @@ type Config struct {
 	// ShutdownTimeout bounds graceful shutdown. Default 10s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 
+	// AnswerCache keeps recent knowledge answers in memory (TANDEM_ANSWER_CACHE). Default
+	// true. Edits made in this server are seen at once; edits by another replica or the
+	// CLI after at most AnswerCacheTTL (TANDEM_ANSWER_CACHE_TTL, default 2s).
+	AnswerCache    *bool         `yaml:"answer_cache"`
+	AnswerCacheTTL time.Duration `yaml:"answer_cache_ttl"`
+
 	// LLM configures answer generation; empty Provider means offline extractive answers.
 	LLM LLM `yaml:"llm"`
 	// Embedder configures knowledge embeddings; empty Provider means the offline hashing embedder.
@@ -83,6 +89,13 @@ func (c Config) WithDefaults() Config {
 		t := true
 		c.Migrate = &t
 	}
+	if c.AnswerCache == nil {
+		t := true
+		c.AnswerCache = &t
+	}
+	if c.AnswerCacheTTL == 0 {
+		c.AnswerCacheTTL = 2 * time.Second
+	}
 	if c.MaxMessageBytes == 0 {
 		c.MaxMessageBytes = 4096
 	}
@@ -111,6 +124,9 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.AnswerCacheTTL < 0 {
+		return fmt.Errorf("answer_cache_ttl: %s is negative", c.AnswerCacheTTL)
 	}
 	if c.DatabaseURL != "" {
 		u, err := url.Parse(c.DatabaseURL)
@@ -195,12 +211,21 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			*dst = b
 		}
 	}
-	if v := getenv("TANDEM_MIGRATE"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("TANDEM_MIGRATE: %q is not a boolean", v)
+	for key, dst := range map[string]**bool{"TANDEM_MIGRATE": &c.Migrate, "TANDEM_ANSWER_CACHE": &c.AnswerCache} {
+		if v := getenv(key); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a boolean", key, v)
+			}
+			*dst = &b
 		}
-		c.Migrate = &b
+	}
+	if v := getenv("TANDEM_ANSWER_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("TANDEM_ANSWER_CACHE_TTL: %q is not a duration", v)
+		}
+		c.AnswerCacheTTL = d
 	}
 	if v := getenv("TANDEM_MAX_MESSAGE_BYTES"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoad(t *testing.T) {
@@ -27,6 +28,14 @@ func TestLoad(t *testing.T) {
 					t.Errorf("got addr %q dir %q", c.Addr, c.DataDir)
 				}
 			}},
+		{name: "OKAnswerCache", yaml: "answer_cache_ttl: 5s\n", env: map[string]string{"TANDEM_ANSWER_CACHE": "false"},
+			check: func(t *testing.T, c Config) {
+				if *c.AnswerCache || c.AnswerCacheTTL != 5*time.Second {
+					t.Errorf("answer cache %v ttl %s", *c.AnswerCache, c.AnswerCacheTTL)
+				}
+			}},
+		{name: "ErrAnswerCacheTTL", env: map[string]string{"TANDEM_ANSWER_CACHE_TTL": "soon"}, wantErr: "TANDEM_ANSWER_CACHE_TTL"},
+		{name: "ErrNegativeTTL", yaml: "answer_cache_ttl: -1s\n", wantErr: "answer_cache_ttl"},
 		{name: "OKEmptyFile", yaml: "", check: func(t *testing.T, c Config) {}},
 		{name: "ErrUnknownKey", yaml: "adr: x\n", wantErr: "field adr not found"},
 		{name: "ErrBadBool", env: map[string]string{"TANDEM_DEMO": "maybe"}, wantErr: "TANDEM_DEMO"},

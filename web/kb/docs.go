@@ -172,8 +172,8 @@ func (h *handler) handleDocPost(w http.ResponseWriter, r *http.Request) {
 			status, act = tandem.DocumentDraft, ActionUnpublish
 		}
 		if doc.Status != status {
-			if err := h.store.SetDocumentStatus(ctx, doc.ID, status); err != nil {
-				h.fail(w, r, fmt.Errorf("set document status: %w", err))
+			if err := h.kb.SetDocumentStatus(ctx, doc.ID, status); err != nil {
+				h.fail(w, r, err)
 				return
 			}
 			if err := h.audit(ctx, act, doc.ID, map[string]string{"version": strconv.Itoa(doc.Version)}); err != nil {
@@ -187,8 +187,8 @@ func (h *handler) handleDocPost(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, tandem.Errorf(tandem.EINVALID, "confirm the deletion by ticking the box"))
 			return
 		}
-		if err := h.store.DeleteDocument(ctx, doc.ID); err != nil {
-			h.fail(w, r, fmt.Errorf("delete document: %w", err))
+		if err := h.kb.DeleteDocument(ctx, doc.ID); err != nil {
+			h.fail(w, r, err)
 			return
 		}
 		if err := h.audit(ctx, ActionDelete, doc.ID, map[string]string{"title": doc.Title, "version": strconv.Itoa(doc.Version)}); err != nil {

@@ -55,6 +55,10 @@ type KnowledgeBase interface {
 	Ingest(ctx context.Context, collection string, srcs []retrieval.Source, progress retrieval.ProgressFunc) (retrieval.IngestStats, error)
 	Search(ctx context.Context, query string, f storage.SearchFilter) ([]retrieval.Passage, error)
 	Answer(ctx context.Context, question string, opts retrieval.AnswerOptions) (*retrieval.Answer, error)
+	// Status changes and deletions go through the knowledge base so that customers' answers
+	// reflect them at once (it caches answers).
+	SetDocumentStatus(ctx context.Context, id string, status tandem.DocumentStatus) error
+	DeleteDocument(ctx context.Context, id string) error
 }
 
 // Store is what the editor reads and changes in the store; storage.Store satisfies it.
@@ -64,8 +68,6 @@ type Store interface {
 	ListDocuments(ctx context.Context, f storage.DocumentFilter) ([]tandem.Document, error)
 	FindDocumentByID(ctx context.Context, id string) (*tandem.Document, error)
 	ListChunks(ctx context.Context, documentID string) ([]tandem.Chunk, error)
-	SetDocumentStatus(ctx context.Context, id string, status tandem.DocumentStatus) error
-	DeleteDocument(ctx context.Context, id string) error
 	AppendAudit(ctx context.Context, e *tandem.AuditEntry) error
 	ListAudit(ctx context.Context, f storage.AuditFilter) ([]tandem.AuditEntry, error)
 }

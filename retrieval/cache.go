@@ -1,0 +1,109 @@
+package retrieval
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// Defaults of the answer cache (see WithAnswerCache).
+const (
+	DefaultAnswerCacheSize = 4096
+	DefaultAnswerCacheTTL  = 2 * time.Second
+)
+
+// answerCache remembers recent customer answers by question. Customers of one bot ask the
+// same few questions over and over (the top questions of a help centre are most of its
+// traffic), and an answer costs a full-text search, a vector search and an extraction (or an
+// LLM call). Changes made through this knowledge base empty the cache at once; changes made
+// by another process (a replica, `tandem kb` against the same database) show after at most
+// the TTL.
+type answerCache struct {
+	lru *lru.Cache[string, cachedAnswer]
+	ttl time.Duration
+	now func() time.Time
+
+	mu  sync.Mutex
+	gen uint64 // bumped by purge, so an answer computed before a change is not kept after it
+}
+
+type cachedAnswer struct {
+	answer  Answer
+	expires time.Time
+}
+
+// newAnswerCache returns nil (no caching) when size is not positive. Entries expire when
+// read after ttl; no background goroutine sweeps them, the LRU bound keeps memory fixed.
+func newAnswerCache(size int, ttl time.Duration, now func() time.Time) *answerCache {
+	if size <= 0 || ttl <= 0 {
+		return nil
+	}
+	c, err := lru.New[string, cachedAnswer](size)
+	if err != nil {
+		return nil
+	}
+	return &answerCache{lru: c, ttl: ttl, now: now}
+}
+
+// cacheKey identifies a question and its options; case and spacing do not change answers.
+func cacheKey(question string, opts AnswerOptions) string {
+	var b strings.Builder
+	b.WriteString(opts.Language)
+	b.WriteByte(0)
+	b.WriteString(strings.Join(opts.Collections, "\x1f"))
+	b.WriteByte(0)
+	b.WriteString(strings.Join(opts.Tags, "\x1f"))
+	b.WriteByte(0)
+	for i, w := range strings.Fields(question) {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strings.ToLower(w))
+	}
+	return b.String()
+}
+
+func (c *answerCache) get(key string) (*Answer, bool) {
+	if c == nil {
+		return nil, false
+	}
+	e, ok := c.lru.Get(key)
+	if !ok || !c.now().Before(e.expires) {
+		return nil, false
+	}
+	return &e.answer, true
+}
+
+// generation is read before computing an answer and passed to add.
+func (c *answerCache) generation() uint64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *answerCache) add(key string, a *Answer, gen uint64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		c.lru.Add(key, cachedAnswer{answer: *a, expires: c.now().Add(c.ttl)})
+	}
+}
+
+// purge forgets every answer; called after any change to the knowledge.
+func (c *answerCache) purge() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.lru.Purge()
+}

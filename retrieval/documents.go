@@ -1,0 +1,28 @@
+package retrieval
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tandemhq/tandem"
+)
+
+// SetDocumentStatus publishes or unpublishes a document (see storage.KnowledgeStore). Going
+// through the knowledge base rather than the store makes customers' next answers see the
+// change at once (the answer cache is cleared).
+func (kb *KnowledgeBase) SetDocumentStatus(ctx context.Context, id string, status tandem.DocumentStatus) error {
+	defer kb.answers.purge()
+	if err := kb.store.SetDocumentStatus(ctx, id, status); err != nil {
+		return fmt.Errorf("set document status: %w", err)
+	}
+	return nil
+}
+
+// DeleteDocument deletes a document and its chunks; the answer cache is cleared.
+func (kb *KnowledgeBase) DeleteDocument(ctx context.Context, id string) error {
+	defer kb.answers.purge()
+	if err := kb.store.DeleteDocument(ctx, id); err != nil {
+		return fmt.Errorf("delete document: %w", err)
+	}
+	return nil
+}
