@@ -37,7 +37,7 @@ type turnsBenchResult struct {
 	PeakRSSMB      float64 `json:"peak_rss_mb"`
 	// CPUMsPerTurn is this process's CPU time (server, engine, embedded store and the load
 	// generator) per turn: unlike turns/s it barely moves when other programs share the cores.
-	CPUMsPerTurn float64 `json:"cpu_ms_per_turn"`
+	CPUMsPerTurn   float64 `json:"cpu_ms_per_turn"`
 	StoredMessages int     `json:"stored_messages"`
 	GOMAXPROCS     int     `json:"gomaxprocs"`
 }
