@@ -5,13 +5,13 @@ package entity
 
 import (
 	"fmt"
+	"math/bits"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/nlu/pii"
@@ -46,7 +46,33 @@ type namedPattern struct {
 
 type listEntry struct {
 	name, value string
-	words       []string // normalised synonym tokens
+	words       []term // normalised synonym tokens
+}
+
+// term is a word prepared for fuzzy comparison: its runes, how many edits it tolerates and
+// a bitmask of the letters it contains. Two words whose masks differ in more than 2k bits are
+// more than k edits apart (an edit changes at most two bits), which rejects most pairs
+// without computing a distance.
+type term struct {
+	s       string
+	r       []rune
+	allowed int
+	mask    uint64
+}
+
+func newTerm(s string) term {
+	r := []rune(s)
+	t := term{s: s, r: r}
+	switch {
+	case len(r) >= 8:
+		t.allowed = 2
+	case len(r) >= 4:
+		t.allowed = 1
+	}
+	for _, c := range r {
+		t.mask |= 1 << (uint32(c) % 64)
+	}
+	return t
 }
 
 // New compiles cfg.
@@ -80,7 +106,11 @@ func New(cfg Config) (*Extractor, error) {
 			for _, syn := range append([]string{v}, l.Values[v]...) {
 				ws := words(syn)
 				if len(ws) > 0 {
-					e.lists = append(e.lists, listEntry{name: l.Name, value: v, words: ws})
+					ts := make([]term, len(ws))
+					for i, w := range ws {
+						ts[i] = newTerm(w)
+					}
+					e.lists = append(e.lists, listEntry{name: l.Name, value: v, words: ts})
 				}
 			}
 		}
@@ -416,18 +446,22 @@ func (e *Extractor) matchLists(text string, add func(typ, value string, s, end i
 		return
 	}
 	toks := spans(text)
+	terms := make([]term, len(toks))
+	for i, t := range toks {
+		terms[i] = newTerm(t.w)
+	}
 	lower := strings.ToLower(text)
 	for _, l := range e.lists {
-		if len(l.words) == 1 && hasCJK(l.words[0]) {
-			if i := strings.Index(lower, l.words[0]); i >= 0 {
-				add(l.name, l.value, i, i+len(l.words[0]))
+		if len(l.words) == 1 && hasCJK(l.words[0].s) {
+			if i := strings.Index(lower, l.words[0].s); i >= 0 {
+				add(l.name, l.value, i, i+len(l.words[0].s))
 			}
 			continue
 		}
 		for i := 0; i+len(l.words) <= len(toks); i++ {
 			ok := true
 			for j, w := range l.words {
-				if !fuzzyEqual(toks[i+j].w, w) {
+				if !fuzzyEqual(terms[i+j], w) {
 					ok = false
 					break
 				}
@@ -448,22 +482,16 @@ func hasCJK(s string) bool {
 	return false
 }
 
-func fuzzyEqual(a, b string) bool {
-	if a == b {
+// fuzzyEqual reports whether a is within b's allowed edits of b.
+func fuzzyEqual(a, b term) bool {
+	if a.s == b.s {
 		return true
 	}
-	n := utf8.RuneCountInString(b)
-	allowed := 0
-	switch {
-	case n >= 8:
-		allowed = 2
-	case n >= 4:
-		allowed = 1
-	}
-	if allowed == 0 {
+	k := b.allowed
+	if k == 0 || bits.OnesCount64(a.mask^b.mask) > 2*k {
 		return false
 	}
-	return levenshtein([]rune(a), []rune(b), allowed) <= allowed
+	return levenshtein(a.r, b.r, k) <= k
 }
 
 // levenshtein returns the edit distance, or max+1 once it exceeds max.
@@ -471,8 +499,13 @@ func levenshtein(a, b []rune, maxD int) int {
 	if d := len(a) - len(b); d > maxD || -d > maxD {
 		return maxD + 1
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	// Rows live on the stack for words of ordinary length.
+	var buf [2][32]int
+	prev, cur := buf[0][:0], buf[1][:0]
+	if len(b)+1 > len(buf[0]) {
+		prev, cur = make([]int, 0, len(b)+1), make([]int, 0, len(b)+1)
+	}
+	prev, cur = prev[:len(b)+1], cur[:len(b)+1]
 	for j := range prev {
 		prev[j] = j
 	}
