@@ -91,7 +91,6 @@ func BenchmarkSearch10k(b *testing.B) {
 	if _, err := kb.Ingest(ctx, "kb", retrieval.SyntheticSources(10000), nil); err != nil {
 		b.Fatal(err)
 	}
-	time.Sleep(2 * time.Second) // the store merges its full-text index once writes pause
 	emb, err := embed.New(embed.DefaultConfig(), nil)
 	if err != nil {
 		b.Fatal(err)

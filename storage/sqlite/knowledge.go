@@ -194,9 +194,6 @@ func (s *Store) PutDocument(ctx context.Context, d *tandem.Document, chunks []ta
 			if seqs[i], err = res.LastInsertId(); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO chunks_fts (rowid, title, heading, text) VALUES (?, ?, ?, ?)`, seqs[i], d.Title, c.Heading, c.Text); err != nil {
-				return err
-			}
 		}
 		return nil
 	})
@@ -204,17 +201,12 @@ func (s *Store) PutDocument(ctx context.Context, d *tandem.Document, chunks []ta
 		return false, translate("put document", err)
 	}
 	if changed {
-		s.vec.putDoc(d, chunks, seqs)
-		s.knowledgeChanged()
-		s.fts.wrote(s, len(chunks))
+		s.idx.putDoc(d, chunks, seqs)
 	}
 	return changed, nil
 }
 
 func (s *Store) deleteChunks(ctx context.Context, tx *sql.Tx, docID string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks_fts WHERE rowid IN (SELECT seq FROM chunks WHERE document_id = ?)`, docID); err != nil {
-		return err
-	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE document_id = ?`, docID)
 	return err
 }
@@ -300,8 +292,7 @@ func (s *Store) SetDocumentStatus(ctx context.Context, id string, status tandem.
 	if err != nil {
 		return translate("set document status", err)
 	}
-	s.vec.setStatus(id, status)
-	s.knowledgeChanged()
+	s.idx.setStatus(id, status)
 	return nil
 }
 
@@ -325,8 +316,7 @@ func (s *Store) DeleteDocument(ctx context.Context, id string) error {
 	if err != nil {
 		return translate("delete document", err)
 	}
-	s.vec.deleteDoc(id)
-	s.knowledgeChanged()
+	s.idx.deleteDoc(id)
 	return nil
 }
 
@@ -381,38 +371,9 @@ func (s *Store) ReplaceEmbeddings(ctx context.Context, chunks []tandem.Chunk) er
 		return translate("replace embeddings", err)
 	}
 	for _, a := range done {
-		s.vec.setEmbedding(a.collection, a.e, a.vec)
+		s.idx.setEmbedding(a.collection, a.e, a.vec)
 	}
-	s.knowledgeChanged()
 	return nil
-}
-
-// searchWhere returns the SQL conditions on documents d for f.
-func searchWhere(f storage.SearchFilter) (string, []any) {
-	var where []string
-	var args []any
-	if len(f.Collections) > 0 {
-		where = append(where, "d.collection IN ("+placeholders(len(f.Collections))+")")
-		for _, c := range f.Collections {
-			args = append(args, c)
-		}
-	}
-	if len(f.Tags) > 0 {
-		where = append(where, "EXISTS (SELECT 1 FROM json_each(d.tags) WHERE value IN ("+placeholders(len(f.Tags))+"))")
-		for _, t := range f.Tags {
-			args = append(args, t)
-		}
-	}
-	if f.Language != "" {
-		where, args = append(where, "d.language = ?"), append(args, f.Language)
-	}
-	if f.Status != "" {
-		where, args = append(where, "d.status = ?"), append(args, f.Status)
-	}
-	if len(where) == 0 {
-		return "", nil
-	}
-	return " AND " + strings.Join(where, " AND "), args
 }
 
 func searchLimit(f storage.SearchFilter) int {
@@ -422,115 +383,62 @@ func searchLimit(f storage.SearchFilter) int {
 	return f.Limit
 }
 
-// SearchText ranks chunks by FTS5 bm25 (title weighted above heading above text) for any of
-// the query's words; Score is -bm25, larger is better. Query syntax is never interpreted.
-//
-// The best matches are ranked inside the FTS index first and only those are joined with
-// chunks and documents; when the filter leaves fewer than the limit of them and there were
-// more matches than were joined, the search is repeated over every match, so the result is
-// always exact.
-func (s *Store) SearchText(ctx context.Context, query string, f storage.SearchFilter) ([]tandem.ScoredChunk, error) {
-	match := ftsQuery(query)
-	if match == "" {
-		return []tandem.ScoredChunk{}, nil
-	}
-	where, wargs := searchWhere(f)
-	limit := searchLimit(f)
-	const cols = `c.id, c.document_id, c.collection, c.ordinal, c.heading, c.text, d.title, d.url`
-	// Each row also carries how many matches were joined: fewer than the prefetch means
-	// they were all the matches, and no fallback is needed.
-	topQ := `WITH top AS MATERIALIZED (SELECT rowid AS seq, -bm25(chunks_fts, 3.0, 2.0, 1.0) AS score
-		FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?)
-		SELECT ` + cols + `, top.score, (SELECT count(*) FROM top) FROM top
-		JOIN chunks c ON c.seq = top.seq JOIN documents d ON d.id = c.document_id
-		WHERE 1` + where + ` ORDER BY top.score DESC, top.seq LIMIT ?`
-	args := append([]any{match, textPrefetch(limit)}, wargs...)
-	var sn *snapshot
-	if s.snap != nil {
-		var err error
-		if sn, err = s.snap.get(ctx); err != nil {
-			return nil, translate("search text", err)
-		}
-	}
-	out, joined, err := s.searchText(ctx, sn, topQ, true, append(args, limit))
-	if err == nil && len(out) < limit && (len(out) == 0 || joined >= textPrefetch(limit)) {
-		allQ := `SELECT ` + cols + `, -bm25(chunks_fts, 3.0, 2.0, 1.0) AS score
-			FROM chunks_fts JOIN chunks c ON c.seq = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
-			WHERE chunks_fts MATCH ?` + where + ` ORDER BY score DESC, c.seq LIMIT ?`
-		args = append([]any{match}, wargs...)
-		out, _, err = s.searchText(ctx, sn, allQ, false, append(args, limit))
-	}
-	if sn != nil {
-		s.snap.put(sn, err)
-	}
-	return out, err
-}
-
-// knowledgeChanged ends the full-text snapshots after a committed knowledge write.
-func (s *Store) knowledgeChanged() {
-	if s.snap != nil {
-		s.snap.changed()
-	}
-}
-
-// textPrefetch is how many of the best FTS matches SearchText joins before filtering.
-func textPrefetch(limit int) int { return 2*limit + 20 }
-
-// searchText runs a full-text query; with counted, each row ends with a count that is
-// returned too.
-func (s *Store) searchText(ctx context.Context, sn *snapshot, q string, counted bool, args []any) (out []tandem.ScoredChunk, count int, err error) {
-	var st *sql.Stmt
-	if sn != nil {
-		st, err = sn.stmt(ctx, q)
-	} else {
-		st, err = s.rstmt(ctx, q)
-	}
-	if err != nil {
-		return nil, 0, translate("search text", err)
-	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, 0, translate("search text", err)
-	}
-	defer rows.Close()
-	out = []tandem.ScoredChunk{}
-	for rows.Next() {
-		var h tandem.ScoredChunk
-		dest := []any{&h.ID, &h.DocumentID, &h.Collection, &h.Ordinal, &h.Heading, &h.Text, &h.DocumentTitle, &h.DocumentURL, &h.Score}
-		if counted {
-			dest = append(dest, &count)
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, 0, translate("search text", err)
-		}
-		out = append(out, h)
-	}
-	return out, count, translate("search text", rows.Err())
-}
-
-// SearchVector ranks chunks by cosine similarity to vec using the in-memory index; chunks
-// whose dimension differs from len(vec) are ignored. Score is the cosine similarity.
-func (s *Store) SearchVector(ctx context.Context, vec []float32, f storage.SearchFilter) ([]tandem.ScoredChunk, error) {
+// searchCollections returns the collections f searches (all when it names none), loaded
+// into the in-memory index.
+func (s *Store) searchCollections(ctx context.Context, f storage.SearchFilter) ([]string, error) {
 	collections := f.Collections
 	if len(collections) == 0 {
 		all, err := s.ListCollections(ctx)
 		if err != nil {
-			return nil, translate("search vector", err)
+			return nil, err
 		}
 		for _, c := range all {
 			collections = append(collections, c.Name)
 		}
 	}
 	for _, c := range collections {
-		if err := s.vec.load(ctx, c); err != nil {
-			return nil, translate("search vector", err)
+		if err := s.idx.load(ctx, c); err != nil {
+			return nil, err
 		}
 	}
-	hits := s.vec.search(vec, collections, f, searchLimit(f))
+	return collections, nil
+}
+
+// SearchText ranks chunks by BM25 (title weighted above heading above text, as FTS5's
+// bm25(3, 2, 1) did) for any of the query's words, using the in-memory full-text index;
+// Score is larger for better hits. Query syntax is never interpreted.
+func (s *Store) SearchText(ctx context.Context, query string, f storage.SearchFilter) ([]tandem.ScoredChunk, error) {
+	var terms []string
+	for _, t := range storage.QueryTerms(query) {
+		if tok := normalizeTerm(t); tok != "" {
+			terms = append(terms, tok)
+		}
+	}
+	if len(terms) == 0 {
+		return []tandem.ScoredChunk{}, nil
+	}
+	collections, err := s.searchCollections(ctx, f)
+	if err != nil {
+		return nil, translate("search text", err)
+	}
+	return scored(s.idx.searchText(terms, collections, func(m *docMeta) bool { return matchDoc(m, f) }, searchLimit(f))), nil
+}
+
+// SearchVector ranks chunks by cosine similarity to vec using the in-memory index; chunks
+// whose dimension differs from len(vec) are ignored. Score is the cosine similarity.
+func (s *Store) SearchVector(ctx context.Context, vec []float32, f storage.SearchFilter) ([]tandem.ScoredChunk, error) {
+	collections, err := s.searchCollections(ctx, f)
+	if err != nil {
+		return nil, translate("search vector", err)
+	}
+	return scored(s.idx.searchVector(vec, collections, func(m *docMeta) bool { return matchDoc(m, f) }, searchLimit(f))), nil
+}
+
+func scored(hits []hit) []tandem.ScoredChunk {
 	out := make([]tandem.ScoredChunk, len(hits))
 	for i, h := range hits {
 		out[i] = tandem.ScoredChunk{Chunk: tandem.Chunk{ID: h.id, DocumentID: h.docID, Collection: h.collection, Ordinal: h.ordinal,
-			Heading: h.heading, Text: h.text}, DocumentTitle: h.title, DocumentURL: h.url, Score: float64(h.score)}
+			Heading: h.heading, Text: h.text}, DocumentTitle: h.title, DocumentURL: h.url, Score: h.score}
 	}
-	return out, nil
+	return out
 }

@@ -1,9 +1,9 @@
 // Package sqlite implements storage.Store on an embedded SQLite database (modernc.org/sqlite,
 // pure Go): the zero-setup default store. Writes go through a single connection, so write
 // transactions are serialised in-process and never fail with SQLITE_BUSY; reads use a pool of
-// read-only connections (WAL mode lets them run next to the writer). Full-text search uses
-// FTS5 with bm25; vector search is a brute-force cosine scan over an in-memory per-collection
-// index that is loaded lazily and kept in sync with every knowledge write.
+// read-only connections (WAL mode lets them run next to the writer). Knowledge searches run
+// on an in-memory index per collection (BM25 over an inverted index, a brute-force cosine
+// scan over the vectors), loaded on first use and kept in sync with every knowledge write.
 package sqlite
 
 import (
@@ -83,16 +83,10 @@ type Store struct {
 	writerDone chan struct{}
 	closeOnce  sync.Once
 
-	// kmu serialises knowledge writes with their vector-index updates, so the index
-	// sees changes in commit order.
+	// kmu serialises knowledge writes with their index updates, so the index sees
+	// changes in commit order.
 	kmu sync.Mutex
-	vec *vectorIndex
-
-	// snap lends long-lived read transactions to full-text searches (nil in memory).
-	snap *snapshots
-
-	// fts tracks full-text writes to merge the FTS5 index once they pause.
-	fts ftsMerger
+	idx *knowledgeIndex
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -140,7 +134,7 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	s := &Store{cfg: cfg, w: w, r: w, wq: make(chan *writeReq, maxGroup), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	go s.writer()
-	s.vec = newVectorIndex(s)
+	s.idx = newKnowledgeIndex(s)
 	if err := w.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -156,16 +150,6 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 		r.SetConnMaxIdleTime(0)
 		r.SetConnMaxLifetime(0)
 		s.r = r
-		sdb, err := sql.Open("sqlite", rdsn)
-		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("open sqlite: %w", err)
-		}
-		sdb.SetMaxOpenConns(snapshotConns)
-		sdb.SetMaxIdleConns(snapshotConns)
-		sdb.SetConnMaxIdleTime(0)
-		sdb.SetConnMaxLifetime(0)
-		s.snap = newSnapshots(sdb, snapshotConns)
 	}
 	if err := s.checkSchema(ctx); err != nil {
 		s.Close()
@@ -188,15 +172,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close stops the writer and closes both connection pools.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		s.fts.stop()
-		close(s.quit)
-	})
+	s.closeOnce.Do(func() { close(s.quit) })
 	<-s.writerDone
 	err := s.w.Close()
-	if s.snap != nil {
-		err = errors.Join(err, s.snap.close())
-	}
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
 	}

@@ -1,13 +1,9 @@
 package sqlite
 
 import (
-	"context"
 	"encoding/binary"
-	"encoding/json"
-	"fmt"
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/storage"
@@ -129,205 +125,46 @@ func (b *vecBlock) remove(id string) bool {
 	return true
 }
 
-// collectionIndex holds the vectors of one collection, one block per dimension.
-type collectionIndex struct {
-	blocks map[int]*vecBlock   // dimension -> block
-	dimOf  map[string]int      // chunk id -> dimension of the block holding it
-	byDoc  map[string][]string // doc id -> chunk ids
+// vectors holds the vectors of one collection, one block per dimension.
+type vectors struct {
+	blocks map[int]*vecBlock // dimension -> block
+	dimOf  map[string]int    // chunk id -> dimension of the block holding it
 }
 
-func newCollectionIndex() *collectionIndex {
-	return &collectionIndex{blocks: map[int]*vecBlock{}, dimOf: map[string]int{}, byDoc: map[string][]string{}}
+func newVectors() *vectors {
+	return &vectors{blocks: map[int]*vecBlock{}, dimOf: map[string]int{}}
 }
 
 // set adds or replaces a chunk's vector; a zero vector removes the chunk.
-func (ci *collectionIndex) set(e entry, v []float32) {
+func (vs *vectors) set(e entry, v []float32) {
 	inv := invNorm(v)
 	if inv == 0 {
-		ci.remove(e.id, e.docID)
+		vs.remove(e.id)
 		return
 	}
-	if d, ok := ci.dimOf[e.id]; ok && d != len(v) {
-		ci.blocks[d].remove(e.id)
+	if d, ok := vs.dimOf[e.id]; ok && d != len(v) {
+		vs.remove(e.id)
 	}
-	b := ci.blocks[len(v)]
+	b := vs.blocks[len(v)]
 	if b == nil {
 		b = newVecBlock(len(v))
-		ci.blocks[len(v)] = b
+		vs.blocks[len(v)] = b
 	}
-	if _, ok := ci.dimOf[e.id]; !ok {
-		ci.byDoc[e.docID] = append(ci.byDoc[e.docID], e.id)
-	}
-	ci.dimOf[e.id] = len(v)
+	vs.dimOf[e.id] = len(v)
 	b.set(e, v, inv)
 }
 
-// remove drops a chunk.
-func (ci *collectionIndex) remove(id, docID string) {
-	d, ok := ci.dimOf[id]
+// remove drops a chunk's vector, if any.
+func (vs *vectors) remove(id string) {
+	d, ok := vs.dimOf[id]
 	if !ok {
 		return
 	}
-	ci.blocks[d].remove(id)
-	if len(ci.blocks[d].entries) == 0 {
-		delete(ci.blocks, d)
+	vs.blocks[d].remove(id)
+	if len(vs.blocks[d].entries) == 0 {
+		delete(vs.blocks, d)
 	}
-	delete(ci.dimOf, id)
-	ci.byDoc[docID] = slices.DeleteFunc(ci.byDoc[docID], func(c string) bool { return c == id })
-	if len(ci.byDoc[docID]) == 0 {
-		delete(ci.byDoc, docID)
-	}
-}
-
-// entryOf returns the indexed chunk, if any.
-func (ci *collectionIndex) entryOf(id string) (entry, bool) {
-	d, ok := ci.dimOf[id]
-	if !ok {
-		return entry{}, false
-	}
-	b := ci.blocks[d]
-	return b.entries[b.pos[id]], true
-}
-
-// vectorIndex is the in-memory vector index: collections are loaded from the database on
-// first search and then updated by every knowledge write (under Store.kmu, in commit
-// order). Updates are idempotent "set to" operations, so one racing with a load converges.
-type vectorIndex struct {
-	s           *Store
-	mu          sync.RWMutex
-	collections map[string]*collectionIndex // loaded collections
-	docs        map[string]*docMeta         // docs of loaded collections
-}
-
-func newVectorIndex(s *Store) *vectorIndex {
-	return &vectorIndex{s: s, collections: map[string]*collectionIndex{}, docs: map[string]*docMeta{}}
-}
-
-// load reads the collection from the database when it is not loaded yet.
-func (x *vectorIndex) load(ctx context.Context, collection string) error {
-	x.mu.RLock()
-	_, ok := x.collections[collection]
-	x.mu.RUnlock()
-	if ok {
-		return nil
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if _, ok := x.collections[collection]; ok {
-		return nil
-	}
-	ci := newCollectionIndex()
-	rows, err := x.s.r.QueryContext(ctx, `SELECT id, status, language, tags, title, url FROM documents WHERE collection = ?`, collection)
-	if err != nil {
-		return err
-	}
-	docs := map[string]*docMeta{}
-	for rows.Next() {
-		var id, tags string
-		m := &docMeta{collection: collection}
-		if err := rows.Scan(&id, &m.status, &m.language, &tags, &m.title, &m.url); err != nil {
-			rows.Close()
-			return err
-		}
-		if err := json.Unmarshal([]byte(tags), &m.tags); err != nil {
-			rows.Close()
-			return fmt.Errorf("decode tags: %w", err)
-		}
-		docs[id] = m
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows, err = x.s.r.QueryContext(ctx, `SELECT seq, id, document_id, ordinal, heading, text, embedding FROM chunks WHERE collection = ? AND embedding IS NOT NULL ORDER BY seq`, collection)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var v []float32
-	for rows.Next() {
-		var e entry
-		var blob []byte
-		if err := rows.Scan(&e.seq, &e.id, &e.docID, &e.ordinal, &e.heading, &e.text, &blob); err != nil {
-			return err
-		}
-		if e.meta = docs[e.docID]; e.meta == nil {
-			continue
-		}
-		v = slices.Grow(v[:0], len(blob)/4)[:len(blob)/4]
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(blob[4*i:]))
-		}
-		ci.set(e, v)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for id, m := range docs {
-		x.docs[id] = m
-	}
-	x.collections[collection] = ci
-	return nil
-}
-
-// removeDocLocked drops a document's chunks from whichever loaded collection holds them.
-func (x *vectorIndex) removeDocLocked(docID string) {
-	m, ok := x.docs[docID]
-	if !ok {
-		return
-	}
-	if ci := x.collections[m.collection]; ci != nil {
-		for _, id := range slices.Clone(ci.byDoc[docID]) {
-			ci.remove(id, docID)
-		}
-	}
-	delete(x.docs, docID)
-}
-
-// putDoc sets a document and its chunks (with their database seq numbers).
-func (x *vectorIndex) putDoc(d *tandem.Document, chunks []tandem.Chunk, seqs []int64) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.removeDocLocked(d.ID)
-	ci := x.collections[d.Collection]
-	if ci == nil {
-		return // not loaded: the first search reads it from the database
-	}
-	m := &docMeta{collection: d.Collection, status: d.Status, language: d.Language, tags: slices.Clone(d.Tags), title: d.Title, url: d.URL}
-	x.docs[d.ID] = m
-	for i, c := range chunks {
-		if c.Embedding != nil {
-			ci.set(entry{id: c.ID, docID: d.ID, seq: seqs[i], ordinal: c.Ordinal, heading: c.Heading, text: c.Text, meta: m}, c.Embedding)
-		}
-	}
-}
-
-func (x *vectorIndex) deleteDoc(docID string) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.removeDocLocked(docID)
-}
-
-func (x *vectorIndex) setStatus(docID string, status tandem.DocumentStatus) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if m := x.docs[docID]; m != nil {
-		m.status = status
-	}
-}
-
-// setEmbedding replaces one chunk's vector; e identifies the chunk (and describes it when it
-// had none).
-func (x *vectorIndex) setEmbedding(collection string, e entry, v []float32) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	ci := x.collections[collection]
-	m := x.docs[e.docID]
-	if ci == nil || m == nil {
-		return
-	}
-	e.meta = m
-	ci.set(e, v)
+	delete(vs.dimOf, id)
 }
 
 // hit is a search result: a copy of the chunk's entry and document fields, taken under the
@@ -335,7 +172,7 @@ func (x *vectorIndex) setEmbedding(collection string, e entry, v []float32) {
 type hit struct {
 	entry
 	collection, title, url string
-	score                  float32
+	score                  float64
 }
 
 // topK keeps the best k candidates in a binary min-heap (the worst on top).
@@ -346,7 +183,7 @@ type topK struct {
 
 // cand is a candidate before its entry is copied out.
 type cand struct {
-	score float32
+	score float64
 	seq   int64
 	e     *entry
 }
@@ -359,7 +196,7 @@ func (c cand) worse(d cand) bool {
 }
 
 // admits reports whether a candidate with score and seq would enter the heap.
-func (t *topK) admits(score float32, seq int64) bool {
+func (t *topK) admits(score float64, seq int64) bool {
 	if len(t.h) < t.k {
 		return true
 	}
@@ -406,7 +243,7 @@ type nzDim struct {
 // search returns the best `limit` chunks of the given collections by cosine similarity,
 // ignoring chunks whose dimension differs from len(q). It is exact: every chunk of the
 // collections is scored.
-func (x *vectorIndex) search(q []float32, collections []string, f storage.SearchFilter, limit int) []hit {
+func (x *knowledgeIndex) searchVector(q []float32, collections []string, match func(*docMeta) bool, limit int) []hit {
 	inv := invNorm(q)
 	if inv == 0 || limit <= 0 {
 		return nil
@@ -426,7 +263,7 @@ func (x *vectorIndex) search(q []float32, collections []string, f storage.Search
 		if ci == nil {
 			continue
 		}
-		b := ci.blocks[len(q)]
+		b := ci.vec.blocks[len(q)]
 		if b == nil {
 			continue
 		}
@@ -436,13 +273,18 @@ func (x *vectorIndex) search(q []float32, collections []string, f storage.Search
 			scoreSegment(sc, seg, nz)
 			for i := range sc {
 				e := &entries[i]
-				if top.admits(sc[i], e.seq) && matchDoc(e.meta, f) {
-					top.push(cand{score: sc[i], seq: e.seq, e: e})
+				if v := float64(sc[i]); top.admits(v, e.seq) && match(e.meta) {
+					top.push(cand{score: v, seq: e.seq, e: e})
 				}
 			}
 		}
 	}
-	slices.SortFunc(top.h, func(a, b cand) int {
+	return top.sorted()
+}
+
+// sorted returns the kept candidates best first, copied out of the index.
+func (t *topK) sorted() []hit {
+	slices.SortFunc(t.h, func(a, b cand) int {
 		switch {
 		case b.worse(a):
 			return -1
@@ -451,8 +293,8 @@ func (x *vectorIndex) search(q []float32, collections []string, f storage.Search
 		}
 		return 0
 	})
-	out := make([]hit, len(top.h))
-	for i, c := range top.h {
+	out := make([]hit, len(t.h))
+	for i, c := range t.h {
 		out[i] = hit{entry: *c.e, collection: c.e.meta.collection, title: c.e.meta.title, url: c.e.meta.url, score: c.score}
 		out[i].meta = nil
 	}

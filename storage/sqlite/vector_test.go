@@ -63,7 +63,7 @@ func TestVectorIndexMatchesBruteForce(t *testing.T) {
 	}
 	published := &docMeta{collection: "kb", status: tandem.DocumentPublished, tags: []string{"a"}}
 	draft := &docMeta{collection: "kb", status: tandem.DocumentDraft, language: "ja"}
-	ci := newCollectionIndex()
+	ci := newVectors()
 	vecs := map[string][]float32{}
 	ents := map[string]entry{}
 	put := func(i int, v []float32) {
@@ -89,7 +89,7 @@ func TestVectorIndexMatchesBruteForce(t *testing.T) {
 	}
 	for i := 0; i < n; i += 7 {
 		id := fmt.Sprint("c", i)
-		ci.remove(id, fmt.Sprint("d", i/3))
+		ci.remove(id)
 		delete(vecs, id)
 		delete(ents, id)
 	}
@@ -100,12 +100,12 @@ func TestVectorIndexMatchesBruteForce(t *testing.T) {
 	put(6, make([]float32, dim))
 	for i := n - 1; i > n-400; i-- {
 		id := fmt.Sprint("c", i)
-		ci.remove(id, fmt.Sprint("d", i/3))
+		ci.remove(id)
 		delete(vecs, id)
 		delete(ents, id)
 	}
 
-	x := &vectorIndex{collections: map[string]*collectionIndex{"kb": ci}}
+	x := &knowledgeIndex{collections: map[string]*collectionIndex{"kb": {vec: ci}}}
 	for _, tt := range []struct {
 		name string
 		q    []float32
@@ -120,7 +120,7 @@ func TestVectorIndexMatchesBruteForce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, limit := range []int{1, 10, 50} {
 				var got []string
-				for _, h := range x.search(tt.q, []string{"kb"}, tt.f, limit) {
+				for _, h := range x.searchVector(tt.q, []string{"kb"}, func(m *docMeta) bool { return matchDoc(m, tt.f) }, limit) {
 					got = append(got, h.id)
 					if h.text != h.id || h.collection != "kb" {
 						t.Fatalf("hit %s carries text %q, collection %q", h.id, h.text, h.collection)
