@@ -40,14 +40,15 @@ func (s *Store) CreateConversation(ctx context.Context, c *tandem.Conversation) 
 		c.UpdatedAt = c.CreatedAt
 	}
 	c.UpdatedAt = dbTime(c.UpdatedAt)
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	committed := *c
+	err := s.writeTxThen(ctx, func(tx *sql.Tx) error {
 		st, err := s.wstmt(ctx, tx, insertConversationSQL)
 		if err != nil {
 			return err
 		}
 		_, err = st.ExecContext(ctx, c.ID, c.BotID, c.CustomerID, c.Channel, c.Status, c.State, c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro())
 		return err
-	})
+	}, func() { s.cache.wroteConversation(&committed, false) })
 	return translate("create conversation", err)
 }
 
@@ -69,6 +70,10 @@ func (s *Store) FindConversationByID(ctx context.Context, id string) (*tandem.Co
 
 // FindOpenConversation returns the customer's newest not-closed conversation with the bot.
 func (s *Store) FindOpenConversation(ctx context.Context, botID, customerID string) (*tandem.Conversation, error) {
+	if c, ok := s.cache.openConversation(botID, customerID); ok {
+		return c, nil
+	}
+	gen := s.cache.generation()
 	st, err := s.rstmt(ctx, `SELECT `+conversationCols+` FROM conversations
 		WHERE customer_id = ? AND bot_id = ? AND status <> 'closed' ORDER BY updated_at DESC, id DESC LIMIT 1`)
 	if err != nil {
@@ -81,20 +86,18 @@ func (s *Store) FindOpenConversation(ctx context.Context, botID, customerID stri
 	if err != nil {
 		return nil, translate("find open conversation", err)
 	}
+	s.cache.putOpen(gen, c)
 	return c, nil
 }
 
 // UpdateConversation sets the non-nil fields and bumps UpdatedAt.
 func (s *Store) UpdateConversation(ctx context.Context, id string, upd storage.ConversationUpdate) (*tandem.Conversation, error) {
 	var c *tandem.Conversation
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if err := s.updateConversation(ctx, tx, id, upd); err != nil {
-			return err
-		}
+	err := s.writeTxThen(ctx, func(tx *sql.Tx) error {
 		var err error
-		c, err = scanConversation(tx.QueryRowContext(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = ?`, id))
+		c, err = s.updateConversation(ctx, tx, id, upd)
 		return err
-	})
+	}, func() { s.cache.wroteConversation(c, upd.CustomerID != nil) })
 	if err != nil {
 		return nil, translate("update conversation", err)
 	}
@@ -108,10 +111,11 @@ const (
 	// One statement for every combination of fields keeps it prepared.
 	updateConversationSQL = `UPDATE conversations SET updated_at = ?, status = coalesce(?, status),
 		channel = coalesce(?, channel), state = CASE WHEN ? THEN ? ELSE state END,
-		customer_id = coalesce(?, customer_id) WHERE id = ?`
+		customer_id = coalesce(?, customer_id) WHERE id = ? RETURNING ` + conversationCols
 )
 
-func (s *Store) updateConversation(ctx context.Context, tx *sql.Tx, id string, upd storage.ConversationUpdate) error {
+// updateConversation applies upd and returns the updated row.
+func (s *Store) updateConversation(ctx context.Context, tx *sql.Tx, id string, upd storage.ConversationUpdate) (*tandem.Conversation, error) {
 	var status, channel, customer any
 	if upd.Status != nil {
 		status = string(*upd.Status)
@@ -124,18 +128,13 @@ func (s *Store) updateConversation(ctx context.Context, tx *sql.Tx, id string, u
 	}
 	st, err := s.wstmt(ctx, tx, updateConversationSQL)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	res, err := st.ExecContext(ctx, s.now().UnixMicro(), status, channel, upd.State != nil, upd.State, customer, id)
-	if err != nil {
-		return err
+	c, err := scanConversation(st.QueryRowContext(ctx, s.now().UnixMicro(), status, channel, upd.State != nil, upd.State, customer, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("conversation", id)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return notFound("conversation", id)
-	}
-	return nil
+	return c, err
 }
 
 // ListConversations returns matching conversations, most recently updated first.
@@ -290,7 +289,8 @@ func (s *Store) setAnnotations(ctx context.Context, tx *sql.Tx, id string, a *ta
 // RecordTurn stores the turn's annotations, replies and conversation update in one
 // transaction.
 func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	var c *tandem.Conversation
+	err := s.writeTxThen(ctx, func(tx *sql.Tx) error {
 		if t.Annotations != nil && t.InboundID != "" {
 			if err := s.setAnnotations(ctx, tx, t.InboundID, t.Annotations); err != nil {
 				return err
@@ -305,8 +305,10 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 				return err
 			}
 		}
-		return s.updateConversation(ctx, tx, t.ConversationID, t.Update)
-	})
+		var err error
+		c, err = s.updateConversation(ctx, tx, t.ConversationID, t.Update)
+		return err
+	}, func() { s.cache.wroteConversation(c, t.Update.CustomerID != nil) })
 	return translate("record turn", err)
 }
 

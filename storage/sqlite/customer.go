@@ -49,14 +49,19 @@ func (s *Store) ResolveIdentity(ctx context.Context, channel tandem.Channel, ext
 	if channel == "" || externalID == "" {
 		return nil, nil, tandem.Errorf(tandem.EINVALID, "channel and external id are required")
 	}
+	if c, i, ok := s.cache.identity(channel, externalID); ok {
+		return c, i, nil
+	}
+	gen := s.cache.generation()
 	c, i, err := s.lookupIdentity(ctx, nil, channel, externalID)
 	if err == nil {
+		s.cache.putIdentity(gen, c, i)
 		return c, i, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, translate("resolve identity", err)
 	}
-	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+	err = s.writeTxThen(ctx, func(tx *sql.Tx) error {
 		c, i, err = s.lookupIdentity(ctx, tx, channel, externalID)
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -73,7 +78,7 @@ func (s *Store) ResolveIdentity(ctx context.Context, channel tandem.Channel, ext
 		}
 		_, err = st.ExecContext(ctx, i.ID, i.CustomerID, i.Channel, i.ExternalID, i.Verified, i.CreatedAt.UnixMicro())
 		return err
-	})
+	}, func() { s.cache.createdIdentity(c, i) })
 	if err != nil {
 		return nil, nil, translate("resolve identity", err)
 	}
@@ -159,7 +164,7 @@ func (s *Store) findCustomer(ctx context.Context, q querier, id string) (*tandem
 // UpdateCustomer sets the non-nil fields and merges Profile (an empty value deletes a key).
 func (s *Store) UpdateCustomer(ctx context.Context, id string, upd storage.CustomerUpdate) (*tandem.Customer, error) {
 	var c *tandem.Customer
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTxThen(ctx, func(tx *sql.Tx) error {
 		var err error
 		c, err = s.findCustomer(ctx, tx, id)
 		if err != nil {
@@ -183,7 +188,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, upd storage.Custo
 		_, err = tx.ExecContext(ctx, `UPDATE customers SET display_name = ?, profile = ?, updated_at = ? WHERE id = ?`,
 			c.DisplayName, string(profile), c.UpdatedAt.UnixMicro(), id)
 		return err
-	})
+	}, func() { s.cache.updatedCustomer(c) })
 	if err != nil {
 		return nil, translate("update customer", err)
 	}
@@ -252,7 +257,9 @@ func (s *Store) moveIdentity(ctx context.Context, tx *sql.Tx, i *tandem.Identity
 // conversations (all of the old customer's when it was that customer's only identity,
 // otherwise those on the identity's channel), with an "identity.link" audit entry.
 func (s *Store) LinkIdentity(ctx context.Context, identityID, customerID, actor string) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	var moved *tandem.Identity
+	err := s.writeTxThen(ctx, func(tx *sql.Tx) error {
+		moved = nil
 		i, err := s.findIdentityByID(ctx, tx, identityID)
 		if err != nil {
 			return err
@@ -266,8 +273,13 @@ func (s *Store) LinkIdentity(ctx context.Context, identityID, customerID, actor 
 		if err := s.moveIdentity(ctx, tx, i, customerID, true); err != nil {
 			return err
 		}
+		moved = i
 		return s.appendAudit(ctx, tx, &tandem.AuditEntry{Actor: actor, Action: "identity.link", Subject: identityID,
 			Detail: map[string]string{"from_customer": i.CustomerID, "to_customer": customerID, "channel": string(i.Channel)}})
+	}, func() {
+		if moved != nil {
+			s.cache.movedIdentity(moved)
+		}
 	})
 	return translate("link identity", err)
 }
@@ -276,7 +288,8 @@ func (s *Store) LinkIdentity(ctx context.Context, identityID, customerID, actor 
 // conversations the same way LinkIdentity does, with an "identity.unlink" audit entry.
 func (s *Store) UnlinkIdentity(ctx context.Context, identityID, actor string) (*tandem.Customer, error) {
 	var c *tandem.Customer
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	var moved *tandem.Identity
+	err := s.writeTxThen(ctx, func(tx *sql.Tx) error {
 		i, err := s.findIdentityByID(ctx, tx, identityID)
 		if err != nil {
 			return err
@@ -289,9 +302,10 @@ func (s *Store) UnlinkIdentity(ctx context.Context, identityID, actor string) (*
 		if err := s.moveIdentity(ctx, tx, i, c.ID, false); err != nil {
 			return err
 		}
+		moved = i
 		return s.appendAudit(ctx, tx, &tandem.AuditEntry{Actor: actor, Action: "identity.unlink", Subject: identityID,
 			Detail: map[string]string{"from_customer": i.CustomerID, "to_customer": c.ID, "channel": string(i.Channel)}})
-	})
+	}, func() { s.cache.movedIdentity(moved) })
 	if err != nil {
 		return nil, translate("unlink identity", err)
 	}

@@ -87,6 +87,8 @@ type Store struct {
 	// changes in commit order.
 	kmu sync.Mutex
 	idx *knowledgeIndex
+
+	cache *lookupCache
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -135,6 +137,7 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	s := &Store{cfg: cfg, w: w, r: w, wq: make(chan *writeReq, maxGroup), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	go s.writer()
 	s.idx = newKnowledgeIndex(s)
+	s.cache = newLookupCache()
 	if err := w.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -270,10 +273,11 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // writeReq is one write transaction waiting for the writer goroutine.
 type writeReq struct {
-	ctx  context.Context
-	fn   func(tx *sql.Tx) error
-	err  error
-	done chan struct{}
+	ctx   context.Context
+	fn    func(tx *sql.Tx) error
+	after func() // run by the writer after the commit, when fn succeeded; may be nil
+	err   error
+	done  chan struct{}
 }
 
 // maxGroup bounds how many queued write transactions share one SQLite commit.
@@ -286,7 +290,14 @@ var errClosed = errors.New("sqlite store is closed")
 // committed: they run one after another inside one SQLite transaction, each in its own
 // savepoint, so each stays atomic and isolated while they share the commit's WAL write.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	r := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	return s.writeTxThen(ctx, fn, nil)
+}
+
+// writeTxThen is writeTx with a hook the writer goroutine runs right after the commit (in
+// commit order, before the next transaction begins) when fn succeeded: the place to update
+// caches of committed rows.
+func (s *Store) writeTxThen(ctx context.Context, fn func(tx *sql.Tx) error, after func()) error {
+	r := &writeReq{ctx: ctx, fn: fn, after: after, done: make(chan struct{})}
 	select {
 	case s.wq <- r:
 	case <-s.quit:
@@ -330,6 +341,11 @@ func (s *Store) writer() {
 			}
 		}
 		s.runGroup(batch)
+		for _, r := range batch {
+			if r.err == nil && r.after != nil {
+				r.after()
+			}
+		}
 		for _, r := range batch {
 			close(r.done)
 		}

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"Customers", testCustomers},
 		{"Identities", testIdentities},
 		{"Conversations", testConversations},
+		{"Lookups", testLookups},
 		{"Messages", testMessages},
 		{"Tickets", testTickets},
 		{"Agents", testAgents},
