@@ -240,9 +240,10 @@ func (x *knowledgeIndex) searchText(terms []string, collections []string, match 
 			}
 		}
 		for _, slot := range touched {
-			e := &t.chunks[slot].entry
-			if top.admits(score[slot], e.seq) && match(e.meta) {
-				top.push(cand{score: score[slot], seq: e.seq, e: e})
+			if v := score[slot]; !top.below(v) {
+				if e := &t.chunks[slot].entry; top.admits(v, e.seq) && match(e.meta) {
+					top.push(cand{score: v, seq: e.seq, e: e})
+				}
 			}
 			score[slot] = 0
 		}

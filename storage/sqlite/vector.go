@@ -204,6 +204,10 @@ func (t *topK) admits(score float64, seq int64) bool {
 	return score > w.score || score == w.score && seq < w.seq
 }
 
+// below reports whether a candidate with score cannot enter the heap whatever its seq: a
+// test that needs no entry, so a scan touches only the entries of its good candidates.
+func (t *topK) below(score float64) bool { return len(t.h) == t.k && score < t.h[0].score }
+
 func (t *topK) push(c cand) {
 	if len(t.h) < t.k {
 		t.h = append(t.h, c)
@@ -272,8 +276,11 @@ func (x *knowledgeIndex) searchVector(q []float32, collections []string, match f
 			sc := scores[:len(entries)]
 			scoreSegment(sc, seg, nz)
 			for i := range sc {
-				e := &entries[i]
-				if v := float64(sc[i]); top.admits(v, e.seq) && match(e.meta) {
+				v := float64(sc[i])
+				if top.below(v) {
+					continue
+				}
+				if e := &entries[i]; top.admits(v, e.seq) && match(e.meta) {
 					top.push(cand{score: v, seq: e.seq, e: e})
 				}
 			}
