@@ -104,6 +104,12 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	pragmas := url.Values{}
 	pragmas.Add("_pragma", "busy_timeout("+strconv.FormatInt(cfg.BusyTimeout.Milliseconds(), 10)+")")
 	pragmas.Add("_pragma", "foreign_keys(1)")
+	// Durability: in WAL mode with synchronous=NORMAL a commit returns once its pages are
+	// written to the WAL file (write(2), no fsync), so every acknowledged write survives a
+	// crash of this process. The WAL is fsynced at checkpoints only, so a power loss or
+	// kernel crash can lose the writes acknowledged since the last checkpoint (at most
+	// wal_autocheckpoint pages), never corrupt the database. FULL would fsync every group
+	// commit instead.
 	pragmas.Add("_pragma", "synchronous(NORMAL)")
 	// A larger page cache (negative = KiB) keeps the turn path's b-tree pages in memory.
 	pragmas.Add("_pragma", "cache_size(-16384)")
