@@ -3,6 +3,7 @@ package retrieval
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -27,6 +28,23 @@ type answerCache struct {
 
 	mu  sync.Mutex
 	gen uint64 // bumped by purge, so an answer computed before a change is not kept after it
+
+	hits, misses atomic.Uint64
+}
+
+// CacheStats counts answer cache look-ups since the knowledge base was made.
+type CacheStats struct {
+	Hits   uint64 `json:"hits"`
+	Misses uint64 `json:"misses"`
+}
+
+// AnswerCacheStats reports how often customer answers came from the cache (zero when the
+// cache is off).
+func (kb *KnowledgeBase) AnswerCacheStats() CacheStats {
+	if kb.answers == nil {
+		return CacheStats{}
+	}
+	return CacheStats{Hits: kb.answers.hits.Load(), Misses: kb.answers.misses.Load()}
 }
 
 type cachedAnswer struct {
@@ -71,8 +89,10 @@ func (c *answerCache) get(key string) (*Answer, bool) {
 	}
 	e, ok := c.lru.Get(key)
 	if !ok || !c.now().Before(e.expires) {
+		c.misses.Add(1)
 		return nil, false
 	}
+	c.hits.Add(1)
 	return &e.answer, true
 }
 

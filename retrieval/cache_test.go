@@ -120,3 +120,18 @@ func TestAnswerCacheOffAndPreview(t *testing.T) {
 		})
 	}
 }
+
+func TestAnswerCacheStats(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t)
+	opts := retrieval.AnswerOptions{Collections: []string{"demo"}}
+	for _, q := range []string{"How do I reset my password?", "how do i reset my password?", "Gift cards?"} {
+		if _, err := f.kb.Answer(ctx, q, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := f.kb.AnswerCacheStats(), (retrieval.CacheStats{Hits: 1, Misses: 2}); got != want {
+		t.Errorf("stats = %+v, want %+v", got, want)
+	}
+}

@@ -117,7 +117,13 @@ func (a *App) build(ctx context.Context) error {
 	)...)
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tandem_answer_cache_hits_total",
+			Help: "Customer questions answered from the answer cache."},
+			func() float64 { return float64(a.kb.AnswerCacheStats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tandem_answer_cache_misses_total",
+			Help: "Customer questions that searched the knowledge base."},
+			func() float64 { return float64(a.kb.AnswerCacheStats().Misses) }))
 	a.web = web.NewServer(web.Config{
 		MaxMessageBytes: cfg.MaxMessageBytes,
 		Logger:          a.logger,

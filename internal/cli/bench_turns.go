@@ -22,19 +22,21 @@ import (
 
 // turnsBenchResult is what `tandem bench turns` prints.
 type turnsBenchResult struct {
-	Store          string  `json:"store"`
-	SyncCommit     string  `json:"synchronous_commit,omitempty"`
-	AnswerCache    bool    `json:"answer_cache"`
-	Customers      int     `json:"customers"`
-	Chunks         int     `json:"chunks"`
-	Turns          int     `json:"turns"`
-	Errors         int     `json:"errors"`
-	Seconds        float64 `json:"seconds"`
-	TurnsPerSecond float64 `json:"turns_per_second"`
-	P50Ms          float64 `json:"p50_ms"`
-	P90Ms          float64 `json:"p90_ms"`
-	P99Ms          float64 `json:"p99_ms"`
-	PeakRSSMB      float64 `json:"peak_rss_mb"`
+	Store       string `json:"store"`
+	SyncCommit  string `json:"synchronous_commit,omitempty"`
+	AnswerCache bool   `json:"answer_cache"`
+	// AnswerCacheHitRate is the share of knowledge questions answered from the cache.
+	AnswerCacheHitRate float64 `json:"answer_cache_hit_rate"`
+	Customers          int     `json:"customers"`
+	Chunks             int     `json:"chunks"`
+	Turns              int     `json:"turns"`
+	Errors             int     `json:"errors"`
+	Seconds            float64 `json:"seconds"`
+	TurnsPerSecond     float64 `json:"turns_per_second"`
+	P50Ms              float64 `json:"p50_ms"`
+	P90Ms              float64 `json:"p90_ms"`
+	P99Ms              float64 `json:"p99_ms"`
+	PeakRSSMB          float64 `json:"peak_rss_mb"`
 	// CPUMsPerTurn is this process's CPU time (server, engine, embedded store and the load
 	// generator) per turn: unlike turns/s it barely moves when other programs share the cores.
 	CPUMsPerTurn   float64 `json:"cpu_ms_per_turn"`
@@ -134,9 +136,10 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
-	cpu0 := processCPU()
+	cpu0, cache0 := processCPU(), a.KnowledgeBase().AnswerCacheStats()
 	res, err := loadgen.Run(ctx, loadgen.Config{BaseURL: base, Bot: "demo", Customers: *customers, Duration: *duration})
-	cpu := processCPU() - cpu0
+	cpu, cache := processCPU()-cpu0, a.KnowledgeBase().AnswerCacheStats()
+	hits, misses := cache.Hits-cache0.Hits, cache.Misses-cache0.Misses
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -150,7 +153,8 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	out := turnsBenchResult{
 		Store: *store, SyncCommit: *syncCommit, AnswerCache: *answerCache, Customers: *customers, Chunks: n, Turns: res.Turns, Errors: res.Errors,
 		Seconds: res.Seconds, TurnsPerSecond: res.TurnsPerSecond, P50Ms: res.P50Ms, P90Ms: res.P90Ms,
-		P99Ms: res.P99Ms, PeakRSSMB: peakRSSMB(), CPUMsPerTurn: cpu.Seconds() * 1000 / float64(max(res.Turns, 1)), StoredMessages: after - before, GOMAXPROCS: runtime.GOMAXPROCS(0),
+		P99Ms: res.P99Ms, PeakRSSMB: peakRSSMB(), CPUMsPerTurn: cpu.Seconds() * 1000 / float64(max(res.Turns, 1)),
+		AnswerCacheHitRate: float64(hits) / float64(max(hits+misses, 1)), StoredMessages: after - before, GOMAXPROCS: runtime.GOMAXPROCS(0),
 	}
 	// Each successful turn stores the customer message and at least one reply.
 	if out.StoredMessages < 2*out.Turns {
