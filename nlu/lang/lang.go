@@ -6,6 +6,7 @@ package lang
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 var stopwords = map[string][]string{
@@ -18,23 +19,40 @@ var stopwords = map[string][]string{
 	"nl": strings.Fields("de het een en of is zijn ben van met voor op mijn jouw wat hoe wanneer waar waarom niet ja ik je u hallo dank bedankt bestelling kaart heb"),
 }
 
-var stopIndex = func() map[string][]string {
-	idx := map[string][]string{}
+// latinLangs are the Latin-script languages told apart by words, in order of preference
+// on a tie; indexes into it stand for the languages below.
+var latinLangs = [...]string{"en", "es", "fr", "de", "pt", "it", "nl"}
+
+func langIndex(code string) int {
+	for i, l := range latinLangs {
+		if l == code {
+			return i
+		}
+	}
+	panic("lang: unknown latin language " + code)
+}
+
+var stopIndex = func() map[string][]int {
+	idx := map[string][]int{}
 	for l, ws := range stopwords {
 		for _, w := range ws {
-			idx[w] = append(idx[w], l)
+			idx[w] = append(idx[w], langIndex(l))
 		}
 	}
 	return idx
 }()
 
 // letterHints are letters that point at one language.
-var letterHints = map[rune]string{
-	'ñ': "es", '¿': "es", '¡': "es", 'á': "es", 'í': "es", 'ó': "es", 'ú': "es",
-	'ç': "fr", 'è': "fr", 'ê': "fr", 'à': "fr", 'ù': "fr", 'î': "fr", 'ô': "fr", 'œ': "fr", 'é': "fr",
-	'ß': "de", 'ä': "de", 'ö': "de", 'ü': "de",
-	'ã': "pt", 'õ': "pt",
-}
+var letterHints = func() map[rune]int {
+	hints := map[string]string{"es": "ñ¿¡áíóú", "fr": "çèêàùîôœé", "de": "ßäöü", "pt": "ãõ"}
+	m := map[rune]int{}
+	for l, rs := range hints {
+		for _, r := range rs {
+			m[r] = langIndex(l)
+		}
+	}
+	return m
+}()
 
 // Detect returns the ISO 639-1 code of text's language, or "" when it cannot tell (empty text,
 // digits only).
@@ -42,6 +60,11 @@ func Detect(text string) string {
 	var kana, han, hangul, cyr, arabic, hebrew, greek, thai, devanagari, latin int
 	for _, r := range text {
 		switch {
+		case r < utf8.RuneSelf:
+			// ASCII, most messages: skip the Unicode table look-ups.
+			if 'a' <= r|0x20 && r|0x20 <= 'z' {
+				latin++
+			}
 		case unicode.In(r, unicode.Hiragana, unicode.Katakana):
 			kana++
 		case unicode.Is(unicode.Han, r):
@@ -86,7 +109,7 @@ func Detect(text string) string {
 	case latin == 0:
 		return ""
 	}
-	score := map[string]float64{}
+	var score [len(latinLangs)]float64
 	lower := strings.ToLower(text)
 	for _, r := range lower {
 		if l, ok := letterHints[r]; ok {
@@ -100,11 +123,11 @@ func Detect(text string) string {
 			score[l] += 1 / float64(len(stopIndex[w]))
 		}
 	}
-	best, bestScore := "en", 0.0
-	for _, l := range []string{"en", "es", "fr", "de", "pt", "it", "nl"} {
+	best, bestScore := 0, 0.0
+	for l := range latinLangs {
 		if score[l] > bestScore {
 			best, bestScore = l, score[l]
 		}
 	}
-	return best
+	return latinLangs[best]
 }
