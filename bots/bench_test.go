@@ -9,23 +9,27 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/retrieval"
 )
 
 // BenchmarkHandleMessage measures one in-process turn on SQLite with the offline demo
 // models: a customer asking a question answered from an intent's response, a knowledge
-// question, and an order-status flow step. Each iteration is a new customer message.
+// question (from the answer cache, and searched every time), and a fallback. Each
+// iteration is a new customer message.
 func BenchmarkHandleMessage(b *testing.B) {
 	cases := []struct {
 		name string
 		text string
+		opts []retrieval.Option
 	}{
-		{"Intent", "hi"},
-		{"Knowledge", "how long does shipping take?"},
-		{"Fallback", "xyzzy plugh"},
+		{"Intent", "hi", nil},
+		{"Knowledge", "how long does shipping take?", nil},
+		{"KnowledgeUncached", "how long does shipping take?", []retrieval.Option{retrieval.WithAnswerCache(0, 0)}},
+		{"Fallback", "xyzzy plugh", nil},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			f := setup(b)
+			f := setup(b, c.opts...)
 			ctx := context.Background()
 			lat := make([]time.Duration, 0, 1024)
 			b.ReportAllocs()

@@ -155,9 +155,9 @@ type turn struct {
 
 // HandleMessage answers one inbound customer message: it resolves the customer from the
 // channel identity, continues their open conversation with the bot on any channel (or the
-// one named by in.ConversationID), stores the message (a provider retry returns a Turn with
-// Duplicate set and no replies), runs NLU and the policy, and stores the replies, the
-// annotations and the conversation's new state in one transaction.
+// one named by in.ConversationID), stores the message with its NLU annotations (a provider
+// retry returns a Turn with Duplicate set and no replies), runs the policy, and stores the
+// replies and the conversation's new state in one transaction.
 //
 // Errors: ENOTFOUND for an unknown bot or conversation, EINVALID for an empty message or a
 // missing channel identity; store errors are returned wrapped.
@@ -173,6 +173,9 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 	if in.Channel == "" || in.ExternalID == "" {
 		return nil, tandem.Errorf(tandem.EINVALID, "channel and external id are required")
 	}
+	// NLU needs nothing from the store, so it runs first, outside the customer's lock, and
+	// its annotations are stored with the message in the same insert.
+	ann := bot.NLU.Analyze(ctx, text)
 	cust, _, err := e.store.ResolveIdentity(ctx, in.Channel, in.ExternalID)
 	if err != nil {
 		return nil, fmt.Errorf("handle message: %w", err)
@@ -185,7 +188,7 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 		return nil, err
 	}
 	msg := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: in.Channel,
-		Text: text, ProviderID: in.ProviderID, CreatedAt: in.ReceivedAt}
+		Text: text, ProviderID: in.ProviderID, Annotations: &ann, CreatedAt: in.ReceivedAt}
 	if err := e.store.CreateMessage(ctx, msg); err != nil {
 		if tandem.ErrorCode(err) == tandem.EDUPLICATE {
 			return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, Duplicate: true,
@@ -195,11 +198,11 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 	}
 	t := e.newTurn(bot, conv, cust, in.Channel)
 	t.text = text
-	t.ann = bot.NLU.Analyze(ctx, text)
+	t.ann = ann
 	if err := e.policy(ctx, t); err != nil {
 		return nil, fmt.Errorf("handle message: %w", err)
 	}
-	if err := e.persist(ctx, t, msg.ID, &t.ann); err != nil {
+	if err := e.persist(ctx, t); err != nil {
 		return nil, err
 	}
 	if t.decision.Kind == tandem.DecisionRelay && e.relay != nil {
@@ -262,8 +265,8 @@ func (e *Engine) newTurn(bot *Bot, conv *tandem.Conversation, cust *tandem.Custo
 	return t
 }
 
-// persist records the turn's replies, annotations and new conversation state at once.
-func (e *Engine) persist(ctx context.Context, t *turn, inboundID string, ann *tandem.Annotations) error {
+// persist records the turn's replies and new conversation state at once.
+func (e *Engine) persist(ctx context.Context, t *turn) error {
 	if len(t.profile) > 0 {
 		if _, err := e.store.UpdateCustomer(ctx, t.cust.ID, storage.CustomerUpdate{Profile: t.profile}); err != nil {
 			return fmt.Errorf("update profile: %w", err)
@@ -273,7 +276,7 @@ func (e *Engine) persist(ctx context.Context, t *turn, inboundID string, ann *ta
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	rec := storage.TurnRecord{ConversationID: t.conv.ID, InboundID: inboundID, Annotations: ann,
+	rec := storage.TurnRecord{ConversationID: t.conv.ID,
 		Update: storage.ConversationUpdate{State: state, Status: t.status}}
 	if t.conv.Channel != t.channel {
 		ch := t.channel

@@ -75,14 +75,14 @@ func sharedNLU(ctx context.Context, def *bots.Definition) (bots.Analyzer, error)
 	return demoNLU, demoErr
 }
 
-func setup(t testing.TB) *fixture {
+func setup(t testing.TB, kbOpts ...retrieval.Option) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"), sqlite.Config{Migrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return setupStore(t, st)
+	return setupStore(t, st, kbOpts...)
 }
 
 // stores returns the backends end-to-end tests run on: SQLite always, PostgreSQL when
@@ -109,13 +109,13 @@ var stores = []struct {
 	}},
 }
 
-func setupStore(t testing.TB, st storage.Store) *fixture {
+func setupStore(t testing.TB, st storage.Store, kbOpts ...retrieval.Option) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)}
 	actions := httptest.NewServer(demo.ActionsHandler("s3cret"))
 	t.Cleanup(actions.Close)
-	kb := bots.KnowledgeBase{KB: retrieval.New(st, nil)}
+	kb := bots.KnowledgeBase{KB: retrieval.New(st, nil, kbOpts...)}
 	reg := bots.NewRegistry(bots.RegistryConfig{NLU: sharedNLU, Knowledge: kb,
 		Getenv: func(k string) string {
 			if k == "TANDEM_ACTION_SECRET_DEMO" {

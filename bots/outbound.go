@@ -110,7 +110,7 @@ func (e *Engine) SendOutbound(ctx context.Context, req OutboundRequest) (*tandem
 		t.replies = append(t.replies, tandem.Reply{Text: req.Text})
 		t.decide(DecisionOutbound, reason)
 	}
-	if err := e.persist(ctx, t, "", nil); err != nil {
+	if err := e.persist(ctx, t); err != nil {
 		return nil, err
 	}
 	return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, Replies: t.replies,

@@ -12,8 +12,8 @@ import (
 
 // BenchTurn measures the store work of one engine turn: ResolveIdentity,
 // FindOpenConversation (CreateConversation on the customer's first turn), CreateMessage
-// for the inbound message (with a provider id, so de-duplication is exercised) and
-// RecordTurn with annotations, one reply and a state update. customers distinct identities
+// for the inbound message with its annotations (with a provider id, so de-duplication is
+// exercised) and RecordTurn with one reply and a state update. customers distinct identities
 // take turns in rotation; parallelism > 0 runs b.RunParallel with that many goroutines
 // per GOMAXPROCS, 0 runs serially.
 func BenchTurn(b *testing.B, s storage.Store, customers, parallelism int) {
@@ -36,14 +36,13 @@ func BenchTurn(b *testing.B, s storage.Store, customers, parallelism int) {
 			return err
 		}
 		in := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelWebChat,
-			Text: "How do I get a refund for my order?", ProviderID: fmt.Sprintf("%sp%d", prefix, n)}
+			Text: "How do I get a refund for my order?", ProviderID: fmt.Sprintf("%sp%d", prefix, n),
+			Annotations: &tandem.Annotations{Language: "en", Intent: tandem.IntentScore{Name: "refund", Confidence: 0.91}, Sentiment: tandem.Sentiment{Label: tandem.SentimentNeutral}}}
 		if err := s.CreateMessage(ctx, in); err != nil {
 			return err
 		}
 		return s.RecordTurn(ctx, storage.TurnRecord{
 			ConversationID: conv.ID,
-			InboundID:      in.ID,
-			Annotations:    &tandem.Annotations{Language: "en", Intent: tandem.IntentScore{Name: "refund", Confidence: 0.91}, Sentiment: tandem.Sentiment{Label: tandem.SentimentNeutral}},
 			Replies: []*tandem.Message{{Role: tandem.RoleBot, Channel: tandem.ChannelWebChat, Text: "You can get a refund within 30 days.",
 				Decision: &tandem.Decision{Kind: tandem.DecisionKnowledge, Reason: "kb"}, Citations: []tandem.Citation{{DocID: "d1", Title: "Refunds"}}}},
 			Update: storage.ConversationUpdate{State: []byte(`{"flow":"","turns":1}`)},
