@@ -95,11 +95,16 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			defer wg.Done()
 			local := make([]time.Duration, 0, 1024)
 			user := fmt.Sprintf("bench-%d-%d", start.UnixNano(), c)
+			// Bodies are encoded once: the generator shares the cores with the server.
+			bodies := make([][]byte, len(cfg.Script))
+			for i, text := range cfg.Script {
+				bodies[i], _ = json.Marshal(map[string]string{"user": user, "text": text})
+			}
 			for i := 0; ctx.Err() == nil; i++ {
 				if cfg.MaxTurns > 0 && turns.Add(1) > int64(cfg.MaxTurns) {
 					break
 				}
-				body, _ := json.Marshal(map[string]string{"user": user, "text": cfg.Script[(c+i)%len(cfg.Script)]})
+				body := bodies[(c+i)%len(cfg.Script)]
 				t0 := time.Now()
 				err := post(ctx, client, url, body)
 				d := time.Since(t0)
