@@ -210,7 +210,7 @@ func (s *Store) PutDocument(ctx context.Context, d *tandem.Document, chunks []ta
 			c.DocumentID, c.Collection = d.ID, d.Collection
 			b.Queue(`INSERT INTO chunks (id, document_id, collection, ordinal, heading, text, embedding, dimension, tsv)
 				VALUES ($1, $2, $3, $4, $5, $6, $7::vector, $8,
-				setweight(to_tsvector('english', $9), 'A') || setweight(to_tsvector('english', $5), 'B') || setweight(to_tsvector('english', $6), 'B'))`,
+				setweight(to_tsvector('english', $9), 'A') || setweight(to_tsvector('english', $5), 'B') || to_tsvector('english', $6))`,
 				c.ID, c.DocumentID, c.Collection, c.Ordinal, c.Heading, c.Text, vectorArg(c.Embedding), len(c.Embedding), d.Title)
 		}
 		return tx.SendBatch(ctx, b).Close()
@@ -219,6 +219,7 @@ func (s *Store) PutDocument(ctx context.Context, d *tandem.Document, chunks []ta
 		return false, translate("put document", err)
 	}
 	if changed {
+		s.text.changed()
 		s.maint.wrote(s, len(chunks))
 	}
 	return changed, nil
@@ -301,6 +302,7 @@ func (s *Store) DeleteDocument(ctx context.Context, id string) error {
 	if tag.RowsAffected() == 0 {
 		return translate("delete document", notFound("document", id))
 	}
+	s.text.changed()
 	return nil
 }
 
@@ -387,27 +389,6 @@ func scanHit(row pgx.Row) (*tandem.ScoredChunk, error) {
 		return nil, err
 	}
 	return &h, nil
-}
-
-// SearchText ranks chunks by ts_rank_cd over the weighted tsvector (title A, heading and
-// text B) for any of the query's words; the tsquery is built from extracted words only,
-// so user input is never parsed as tsquery syntax.
-func (s *Store) SearchText(ctx context.Context, query string, f storage.SearchFilter) ([]tandem.ScoredChunk, error) {
-	tsq := tsQuery(query)
-	if tsq == "" {
-		return []tandem.ScoredChunk{}, nil
-	}
-	where, args := searchWhere(f, []any{tsq})
-	args = append(args, searchLimit(f))
-	q := `SELECT c.id, c.document_id, c.collection, c.ordinal, c.heading, c.text, d.title, d.url, ts_rank_cd(c.tsv, q)::float8 AS score
-		FROM to_tsquery('english', $1) q, chunks c JOIN documents d ON d.id = c.document_id
-		WHERE c.tsv @@ q` + where + fmt.Sprintf(` ORDER BY score DESC, c.seq LIMIT $%d`, len(args))
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, translate("search text", err)
-	}
-	out, err := collect(rows, scanHit)
-	return out, translate("search text", err)
 }
 
 // vectorQuery returns the SQL and arguments of a vector search.

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-	"unicode"
 
 	"github.com/jackc/pgx/v5"
 
@@ -67,42 +66,31 @@ func TestSearchVectorUsesHNSW(t *testing.T) {
 	}
 }
 
-func TestTSQuery(t *testing.T) {
+func TestLexemeQuery(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ name, in, want string }{
-		{"OK", "How do I get a refund?", "how | do | i | get | a | refund"},
-		{"Syntax", `refund:* & !a | (b <-> c)'`, "refund | a | b | c"},
-		{"Empty", `&|!()`, ""},
+	tests := []struct {
+		name string
+		in   []string
+		want string
+	}{
+		{"OK", []string{"refund", "get"}, "'refund' | 'get'"},
+		{"Quotes", []string{`it's`, `a\b`}, `'it''s' | 'a\\b'`},
+		{"Operators", []string{"a:*", "!b"}, "'a:*' | '!b'"},
 	}
 	for _, tt := range tests {
-		if got := tsQuery(tt.in); got != tt.want {
-			t.Errorf("%s: tsQuery(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		if got := lexemeQuery(tt.in); got != tt.want {
+			t.Errorf("%s: lexemeQuery(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
 		}
 	}
 }
 
-// FuzzTSQuery checks that no input yields tsquery operators inside terms or a query error.
-// It needs PostgreSQL for the second half and skips it when unavailable.
-func FuzzTSQuery(f *testing.F) {
-	for _, s := range []string{"refund", "a & b", "x:*", "!(a|b)", "'quoted'", "返金", "\xff\x00", "a <-> b", "don't"} {
+// FuzzSearchText checks that no input makes a full-text query fail.
+func FuzzSearchText(f *testing.F) {
+	for _, s := range []string{"refund", "a & b", "x:*", "!(a|b)", "'quoted'", "返金", "\xff\x00", "a <-> b", "don't", `a\b`} {
 		f.Add(s)
 	}
 	s := openTemp(f)
 	f.Fuzz(func(t *testing.T, q string) {
-		out := tsQuery(q)
-		for _, term := range strings.Split(out, " | ") {
-			if out == "" {
-				break
-			}
-			if term == "" {
-				t.Fatalf("tsQuery(%q) = %q: empty term", q, out)
-			}
-			for _, r := range term {
-				if !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)) {
-					t.Fatalf("tsQuery(%q) = %q: rune %q in term", q, out, r)
-				}
-			}
-		}
 		if _, err := s.SearchText(context.Background(), q, storage.SearchFilter{}); err != nil {
 			t.Fatalf("SearchText(%q): %v", q, err)
 		}

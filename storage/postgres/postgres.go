@@ -75,6 +75,7 @@ type Store struct {
 	cfg   Config
 	pool  *pgxpool.Pool
 	maint maintainer
+	text  textStats
 }
 
 var _ storage.Store = (*Store)(nil)
