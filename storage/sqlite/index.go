@@ -42,9 +42,10 @@ func (ci *collectionIndex) removeDoc(docID string) {
 	delete(ci.byDoc, docID)
 }
 
-// knowledgeIndex answers full-text and vector searches from memory. A collection is loaded
-// from the database on its first search and then updated by every knowledge write, after
-// the write committed and under Store.kmu, so updates apply in commit order. Updates are
+// knowledgeIndex answers full-text and vector searches from memory. Open starts loading
+// every collection in the background (a search needing one first waits for it), a new
+// collection starts empty, and every knowledge write updates the index after it committed
+// and under Store.kmu, so updates apply in commit order. Updates are
 // idempotent "set to" operations, so one racing with a load converges.
 type knowledgeIndex struct {
 	s           *Store
@@ -125,6 +126,29 @@ func (x *knowledgeIndex) load(ctx context.Context, collection string) error {
 		x.docs[id] = m
 	}
 	x.collections[collection] = ci
+	return nil
+}
+
+// created records a collection that has just been created: empty, so it is loaded.
+func (x *knowledgeIndex) created(collection string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.collections[collection] == nil {
+		x.collections[collection] = newCollectionIndex()
+	}
+}
+
+// warm loads every collection, so the first searches after Open do not wait for it.
+func (x *knowledgeIndex) warm(ctx context.Context) error {
+	cs, err := x.s.ListCollections(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if err := x.load(ctx, c.Name); err != nil {
+			return fmt.Errorf("load collection %s: %w", c.Name, err)
+		}
+	}
 	return nil
 }
 

@@ -34,17 +34,29 @@ func (s *Store) EnsureCollection(ctx context.Context, c tandem.Collection) (*tan
 	}
 	c.CreatedAt = dbTime(c.CreatedAt)
 	var out *tandem.Collection
+	var created bool
+	s.kmu.Lock()
+	defer s.kmu.Unlock()
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO collections (`+collectionCols+`) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
-			c.Name, c.BotID, c.Embedder, c.Dimension, c.CreatedAt.UnixMicro()); err != nil {
+		res, err := tx.ExecContext(ctx, `INSERT INTO collections (`+collectionCols+`) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+			c.Name, c.BotID, c.Embedder, c.Dimension, c.CreatedAt.UnixMicro())
+		if err != nil {
 			return err
 		}
-		var err error
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		created = n == 1
 		out, err = scanCollection(tx.QueryRowContext(ctx, `SELECT `+collectionCols+` FROM collections WHERE name = ?`, c.Name))
 		return err
 	})
 	if err != nil {
 		return nil, translate("ensure collection", err)
+	}
+	if created {
+		// Indexed from its first document on, so no search ever waits for it to load.
+		s.idx.created(c.Name)
 	}
 	return out, nil
 }

@@ -87,6 +87,9 @@ type Store struct {
 	// changes in commit order.
 	kmu sync.Mutex
 	idx *knowledgeIndex
+	// warming loads the knowledge index after Open; Close cancels and waits for it.
+	stopWarm context.CancelFunc
+	warming  sync.WaitGroup
 
 	cache *lookupCache
 }
@@ -168,6 +171,13 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	wctx, stop := context.WithCancel(context.Background())
+	s.stopWarm = stop
+	s.warming.Go(func() {
+		if err := s.idx.warm(wctx); err != nil && wctx.Err() == nil {
+			s.cfg.Logger.Warn("load knowledge index", "error", err)
+		}
+	})
 	return s, nil
 }
 
@@ -181,6 +191,10 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close stops the writer and closes both connection pools.
 func (s *Store) Close() error {
+	if s.stopWarm != nil {
+		s.stopWarm()
+	}
+	s.warming.Wait()
 	s.closeOnce.Do(func() { close(s.quit) })
 	<-s.writerDone
 	err := s.w.Close()

@@ -141,16 +141,17 @@ func TestSearchTextMatchesFTS5(t *testing.T) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(11, 12))
 	db := newFTS5(t)
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"), Config{Migrate: true, Logger: slog.New(slog.DiscardHandler)})
+	path := filepath.Join(t.TempDir(), "t.db")
+	s, err := Open(ctx, path, Config{Migrate: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { s.Close() }()
 	if _, err := s.EnsureCollection(ctx, tandem.Collection{Name: "kb"}); err != nil {
 		t.Fatal(err)
 	}
-	// Documents are written, some rewritten and some deleted, before and after the index is
-	// loaded, so both loading and updates are compared.
+	// Documents are written, some rewritten and some deleted; the index built by these
+	// updates is compared, then the one loaded when the store is opened again.
 	put := func(i int, d textDoc) {
 		doc := &tandem.Document{ID: fmt.Sprint("d", i), Collection: "kb", Title: d.title, ContentHash: fmt.Sprint(rng.Int()), Status: d.status, Language: d.lang, Tags: d.tags}
 		var chunks []tandem.Chunk
@@ -195,24 +196,33 @@ func TestSearchTextMatchesFTS5(t *testing.T) {
 		}
 	}
 	rows.Close()
-	for _, q := range []string{"refund", "How do I get my money refunded?", "shipping delivery days", "the and of", "返金", "cafe", "résumé", "gift card voucher payment", "zzz"} {
-		for _, limit := range []int{1, 10, 1000} {
-			got, err := s.SearchText(ctx, q, storage.SearchFilter{Collections: []string{"kb"}, Limit: limit})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := fts5Search(t, db, q, limit)
-			if len(got) != len(want) {
-				t.Fatalf("%q limit %d: %d hits, FTS5 %d", q, limit, len(got), len(want))
-			}
-			for i := range got {
-				seq := s.chunkSeq(t, got[i].ID)
-				if seq != want[i].seq || math.Abs(got[i].Score-want[i].score) > 1e-9*math.Abs(want[i].score) {
-					t.Fatalf("%q limit %d, hit %d: seq %d score %v, FTS5 seq %d score %v", q, limit, i, seq, got[i].Score, want[i].seq, want[i].score)
+	compare := func(s *Store) {
+		t.Helper()
+		for _, q := range []string{"refund", "How do I get my money refunded?", "shipping delivery days", "the and of", "返金", "cafe", "résumé", "gift card voucher payment", "zzz"} {
+			for _, limit := range []int{1, 10, 1000} {
+				got, err := s.SearchText(ctx, q, storage.SearchFilter{Collections: []string{"kb"}, Limit: limit})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := fts5Search(t, db, q, limit)
+				if len(got) != len(want) {
+					t.Fatalf("%q limit %d: %d hits, FTS5 %d", q, limit, len(got), len(want))
+				}
+				for i := range got {
+					seq := s.chunkSeq(t, got[i].ID)
+					if seq != want[i].seq || math.Abs(got[i].Score-want[i].score) > 1e-9*math.Abs(want[i].score) {
+						t.Fatalf("%q limit %d, hit %d: seq %d score %v, FTS5 seq %d score %v", q, limit, i, seq, got[i].Score, want[i].seq, want[i].score)
+					}
 				}
 			}
 		}
 	}
+	compare(s)
+	s.Close()
+	if s, err = Open(ctx, path, Config{Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		t.Fatal(err)
+	}
+	compare(s)
 }
 
 type fts5Hit struct {
