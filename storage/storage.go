@@ -179,8 +179,8 @@ type KnowledgeStore interface {
 	// ReplaceEmbeddings overwrites the embeddings of the given chunks (re-embed).
 	ReplaceEmbeddings(ctx context.Context, chunks []tandem.Chunk) error
 
-	// SearchText ranks chunks by full-text relevance (PostgreSQL tsvector, SQLite FTS5
-	// bm25), best first; Score is larger for better hits.
+	// SearchText ranks chunks by full-text relevance (PostgreSQL tsvector, SQLite an
+	// in-memory inverted index; both BM25), best first; Score is larger for better hits.
 	SearchText(ctx context.Context, query string, f SearchFilter) ([]tandem.ScoredChunk, error)
 	// SearchVector ranks chunks by cosine similarity to vec, best first; Score is the
 	// cosine similarity.

@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -519,9 +518,4 @@ func translate(op string, err error) error {
 
 func notFound(what, id string) error {
 	return tandem.Errorf(tandem.ENOTFOUND, "%s %q not found", what, id)
-}
-
-// placeholders returns "?, ?, ?" for n parameters.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }

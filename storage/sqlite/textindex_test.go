@@ -33,6 +33,13 @@ var fts5Texts = []string{
 	strings.Repeat("a", 70) + "ing " + strings.Repeat("b", 60) + "ational",
 }
 
+// tokens returns the tokens of s.
+func tokens(s string) []string {
+	var out []string
+	tokenize(s, func(tok []byte) { out = append(out, string(tok)) })
+	return out
+}
+
 // newFTS5 opens an in-memory database with an FTS5 table shaped like the one the index
 // replaced.
 func newFTS5(t *testing.T) *sql.DB {

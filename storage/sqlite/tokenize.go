@@ -106,13 +106,6 @@ func normalizeTerm(t string) string {
 	return out
 }
 
-// tokens returns the tokens of s (for tests and loading).
-func tokens(s string) []string {
-	var out []string
-	tokenize(s, func(tok []byte) { out = append(out, string(tok)) })
-	return out
-}
-
 // The Porter stemmer as FTS5 implements it: it works on bytes (any non-ASCII byte is a
 // consonant), leaves tokens shorter than 3 or longer than maxStemToken bytes alone, and each
 // step applies the first listed rule whose suffix matches a longer word (a rule whose
