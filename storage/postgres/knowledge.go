@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -147,80 +148,133 @@ func vectorArg(v []float32) any {
 // replaced in one transaction. IDs of d and of chunks are assigned when empty (the chunks
 // slice is updated in place). Every non-nil embedding must have the collection's dimension.
 func (s *Store) PutDocument(ctx context.Context, d *tandem.Document, chunks []tandem.Chunk) (changed bool, err error) {
-	if d.Collection == "" || d.Title == "" {
-		return false, tandem.Errorf(tandem.EINVALID, "document needs a collection and a title")
+	ch, err := s.PutDocuments(ctx, []*tandem.Document{d}, [][]tandem.Chunk{chunks})
+	if err != nil {
+		return false, err
 	}
-	if d.ID == "" {
-		d.ID = newID()
+	return ch[0], nil
+}
+
+// PutDocuments stores each docs[i] with chunks[i] as PutDocument does, all in one
+// transaction (all or nothing) and one round trip for the writes: ingestion is bound by
+// round trips and commits when it writes a document at a time. changed[i] is what
+// PutDocument would return for docs[i]. Document IDs must be distinct.
+func (s *Store) PutDocuments(ctx context.Context, docs []*tandem.Document, chunks [][]tandem.Chunk) (changed []bool, err error) {
+	if len(docs) != len(chunks) {
+		return nil, tandem.Errorf(tandem.EINVALID, "%d documents but %d chunk lists", len(docs), len(chunks))
 	}
-	if d.Status == "" {
-		d.Status = tandem.DocumentDraft
+	ids := make([]string, len(docs))
+	seen := make(map[string]bool, len(docs))
+	for i, d := range docs {
+		if d.Collection == "" || d.Title == "" {
+			return nil, tandem.Errorf(tandem.EINVALID, "document needs a collection and a title")
+		}
+		if d.ID == "" {
+			d.ID = newID()
+		}
+		if seen[d.ID] {
+			return nil, tandem.Errorf(tandem.EINVALID, "document %q appears twice", d.ID)
+		}
+		seen[d.ID] = true
+		if d.Status == "" {
+			d.Status = tandem.DocumentDraft
+		}
+		if d.Tags == nil {
+			d.Tags = []string{}
+		}
+		ids[i] = d.ID
 	}
-	if d.Tags == nil {
-		d.Tags = []string{}
-	}
+	changed = make([]bool, len(docs))
+	written := 0
 	err = s.tx(ctx, func(tx pgx.Tx) error {
-		coll, err := findCollection(ctx, tx, d.Collection, true)
+		written = 0
+		clear(changed)
+		colls := map[string]*tandem.Collection{}
+		for i, d := range docs {
+			coll, ok := colls[d.Collection]
+			if !ok {
+				var err error
+				if coll, err = findCollection(ctx, tx, d.Collection, true); err != nil {
+					return err
+				}
+				colls[d.Collection] = coll
+			}
+			for j := range chunks[i] {
+				if e := chunks[i][j].Embedding; e != nil && len(e) != coll.Dimension {
+					return tandem.Errorf(tandem.EINVALID, "chunk %d has dimension %d, collection %q has %d", j, len(e), coll.Name, coll.Dimension)
+				}
+			}
+		}
+		rows, err := tx.Query(ctx, `SELECT `+documentCols+` FROM documents WHERE id = ANY ($1) ORDER BY id FOR UPDATE`, ids)
 		if err != nil {
 			return err
 		}
-		for i := range chunks {
-			if e := chunks[i].Embedding; e != nil && len(e) != coll.Dimension {
-				return tandem.Errorf(tandem.EINVALID, "chunk %d has dimension %d, collection %q has %d", i, len(e), coll.Name, coll.Dimension)
+		olds, err := collect(rows, scanDocument)
+		if err != nil {
+			return err
+		}
+		old := make(map[string]*tandem.Document, len(olds))
+		for i := range olds {
+			old[olds[i].ID] = &olds[i]
+		}
+		now := s.now()
+		b := &pgx.Batch{}
+		var replaced []string
+		for i, d := range docs {
+			switch o := old[d.ID]; {
+			case o == nil:
+				if d.Version <= 0 {
+					d.Version = 1
+				}
+				if d.CreatedAt.IsZero() {
+					d.CreatedAt = now
+				}
+				d.CreatedAt = dbTime(d.CreatedAt)
+			case o.ContentHash == d.ContentHash:
+				*d = *o
+				continue
+			default:
+				d.Version = o.Version + 1
+				d.CreatedAt = o.CreatedAt
+				replaced = append(replaced, d.ID)
+			}
+			d.UpdatedAt = now
+			changed[i] = true
+			written += len(chunks[i])
+			b.Queue(`INSERT INTO documents (`+documentCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+				ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, title = excluded.title, source = excluded.source,
+				url = excluded.url, tags = excluded.tags, language = excluded.language, version = excluded.version,
+				content_hash = excluded.content_hash, status = excluded.status, body = excluded.body, updated_at = excluded.updated_at`,
+				d.ID, d.Collection, d.Title, d.Source, d.URL, d.Tags, d.Language, d.Version, d.ContentHash, d.Status, d.Body, d.CreatedAt, d.UpdatedAt)
+			for j := range chunks[i] {
+				c := &chunks[i][j]
+				if c.ID == "" {
+					c.ID = newID()
+				}
+				c.DocumentID, c.Collection = d.ID, d.Collection
+				// Title A, heading B, text D: SearchText weighs them 3, 2 and 1.
+				b.Queue(`INSERT INTO chunks (id, document_id, collection, ordinal, heading, text, embedding, dimension, tsv)
+					VALUES ($1, $2, $3, $4, $5, $6, $7::vector, $8,
+					setweight(to_tsvector('english', $9), 'A') || setweight(to_tsvector('english', $5), 'B') || to_tsvector('english', $6))`,
+					c.ID, c.DocumentID, c.Collection, c.Ordinal, c.Heading, c.Text, vectorArg(c.Embedding), len(c.Embedding), d.Title)
 			}
 		}
-		old, err := scanDocument(tx.QueryRow(ctx, `SELECT `+documentCols+` FROM documents WHERE id = $1 FOR UPDATE`, d.ID))
-		now := s.now()
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			if d.Version <= 0 {
-				d.Version = 1
-			}
-			if d.CreatedAt.IsZero() {
-				d.CreatedAt = now
-			}
-			d.CreatedAt = dbTime(d.CreatedAt)
-		case err != nil:
-			return err
-		case old.ContentHash == d.ContentHash:
-			*d = *old
-			return nil
-		default:
-			d.Version = old.Version + 1
-			d.CreatedAt = old.CreatedAt
-			if _, err := tx.Exec(ctx, `DELETE FROM chunks WHERE document_id = $1`, d.ID); err != nil {
+		if len(replaced) > 0 {
+			if _, err := tx.Exec(ctx, `DELETE FROM chunks WHERE document_id = ANY ($1)`, replaced); err != nil {
 				return err
 			}
 		}
-		d.UpdatedAt = now
-		changed = true
-		if _, err := tx.Exec(ctx, `INSERT INTO documents (`+documentCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-			ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, title = excluded.title, source = excluded.source,
-			url = excluded.url, tags = excluded.tags, language = excluded.language, version = excluded.version,
-			content_hash = excluded.content_hash, status = excluded.status, body = excluded.body, updated_at = excluded.updated_at`,
-			d.ID, d.Collection, d.Title, d.Source, d.URL, d.Tags, d.Language, d.Version, d.ContentHash, d.Status, d.Body, d.CreatedAt, d.UpdatedAt); err != nil {
-			return err
-		}
-		b := &pgx.Batch{}
-		for i := range chunks {
-			c := &chunks[i]
-			if c.ID == "" {
-				c.ID = newID()
-			}
-			c.DocumentID, c.Collection = d.ID, d.Collection
-			b.Queue(`INSERT INTO chunks (id, document_id, collection, ordinal, heading, text, embedding, dimension, tsv)
-				VALUES ($1, $2, $3, $4, $5, $6, $7::vector, $8,
-				setweight(to_tsvector('english', $9), 'A') || setweight(to_tsvector('english', $5), 'B') || to_tsvector('english', $6))`,
-				c.ID, c.DocumentID, c.Collection, c.Ordinal, c.Heading, c.Text, vectorArg(c.Embedding), len(c.Embedding), d.Title)
+		if b.Len() == 0 {
+			return nil
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
-		return false, translate("put document", err)
+		return nil, translate("put document", err)
 	}
-	if changed {
+	if written > 0 || slices.Contains(changed, true) {
 		s.text.changed()
-		s.maint.wrote(s, len(chunks))
+		s.maint.wrote(s, written)
 	}
 	return changed, nil
 }

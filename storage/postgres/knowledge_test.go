@@ -96,3 +96,22 @@ func FuzzSearchText(f *testing.F) {
 		}
 	})
 }
+
+// TestTermFrequency checks the ts_rank inversion counts every occurrence, up to the 255
+// positions a tsvector keeps per lexeme.
+func TestTermFrequency(t *testing.T) {
+	t.Parallel()
+	s := openTemp(t)
+	for _, n := range []int{0, 1, 2, 3, 7, 50, 254, 255} {
+		words := strings.Repeat("refund ", n) + "shipping"
+		var got int
+		err := s.pool.QueryRow(context.Background(), `WITH q AS (SELECT 'refund'::tsquery AS tq)
+			SELECT `+termFrequency("to_tsvector('english', $1)")+` FROM q`, words).Scan(&got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != n {
+			t.Errorf("tf of %d occurrences = %d", n, got)
+		}
+	}
+}
