@@ -26,6 +26,14 @@ func hashString(s string) string {
 
 const embedBatch = 256
 
+// pending is a document to write with its chunks and the texts their vectors come from.
+type pending struct {
+	doc    *tandem.Document
+	chunks []tandem.Chunk
+	texts  []string
+	isNew  bool
+}
+
 // Ingest stores sources in collection, creating it when needed. It is idempotent: a source
 // whose content is unchanged is skipped; a changed one becomes a new version of its
 // document whose chunks replace the old ones atomically. progress may be nil.
@@ -54,11 +62,6 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, collection string, srcs []S
 		return st, err
 	}
 
-	type pending struct {
-		doc    *tandem.Document
-		chunks []tandem.Chunk
-		isNew  bool
-	}
 	var todo []pending
 	var texts []string
 	st.Documents = len(srcs)
@@ -95,6 +98,7 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, collection string, srcs []S
 			Language: s.Language, ContentHash: hash, Status: status, Body: s.Body,
 		}
 		chunks := make([]tandem.Chunk, len(pieces))
+		first := len(texts)
 		for i, p := range pieces {
 			if clean, ok := stripInjection(p.Text); ok {
 				// Keep planted instructions out of the index, where they would match
@@ -111,7 +115,7 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, collection string, srcs []S
 			}
 			texts = append(texts, embedText(s.Title, p.Heading, p.Text))
 		}
-		todo = append(todo, pending{doc: doc, chunks: chunks, isNew: old == nil})
+		todo = append(todo, pending{doc: doc, chunks: chunks, texts: texts[first:len(texts):len(texts)], isNew: old == nil})
 	}
 	if len(todo) == 0 {
 		if progress != nil {
@@ -130,31 +134,7 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, collection string, srcs []S
 	if err != nil {
 		return st, err
 	}
-	vecs := make([][]float32, 0, len(texts))
-	for i := 0; i < len(texts); i += embedBatch {
-		v, err := emb.EmbedDocuments(ctx, texts[i:min(i+embedBatch, len(texts))])
-		if err != nil {
-			return st, fmt.Errorf("embed: %w", err)
-		}
-		vecs = append(vecs, v...)
-	}
-	if len(vecs) != len(texts) {
-		return st, fmt.Errorf("embed: got %d vectors for %d texts", len(vecs), len(texts))
-	}
-	if err := kb.ensureCollection(ctx, collection, len(vecs[0])); err != nil {
-		return st, err
-	}
-	k := 0
-	done := st.Unchanged
-	for _, p := range todo {
-		for i := range p.chunks {
-			p.chunks[i].Embedding = vecs[k]
-			k++
-		}
-		changed, err := kb.store.PutDocument(ctx, p.doc, p.chunks)
-		if err != nil {
-			return st, fmt.Errorf("store %s: %w", p.doc.ID, err)
-		}
+	if err := kb.write(ctx, collection, emb, todo, func(p pending, changed bool) {
 		switch {
 		case !changed:
 			st.Unchanged++
@@ -165,9 +145,15 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, collection string, srcs []S
 			st.Updated++
 			st.Chunks += len(p.chunks)
 		}
-		done++
 		if progress != nil {
-			progress(done, len(srcs))
+			progress(st.Unchanged+st.Added+st.Updated, len(srcs))
+		}
+	}); err != nil {
+		return st, err
+	}
+	if vi, ok := kb.store.(vectorIndexer); ok && st.Chunks > 0 {
+		if err := vi.BuildVectorIndex(ctx, collection); err != nil {
+			return st, fmt.Errorf("ingest: %w", err)
 		}
 	}
 	kb.logger.InfoContext(ctx, "knowledge ingested", "collection", collection, "added", st.Added,

@@ -8,15 +8,11 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pgvector/pgvector-go"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/storage"
 )
-
-// maxIndexedDimension is pgvector's limit for HNSW indexes on vector.
-const maxIndexedDimension = 2000
 
 const collectionCols = `name, bot_id, embedder, dimension, created_at`
 
@@ -29,32 +25,8 @@ func scanCollection(row pgx.Row) (*tandem.Collection, error) {
 	return &c, nil
 }
 
-// ensureVectorIndex creates the partial HNSW index for dimension dim. Replicas racing on
-// it may see a duplicate-name error, which means the index exists.
-func (s *Store) ensureVectorIndex(ctx context.Context, dim int) error {
-	if dim <= 0 || dim > maxIndexedDimension {
-		return nil
-	}
-	name := fmt.Sprintf("chunks_embedding_hnsw_%d", dim)
-	var exists bool
-	// Qualified: an index of that name in a later search_path schema does not count.
-	if err := s.pool.QueryRow(ctx, `SELECT to_regclass(format('%I.%I', current_schema(), $1::text)) IS NOT NULL`, name).Scan(&exists); err != nil {
-		return err
-	}
-	if exists {
-		return nil // skip CREATE INDEX IF NOT EXISTS, which would lock chunks against writes
-	}
-	_, err := s.pool.Exec(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw_%d ON chunks
-		USING hnsw ((embedding::vector(%d)) vector_cosine_ops) WHERE dimension = %d`, dim, dim, dim))
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07") {
-		return nil
-	}
-	return err
-}
-
-// EnsureCollection creates the collection (and the HNSW index for its dimension) or
-// returns the existing one unchanged.
+// EnsureCollection creates the collection or returns the existing one unchanged. Its
+// vector index is built later (see BuildVectorIndex).
 func (s *Store) EnsureCollection(ctx context.Context, c tandem.Collection) (*tandem.Collection, error) {
 	if c.Name == "" {
 		return nil, tandem.Errorf(tandem.EINVALID, "collection name is required")
@@ -67,14 +39,7 @@ func (s *Store) EnsureCollection(ctx context.Context, c tandem.Collection) (*tan
 		c.Name, c.BotID, c.Embedder, c.Dimension, c.CreatedAt); err != nil {
 		return nil, translate("ensure collection", err)
 	}
-	out, err := s.FindCollection(ctx, c.Name)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.ensureVectorIndex(ctx, out.Dimension); err != nil {
-		return nil, translate("ensure collection index", err)
-	}
-	return out, nil
+	return s.FindCollection(ctx, c.Name)
 }
 
 // FindCollection returns the named collection or ENOTFOUND.
@@ -98,8 +63,8 @@ func findCollection(ctx context.Context, q db, name string, share bool) (*tandem
 	return c, err
 }
 
-// UpdateCollection records a new bot, embedder and dimension (creating the HNSW index for
-// a new dimension).
+// UpdateCollection records a new bot, embedder and dimension (rebuilding the vector index
+// for a new dimension).
 func (s *Store) UpdateCollection(ctx context.Context, c tandem.Collection) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE collections SET bot_id = $1, embedder = $2, dimension = $3 WHERE name = $4`, c.BotID, c.Embedder, c.Dimension, c.Name)
 	if err != nil {
@@ -108,7 +73,7 @@ func (s *Store) UpdateCollection(ctx context.Context, c tandem.Collection) error
 	if tag.RowsAffected() == 0 {
 		return translate("update collection", notFound("collection", c.Name))
 	}
-	return translate("update collection index", s.ensureVectorIndex(ctx, c.Dimension))
+	return s.BuildVectorIndex(ctx, c.Name)
 }
 
 // ListCollections returns all collections by name.
@@ -135,12 +100,14 @@ func scanDocument(row pgx.Row) (*tandem.Document, error) {
 	return &d, nil
 }
 
-// vectorArg encodes an embedding for a `vector` parameter (NULL when nil).
+// vectorArg encodes an embedding for a `$n::real[]::vector` parameter (NULL when nil): pgx
+// sends real[] in binary, where a pgvector.Vector goes as text whose formatting and
+// parsing (1,536 floats) cost more than writing the row.
 func vectorArg(v []float32) any {
 	if v == nil {
 		return nil
 	}
-	return pgvector.NewVector(v)
+	return v
 }
 
 // PutDocument stores d with its chunks. For an existing ID an equal ContentHash is a no-op
@@ -254,7 +221,7 @@ func (s *Store) PutDocuments(ctx context.Context, docs []*tandem.Document, chunk
 				c.DocumentID, c.Collection = d.ID, d.Collection
 				// Title A, heading B, text D: SearchText weighs them 3, 2 and 1.
 				b.Queue(`INSERT INTO chunks (id, document_id, collection, ordinal, heading, text, embedding, dimension, tsv)
-					VALUES ($1, $2, $3, $4, $5, $6, $7::vector, $8,
+					VALUES ($1, $2, $3, $4, $5, $6, $7::real[]::vector, $8,
 					setweight(to_tsvector('english', $9), 'A') || setweight(to_tsvector('english', $5), 'B') || to_tsvector('english', $6))`,
 					c.ID, c.DocumentID, c.Collection, c.Ordinal, c.Heading, c.Text, vectorArg(c.Embedding), len(c.Embedding), d.Title)
 			}
@@ -386,7 +353,7 @@ func (s *Store) ReplaceEmbeddings(ctx context.Context, chunks []tandem.Chunk) er
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for _, c := range chunks {
-			b.Queue(`UPDATE chunks SET embedding = $1::vector, dimension = $2 WHERE id = $3`, vectorArg(c.Embedding), len(c.Embedding), c.ID)
+			b.Queue(`UPDATE chunks SET embedding = $1::real[]::vector, dimension = $2 WHERE id = $3`, vectorArg(c.Embedding), len(c.Embedding), c.ID)
 		}
 		br := tx.SendBatch(ctx, b)
 		defer br.Close()
@@ -443,71 +410,4 @@ func scanHit(row pgx.Row) (*tandem.ScoredChunk, error) {
 		return nil, err
 	}
 	return &h, nil
-}
-
-// vectorQuery returns the SQL and arguments of a vector search.
-func vectorQuery(vec []float32, f storage.SearchFilter) (string, []any) {
-	dim := len(vec)
-	where, args := searchWhere(f, []any{pgvector.NewVector(vec)})
-	args = append(args, searchLimit(f))
-	// The dimension is a literal so the planner matches the partial index predicate and
-	// expression; relaxed_order may return rows slightly out of order, so re-sort.
-	q := fmt.Sprintf(`WITH hits AS MATERIALIZED (
-		SELECT c.id, c.document_id, c.collection, c.ordinal, c.heading, c.text, d.title, d.url,
-			(c.embedding::vector(%[1]d)) <=> $1::vector(%[1]d) AS distance
-		FROM chunks c JOIN documents d ON d.id = c.document_id
-		WHERE c.dimension = %[1]d`+where+`
-		ORDER BY (c.embedding::vector(%[1]d)) <=> $1::vector(%[1]d) LIMIT $%[2]d)
-		SELECT id, document_id, collection, ordinal, heading, text, title, url, 1 - distance FROM hits ORDER BY distance, id`, dim, len(args))
-	return q, args
-}
-
-// SearchVector ranks chunks of dimension len(vec) by cosine similarity through the
-// partial HNSW index for that dimension, using iterative scans so filtered searches still
-// fill the limit. Score is the cosine similarity.
-func (s *Store) SearchVector(ctx context.Context, vec []float32, f storage.SearchFilter) ([]tandem.ScoredChunk, error) {
-	dim := len(vec)
-	if dim == 0 {
-		return []tandem.ScoredChunk{}, nil
-	}
-	limit := searchLimit(f)
-	q, args := vectorQuery(vec, f)
-	// One round trip: the transaction scopes the SET LOCALs to this query. On error the
-	// connection is left in a failed transaction, which pgxpool discards on release.
-	b := &pgx.Batch{}
-	b.Queue(`BEGIN`)
-	b.Queue(`SET LOCAL hnsw.iterative_scan = relaxed_order`)
-	// The planner prices a sequential scan of a few thousand chunks below the HNSW index,
-	// not counting that every row's vector is a TOASTed 4-8 KB value to read and
-	// decompress: at 10,000 chunks of 1,536 dimensions the scan takes ~100 ms, the index
-	// ~5 ms.
-	b.Queue(`SET LOCAL enable_seqscan = off`)
-	b.Queue(fmt.Sprintf(`SET LOCAL hnsw.ef_search = %d`, min(1000, max(40, 2*limit))))
-	b.Queue(q, args...)
-	b.Queue(`COMMIT`)
-	var out []tandem.ScoredChunk
-	err := func() error {
-		br := s.pool.SendBatch(ctx, b)
-		defer br.Close()
-		for range 4 {
-			if _, err := br.Exec(); err != nil {
-				return err
-			}
-		}
-		rows, err := br.Query()
-		if err != nil {
-			return err
-		}
-		if out, err = collect(rows, scanHit); err != nil {
-			return err
-		}
-		if _, err := br.Exec(); err != nil {
-			return err
-		}
-		return br.Close()
-	}()
-	if err != nil {
-		return nil, translate("search vector", err)
-	}
-	return out, nil
 }

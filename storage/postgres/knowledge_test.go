@@ -23,8 +23,8 @@ func openTemp(t testing.TB) *Store {
 	return s
 }
 
-// TestSearchVectorUsesHNSW checks the search query matches the partial HNSW index of its
-// dimension (with sequential scans disabled, the plan must name the index).
+// TestSearchVectorUsesHNSW checks a search of one collection matches the collection's
+// partial HNSW index once built (with sequential scans disabled, the plan must name it).
 func TestSearchVectorUsesHNSW(t *testing.T) {
 	t.Parallel()
 	s := openTemp(t)
@@ -36,12 +36,17 @@ func TestSearchVectorUsesHNSW(t *testing.T) {
 	if _, err := s.PutDocument(ctx, d, []tandem.Chunk{{Text: "a", Embedding: []float32{1, 0, 0}}, {Text: "b", Embedding: []float32{0, 1, 0}}}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.BuildVectorIndex(ctx, "kb"); err != nil {
+		t.Fatal(err)
+	}
+	index := vectorIndexPrefix("kb") + "3"
 	tests := []struct {
 		name string
 		f    storage.SearchFilter
 	}{
-		{"OK", storage.SearchFilter{}},
-		{"Limit", storage.SearchFilter{Limit: 50}},
+		{"OK", storage.SearchFilter{Collections: []string{"kb"}}},
+		{"Limit", storage.SearchFilter{Collections: []string{"kb"}, Limit: 50}},
+		{"Published", storage.SearchFilter{Collections: []string{"kb"}, Status: tandem.DocumentPublished}},
 	}
 	for _, tt := range tests {
 		q, args := vectorQuery([]float32{1, 0, 0}, tt.f)
@@ -60,8 +65,8 @@ func TestSearchVectorUsesHNSW(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(plan, "\n"); !strings.Contains(got, "chunks_embedding_hnsw_3") {
-			t.Errorf("%s: plan does not use chunks_embedding_hnsw_3:\n%s", tt.name, got)
+		if got := strings.Join(plan, "\n"); !strings.Contains(got, index) {
+			t.Errorf("%s: plan does not use %s:\n%s", tt.name, index, got)
 		}
 	}
 }

@@ -11,7 +11,8 @@ import (
 // tables, so it joins documents first and computes every chunk's distance (~300 ms at
 // 10,000 chunks); and the GIN index holds the new chunks in its unsorted pending list,
 // which every full-text query scans (~5 ms). Once knowledge writes pause, the store
-// analyzes the knowledge tables and flushes the pending list. Neither changes results.
+// analyzes the knowledge tables and flushes the pending list, and builds the vector index
+// of any collection written without one (see BuildVectorIndex). None changes results.
 const (
 	// maintainAfter is how many chunks must have been written since the last run.
 	maintainAfter = 256
@@ -44,7 +45,8 @@ func (m *maintainer) wrote(s *Store, n int) {
 	m.timer = time.AfterFunc(maintainQuiet, func() { m.run(s) })
 }
 
-// run analyzes the knowledge tables and flushes the full-text index's pending list.
+// run analyzes the knowledge tables, flushes the full-text index's pending list and builds
+// missing vector indexes.
 func (m *maintainer) run(s *Store) {
 	m.mu.Lock()
 	if m.stopped {
@@ -68,6 +70,9 @@ func (m *maintainer) run(s *Store) {
 			}
 			return
 		}
+	}
+	if err := s.buildMissingVectorIndexes(ctx); err != nil && ctx.Err() == nil {
+		s.cfg.Logger.Warn("knowledge table upkeep: vector indexes", "error", err)
 	}
 }
 

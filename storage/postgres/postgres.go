@@ -1,8 +1,8 @@
 // Package postgres implements storage.Store on PostgreSQL with pgvector (pgx/v5 pool,
 // pgvector-go): the production store shared by any number of `tandem serve` replicas.
 // Statements are prepared and cached per connection by pgx; full-text search uses a
-// weighted tsvector column with a GIN index; vector search uses per-dimension partial HNSW
-// indexes on (embedding::vector(D)).
+// weighted tsvector column with a GIN index; vector search uses a partial HNSW index per
+// collection on (embedding::halfvec(D)).
 package postgres
 
 import (
@@ -114,6 +114,10 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	if err := s.checkSchema(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := s.scheduleIndexUpgrade(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}

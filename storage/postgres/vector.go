@@ -1,0 +1,220 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
+)
+
+// Each collection has its own partial HNSW index over its chunks' embeddings cast to
+// halfvec(D), D being the collection's dimension:
+//
+//   - per collection, because inserting into an HNSW index row by row cost ~10 ms of CPU
+//     for each 1,536-dimension chunk (100 chunks/s at best), while building the index in
+//     one pass after a bulk load costs a fraction of that; a collection's index can be
+//     built when that collection is loaded, without touching the others. It also spares
+//     searches from filtering other collections' neighbours out of the graph.
+//   - over halfvec, because half-precision vectors halve the index and the memory
+//     traffic of every distance; searches re-score their hits with the exact vectors.
+//
+// A collection without its index (new, or below maintainAfter chunks written) is searched
+// by an exact scan, which is correct and fast while it is small.
+
+// maxIndexedDimension is pgvector's limit for HNSW indexes on halfvec.
+const maxIndexedDimension = 4000
+
+// buildMemory is the maintenance_work_mem of an index build: pgvector builds the graph in
+// memory and falls back to far slower page-by-page inserts when it does not fit
+// (10,000 chunks of 1,536 dimensions need ~40 MB).
+const buildMemory = "256MB"
+
+// vectorIndexPrefix is the name prefix of a collection's vector indexes; the dimension
+// follows. Collection names may be anything, so they are hashed.
+func vectorIndexPrefix(collection string) string {
+	h := sha256.Sum256([]byte(collection))
+	return fmt.Sprintf("chunks_hnsw_%x_", h[:8])
+}
+
+// sqlLiteral quotes s as an escape string literal, which means the same whatever
+// standard_conforming_strings says. Partial-index predicates only match literals.
+func sqlLiteral(s string) string {
+	return "E'" + strings.NewReplacer(`\`, `\\`, "'", `''`).Replace(s) + "'"
+}
+
+// BuildVectorIndex gives the collection's chunks of its current dimension their HNSW
+// index, in one pass when it is missing, and drops the collection's indexes of other
+// dimensions. Safe to call concurrently, also from several replicas.
+func (s *Store) BuildVectorIndex(ctx context.Context, collection string) error {
+	c, err := s.FindCollection(ctx, collection)
+	if err != nil {
+		return translate("build vector index", err)
+	}
+	prefix := vectorIndexPrefix(collection)
+	want := fmt.Sprintf("%s%d", prefix, c.Dimension)
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'chunks' AND starts_with(indexname, $1)`, prefix)
+		if err != nil {
+			return err
+		}
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		exists := false
+		for _, n := range names {
+			if n == want {
+				exists = true
+				continue
+			}
+			if _, err := tx.Exec(ctx, `DROP INDEX `+pgx.Identifier{n}.Sanitize()); err != nil {
+				return err
+			}
+		}
+		if exists || c.Dimension <= 0 || c.Dimension > maxIndexedDimension {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '`+buildMemory+`'; SET LOCAL min_parallel_table_scan_size = 0`); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON chunks USING hnsw ((embedding::halfvec(%d)) halfvec_cosine_ops)
+			WHERE collection = %s AND dimension = %d`, pgx.Identifier{want}.Sanitize(), c.Dimension, sqlLiteral(collection), c.Dimension))
+		return err
+	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07") {
+		return nil // another replica built it at the same time
+	}
+	return translate("build vector index", err)
+}
+
+// buildMissingVectorIndexes indexes every collection that has chunks but no index, and
+// drops the per-dimension indexes earlier versions shared between collections.
+func (s *Store) buildMissingVectorIndexes(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT c.name FROM collections c
+		WHERE c.dimension BETWEEN 1 AND $1 AND EXISTS (SELECT 1 FROM chunks WHERE collection = c.name)
+		AND NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'chunks'
+			AND indexname = format('chunks_hnsw_%s_%s', left(encode(sha256(convert_to(c.name, 'UTF8')), 'hex'), 16), c.dimension))`, maxIndexedDimension)
+	if err != nil {
+		return err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := s.BuildVectorIndex(ctx, n); err != nil {
+			return err
+		}
+	}
+	rows, err = s.pool.Query(ctx, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'chunks' AND starts_with(indexname, 'chunks_embedding_hnsw_')`)
+	if err != nil {
+		return err
+	}
+	if names, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return err
+	}
+	for _, n := range names {
+		if _, err := s.pool.Exec(ctx, `DROP INDEX IF EXISTS `+pgx.Identifier{n}.Sanitize()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scheduleIndexUpgrade arms the upkeep when the schema still has the per-dimension vector
+// indexes of earlier versions, which it replaces with per-collection ones.
+func (s *Store) scheduleIndexUpgrade(ctx context.Context) error {
+	var legacy bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'chunks' AND starts_with(indexname, 'chunks_embedding_hnsw_'))`).Scan(&legacy); err != nil {
+		return fmt.Errorf("check vector indexes: %w", err)
+	}
+	if legacy {
+		s.maint.wrote(s, maintainAfter)
+	}
+	return nil
+}
+
+// vectorQuery returns the SQL and arguments of a vector search. Hits come from the
+// collection's HNSW index (over halfvec) when the filter names one collection, and are
+// re-scored with the exact vectors, so Score is the same cosine similarity on every path.
+func vectorQuery(vec []float32, f storage.SearchFilter) (string, []any) {
+	dim := len(vec)
+	where, args := searchWhere(f, []any{vec})
+	args = append(args, searchLimit(f))
+	order := fmt.Sprintf(`c.embedding::vector(%[1]d) <=> $1::real[]::vector(%[1]d)`, dim)
+	if len(f.Collections) == 1 {
+		// The collection and dimension are literals so the planner matches the partial
+		// index's predicate and expression.
+		where += ` AND c.collection = ` + sqlLiteral(f.Collections[0])
+		order = fmt.Sprintf(`c.embedding::halfvec(%[1]d) <=> $1::real[]::halfvec(%[1]d)`, dim)
+	}
+	// relaxed_order may return rows slightly out of order, and halfvec distances are
+	// approximate: the outer query sorts by the exact distance.
+	q := fmt.Sprintf(`WITH hits AS MATERIALIZED (
+		SELECT c.id, c.document_id, c.collection, c.ordinal, c.heading, c.text, d.title, d.url, c.embedding
+		FROM chunks c JOIN documents d ON d.id = c.document_id
+		WHERE c.dimension = %[1]d`+where+`
+		ORDER BY %[3]s LIMIT $%[2]d),
+		scored AS (SELECT *, embedding::vector(%[1]d) <=> $1::real[]::vector(%[1]d) AS distance FROM hits)
+		SELECT id, document_id, collection, ordinal, heading, text, title, url, 1 - distance FROM scored ORDER BY distance, id`, dim, len(args), order)
+	return q, args
+}
+
+// SearchVector ranks chunks of dimension len(vec) by cosine similarity, through the
+// collection's HNSW index with iterative scans (so filtered searches still fill the
+// limit) when it searches one indexed collection, exactly otherwise. Score is the cosine
+// similarity.
+func (s *Store) SearchVector(ctx context.Context, vec []float32, f storage.SearchFilter) ([]tandem.ScoredChunk, error) {
+	dim := len(vec)
+	if dim == 0 {
+		return []tandem.ScoredChunk{}, nil
+	}
+	limit := searchLimit(f)
+	q, args := vectorQuery(vec, f)
+	// One round trip: the transaction scopes the SET LOCALs to this query. On error the
+	// connection is left in a failed transaction, which pgxpool discards on release.
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SET LOCAL hnsw.iterative_scan = relaxed_order`)
+	// The planner prices a sequential scan of a few thousand chunks below the HNSW index,
+	// not counting that every row's vector is a TOASTed 4-8 KB value to read and
+	// decompress: at 10,000 chunks of 1,536 dimensions the scan takes ~100 ms, the index
+	// ~5 ms.
+	b.Queue(`SET LOCAL enable_seqscan = off`)
+	b.Queue(fmt.Sprintf(`SET LOCAL hnsw.ef_search = %d`, min(1000, max(40, 2*limit))))
+	b.Queue(q, args...)
+	b.Queue(`COMMIT`)
+	var out []tandem.ScoredChunk
+	err := func() error {
+		br := s.pool.SendBatch(ctx, b)
+		defer br.Close()
+		for range 4 {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		if out, err = collect(rows, scanHit); err != nil {
+			return err
+		}
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		return br.Close()
+	}()
+	if err != nil {
+		return nil, translate("search vector", err)
+	}
+	return out, nil
+}
