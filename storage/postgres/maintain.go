@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -60,20 +61,29 @@ func (m *maintainer) run(s *Store) {
 	m.mu.Unlock()
 	defer m.running.Done()
 	defer cancel()
+	if err := s.refreshKnowledgeStats(ctx); err != nil {
+		if ctx.Err() == nil {
+			s.cfg.Logger.Warn("knowledge table upkeep", "error", err)
+		}
+		return
+	}
+	if err := s.buildMissingVectorIndexes(ctx); err != nil && ctx.Err() == nil {
+		s.cfg.Logger.Warn("knowledge table upkeep: vector indexes", "error", err)
+	}
+}
+
+// refreshKnowledgeStats analyzes the knowledge tables and flushes the full-text index's
+// pending list.
+func (s *Store) refreshKnowledgeStats(ctx context.Context) error {
 	for _, q := range []string{
 		`ANALYZE documents, chunks`,
 		`SELECT gin_clean_pending_list('chunks_tsv'::regclass)`,
 	} {
 		if _, err := s.pool.Exec(ctx, q); err != nil {
-			if ctx.Err() == nil {
-				s.cfg.Logger.Warn("knowledge table upkeep", "query", q, "error", err)
-			}
-			return
+			return fmt.Errorf("%s: %w", q, err)
 		}
 	}
-	if err := s.buildMissingVectorIndexes(ctx); err != nil && ctx.Err() == nil {
-		s.cfg.Logger.Warn("knowledge table upkeep: vector indexes", "error", err)
-	}
+	return nil
 }
 
 // stop cancels a scheduled or running upkeep and waits for it to end.

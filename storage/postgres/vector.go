@@ -51,7 +51,9 @@ func sqlLiteral(s string) string {
 
 // BuildVectorIndex gives the collection's chunks of its current dimension their HNSW
 // index, in one pass when it is missing, and drops the collection's indexes of other
-// dimensions. Safe to call concurrently, also from several replicas.
+// dimensions. After a build it also refreshes the planner's statistics (see maintainer),
+// so searches that follow a bulk load use the new index at once. Safe to call
+// concurrently, also from several replicas.
 func (s *Store) BuildVectorIndex(ctx context.Context, collection string) error {
 	c, err := s.FindCollection(ctx, collection)
 	if err != nil {
@@ -59,6 +61,7 @@ func (s *Store) BuildVectorIndex(ctx context.Context, collection string) error {
 	}
 	prefix := vectorIndexPrefix(collection)
 	want := fmt.Sprintf("%s%d", prefix, c.Dimension)
+	built := false
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'chunks' AND starts_with(indexname, $1)`, prefix)
 		if err != nil {
@@ -86,11 +89,15 @@ func (s *Store) BuildVectorIndex(ctx context.Context, collection string) error {
 		}
 		_, err = tx.Exec(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON chunks USING hnsw ((embedding::halfvec(%d)) halfvec_cosine_ops)
 			WHERE collection = %s AND dimension = %d`, pgx.Identifier{want}.Sanitize(), c.Dimension, sqlLiteral(collection), c.Dimension))
+		built = true
 		return err
 	})
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07") {
 		return nil // another replica built it at the same time
+	}
+	if err == nil && built {
+		err = s.refreshKnowledgeStats(ctx)
 	}
 	return translate("build vector index", err)
 }
