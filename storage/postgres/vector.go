@@ -31,6 +31,11 @@ import (
 // maxIndexedDimension is pgvector's limit for HNSW indexes on halfvec.
 const maxIndexedDimension = 4000
 
+// The index is built with ef_construction 32 instead of pgvector's 64: on the 10,000-chunk
+// synthetic collection the build takes 9.4 s instead of 16.6 s (under load) while the
+// index's top 10 at ef_search 100 keeps 0.883 of the exact top 10 instead of 0.903, and
+// StackFAQ dev recall is unchanged.
+
 // buildMemory is the maintenance_work_mem of an index build: pgvector builds the graph in
 // memory and falls back to far slower page-by-page inserts when it does not fit
 // (10,000 chunks of 1,536 dimensions need ~40 MB).
@@ -87,7 +92,7 @@ func (s *Store) BuildVectorIndex(ctx context.Context, collection string) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '`+buildMemory+`'; SET LOCAL min_parallel_table_scan_size = 0`); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON chunks USING hnsw ((embedding::halfvec(%d)) halfvec_cosine_ops)
+		_, err = tx.Exec(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON chunks USING hnsw ((embedding::halfvec(%d)) halfvec_cosine_ops) WITH (ef_construction = 32)
 			WHERE collection = %s AND dimension = %d`, pgx.Identifier{want}.Sanitize(), c.Dimension, sqlLiteral(collection), c.Dimension))
 		built = true
 		return err
