@@ -17,6 +17,13 @@ import (
 // normalised separately so that long texts do not drown words in character n-grams.
 const charBit = 1 << 31
 
+// pairBit marks word-pair hashes (part of the word block) when FeatureOptions.WordPairs is set;
+// only then is it cleared from word n-grams, so models saved without pairs keep their hashes.
+const pairBit = 1 << 30
+
+// pairWindow is how many words back WordPairs looks.
+const pairWindow = 10
+
 const (
 	fnvOffset = 2166136261
 	fnvPrime  = 16777619
@@ -27,6 +34,9 @@ type FeatureOptions struct {
 	WordNgrams int // 1 = unigrams, 2 = uni+bigrams (default 2)
 	CharMin    int // smallest character n-gram (default 2)
 	CharMax    int // largest character n-gram (default 5)
+	// WordPairs adds every unordered pair of words in the message (skip-bigrams), which lets a
+	// linear model see two keywords together however far apart they are ("card" … "declined").
+	WordPairs bool
 }
 
 // WithDefaults fills unset fields.
@@ -154,14 +164,23 @@ func Hashes(text string, o FeatureOptions, dst []uint32) []uint32 {
 	toks := Tokens(text)
 	prev, prev2 := uint32(0), uint32(0)
 	var runes []rune
+	var seen []uint32 // word hashes so far, for WordPairs
+	wordMask := ^uint32(charBit)
+	if o.WordPairs {
+		wordMask = ^uint32(charBit | pairBit)
+	}
 	for i, t := range toks {
 		wh := mix(hashString(fnvOffset, t))
-		dst = append(dst, wh&^charBit)
+		dst = append(dst, wh&wordMask)
+		if o.WordPairs {
+			dst = appendPairs(dst, seen, wh)
+			seen = append(seen, wh)
+		}
 		if o.WordNgrams >= 2 && i > 0 {
-			dst = append(dst, mix(prev*31+wh+0x9e3779b9)&^charBit)
+			dst = append(dst, mix(prev*31+wh+0x9e3779b9)&wordMask)
 		}
 		if o.WordNgrams >= 3 && i > 1 {
-			dst = append(dst, mix((prev2*31+prev)*37+wh+0x7f4a7c15)&^charBit)
+			dst = append(dst, mix((prev2*31+prev)*37+wh+0x7f4a7c15)&wordMask)
 		}
 		prev2, prev = prev, wh
 		// Character n-grams inside word boundaries (char_wb): the token padded with spaces.
@@ -191,6 +210,17 @@ func Hashes(text string, o FeatureOptions, dst []uint32) []uint32 {
 				dst = append(dst, mix(h)|charBit)
 			}
 		}
+	}
+	return dst
+}
+
+// appendPairs appends the word-pair hashes of word hash wh with the words before it (seen).
+// Adjacent pairs are already bigrams; pairs are unordered so that "card declined" and "declined
+// my card" share a feature, and within pairWindow words so that long messages stay linear in cost.
+func appendPairs(dst, seen []uint32, wh uint32) []uint32 {
+	for _, ph := range seen[max(len(seen)-pairWindow, 0):max(len(seen)-1, 0)] {
+		a, b := min(ph, wh), max(ph, wh)
+		dst = append(dst, mix(a*0x2545f491+b+0x3c6ef372)&^charBit|pairBit)
 	}
 	return dst
 }
@@ -226,7 +256,9 @@ func BuildVocab(texts []string, o FeatureOptions, minDF int) *Vocab {
 	}
 	hs := make([]uint32, 0, len(df))
 	for h, n := range df {
-		if int(n) >= minDF {
+		// A pair seen in one example only is evidence the word n-grams already carry, at a
+		// cost per message.
+		if int(n) >= minDF && (n >= 2 || !o.WordPairs || h&(charBit|pairBit) != pairBit) {
 			hs = append(hs, h)
 		}
 	}
@@ -269,6 +301,15 @@ func (v *Vocab) lookup(h uint32) int32 {
 		}
 		s = (s + 1) & v.mask
 	}
+}
+
+// IsWord reports whether feature f is a word n-gram (not a character n-gram or a word pair).
+func (v *Vocab) IsWord(f int32) bool {
+	h := v.Hashes[f]
+	if v.Opts.WordPairs {
+		return h&(charBit|pairBit) == 0
+	}
+	return h&charBit == 0
 }
 
 // Len is the number of features.

@@ -82,3 +82,48 @@ func TestFitTemperature(t *testing.T) {
 		t.Errorf("temperature %v, want large", tt)
 	}
 }
+
+func TestWordPairs(t *testing.T) {
+	t.Parallel()
+	on := FeatureOptions{WordPairs: true}.WithDefaults()
+	pairs := func(text string) []uint32 {
+		var out []uint32
+		for _, h := range Hashes(Normalize(text), on, nil) {
+			if h&(charBit|pairBit) == pairBit {
+				out = append(out, h)
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		text string
+		want int
+	}{
+		{"OK/skipOne", "card was declined", 1},
+		{"OK/adjacentAreBigrams", "card declined", 0},
+		{"OK/window", "a b c d e f g h i j k l", 54}, // distances 2 to 10 only
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := len(pairs(tt.text)); got != tt.want {
+				t.Errorf("%q: %d pairs, want %d", tt.text, got, tt.want)
+			}
+		})
+	}
+	t.Run("OK/unordered", func(t *testing.T) {
+		t.Parallel()
+		if a, b := pairs("card was declined"), pairs("declined my card"); !slices.Equal(a, b) {
+			t.Errorf("pairs %v and %v differ", a, b)
+		}
+	})
+	t.Run("OK/offKeepsHashes", func(t *testing.T) {
+		t.Parallel()
+		// Models saved without pairs (the embedded sentiment model) must hash words as before.
+		off := Hashes("card", FeatureOptions{}.WithDefaults(), nil)
+		if want := mix(hashString(fnvOffset, "card")) &^ charBit; off[0] != want {
+			t.Errorf("word hash %x, want %x", off[0], want)
+		}
+	})
+}
