@@ -44,7 +44,8 @@ type Options struct {
 	// no out-of-scope examples to tune the threshold on (default 0.005; negative disables the threshold).
 	OOSRate float64
 	// OOSCost is the held-out in-scope accuracy the out-of-scope threshold may cost when the
-	// bot has out-of-scope examples (default 0.006).
+	// bot has out-of-scope examples (default 0.004; on CLINC150 dev 0.002 → in-scope 0.933 /
+	// out-of-scope recall 0.61, 0.004 → 0.930 / 0.67, 0.006 → 0.926 / 0.73).
 	OOSCost float64
 	// Workers train classes in parallel (default GOMAXPROCS).
 	Workers int
@@ -61,7 +62,7 @@ func (o Options) withDefaults() Options {
 		o.K = 10
 	}
 	if o.OOSCost == 0 {
-		o.OOSCost = 0.006
+		o.OOSCost = 0.004
 	}
 	if o.OOSRate == 0 {
 		o.OOSRate = 0.005
