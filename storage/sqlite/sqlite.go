@@ -403,14 +403,14 @@ func (s *Store) runGroup(batch []*writeReq) {
 		if r.err = r.ctx.Err(); r.err != nil {
 			continue
 		}
-		if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
+		if err := s.execOn(tx, `SAVEPOINT w`); err != nil {
 			_ = tx.Rollback()
 			fail(err)
 			return
 		}
 		r.err = r.fn(tx)
 		if r.err != nil {
-			if _, err := tx.Exec(`ROLLBACK TO w`); err != nil {
+			if err := s.execOn(tx, `ROLLBACK TO w`); err != nil {
 				_ = tx.Rollback()
 				fail(err)
 				return
@@ -418,7 +418,7 @@ func (s *Store) runGroup(batch []*writeReq) {
 		} else {
 			ok++
 		}
-		if _, err := tx.Exec(`RELEASE w`); err != nil {
+		if err := s.execOn(tx, `RELEASE w`); err != nil {
 			_ = tx.Rollback()
 			fail(err)
 			return
@@ -453,8 +453,22 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
-// hotWrites are the statements of the per-turn write path.
+// execOn runs a prepared statement without arguments on tx.
+func (s *Store) execOn(tx *sql.Tx, query string) error {
+	st, err := s.wstmt(context.Background(), tx, query)
+	if err != nil {
+		return err
+	}
+	_, err = st.Exec()
+	return err
+}
+
+// hotWrites are the statements of the per-turn write path (the savepoints are those of
+// group commits).
 var hotWrites = []string{
+	`SAVEPOINT w`,
+	`ROLLBACK TO w`,
+	`RELEASE w`,
 	lookupIdentitySQL,
 	insertIdentitySQL,
 	insertCustomerSQL,
