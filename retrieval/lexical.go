@@ -22,7 +22,7 @@ const (
 // lexicalRank ranks the store's full-text hits by BM25
 // over the offline embedder's word features and the collection's learned document
 // frequencies. The stores only generate candidates, so the full-text signal is the same on
-// SQLite (FTS5) and PostgreSQL (tsvector). It returns ok=false when a collection uses
+// SQLite (in-memory index) and PostgreSQL (tsvector). It returns ok=false when a collection uses
 // another embedder; the store's own full-text order is used then.
 func (kb *KnowledgeBase) lexicalRank(ctx context.Context, query string, cands []tandem.ScoredChunk) ([]tandem.ScoredChunk, bool) {
 	type scored struct {

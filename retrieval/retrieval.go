@@ -78,7 +78,7 @@ func WithSplitter(s ingest.Splitter) Option { return func(kb *KnowledgeBase) { k
 // WithFusion sets how full-text and vector rankings are fused.
 func WithFusion(f Fusion) Option { return func(kb *KnowledgeBase) { kb.fusion = f } }
 
-// WithStoreTextRanking ranks full-text hits in the store's order (FTS5 bm25 or ts_rank)
+// WithStoreTextRanking ranks full-text hits in the store's own BM25 order
 // instead of the knowledge base's own BM25 over the collection statistics, which gives the
 // same ranking on every store and is the default with the offline embedder.
 func WithStoreTextRanking() Option { return func(kb *KnowledgeBase) { kb.lexical = false } }
