@@ -21,8 +21,13 @@ const charBit = 1 << 31
 // only then is it cleared from word n-grams, so models saved without pairs keep their hashes.
 const pairBit = 1 << 30
 
-// pairWindow is how many words back WordPairs looks.
-const pairWindow = 10
+// pairWindow is how many words back WordPairs looks; pairMinDF is the fewest training examples
+// a pair must occur in to be kept (Banking77 held-out accuracy: 1 → 0.912, 2 → 0.912 with a
+// 9.0 MB model, 3 → 0.913 with 7.7 MB, 5 → 0.913; a window of 6 → 0.912).
+const (
+	pairWindow = 10
+	pairMinDF  = 3
+)
 
 const (
 	fnvOffset = 2166136261
@@ -256,9 +261,9 @@ func BuildVocab(texts []string, o FeatureOptions, minDF int) *Vocab {
 	}
 	hs := make([]uint32, 0, len(df))
 	for h, n := range df {
-		// A pair seen in one example only is evidence the word n-grams already carry, at a
-		// cost per message.
-		if int(n) >= minDF && (n >= 2 || !o.WordPairs || h&(charBit|pairBit) != pairBit) {
+		// A pair seen in fewer than pairMinDF examples is evidence the word n-grams already
+		// carry, at a cost per message and in model size.
+		if int(n) >= minDF && (n >= pairMinDF || !o.WordPairs || h&(charBit|pairBit) != pairBit) {
 			hs = append(hs, h)
 		}
 	}
