@@ -187,7 +187,10 @@ func fit(ctx context.Context, examples []Example, labels []string, opts Options)
 	for i, t := range texts {
 		xs[i] = vocab.Vectorize(t, &sc).Clone()
 	}
-	lin, err := linear.Train(ctx, xs, ys, len(labels), vocab.Len(), linear.TrainOptions{C: opts.C, Seed: opts.Seed, Workers: opts.Workers})
+	// Balanced: each intent's few positives weigh as much as the many negatives of its
+	// one-vs-rest SVM (Banking77 held-out 0.913 → 0.915, CLINC150 dev in-scope 0.931 → 0.931
+	// with oos recall 0.66 → 0.68, same training time).
+	lin, err := linear.Train(ctx, xs, ys, len(labels), vocab.Len(), linear.TrainOptions{C: opts.C, Seed: opts.Seed, Workers: opts.Workers, Balanced: true})
 	if err != nil {
 		return nil, fmt.Errorf("train intents: %w", err)
 	}
