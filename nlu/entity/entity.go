@@ -47,6 +47,7 @@ type namedPattern struct {
 type listEntry struct {
 	name, value string
 	words       []term // normalised synonym tokens
+	cjk         bool   // one word in a script without spaces: matched as a substring
 }
 
 // term is a word prepared for fuzzy comparison: its runes, how many edits it tolerates and
@@ -110,7 +111,7 @@ func New(cfg Config) (*Extractor, error) {
 					for i, w := range ws {
 						ts[i] = newTerm(w)
 					}
-					e.lists = append(e.lists, listEntry{name: l.Name, value: v, words: ts})
+					e.lists = append(e.lists, listEntry{name: l.Name, value: v, words: ts, cjk: len(ws) == 1 && hasCJK(ws[0])})
 				}
 			}
 		}
@@ -452,7 +453,7 @@ func (e *Extractor) matchLists(text string, add func(typ, value string, s, end i
 	}
 	lower := strings.ToLower(text)
 	for _, l := range e.lists {
-		if len(l.words) == 1 && hasCJK(l.words[0].s) {
+		if l.cjk {
 			if i := strings.Index(lower, l.words[0].s); i >= 0 {
 				add(l.name, l.value, i, i+len(l.words[0].s))
 			}
