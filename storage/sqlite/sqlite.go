@@ -91,6 +91,9 @@ type Store struct {
 	warming  sync.WaitGroup
 
 	cache *lookupCache
+
+	ckpt           *sql.DB // one connection for background checkpoints (file databases)
+	checkpointDone chan struct{}
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -108,19 +111,17 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	pragmas.Add("_pragma", "foreign_keys(1)")
 	// Durability: in WAL mode with synchronous=NORMAL a commit returns once its pages are
 	// written to the WAL file (write(2), no fsync), so every acknowledged write survives a
-	// crash of this process. The WAL is fsynced at checkpoints only, so a power loss or
-	// kernel crash can lose the writes acknowledged since the last checkpoint (at most
-	// wal_autocheckpoint pages), never corrupt the database. FULL would fsync every group
-	// commit instead.
+	// crash of this process. The WAL is fsynced at checkpoints only, which run in the
+	// background every checkpointInterval (checkpoint.go), so a power loss or kernel crash
+	// can lose about the last second of acknowledged writes, never corrupt the database.
+	// FULL would fsync every group commit instead.
 	pragmas.Add("_pragma", "synchronous(NORMAL)")
 	// A larger page cache (negative = KiB) keeps the turn path's b-tree pages in memory.
 	pragmas.Add("_pragma", "cache_size(-16384)")
 	pragmas.Add("_pragma", "temp_store(MEMORY)")
-	// Checkpoint (and fsync) every ~16 MiB of WAL instead of every 4 MiB; the WAL file is
-	// truncated back to 64 MiB at most after a checkpoint.
-	pragmas.Add("_pragma", "wal_autocheckpoint(4000)")
+	// The WAL file is truncated back to 64 MiB at most after a checkpoint.
 	pragmas.Add("_pragma", "journal_size_limit(67108864)")
-	var wdsn, rdsn string
+	var wdsn, rdsn, cdsn string
 	if memory {
 		wdsn = "file::memory:?" + pragmas.Encode()
 	} else {
@@ -130,7 +131,9 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 			ro[k] = v
 		}
 		ro.Add("_pragma", "query_only(1)")
+		cdsn = "file:" + path + "?" + pragmas.Encode()
 		pragmas.Set("_txlock", "immediate")
+		pragmas.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(backstopPages)+")")
 		wdsn = "file:" + path + "?" + pragmas.Encode()
 		rdsn = "file:" + path + "?" + ro.Encode()
 	}
@@ -161,6 +164,15 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 		r.SetConnMaxIdleTime(0)
 		r.SetConnMaxLifetime(0)
 		s.r = r
+		c, err := sql.Open("sqlite", cdsn)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		c.SetMaxOpenConns(1)
+		s.ckpt = c
+		s.checkpointDone = make(chan struct{})
+		go s.checkpointer(c, checkpointInterval)
 	}
 	if err := s.checkSchema(ctx); err != nil {
 		s.Close()
@@ -196,6 +208,10 @@ func (s *Store) Close() error {
 	s.warming.Wait()
 	s.closeOnce.Do(func() { close(s.quit) })
 	<-s.writerDone
+	if s.ckpt != nil {
+		<-s.checkpointDone
+		s.ckpt.Close()
+	}
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
