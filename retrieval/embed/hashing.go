@@ -91,6 +91,26 @@ func (c Config) Name() string {
 type Hashing struct {
 	cfg   Config
 	stats *Stats
+	// idfs[df] is the weight of a feature with document frequency df, precomputed for the
+	// common frequencies (a logarithm and a power per feature were a third of embedding).
+	// It is valid while stats.Docs == idfDocs.
+	idfs    []float64
+	idfDocs int
+}
+
+// maxIDFTable bounds the precomputed weights (512 KiB); rarer frequencies are computed.
+const maxIDFTable = 1 << 16
+
+func newHashing(cfg Config, stats *Stats) *Hashing {
+	h := &Hashing{cfg: cfg, stats: stats}
+	if stats != nil && stats.Docs > 0 {
+		h.idfDocs = stats.Docs
+		h.idfs = make([]float64, min(stats.Docs, maxIDFTable)+1)
+		for df := range h.idfs {
+			h.idfs[df] = h.idfOf(uint32(df))
+		}
+	}
+	return h
 }
 
 var _ embeddings.Embedder = (*Hashing)(nil)
@@ -102,7 +122,7 @@ func New(cfg Config, stats *Stats) (*Hashing, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Hashing{cfg: cfg, stats: stats}, nil
+	return newHashing(cfg, stats), nil
 }
 
 // Config returns the embedder's configuration.
@@ -115,7 +135,7 @@ func (h *Hashing) Name() string { return h.cfg.Name() }
 func (h *Hashing) Stats() *Stats { return h.stats }
 
 // WithStats returns a copy of h that weighs features with stats.
-func (h *Hashing) WithStats(stats *Stats) *Hashing { return &Hashing{cfg: h.cfg, stats: stats} }
+func (h *Hashing) WithStats(stats *Stats) *Hashing { return newHashing(h.cfg, stats) }
 
 // EmbedDocuments returns one vector per text.
 func (h *Hashing) EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error) {
@@ -145,6 +165,12 @@ type featureSet struct {
 	words     map[uint64]float64
 	chars     map[uint64]float64
 	buf       []rune
+	weighted  []weightedFeature // scratch of accumulate
+}
+
+type weightedFeature struct {
+	f uint64
+	w float64
 }
 
 var featurePool = sync.Pool{New: func() any {
@@ -184,8 +210,8 @@ func (h *Hashing) embedPart(vec []float64, text string, weight float64) {
 	clear(fs.chars)
 	h.features(text, fs)
 	part := make([]float64, len(vec))
-	h.accumulate(part, fs.words, h.cfg.WordWeight)
-	h.accumulate(part, fs.chars, h.cfg.CharWeight)
+	h.accumulate(part, fs.words, h.cfg.WordWeight, &fs.weighted)
+	h.accumulate(part, fs.chars, h.cfg.CharWeight, &fs.weighted)
 	var n float64
 	for _, v := range part {
 		n += v * v
@@ -199,11 +225,13 @@ func (h *Hashing) embedPart(vec []float64, text string, weight float64) {
 	}
 }
 
-// accumulate adds one normalised group of features, weighted, into vec.
-func (h *Hashing) accumulate(vec []float64, feats map[uint64]float64, weight float64) {
+// accumulate adds one normalised group of features, weighted, into vec. scratch is reused
+// between calls.
+func (h *Hashing) accumulate(vec []float64, feats map[uint64]float64, weight float64, scratch *[]weightedFeature) {
 	if len(feats) == 0 || weight == 0 {
 		return
 	}
+	ws := (*scratch)[:0]
 	var norm2 float64
 	for f, tf := range feats {
 		if tf > 1 {
@@ -212,32 +240,44 @@ func (h *Hashing) accumulate(vec []float64, feats map[uint64]float64, weight flo
 		idf := h.idf(f)
 		if idf < h.cfg.MinIDF {
 			// Features in most documents only add collision noise.
-			feats[f] = 0
 			continue
 		}
 		w := tf * idf
-		feats[f] = w
+		ws = append(ws, weightedFeature{f, w})
 		norm2 += w * w
 	}
+	*scratch = ws
 	if norm2 == 0 {
 		return
 	}
 	scale := weight / math.Sqrt(norm2)
 	d := uint64(len(vec))
-	for f, w := range feats {
+	for _, fw := range ws {
 		// The low bits pick the bucket, the top bit the sign, so collisions cancel out
 		// on average instead of piling up.
-		i := (f >> 1) % d
-		if f&1 == 1 {
-			vec[i] -= w * scale
+		i := (fw.f >> 1) % d
+		if fw.f&1 == 1 {
+			vec[i] -= fw.w * scale
 		} else {
-			vec[i] += w * scale
+			vec[i] += fw.w * scale
 		}
 	}
 }
 
 func (h *Hashing) idf(f uint64) float64 {
-	w := h.stats.IDF(f)
+	if h.stats == nil || h.stats.Docs == 0 {
+		return 1
+	}
+	df := h.stats.DF[statsKey(f)]
+	if int(df) < len(h.idfs) && h.stats.Docs == h.idfDocs {
+		return h.idfs[df]
+	}
+	return h.idfOf(df)
+}
+
+// idfOf is the weight of a feature with document frequency df.
+func (h *Hashing) idfOf(df uint32) float64 {
+	w := h.stats.idfOf(df)
 	if p := h.cfg.IDFPower; p != 0 && p != 1 {
 		w = math.Pow(w, p)
 	}

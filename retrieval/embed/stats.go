@@ -46,7 +46,10 @@ func (s *Stats) IDF(f uint64) float64 {
 	if s == nil || s.Docs == 0 {
 		return 1
 	}
-	df := s.DF[statsKey(f)]
+	return s.idfOf(s.DF[statsKey(f)])
+}
+
+func (s *Stats) idfOf(df uint32) float64 {
 	return math.Log(float64(1+s.Docs)/float64(1+df)) + 1
 }
 
