@@ -140,6 +140,7 @@ type turn struct {
 	cust     *tandem.Customer
 	channel  tandem.Channel
 	text     string
+	inbound  *tandem.Message // stored with the turn's replies (see HandleMessage)
 	ann      tandem.Annotations
 	st       convState
 	data     flows.Data
@@ -155,9 +156,11 @@ type turn struct {
 
 // HandleMessage answers one inbound customer message: it resolves the customer from the
 // channel identity, continues their open conversation with the bot on any channel (or the
-// one named by in.ConversationID), stores the message with its NLU annotations (a provider
-// retry returns a Turn with Duplicate set and no replies), runs the policy, and stores the
-// replies and the conversation's new state in one transaction.
+// one named by in.ConversationID), runs NLU and the policy, and stores the message with its
+// annotations, the replies and the conversation's new state. A message with a provider id
+// is stored first on its own, so a provider retry returns a Turn with Duplicate set and no
+// replies before the bot acts again; one without is stored in the turn's single
+// transaction (or alone, if the turn fails), before the turn is acknowledged either way.
 //
 // Errors: ENOTFOUND for an unknown bot or conversation, EINVALID for an empty message or a
 // missing channel identity; store errors are returned wrapped.
@@ -189,18 +192,33 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 	}
 	msg := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: in.Channel,
 		Text: text, ProviderID: in.ProviderID, Annotations: &ann, CreatedAt: in.ReceivedAt}
-	if err := e.store.CreateMessage(ctx, msg); err != nil {
-		if tandem.ErrorCode(err) == tandem.EDUPLICATE {
-			return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, Duplicate: true,
-				Decision: tandem.Decision{Kind: tandem.DecisionDuplicate, Reason: "provider retry of message " + in.ProviderID}}, nil
+	// A message with a provider id is stored on its own first: its unique key drops a
+	// provider retry before the bot acts twice. One without is stored with the replies in
+	// the turn's single commit; either way it is stored before the turn is acknowledged.
+	withTurn := in.ProviderID == ""
+	if !withTurn {
+		if err := e.store.CreateMessage(ctx, msg); err != nil {
+			if tandem.ErrorCode(err) == tandem.EDUPLICATE {
+				return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, Duplicate: true,
+					Decision: tandem.Decision{Kind: tandem.DecisionDuplicate, Reason: "provider retry of message " + in.ProviderID}}, nil
+			}
+			return nil, fmt.Errorf("handle message: %w", err)
 		}
-		return nil, fmt.Errorf("handle message: %w", err)
 	}
 	t := e.newTurn(bot, conv, cust, in.Channel)
 	t.text = text
 	t.ann = ann
 	if err := e.policy(ctx, t); err != nil {
+		if withTurn {
+			// The turn failed, the customer's message must not be lost with it.
+			if err := e.store.CreateMessage(context.WithoutCancel(ctx), msg); err != nil {
+				e.logger.Error("store message of a failed turn", "conversation_id", conv.ID, "error", err)
+			}
+		}
 		return nil, fmt.Errorf("handle message: %w", err)
+	}
+	if withTurn {
+		t.inbound = msg
 	}
 	if err := e.persist(ctx, t); err != nil {
 		return nil, err
@@ -276,7 +294,7 @@ func (e *Engine) persist(ctx context.Context, t *turn) error {
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	rec := storage.TurnRecord{ConversationID: t.conv.ID,
+	rec := storage.TurnRecord{ConversationID: t.conv.ID, Inbound: t.inbound,
 		Update: storage.ConversationUpdate{State: state, Status: t.status}}
 	if t.conv.Channel != t.channel {
 		ch := t.channel

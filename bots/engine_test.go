@@ -233,3 +233,42 @@ func TestHandleMessageConversations(t *testing.T) {
 		})
 	}
 }
+
+// hangingUp is a knowledge base during whose search the customer's request is cancelled
+// (the client went away).
+type hangingUp struct{ cancel context.CancelFunc }
+
+func (h hangingUp) Answer(context.Context, bots.Question) (*bots.KnowledgeAnswer, error) {
+	h.cancel()
+	return nil, context.Canceled
+}
+
+// TestFailedTurnKeepsMessage checks that a customer message without a provider id, which is
+// stored in the turn's own commit, is still stored when the turn fails midway.
+func TestFailedTurnKeepsMessage(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	e := bots.New(f.store, f.engine.Bots(), bots.WithKnowledge(hangingUp{cancel}))
+	_, err := e.HandleMessage(ctx, tandem.Inbound{BotID: "demo", Channel: tandem.ChannelREST, ExternalID: "gone",
+		Text: "what is the meaning of life"})
+	if err == nil {
+		t.Fatal("the turn succeeded although its request was cancelled")
+	}
+	bg := context.Background()
+	cust, _, err := f.store.ResolveIdentity(bg, tandem.ChannelREST, "gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := f.store.FindOpenConversation(bg, "demo", cust.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := f.store.ListMessages(bg, conv.ID, storage.MessageFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Text != "what is the meaning of life" || msgs[0].Annotations == nil {
+		t.Errorf("messages after a failed turn = %+v", msgs)
+	}
+}

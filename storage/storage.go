@@ -85,7 +85,11 @@ type ConversationStore interface {
 // TurnRecord is what one engine turn persists after the inbound message.
 type TurnRecord struct {
 	ConversationID string
-	InboundID      string              // the customer message the turn answered
+	// Inbound, when set, is the customer message the turn answered, created first in the
+	// same transaction (ID and CreatedAt assigned when empty): for messages with no provider
+	// id there is nothing to de-duplicate, so they need not be stored on their own first.
+	Inbound   *tandem.Message
+	InboundID string // the customer message the turn answered, stored before
 	Annotations    *tandem.Annotations // stored on the inbound message when non-nil
 	Replies        []*tandem.Message   // bot messages to create (IDs assigned)
 	Update         ConversationUpdate

@@ -199,6 +199,14 @@ func (s *Store) SetMessageAnnotations(ctx context.Context, id string, a *tandem.
 // tandem_assert_found aborts when the conversation or inbound message is missing.
 func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 	b := &pgx.Batch{}
+	if t.Inbound != nil {
+		t.Inbound.ConversationID = t.ConversationID
+		args, err := s.prepareMessage(t.Inbound)
+		if err != nil {
+			return translate("record turn", err)
+		}
+		b.Queue(insertMessageSQL, args...)
+	}
 	b.Queue(`WITH u AS (UPDATE conversations SET updated_at = $1, status = coalesce($2, status),
 		channel = coalesce($3, channel), state = CASE WHEN $4 THEN $5::bytea ELSE state END,
 		customer_id = coalesce($6, customer_id) WHERE id = $7 RETURNING 1)

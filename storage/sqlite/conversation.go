@@ -291,6 +291,12 @@ func (s *Store) setAnnotations(ctx context.Context, tx *sql.Tx, id string, a *ta
 func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 	var c *tandem.Conversation
 	err := s.writeTxThen(ctx, func(tx *sql.Tx) error {
+		if t.Inbound != nil {
+			t.Inbound.ConversationID = t.ConversationID
+			if err := s.insertMessage(ctx, tx, t.Inbound); err != nil {
+				return err
+			}
+		}
 		if t.Annotations != nil && t.InboundID != "" {
 			if err := s.setAnnotations(ctx, tx, t.InboundID, t.Annotations); err != nil {
 				return err

@@ -264,6 +264,32 @@ func testMessages(t *testing.T, s storage.Store, _ Features) {
 			t.Errorf("state = %q", c.State)
 		}
 	})
+	t.Run("RecordTurn/WithInbound", func(t *testing.T) {
+		t.Parallel()
+		_, conv := setup(t, "+15550390")
+		in := &tandem.Message{Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: "where is my parcel?",
+			Annotations: &tandem.Annotations{Language: "en", Intent: tandem.IntentScore{Name: "tracking", Confidence: 0.9}}}
+		reply := &tandem.Message{Role: tandem.RoleBot, Channel: tandem.ChannelSMS, Text: "On its way"}
+		must(t, s.RecordTurn(ctx, storage.TurnRecord{ConversationID: conv.ID, Inbound: in, Replies: []*tandem.Message{reply},
+			Update: storage.ConversationUpdate{State: []byte("state-3")}}))
+		if in.ID == "" || in.ConversationID != conv.ID || in.CreatedAt.IsZero() {
+			t.Errorf("inbound not assigned: %+v", in)
+		}
+		got, err := s.ListMessages(ctx, conv.ID, storage.MessageFilter{})
+		must(t, err)
+		if len(got) != 2 || got[0].ID != in.ID || got[0].Annotations == nil || got[0].Annotations.Intent.Name != "tracking" || got[1].ID != reply.ID {
+			t.Fatalf("messages = %+v", got)
+		}
+	})
+	t.Run("RecordTurn/WithInboundErrNotFound", func(t *testing.T) {
+		t.Parallel()
+		// A turn of a missing conversation stores nothing, not even its inbound message.
+		in := &tandem.Message{Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: "hello?"}
+		err := s.RecordTurn(ctx, storage.TurnRecord{ConversationID: "missing", Inbound: in, Update: storage.ConversationUpdate{State: []byte("x")}})
+		if tandem.ErrorCode(err) != tandem.ENOTFOUND && tandem.ErrorCode(err) != tandem.EINVALID {
+			t.Errorf("err = %v, want not_found or invalid", err)
+		}
+	})
 	t.Run("RecordTurn/ErrNotFound", func(t *testing.T) {
 		t.Parallel()
 		_, conv := setup(t, "+15550304")
