@@ -88,11 +88,11 @@ type TurnRecord struct {
 	// Inbound, when set, is the customer message the turn answered, created first in the
 	// same transaction (ID and CreatedAt assigned when empty): for messages with no provider
 	// id there is nothing to de-duplicate, so they need not be stored on their own first.
-	Inbound   *tandem.Message
-	InboundID string // the customer message the turn answered, stored before
-	Annotations    *tandem.Annotations // stored on the inbound message when non-nil
-	Replies        []*tandem.Message   // bot messages to create (IDs assigned)
-	Update         ConversationUpdate
+	Inbound     *tandem.Message
+	InboundID   string              // the customer message the turn answered, stored before
+	Annotations *tandem.Annotations // stored on the inbound message when non-nil
+	Replies     []*tandem.Message   // bot messages to create (IDs assigned)
+	Update      ConversationUpdate
 }
 
 // ConversationUpdate holds the fields to change; nil means unchanged.
