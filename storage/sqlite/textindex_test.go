@@ -320,8 +320,8 @@ func TestTextIndexRemove(t *testing.T) {
 	}
 }
 
-// TestSearchTextSeesKnowledgeWrites: full-text searches run in long-lived snapshots, which
-// every knowledge write must replace before the writer's next search.
+// TestSearchTextSeesKnowledgeWrites: full-text searches read the in-memory index, which
+// every knowledge write (put, status, delete) must update before its call returns.
 func TestSearchTextSeesKnowledgeWrites(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
