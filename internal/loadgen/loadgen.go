@@ -4,13 +4,17 @@
 package loadgen
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,7 +29,6 @@ type Config struct {
 	MaxTurns  int           // stop after this many turns (0 = no limit)
 	// Script is the customer messages each simulated customer cycles through.
 	Script []string
-	Client *http.Client
 }
 
 // Result is what a run measured.
@@ -65,18 +68,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if len(cfg.Script) == 0 {
 		cfg.Script = DefaultScript
 	}
-	client := cfg.Client
-	if client == nil {
-		client = &http.Client{
-			Timeout: 30 * time.Second,
-			Transport: &http.Transport{
-				MaxIdleConns:        cfg.Customers * 2,
-				MaxIdleConnsPerHost: cfg.Customers * 2,
-				IdleConnTimeout:     time.Minute,
-			},
-		}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || base.Scheme != "http" || base.Host == "" {
+		return Result{}, fmt.Errorf("load generator: base URL %q: want http://host:port", cfg.BaseURL)
 	}
-	url := fmt.Sprintf("%s/api/v1/bots/%s/messages", cfg.BaseURL, cfg.Bot)
+	path := fmt.Sprintf("%s/api/v1/bots/%s/messages", base.Path, url.PathEscape(cfg.Bot))
 
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
@@ -95,18 +91,20 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			defer wg.Done()
 			local := make([]time.Duration, 0, 1024)
 			user := fmt.Sprintf("bench-%d-%d", start.UnixNano(), c)
-			// Bodies are encoded once: the generator shares the cores with the server.
-			bodies := make([][]byte, len(cfg.Script))
+			// Requests are encoded once: the generator shares the cores with the server.
+			reqs := make([][]byte, len(cfg.Script))
 			for i, text := range cfg.Script {
-				bodies[i], _ = json.Marshal(map[string]string{"user": user, "text": text})
+				body, _ := json.Marshal(map[string]string{"user": user, "text": text})
+				reqs[i] = request(base.Host, path, body)
 			}
+			k := &conn{addr: base.Host}
+			defer k.close()
 			for i := 0; ctx.Err() == nil; i++ {
 				if cfg.MaxTurns > 0 && turns.Add(1) > int64(cfg.MaxTurns) {
 					break
 				}
-				body := bodies[(c+i)%len(cfg.Script)]
 				t0 := time.Now()
-				err := post(ctx, client, url, body)
+				err := k.post(ctx, reqs[(c+i)%len(cfg.Script)])
 				d := time.Since(t0)
 				if ctx.Err() != nil {
 					break // a request cut off by the deadline is not a measurement
@@ -145,22 +143,68 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	return res, nil
 }
 
-func post(ctx context.Context, client *http.Client, url string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
+// request is a whole HTTP/1.1 POST of a JSON body, ready to write.
+func request(host, path string, body []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString("POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\nContent-Length: ")
+	b.WriteString(strconv.Itoa(len(body)))
+	b.WriteString("\r\n\r\n")
+	b.Write(body)
+	return b.Bytes()
+}
+
+// conn is one simulated customer's keep-alive connection. Requests are written pre-encoded
+// and replies parsed by net/http.ReadResponse on the customer's own goroutine: http.Client's
+// two extra goroutines per connection took a tenth of the cores the generator shares with
+// the server it measures.
+type conn struct {
+	addr string
+	c    net.Conn
+	br   *bufio.Reader
+	stop func() bool
+}
+
+func (k *conn) post(ctx context.Context, req []byte) error {
+	if k.c == nil {
+		c, err := (&net.Dialer{}).DialContext(ctx, "tcp", k.addr)
+		if err != nil {
+			return err
+		}
+		// The end of the run cuts off the reply in flight; it is not a measurement.
+		k.stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+		k.c, k.br = c, bufio.NewReader(c)
+	}
+	if _, err := k.c.Write(req); err != nil {
+		k.close()
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
+	resp, err := http.ReadResponse(k.br, nil)
 	if err != nil {
+		k.close()
 		return err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		k.close()
 		return fmt.Errorf("status %d: %s", resp.StatusCode, bytes.TrimSpace(b))
 	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		k.close()
+		return err
+	}
+	if resp.Close {
+		k.close()
+	}
 	return nil
+}
+
+func (k *conn) close() {
+	if k.c != nil {
+		k.stop()
+		k.c.Close()
+		k.c, k.br, k.stop = nil, nil, nil
+	}
 }
 
 // percentile returns the p-quantile of sorted (nearest rank).
