@@ -25,58 +25,90 @@ const (
 // SQLite (in-memory index) and PostgreSQL (tsvector). It returns ok=false when a collection uses
 // another embedder; the store's own full-text order is used then.
 func (kb *KnowledgeBase) lexicalRank(ctx context.Context, query string, cands []tandem.ScoredChunk) ([]tandem.ScoredChunk, bool) {
+	// The query's features and their IDF are looked up once per collection (searches
+	// mostly span one), not once per candidate.
+	type queryTerm struct {
+		f   uint64
+		idf float64
+	}
+	type collectionQuery struct {
+		name  string
+		h     *embed.Hashing
+		terms []queryTerm
+	}
 	type scored struct {
-		c     tandem.ScoredChunk
+		i     int // into cands
+		q     *collectionQuery
 		terms map[uint64]float64
 		n     float64
 	}
-	hashers := map[string]*embed.Hashing{}
-	queries := map[string]map[uint64]float64{}
+	var queries []*collectionQuery
+	queryFor := func(collection string) (*collectionQuery, bool) {
+		for _, q := range queries {
+			if q.name == collection {
+				return q, true
+			}
+		}
+		emb, err := kb.embedderFor(ctx, collection)
+		if err != nil {
+			return nil, false
+		}
+		h, ok := emb.(*embed.Hashing)
+		if !ok {
+			return nil, false
+		}
+		q := &collectionQuery{name: collection, h: h}
+		for f := range h.Terms(query) {
+			q.terms = append(q.terms, queryTerm{f, h.TermIDF(f)})
+		}
+		// A fixed order keeps the float sums, and so the ranking, the same run after run.
+		slices.SortFunc(q.terms, func(a, b queryTerm) int { return cmp.Compare(a.f, b.f) })
+		queries = append(queries, q)
+		return q, true
+	}
 	seen := make(map[string]bool, len(cands))
-	var docs []scored
+	docs := make([]scored, 0, len(cands))
 	var total float64
-	for _, c := range cands {
+	for i, c := range cands {
 		if seen[c.ID] {
 			continue
 		}
 		seen[c.ID] = true
-		h, ok := hashers[c.Collection]
+		q, ok := queryFor(c.Collection)
 		if !ok {
-			emb, err := kb.embedderFor(ctx, c.Collection)
-			if err != nil {
-				return nil, false
-			}
-			if h, ok = emb.(*embed.Hashing); !ok {
-				return nil, false
-			}
-			hashers[c.Collection] = h
-			queries[c.Collection] = h.Terms(query)
+			return nil, false
 		}
-		terms, n := kb.terms.get(h, c)
+		terms, n := kb.terms.get(q.h, c)
 		total += n
-		docs = append(docs, scored{c: c, terms: terms, n: n})
+		docs = append(docs, scored{i: i, q: q, terms: terms, n: n})
 	}
 	if len(docs) == 0 {
 		return nil, true
 	}
-	avg := total / float64(len(docs))
-	out := make([]tandem.ScoredChunk, 0, len(docs))
+	avg := max(total/float64(len(docs)), 1)
+	type hit struct {
+		i     int
+		score float64
+	}
+	hits := make([]hit, 0, len(docs))
 	for _, d := range docs {
-		h := hashers[d.c.Collection]
 		var s float64
-		for f := range queries[d.c.Collection] {
-			tf := d.terms[f]
-			if tf == 0 {
-				continue
+		for _, t := range d.q.terms {
+			if tf := d.terms[t.f]; tf != 0 {
+				s += t.idf * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*d.n/avg))
 			}
-			s += h.TermIDF(f) * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*d.n/max(avg, 1)))
 		}
 		if s > 0 {
-			d.c.Score = s
-			out = append(out, d.c)
+			hits = append(hits, hit{d.i, s})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b tandem.ScoredChunk) int { return cmp.Compare(b.Score, a.Score) })
+	// Ties keep the store's order; sorting small records, not whole chunks.
+	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
+	out := make([]tandem.ScoredChunk, len(hits))
+	for k, h := range hits {
+		out[k] = cands[h.i]
+		out[k].Score = h.score
+	}
 	return out, true
 }
 
