@@ -464,7 +464,7 @@ func stemRunes(w []rune) []rune {
 // Japanese character bigrams) with their counts, for lexical scoring against the same
 // statistics as the vectors.
 func (h *Hashing) Terms(text string) map[uint64]float64 {
-	fs := &featureSet{wordsOnly: true, words: make(map[uint64]float64, 64), chars: map[uint64]float64{}} // chars only for CJK bigrams
+	fs := &featureSet{wordsOnly: true, words: make(map[uint64]float64, 64), chars: map[uint64]float64{}} // chars: only Japanese and Chinese runs write here
 	h.features(text, fs)
 	return fs.words
 }
