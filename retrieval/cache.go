@@ -1,12 +1,15 @@
 package retrieval
 
 import (
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/tmc/langchaingo/llms"
 )
 
 // Defaults of the answer cache (see WithAnswerCache).
@@ -50,6 +53,9 @@ func (kb *KnowledgeBase) AnswerCacheStats() CacheStats {
 type cachedAnswer struct {
 	answer  Answer
 	expires time.Time
+	// model is the LLM that wrote the answer, whose address is in the key: holding it keeps
+	// that address from being reused by another model while the entry lives.
+	model llms.Model
 }
 
 // newAnswerCache returns nil (no caching) when size is not positive. Entries expire when
@@ -66,8 +72,23 @@ func newAnswerCache(size int, ttl time.Duration, now func() time.Time) *answerCa
 }
 
 // cacheKey identifies a question and its options; case and spacing do not change answers.
-func cacheKey(question string, opts AnswerOptions) string {
+// With an LLM the key also names the model (by address) and the persona, so bots with
+// different models or voices never share answers; ok is false for a model that has no
+// address (not a pointer), whose answers are not cached. Offline keys are unchanged.
+func cacheKey(question string, opts AnswerOptions, model llms.Model) (key string, ok bool) {
 	var b strings.Builder
+	if model != nil {
+		v := reflect.ValueOf(model)
+		if v.Kind() != reflect.Pointer {
+			return "", false
+		}
+		// \x01 cannot start an offline key (a language code or \x00).
+		b.WriteByte(1)
+		b.WriteString(strconv.FormatUint(uint64(v.Pointer()), 16))
+		b.WriteByte(0)
+		b.WriteString(opts.Persona)
+		b.WriteByte(0)
+	}
 	b.WriteString(opts.Language)
 	b.WriteByte(0)
 	b.WriteString(strings.Join(opts.Collections, "\x1f"))
@@ -80,7 +101,7 @@ func cacheKey(question string, opts AnswerOptions) string {
 		}
 		b.WriteString(strings.ToLower(w))
 	}
-	return b.String()
+	return b.String(), true
 }
 
 func (c *answerCache) get(key string) (*Answer, bool) {
@@ -106,14 +127,14 @@ func (c *answerCache) generation() uint64 {
 	return c.gen
 }
 
-func (c *answerCache) add(key string, a *Answer, gen uint64) {
+func (c *answerCache) add(key string, a *Answer, model llms.Model, gen uint64) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen == c.gen {
-		c.lru.Add(key, cachedAnswer{answer: *a, expires: c.now().Add(c.ttl)})
+		c.lru.Add(key, cachedAnswer{answer: *a, expires: c.now().Add(c.ttl), model: model})
 	}
 }
 

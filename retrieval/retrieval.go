@@ -168,6 +168,12 @@ type AnswerOptions struct {
 	Language    string // the customer's language; the LLM answers in it
 	// IncludeDrafts searches drafts too (editor preview); customers only see published.
 	IncludeDrafts bool
+	// LLM generates the answer instead of the knowledge base's own (WithLLM), e.g. the
+	// asking bot's model; nil uses the knowledge base's.
+	LLM llms.Model
+	// Persona describes the voice the generated answer is written in (the bot's persona). It
+	// sets tone only: the grounding rules apply whatever it says. Unused without an LLM.
+	Persona string
 }
 
 // Answer is the knowledge base's reply to a question.
