@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"path"
 	"regexp"
 	"slices"
@@ -78,12 +79,20 @@ type HandoffConfig struct {
 	VIPValues              []string `yaml:"vip_values"`
 }
 
-// LLMConfig selects an optional generator; secrets come only from the environment.
+// LLMConfig selects the bot's own language model for knowledge answers and unsure intents
+// (without it the server's, if any, is used). Secrets come only from the environment.
 type LLMConfig struct {
-	Provider string `yaml:"provider"`
+	Provider string `yaml:"provider"` // openai (any OpenAI-compatible endpoint) | ollama
 	Model    string `yaml:"model"`
 	BaseURL  string `yaml:"base_url"`
+	// APIKeyEnv names the environment variable holding the API key; it must start with
+	// TANDEM_LLM_API_KEY so a bot file cannot send another secret to its base_url. Empty
+	// uses the server's TANDEM_LLM_API_KEY when the bot talks to the server's base URL.
+	APIKeyEnv string `yaml:"api_key_env"`
 }
+
+// llmKeyEnvRE is what llm.api_key_env may name: TANDEM_LLM_API_KEY or a variant of it.
+var llmKeyEnvRE = regexp.MustCompile(`^TANDEM_LLM_API_KEY(_[A-Z0-9_]+)?$`)
 
 // ChannelConfig tunes rendering on one channel.
 type ChannelConfig struct {
@@ -321,6 +330,12 @@ func (l *loader) loadBot(d *Definition) {
 		case "openai", "ollama":
 		default:
 			l.errorf(file, line("llm", "provider"), "llm.provider", "must be openai or ollama, got %q", d.LLM.Provider)
+		}
+		if u, err := url.Parse(d.LLM.BaseURL); d.LLM.BaseURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			l.errorf(file, line("llm", "base_url"), "llm.base_url", "must be an http(s) URL, got %q", d.LLM.BaseURL)
+		}
+		if k := d.LLM.APIKeyEnv; k != "" && !llmKeyEnvRE.MatchString(k) {
+			l.errorf(file, line("llm", "api_key_env"), "llm.api_key_env", "must be TANDEM_LLM_API_KEY or start with TANDEM_LLM_API_KEY_ (upper case), got %q", k)
 		}
 	}
 	for name, c := range d.Channels {

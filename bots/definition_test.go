@@ -42,6 +42,8 @@ func TestLoad(t *testing.T) {
 		want string // substring of the error; empty means OK
 	}{
 		{"OK", nil, ""},
+		{"OKLLM", map[string]string{"b/bot.yaml": "id: mini\npersona: Calm and brief.\nllm:\n  provider: openai\n  model: gpt-4o-mini\n" +
+			"  base_url: http://127.0.0.1:8080/v1\n  api_key_env: TANDEM_LLM_API_KEY_SUPPORT\n"}, ""},
 		{"OKNoOptionalFiles", map[string]string{"b/entities.yaml": "", "b/flows/track.yaml": "", "b/knowledge/a.md": "",
 			"b/intents.yaml": "intents:\n  - name: greet\n    examples: [hi]\n"}, ""},
 		{"ErrUnknownBotField", map[string]string{"b/bot.yaml": "id: mini\nnmae: Mini\n"}, "b/bot.yaml:2: nmae: unknown field"},
@@ -61,6 +63,11 @@ func TestLoad(t *testing.T) {
 		{"ErrFlowTimeout", map[string]string{"b/bot.yaml": "id: mini\nflow_timeout: forever\n"}, "b/bot.yaml:2: flow_timeout"},
 		{"ErrQuietHours", map[string]string{"b/bot.yaml": "id: mini\noutbound:\n  quiet_hours: night\n"}, "b/bot.yaml:3: outbound.quiet_hours"},
 		{"ErrLLMProvider", map[string]string{"b/bot.yaml": "id: mini\nllm:\n  provider: skynet\n"}, "b/bot.yaml:3: llm.provider"},
+		{"ErrLLMProviderTypo", map[string]string{"b/bot.yaml": "id: mini\npersona: Calm.\nllm:\n  provider: opnai\n  model: m\n"}, `b/bot.yaml:4: llm.provider: must be openai or ollama, got "opnai"`},
+		{"ErrLLMUnknownField", map[string]string{"b/bot.yaml": "id: mini\nllm:\n  provider: openai\n  api_key: sk-secret\n"}, "b/bot.yaml:4: llm.api_key: unknown field"},
+		{"ErrLLMBaseURL", map[string]string{"b/bot.yaml": "id: mini\nllm:\n  provider: openai\n  base_url: localhost:8080\n"}, "b/bot.yaml:4: llm.base_url"},
+		{"ErrLLMAPIKeyEnv", map[string]string{"b/bot.yaml": "id: mini\nllm:\n  provider: openai\n  api_key_env: TANDEM_DATABASE_URL\n"}, "b/bot.yaml:4: llm.api_key_env"},
+		{"ErrLLMAPIKeyEnvLower", map[string]string{"b/bot.yaml": "id: mini\nllm:\n  provider: openai\n  api_key_env: tandem_llm_api_key_x\n"}, "b/bot.yaml:4: llm.api_key_env"},
 		{"ErrYAMLSyntax", map[string]string{"b/bot.yaml": "id: [mini\n"}, "b/bot.yaml"},
 	}
 	for _, tt := range tests {
@@ -107,5 +114,18 @@ func TestLoadDemo(t *testing.T) {
 	}
 	if def.ID != "demo" || len(def.Flows) == 0 || def.KnowledgeFS == nil {
 		t.Fatalf("demo = %s flows=%d", def.ID, len(def.Flows))
+	}
+}
+
+func TestLoadLLM(t *testing.T) {
+	t.Parallel()
+	def, err := bots.Load(minimalBot(map[string]string{"b/bot.yaml": "id: mini\npersona: Calm and brief.\nllm:\n  provider: ollama\n  model: llama3\n" +
+		"  base_url: http://127.0.0.1:11434\n  api_key_env: TANDEM_LLM_API_KEY_MINI\n"}), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bots.LLMConfig{Provider: "ollama", Model: "llama3", BaseURL: "http://127.0.0.1:11434", APIKeyEnv: "TANDEM_LLM_API_KEY_MINI"}
+	if def.Persona != "Calm and brief." || def.LLM == nil || *def.LLM != want {
+		t.Errorf("persona = %q, llm = %+v; want %+v", def.Persona, def.LLM, want)
 	}
 }

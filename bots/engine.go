@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tmc/langchaingo/llms"
+
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/flows"
 	"github.com/tandemhq/tandem/handoff"
@@ -36,6 +38,11 @@ type Question struct {
 	Text        string
 	Collections []string
 	Language    string
+	// LLM is the bot's language model (nil: answer extractively, or with the knowledge
+	// base's own model if it has one).
+	LLM llms.Model
+	// Persona is the bot's voice for generated answers; it never loosens their grounding.
+	Persona string
 }
 
 // KnowledgeAnswer is the knowledge base's reply.

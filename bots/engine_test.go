@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tmc/langchaingo/llms"
+
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
@@ -70,8 +72,8 @@ var (
 
 // sharedNLU trains the demo bot's NLU once per test binary: training is deterministic and
 // the model is read-only.
-func sharedNLU(ctx context.Context, def *bots.Definition) (bots.Analyzer, error) {
-	demoOnce.Do(func() { demoNLU, demoErr = bots.OfflineNLU(ctx, def) })
+func sharedNLU(ctx context.Context, def *bots.Definition, _ llms.Model) (bots.Analyzer, error) {
+	demoOnce.Do(func() { demoNLU, demoErr = bots.OfflineNLU(ctx, def, nil) })
 	return demoNLU, demoErr
 }
 

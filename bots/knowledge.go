@@ -16,7 +16,8 @@ type KnowledgeBase struct {
 
 // Answer asks the knowledge base.
 func (k KnowledgeBase) Answer(ctx context.Context, q Question) (*KnowledgeAnswer, error) {
-	a, err := k.KB.Answer(ctx, q.Text, retrieval.AnswerOptions{Collections: q.Collections, Language: q.Language})
+	a, err := k.KB.Answer(ctx, q.Text, retrieval.AnswerOptions{Collections: q.Collections, Language: q.Language,
+		LLM: q.LLM, Persona: q.Persona})
 	if err != nil {
 		return nil, fmt.Errorf("knowledge answer: %w", err)
 	}

@@ -298,7 +298,8 @@ func (e *Engine) ask(ctx context.Context, t *turn) (*KnowledgeAnswer, error) {
 	if lang == "" {
 		lang = t.def.Language
 	}
-	ans, err := e.kb.Answer(ctx, Question{Text: t.text, Collections: t.def.Knowledge.Collections, Language: lang})
+	ans, err := e.kb.Answer(ctx, Question{Text: t.text, Collections: t.def.Knowledge.Collections, Language: lang,
+		LLM: t.bot.LLM, Persona: t.def.Persona})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/tmc/langchaingo/llms"
 
 	"github.com/tandemhq/tandem"
 )
@@ -25,8 +26,14 @@ type Analyzer interface {
 	Analyze(ctx context.Context, text string) tandem.Annotations
 }
 
-// NLUBuilder trains a bot's analyzer from its definition; it runs once per (re)load.
-type NLUBuilder func(ctx context.Context, def *Definition) (Analyzer, error)
+// NLUBuilder trains a bot's analyzer from its definition; it runs once per (re)load. model is
+// the bot's language model (nil when offline), which may decide intents the offline
+// classifier is unsure of.
+type NLUBuilder func(ctx context.Context, def *Definition, model llms.Model) (Analyzer, error)
+
+// LLMFunc returns the language model for a bot's llm: settings; nil cfg asks for the server's
+// default. A nil model means the bot works offline.
+type LLMFunc func(cfg *LLMConfig) (llms.Model, error)
 
 // Ingester loads a bot's knowledge folder into a collection; re-ingesting unchanged
 // documents is cheap (the store skips equal content hashes).
@@ -35,11 +42,14 @@ type Ingester interface {
 	IngestKnowledge(ctx context.Context, collection string, fsys fs.FS, glossary [][]string) error
 }
 
-// Bot is a loaded bot ready to answer: its definition and trained NLU. A Bot is immutable;
-// reloading replaces it in the Registry while turns in progress finish with the old one.
+// Bot is a loaded bot ready to answer: its definition, trained NLU and language model. A Bot
+// is immutable; reloading replaces it in the Registry while turns in progress finish with the
+// old one.
 type Bot struct {
-	Def    *Definition
-	NLU    Analyzer
+	Def *Definition
+	NLU Analyzer
+	// LLM writes the bot's knowledge answers in its persona's voice (nil: extractive answers).
+	LLM    llms.Model
 	secret string
 }
 
@@ -62,6 +72,9 @@ type source struct {
 type RegistryConfig struct {
 	// NLU trains each bot's analyzer (nil uses OfflineNLU).
 	NLU NLUBuilder
+	// LLM builds each bot's language model from its llm: settings, once per (re)load (nil
+	// leaves every bot offline).
+	LLM LLMFunc
 	// Knowledge ingests each bot's knowledge/ folder into its first collection (nil skips).
 	Knowledge Ingester
 	// ActionSecrets sets a bot's action signing secret by bot id, taking precedence over
@@ -109,7 +122,15 @@ func (r *Registry) List() []*Bot {
 
 // Compile trains a definition's NLU and ingests its knowledge without registering it.
 func (r *Registry) Compile(ctx context.Context, def *Definition) (*Bot, error) {
-	an, err := r.cfg.NLU(ctx, def)
+	var model llms.Model
+	if r.cfg.LLM != nil {
+		m, err := r.cfg.LLM(def.LLM)
+		if err != nil {
+			return nil, fmt.Errorf("bot %s: llm: %w", def.ID, err)
+		}
+		model = m
+	}
+	an, err := r.cfg.NLU(ctx, def, model)
 	if err != nil {
 		return nil, fmt.Errorf("bot %s: train nlu: %w", def.ID, err)
 	}
@@ -129,7 +150,7 @@ func (r *Registry) Compile(ctx context.Context, def *Definition) (*Bot, error) {
 	if !ok && secret == "" {
 		secret = r.cfg.Getenv("TANDEM_ACTION_SECRET") // the server-wide secret
 	}
-	return &Bot{Def: def, NLU: an, secret: secret}, nil
+	return &Bot{Def: def, NLU: an, LLM: model, secret: secret}, nil
 }
 
 // Add compiles def and registers it, replacing a bot with the same id. Conversations are
@@ -158,7 +179,7 @@ func (r *Registry) LoadFS(ctx context.Context, fsys fs.FS, dir string) (*Bot, er
 	r.mu.Lock()
 	r.sources[def.ID] = source{fsys: fsys, dir: dir}
 	r.mu.Unlock()
-	r.cfg.Logger.Info("bot loaded", "bot_id", def.ID, "intents", len(def.Intents), "flows", len(def.Flows))
+	r.cfg.Logger.Info("bot loaded", "bot_id", def.ID, "intents", len(def.Intents), "flows", len(def.Flows), "llm", b.LLM != nil)
 	return b, nil
 }
 

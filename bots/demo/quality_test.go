@@ -46,7 +46,7 @@ func TestQualityReport(t *testing.T) {
 	ctx := context.Background()
 	def := load(t)
 
-	an, err := bots.OfflineNLU(ctx, def)
+	an, err := bots.OfflineNLU(ctx, def, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

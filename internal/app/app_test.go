@@ -22,8 +22,9 @@ import (
 )
 
 // start runs the real application with the demo bot on 127.0.0.1:0 and returns its base URL.
-// databaseURL "" means the embedded SQLite store in a temporary folder.
-func start(t *testing.T, databaseURL string) string {
+// databaseURL "" means the embedded SQLite store in a temporary folder; opts change the
+// configuration last.
+func start(t *testing.T, databaseURL string, opts ...func(*config.Config)) string {
 	t.Helper()
 	cfg, err := config.Load("", func(string) string { return "" })
 	if err != nil {
@@ -33,6 +34,9 @@ func start(t *testing.T, databaseURL string) string {
 	cfg.DataDir = t.TempDir()
 	cfg.DatabaseURL = databaseURL
 	cfg.Demo = true
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

@@ -50,6 +50,9 @@ func TestBotsValidate(t *testing.T) {
 	bad := t.TempDir()
 	write(bad, "bot.yaml", "id: b\ncolour: red\n")
 	write(bad, "intents.yaml", "intents:\n  - name: hi\n    examples: [hello]\n    response: missing\n")
+	typo := t.TempDir()
+	write(typo, "bot.yaml", "id: c\npersona: Calm.\nllm:\n  provider: opneai\n  model: small\n")
+	write(typo, "intents.yaml", "intents:\n  - name: hi\n    examples: [hello]\n")
 	tests := []struct {
 		name string
 		args []string
@@ -59,6 +62,7 @@ func TestBotsValidate(t *testing.T) {
 		{"OK", []string{"bots", "validate", good}, 0, []string{"ok ", "bot a"}},
 		{"OKDemo", []string{"bots", "validate", filepath.Join("..", "..", "bots", "demo", "bot")}, 0, []string{"bot demo"}},
 		{"ErrInvalid", []string{"bots", "validate", bad}, 1, []string{"FAIL", "bot.yaml:2: colour: unknown field", `intents.yaml:4: intents.hi.response: no response "missing"`}},
+		{"ErrLLMProviderTypo", []string{"bots", "validate", typo}, 1, []string{"FAIL", `bot.yaml:4: llm.provider: must be openai or ollama, got "opneai"`}},
 		{"ErrNoFolder", []string{"bots", "validate"}, 2, nil},
 	}
 	for _, tt := range tests {
