@@ -4,18 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/llmtest"
 	"github.com/tandemhq/tandem/nlu"
 	"github.com/tandemhq/tandem/nlu/llm"
-	"github.com/tmc/langchaingo/llms/openai"
 )
 
 func setup(t testing.TB) (*nlu.Model, nlu.Config) {
@@ -129,15 +126,7 @@ func TestErrInvalidPattern(t *testing.T) {
 func TestFallbackLLM(t *testing.T) {
 	t.Parallel()
 	// An OpenAI-compatible server that always answers "upgrade".
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"upgrade"}}]}`)
-	}))
-	t.Cleanup(ts.Close)
-	model, err := openai.New(openai.WithBaseURL(ts.URL+"/v1"), openai.WithToken("t"), openai.WithModel("m"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	model := llmtest.New(t, "upgrade").Model(t)
 	_, cfg := setup(t)
 	cfg.Fallback = llm.New(model)
 	cfg.FallbackMargin = 1.01 // always ask

@@ -86,8 +86,10 @@ func cacheKey(question string, opts AnswerOptions, model llms.Model) (key string
 		b.WriteByte(1)
 		b.WriteString(strconv.FormatUint(uint64(v.Pointer()), 16))
 		b.WriteByte(0)
+		// Length-prefixed: whatever bytes the persona holds, it cannot pass for the fields after it.
+		b.WriteString(strconv.Itoa(len(opts.Persona)))
+		b.WriteByte(':')
 		b.WriteString(opts.Persona)
-		b.WriteByte(0)
 	}
 	b.WriteString(opts.Language)
 	b.WriteByte(0)

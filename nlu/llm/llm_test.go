@@ -3,57 +3,16 @@ package llm
 import (
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tandemhq/tandem"
-	"github.com/tmc/langchaingo/llms/openai"
+	"github.com/tandemhq/tandem/internal/llmtest"
 )
 
-// server is a scripted OpenAI-compatible chat completions endpoint.
-type server struct {
-	mu     sync.Mutex
-	status int
-	answer string
-	body   map[string]any
-}
-
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r.URL.Path != "/v1/chat/completions" {
-		http.NotFound(w, r)
-		return
-	}
-	s.body = nil
-	_ = json.NewDecoder(r.Body).Decode(&s.body)
-	if s.status != 0 && s.status != http.StatusOK {
-		w.WriteHeader(s.status)
-		_, _ = w.Write([]byte(`{"error":{"message":"boom","type":"server_error"}}`))
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "test-model",
-		"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
-			"message": map[string]any{"role": "assistant", "content": s.answer}}},
-		"usage": map[string]any{"prompt_tokens": 10, "completion_tokens": 1, "total_tokens": 11},
-	})
-}
-
-func setup(t *testing.T, srv *server) *Classifier {
+func setup(t *testing.T, srv *llmtest.Server) *Classifier {
 	t.Helper()
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	model, err := openai.New(openai.WithBaseURL(ts.URL+"/v1"), openai.WithToken("test"), openai.WithModel("test-model"),
-		openai.WithHTTPClient(ts.Client()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return New(model, WithExamples(map[string][]string{"refund": {"I want my money back"}}, 2))
+	return New(srv.Model(t), WithExamples(map[string][]string{"refund": {"I want my money back"}}, 2))
 }
 
 func TestChoose(t *testing.T) {
@@ -76,7 +35,8 @@ func TestChoose(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := &server{status: tt.status, answer: tt.answer}
+			srv := llmtest.New(t, tt.answer)
+			srv.Fail(tt.status)
 			c := setup(t, srv)
 			got, err := c.Choose(context.Background(), "where is my money", candidates)
 			if (err != nil) != tt.wantErr {
@@ -85,15 +45,23 @@ func TestChoose(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("Choose = %q, want %q", got, tt.want)
 			}
-			srv.mu.Lock()
-			defer srv.mu.Unlock()
-			if srv.body["model"] != "test-model" {
-				t.Errorf("model sent = %v", srv.body["model"])
+			reqs := srv.Requests()
+			if len(reqs) != 1 {
+				t.Fatalf("requests = %d, want 1", len(reqs))
 			}
-			raw, _ := json.Marshal(srv.body["messages"])
+			var body struct {
+				Model    string `json:"model"`
+				Messages []llmtest.Message
+			}
+			if err := json.Unmarshal([]byte(reqs[0]), &body); err != nil {
+				t.Fatal(err)
+			}
+			if body.Model != "test" || len(body.Messages) != 1 {
+				t.Fatalf("request = %s, want one message to model test", reqs[0])
+			}
 			for _, want := range []string{"refund", "order_status", "where is my money", "I want my money back"} {
-				if !strings.Contains(string(raw), want) {
-					t.Errorf("prompt lacks %q: %s", want, raw)
+				if !strings.Contains(body.Messages[0].Content, want) {
+					t.Errorf("prompt lacks %q: %s", want, body.Messages[0].Content)
 				}
 			}
 		})
