@@ -84,7 +84,7 @@ func (a *App) build(ctx context.Context) error {
 	} else if cfg.AnswerCacheTTL > 0 {
 		kbOpts = append(kbOpts, retrieval.WithAnswerCache(retrieval.DefaultAnswerCacheSize, cfg.AnswerCacheTTL))
 	}
-	llm, err := newLLM(serverLLM(cfg))
+	llm, perBot, err := Models(cfg, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (a *App) build(ctx context.Context) error {
 	knowledge := bots.KnowledgeBase{KB: a.kb}
 
 	a.registry = bots.NewRegistry(bots.RegistryConfig{Knowledge: knowledge, Logger: a.logger,
-		LLM: botLLM(serverLLM(cfg), llm, os.Getenv)})
+		LLM: perBot})
 	if cfg.Demo {
 		if _, err := a.registry.LoadFS(ctx, demo.FS, "bot"); err != nil {
 			return fmt.Errorf("load demo bot: %w", err)

@@ -17,6 +17,16 @@ type llmSettings struct {
 	Provider, Model, BaseURL, APIKey string
 }
 
+// Models returns the server's language model (nil when offline) and how the bot registry
+// gets each bot's: a bot's llm: settings laid over the server's.
+func Models(cfg config.Config, getenv func(string) string) (llms.Model, bots.LLMFunc, error) {
+	server, err := newLLM(serverLLM(cfg))
+	if err != nil {
+		return nil, nil, err
+	}
+	return server, botLLM(serverLLM(cfg), server, getenv), nil
+}
+
 // serverLLM is the server's own model settings (TANDEM_LLM_*).
 func serverLLM(cfg config.Config) llmSettings {
 	return llmSettings{Provider: cfg.LLM.Provider, Model: cfg.LLM.Model, BaseURL: cfg.LLM.BaseURL, APIKey: cfg.LLMAPIKey}

@@ -15,6 +15,8 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
+	"github.com/tandemhq/tandem/internal/app"
+	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/storage/sqlite"
 )
@@ -55,9 +57,22 @@ func runChat(ctx context.Context, env Env, args []string) error {
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
-	kb := bots.KnowledgeBase{KB: retrieval.New(store, nil)}
+	// Language models as the server would use them (TANDEM_LLM_*, a bot's llm:); none offline.
+	cfg, err := config.Load("", env.Getenv)
+	if err != nil {
+		return err
+	}
+	model, perBot, err := app.Models(cfg, env.Getenv)
+	if err != nil {
+		return err
+	}
+	var kbOpts []retrieval.Option
+	if model != nil {
+		kbOpts = append(kbOpts, retrieval.WithLLM(model))
+	}
+	kb := bots.KnowledgeBase{KB: retrieval.New(store, nil, kbOpts...)}
 	reg := bots.NewRegistry(bots.RegistryConfig{Knowledge: kb, Logger: newLogger(env, "warn"),
-		ActionSecrets: map[string]string{"demo": secret}, Getenv: env.Getenv})
+		ActionSecrets: map[string]string{"demo": secret}, Getenv: env.Getenv, LLM: perBot})
 	start := time.Now()
 	if *botID == "demo" || *botsDir == "" {
 		if _, err := reg.LoadFS(ctx, demo.FS, demo.Root); err != nil {

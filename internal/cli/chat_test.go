@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tandemhq/tandem/internal/llmtest"
 )
 
 func TestChat(t *testing.T) {
@@ -21,6 +23,26 @@ func TestChat(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestChatLLM: with TANDEM_LLM_* set, the terminal chat answers through the model, as the
+// server would.
+func TestChatLLM(t *testing.T) {
+	t.Parallel()
+	srv := llmtest.New(t, "Standard shipping takes 3–5 business days [1].")
+	vars := map[string]string{"TANDEM_LLM_PROVIDER": "openai", "TANDEM_LLM_BASE_URL": srv.BaseURL()}
+	var out, errb bytes.Buffer
+	env := Env{Stdin: strings.NewReader("how long does shipping take?\n/quit\n"),
+		Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }}
+	if code := Main(context.Background(), env, []string{"chat", "--bot", "demo", "--quiet"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if len(srv.Requests()) == 0 {
+		t.Fatal("the model was never asked")
+	}
+	if want := "bot> Standard shipping takes 3–5 business days.\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks the generated answer %q:\n%s", want, out.String())
 	}
 }
 
