@@ -10,7 +10,7 @@ import (
 )
 
 var stopwords = map[string][]string{
-	"en": strings.Fields("the a an and or is are was were be to of in on at for with my your i you it this that have has do does did not can will what how when where why please thanks hello hi me we our order card"),
+	"en": strings.Fields("the a an and or but so if as no is are was were be been to of in on at for from with my your i you u it this that they have has do does did not don't can will what how when where why please thanks hello hi me we our order card just still get"),
 	"es": strings.Fields("el la los las un una y o es son está estoy de del en con por para mi mis tu su que qué cómo cuándo dónde porque no sí puedo quiero hola gracias por favor pedido tarjeta me lo le se muy"),
 	"fr": strings.Fields("le la les un une et ou est sont suis de du des en avec pour par mon ma mes ton votre que quoi comment quand où pourquoi ne pas oui je tu vous il elle bonjour merci commande carte ai c'est"),
 	"de": strings.Fields("der die das ein eine und oder ist sind bin von zu mit für auf mein meine dein ihr was wie wann wo warum nicht ja ich du sie es hallo danke bitte bestellung karte habe kann ich"),
@@ -116,11 +116,16 @@ func Detect(text string) string {
 			score[l] += 0.5
 		}
 	}
-	for _, w := range strings.FieldsFunc(lower, func(r rune) bool {
-		return !unicode.IsLetter(r) && r != '\''
-	}) {
-		for _, l := range stopIndex[w] {
-			score[l] += 1 / float64(len(stopIndex[w]))
+	for field := range strings.FieldsSeq(lower) {
+		// Links, @handles and #tags are not words of the message: a link's random letters ("e",
+		// "o") would count as Portuguese or Italian.
+		if strings.Contains(field, "://") || strings.HasPrefix(field, "@") || strings.HasPrefix(field, "#") {
+			continue
+		}
+		for w := range strings.FieldsFuncSeq(field, notWordRune) {
+			for _, l := range stopIndex[w] {
+				score[l] += 1 / float64(len(stopIndex[w]))
+			}
 		}
 	}
 	best, bestScore := 0, 0.0
@@ -131,3 +136,5 @@ func Detect(text string) string {
 	}
 	return latinLangs[best]
 }
+
+func notWordRune(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }

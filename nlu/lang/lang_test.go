@@ -7,6 +7,11 @@ func TestDetect(t *testing.T) {
 	tests := []struct{ text, want string }{
 		{"Where is my order? It was supposed to arrive yesterday.", "en"},
 		{"I want to cancel my card", "en"},
+		// English words shared with Spanish ("no") and letters inside links once read as other languages.
+		{"@united no wheelchairs", "en"},
+		{"@JetBlue great flight http://t.co/E0R0NTO4TR", "en"},
+		{"@AmericanAir you're almost as bad as @united", "en"},
+		{"No funciona mi tarjeta", "es"},
 		{"¿Dónde está mi pedido? Quiero cancelar la tarjeta", "es"},
 		{"Hola, necesito ayuda con mi cuenta", "es"},
 		{"Bonjour, je voudrais annuler ma commande s'il vous plaît", "fr"},
