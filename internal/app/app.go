@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/tmc/langchaingo/llms"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
@@ -141,7 +143,7 @@ func (a *App) build(ctx context.Context) error {
 		a.web.Mount("/demo/api/", demo.ActionsHandler(cfg.ActionSecret))
 	}
 	a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
-		kb.Deps{KB: a.kb, Store: a.store})))
+		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice})))
 	return nil
 }
 
@@ -263,6 +265,17 @@ func openPostgres(ctx context.Context, dsn string, migrate bool, logger *slog.Lo
 var _ connectors.Receiver = (*bots.Engine)(nil)
 
 // defaultCollection is the knowledge collection the editor opens on: the first bot's.
+// voice is the model and persona of the bot that answers from collection (the first one
+// that lists it), for the knowledge editor's "try a question".
+func (a *App) voice(collection string) (llms.Model, string) {
+	for _, b := range a.registry.List() {
+		if slices.Contains(b.Def.Knowledge.Collections, collection) {
+			return b.LLM, b.Def.Persona
+		}
+	}
+	return nil, ""
+}
+
 func defaultCollection(reg *bots.Registry) string {
 	for _, b := range reg.List() {
 		if len(b.Def.Knowledge.Collections) > 0 {

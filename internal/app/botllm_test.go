@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -75,6 +76,22 @@ func TestBotOwnLLM(t *testing.T) {
 			last := msgs[len(msgs)-1]
 			if !strings.Contains(last[0].Content, "<persona>\n"+tt.persona+"\n</persona>") {
 				t.Errorf("system prompt lacks the bot's persona: %s", last[0].Content)
+			}
+		})
+		// The editor's "try a question" on the bot's collection answers as the bot does.
+		t.Run("OK/try/"+tt.bot, func(t *testing.T) {
+			asked := len(tt.srv.Requests())
+			res, err := http.Get(base + "/kb/try?q=How+long+does+shipping+take%3F&collection=" + tt.bot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(body), tt.want) {
+				t.Fatalf("status %d, page lacks %q:\n%s", res.StatusCode, tt.want, body)
+			}
+			if len(tt.srv.Requests()) == asked {
+				t.Error("the bot's LLM was not asked for the editor's preview")
 			}
 		})
 	}

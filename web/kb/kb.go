@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tmc/langchaingo/llms"
+
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/storage"
@@ -156,10 +158,14 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Deps are the editor's collaborators; both are required.
+// Deps are the editor's collaborators; KB and Store are required.
 type Deps struct {
 	KB    KnowledgeBase
 	Store Store
+	// Voice returns the language model and persona of the bot that answers from collection,
+	// so "try a question" answers as customers of that bot would be answered (nil model: the
+	// knowledge base's own). Optional.
+	Voice func(collection string) (llms.Model, string)
 }
 
 //go:embed templates/*.html
@@ -172,6 +178,7 @@ type handler struct {
 	cfg   Config
 	kb    KnowledgeBase
 	store Store
+	voice func(collection string) (llms.Model, string)
 	pages map[string]*template.Template
 	jobs  *jobs
 }
@@ -185,7 +192,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	h := &handler{cfg: cfg.WithDefaults(), kb: deps.KB, store: deps.Store, pages: parsePages(), jobs: newJobs()}
+	h := &handler{cfg: cfg.WithDefaults(), kb: deps.KB, store: deps.Store, voice: deps.Voice, pages: parsePages(), jobs: newJobs()}
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /kb/static/", http.StripPrefix("/kb/static/", cacheStatic(http.FileServerFS(static))))

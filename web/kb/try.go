@@ -64,7 +64,11 @@ func (h *handler) handleTry(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, fmt.Errorf("search: %w", err))
 			return
 		}
-		d.Answer, err = h.kb.Answer(r.Context(), d.Question, retrieval.AnswerOptions{Collections: collections, IncludeDrafts: d.Drafts})
+		opts := retrieval.AnswerOptions{Collections: collections, IncludeDrafts: d.Drafts}
+		if h.voice != nil && d.Collection != "" {
+			opts.LLM, opts.Persona = h.voice(d.Collection)
+		}
+		d.Answer, err = h.kb.Answer(r.Context(), d.Question, opts)
 		if err != nil {
 			h.fail(w, r, fmt.Errorf("answer: %w", err))
 			return
