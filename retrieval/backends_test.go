@@ -12,7 +12,8 @@ import (
 
 // TestBackends runs the knowledge base's main behaviours on every store: answers with
 // citations, no answer below the threshold, idempotent and versioned ingestion, drafts,
-// and the same ranking scores on both (the vector side is identical by construction).
+// re-embedding, and the same ranking scores on both (the vector side is identical by
+// construction).
 func TestBackends(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends {
@@ -69,6 +70,15 @@ func TestBackends(t *testing.T) {
 			// The similarity is computed the same way on both stores.
 			if ps[0].Similarity < 0.2 || ps[0].Similarity > 1 {
 				t.Errorf("similarity = %v", ps[0].Similarity)
+			}
+			// Re-embedding rewrites every vector (on PostgreSQL around a rebuilt index) and
+			// keeps the ranking.
+			if _, err := kb.Reembed(ctx, "demo", nil); err != nil {
+				t.Fatal(err)
+			}
+			ps, err = kb.Search(ctx, "refund after return", storage.SearchFilter{Collections: []string{"demo"}, Limit: 3})
+			if err != nil || len(ps) == 0 || ps[0].DocumentID != "demo/returns" {
+				t.Fatalf("refund search after reembed = %+v, %v", ps, err)
 			}
 		})
 	}

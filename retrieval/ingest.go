@@ -134,27 +134,30 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, collection string, srcs []S
 	if err != nil {
 		return st, err
 	}
-	if err := kb.write(ctx, collection, emb, todo, func(p pending, changed bool) {
-		switch {
-		case !changed:
-			st.Unchanged++
-		case p.isNew:
-			st.Added++
-			st.Chunks += len(p.chunks)
-		default:
-			st.Updated++
-			st.Chunks += len(p.chunks)
-		}
-		if progress != nil {
-			progress(st.Unchanged+st.Added+st.Updated, len(srcs))
-		}
-	}); err != nil {
-		return st, err
+	n := 0
+	for _, p := range todo {
+		n += len(p.chunks)
 	}
-	if vi, ok := kb.store.(vectorIndexer); ok && st.Chunks > 0 {
-		if err := vi.BuildVectorIndex(ctx, collection); err != nil {
-			return st, fmt.Errorf("ingest: %w", err)
-		}
+	err = kb.loadVectors(ctx, collection, n, func() (bool, error) {
+		err := kb.write(ctx, collection, emb, todo, func(p pending, changed bool) {
+			switch {
+			case !changed:
+				st.Unchanged++
+			case p.isNew:
+				st.Added++
+				st.Chunks += len(p.chunks)
+			default:
+				st.Updated++
+				st.Chunks += len(p.chunks)
+			}
+			if progress != nil {
+				progress(st.Unchanged+st.Added+st.Updated, len(srcs))
+			}
+		})
+		return st.Chunks > 0, err
+	})
+	if err != nil {
+		return st, fmt.Errorf("ingest: %w", err)
 	}
 	kb.logger.InfoContext(ctx, "knowledge ingested", "collection", collection, "added", st.Added,
 		"updated", st.Updated, "unchanged", st.Unchanged, "chunks", st.Chunks)

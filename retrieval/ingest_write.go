@@ -17,10 +17,43 @@ type documentBatcher interface {
 }
 
 // vectorIndexer is a store that builds a collection's vector index in one pass, far
-// cheaper than indexing a bulk load row by row (storage/postgres); ingestion asks for it
-// once the documents are written.
+// cheaper than indexing a bulk load row by row (storage/postgres): ingestion and
+// re-embedding announce how many chunks they are about to write, which lets the store
+// drop the index when rebuilding it is cheaper, and ask for the build once they are
+// written.
 type vectorIndexer interface {
+	BeginVectorLoad(ctx context.Context, collection string, chunks int) (dropped bool, err error)
 	BuildVectorIndex(ctx context.Context, collection string) error
+}
+
+// loadVectors runs load, a write of about chunks chunks of the collection, between the
+// store's BeginVectorLoad and BuildVectorIndex when it has them. A failed load still
+// rebuilds an index that was dropped for it.
+func (kb *KnowledgeBase) loadVectors(ctx context.Context, collection string, chunks int, load func() (wrote bool, err error)) error {
+	vi, ok := kb.store.(vectorIndexer)
+	if !ok {
+		_, err := load()
+		return err
+	}
+	dropped, err := vi.BeginVectorLoad(ctx, collection, chunks)
+	if err != nil {
+		return err
+	}
+	wrote, err := load()
+	if err != nil {
+		if dropped {
+			if err := vi.BuildVectorIndex(context.WithoutCancel(ctx), collection); err != nil {
+				kb.logger.WarnContext(ctx, "rebuild vector index after a failed load", "collection", collection, "error", err)
+			}
+		}
+		return err
+	}
+	if wrote || dropped {
+		if err := vi.BuildVectorIndex(ctx, collection); err != nil {
+			return fmt.Errorf("build vector index: %w", err)
+		}
+	}
+	return nil
 }
 
 // Bounds of one write batch: large enough to amortise a commit, small enough that progress

@@ -68,28 +68,34 @@ func (kb *KnowledgeBase) Reembed(ctx context.Context, collection string, progres
 	if err != nil {
 		return 0, err
 	}
-	for i := 0; i < len(texts); i += embedBatch {
-		end := min(i+embedBatch, len(texts))
-		vs, err := emb.EmbedDocuments(ctx, texts[i:end])
-		if err != nil {
-			return 0, fmt.Errorf("reembed: %w", err)
-		}
-		batch := chunks[i:end]
-		for j := range batch {
-			batch[j].Embedding = vs[j]
-		}
-		if len(vs) > 0 && c.Dimension != len(vs[0]) || c.Embedder != kb.embName {
-			c.Embedder, c.Dimension = kb.embName, len(vs[0])
-			if err := kb.store.UpdateCollection(ctx, *c); err != nil {
-				return 0, fmt.Errorf("reembed: %w", err)
+	err = kb.loadVectors(ctx, collection, len(chunks), func() (bool, error) {
+		for i := 0; i < len(texts); i += embedBatch {
+			end := min(i+embedBatch, len(texts))
+			vs, err := emb.EmbedDocuments(ctx, texts[i:end])
+			if err != nil {
+				return i > 0, err
+			}
+			batch := chunks[i:end]
+			for j := range batch {
+				batch[j].Embedding = vs[j]
+			}
+			if len(vs) > 0 && c.Dimension != len(vs[0]) || c.Embedder != kb.embName {
+				c.Embedder, c.Dimension = kb.embName, len(vs[0])
+				if err := kb.store.UpdateCollection(ctx, *c); err != nil {
+					return i > 0, err
+				}
+			}
+			if err := kb.store.ReplaceEmbeddings(ctx, batch); err != nil {
+				return i > 0, err
+			}
+			if progress != nil {
+				progress(end, len(texts))
 			}
 		}
-		if err := kb.store.ReplaceEmbeddings(ctx, batch); err != nil {
-			return 0, fmt.Errorf("reembed: %w", err)
-		}
-		if progress != nil {
-			progress(end, len(texts))
-		}
+		return len(chunks) > 0, nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reembed: %w", err)
 	}
 	if c.Embedder != kb.embName {
 		c.Embedder = kb.embName

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Stats are the document frequencies of hashed features in a collection, from which the
@@ -27,8 +29,37 @@ func statsKey(f uint64) uint32 { return uint32(f >> (64 - statsBits)) }
 // NewStats returns empty statistics.
 func NewStats() *Stats { return &Stats{DF: make(map[uint32]uint32)} }
 
-// Add counts the features of texts, each text as one document.
+// Add counts the features of texts, each text as one document. Large inputs are split
+// over the CPUs: feature extraction is most of an ingest's Go work before its first write.
 func (s *Stats) Add(h *Hashing, texts ...string) {
+	workers := min(runtime.GOMAXPROCS(0), len(texts)/addPerWorker)
+	if workers <= 1 {
+		s.add(h, texts)
+		return
+	}
+	parts := make([]*Stats, workers)
+	var wg sync.WaitGroup
+	for i := range parts {
+		parts[i] = NewStats()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[i].add(h, texts[i*len(texts)/workers:(i+1)*len(texts)/workers])
+		}()
+	}
+	wg.Wait()
+	for _, p := range parts {
+		s.Docs += p.Docs
+		for k, n := range p.DF {
+			s.DF[k] += n
+		}
+	}
+}
+
+// addPerWorker is the least number of texts worth a goroutine of Add.
+const addPerWorker = 256
+
+func (s *Stats) add(h *Hashing, texts []string) {
 	seen := make(map[uint32]struct{}, 512)
 	for _, t := range texts {
 		clear(seen)

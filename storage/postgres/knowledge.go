@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgvector/pgvector-go"
@@ -63,17 +65,24 @@ func findCollection(ctx context.Context, q db, name string, share bool) (*tandem
 	return c, err
 }
 
-// UpdateCollection records a new bot, embedder and dimension (rebuilding the vector index
-// for a new dimension).
+// UpdateCollection records a new bot, embedder and dimension, dropping the vector index
+// of another dimension. The new dimension's index is built by BuildVectorIndex once the
+// chunks have their new vectors (or by the upkeep): built before, it would index them one
+// by one.
 func (s *Store) UpdateCollection(ctx context.Context, c tandem.Collection) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE collections SET bot_id = $1, embedder = $2, dimension = $3 WHERE name = $4`, c.BotID, c.Embedder, c.Dimension, c.Name)
-	if err != nil {
-		return translate("update collection", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return translate("update collection", notFound("collection", c.Name))
-	}
-	return s.BuildVectorIndex(ctx, c.Name)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE collections SET bot_id = $1, embedder = $2, dimension = $3 WHERE name = $4`, c.BotID, c.Embedder, c.Dimension, c.Name)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("collection", c.Name)
+		}
+		prefix := vectorIndexPrefix(c.Name)
+		_, err = dropVectorIndexes(ctx, tx, prefix, fmt.Sprintf("%s%d", prefix, c.Dimension))
+		return err
+	})
+	return translate("update collection", err)
 }
 
 // ListCollections returns all collections by name.
@@ -186,6 +195,8 @@ func (s *Store) PutDocuments(ctx context.Context, docs []*tandem.Document, chunk
 		}
 		now := s.now()
 		b := &pgx.Batch{}
+		var docInserts documentRows
+		var inserts chunkRows
 		var replaced []string
 		for i, d := range docs {
 			switch o := old[d.ID]; {
@@ -208,28 +219,31 @@ func (s *Store) PutDocuments(ctx context.Context, docs []*tandem.Document, chunk
 			d.UpdatedAt = now
 			changed[i] = true
 			written += len(chunks[i])
-			b.Queue(`INSERT INTO documents (`+documentCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-				ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, title = excluded.title, source = excluded.source,
-				url = excluded.url, tags = excluded.tags, language = excluded.language, version = excluded.version,
-				content_hash = excluded.content_hash, status = excluded.status, body = excluded.body, updated_at = excluded.updated_at`,
-				d.ID, d.Collection, d.Title, d.Source, d.URL, d.Tags, d.Language, d.Version, d.ContentHash, d.Status, d.Body, d.CreatedAt, d.UpdatedAt)
+			if err := docInserts.add(d); err != nil {
+				return err
+			}
 			for j := range chunks[i] {
 				c := &chunks[i][j]
 				if c.ID == "" {
 					c.ID = newID()
 				}
 				c.DocumentID, c.Collection = d.ID, d.Collection
-				// Title A, heading B, text D: SearchText weighs them 3, 2 and 1.
-				b.Queue(`INSERT INTO chunks (id, document_id, collection, ordinal, heading, text, embedding, dimension, tsv)
-					VALUES ($1, $2, $3, $4, $5, $6, $7::real[]::vector, $8,
-					setweight(to_tsvector('english', $9), 'A') || setweight(to_tsvector('english', $5), 'B') || to_tsvector('english', $6))`,
-					c.ID, c.DocumentID, c.Collection, c.Ordinal, c.Heading, c.Text, vectorArg(c.Embedding), len(c.Embedding), d.Title)
+				inserts.add(c, d.Title)
 			}
 		}
 		if len(replaced) > 0 {
 			if _, err := tx.Exec(ctx, `DELETE FROM chunks WHERE document_id = ANY ($1)`, replaced); err != nil {
 				return err
 			}
+		}
+		if len(docInserts.id) > 0 {
+			docInserts.queue(b)
+		}
+		if len(inserts.id) > 0 {
+			if err := registerVector(ctx, tx.Conn()); err != nil {
+				return err
+			}
+			inserts.queue(b)
 		}
 		if b.Len() == 0 {
 			return nil
@@ -244,6 +258,92 @@ func (s *Store) PutDocuments(ctx context.Context, docs []*tandem.Document, chunk
 		s.maint.wrote(s, written)
 	}
 	return changed, nil
+}
+
+// documentRows holds documents column by column, to be written by one INSERT over
+// unnested arrays (see chunkRows). Tags go as JSON arrays, an array of arrays not being
+// one in PostgreSQL.
+type documentRows struct {
+	id, collection, title, source, url, tags, language, contentHash, status, body []string
+	version                                                                       []int32
+	createdAt, updatedAt                                                          []time.Time
+}
+
+func (r *documentRows) add(d *tandem.Document) error {
+	tags, err := json.Marshal(d.Tags)
+	if err != nil {
+		return err
+	}
+	r.id = append(r.id, d.ID)
+	r.collection = append(r.collection, d.Collection)
+	r.title = append(r.title, d.Title)
+	r.source = append(r.source, d.Source)
+	r.url = append(r.url, d.URL)
+	r.tags = append(r.tags, string(tags))
+	r.language = append(r.language, d.Language)
+	r.version = append(r.version, int32(d.Version))
+	r.contentHash = append(r.contentHash, d.ContentHash)
+	r.status = append(r.status, string(d.Status))
+	r.body = append(r.body, d.Body)
+	r.createdAt = append(r.createdAt, d.CreatedAt)
+	r.updatedAt = append(r.updatedAt, d.UpdatedAt)
+	return nil
+}
+
+func (r *documentRows) queue(b *pgx.Batch) {
+	b.Queue(`INSERT INTO documents (`+documentCols+`)
+		SELECT u.id, u.collection, u.title, u.source, u.url, ARRAY(SELECT jsonb_array_elements_text(u.tags)), u.language,
+			u.version, u.content_hash, u.status, u.body, u.created_at, u.updated_at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::int[], $9::text[],
+			$10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[])
+			AS u(id, collection, title, source, url, tags, language, version, content_hash, status, body, created_at, updated_at)
+		ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, title = excluded.title, source = excluded.source,
+			url = excluded.url, tags = excluded.tags, language = excluded.language, version = excluded.version,
+			content_hash = excluded.content_hash, status = excluded.status, body = excluded.body, updated_at = excluded.updated_at`,
+		r.id, r.collection, r.title, r.source, r.url, r.tags, r.language, r.version, r.contentHash, r.status, r.body, r.createdAt, r.updatedAt)
+}
+
+// chunkRows holds chunks column by column, to be written by one INSERT over unnested
+// arrays: an INSERT per chunk cost more in round trips, parsing and planning than the row
+// write itself. Embeddings go in pgvector's binary format (see registerVector), which both
+// sides handle several times faster than a real[] of as many elements.
+type chunkRows struct {
+	id, documentID, collection, heading, text, title []string
+	ordinal, dimension                               []int32
+	embedding                                        []pgvector.Vector
+}
+
+// noVector stands for a missing embedding in chunkRows, whose dimension 0 makes it NULL:
+// pgvector's codec encodes only values, and pointers would fall back to text.
+var noVector = pgvector.NewVector([]float32{0})
+
+func (r *chunkRows) add(c *tandem.Chunk, title string) {
+	r.id = append(r.id, c.ID)
+	r.documentID = append(r.documentID, c.DocumentID)
+	r.collection = append(r.collection, c.Collection)
+	r.heading = append(r.heading, c.Heading)
+	r.text = append(r.text, c.Text)
+	r.title = append(r.title, title)
+	r.ordinal = append(r.ordinal, int32(c.Ordinal))
+	r.dimension = append(r.dimension, int32(len(c.Embedding)))
+	v := noVector
+	if c.Embedding != nil {
+		v = pgvector.NewVector(c.Embedding)
+	}
+	r.embedding = append(r.embedding, v)
+}
+
+// queue adds the INSERT of the rows to b, in the order they were added (seq follows it).
+func (r *chunkRows) queue(b *pgx.Batch) {
+	// Title A, heading B, text D: SearchText weighs them 3, 2 and 1.
+	b.Queue(`INSERT INTO chunks (id, document_id, collection, ordinal, heading, text, embedding, dimension, tsv)
+		SELECT u.id, u.document_id, u.collection, u.ordinal, u.heading, u.text,
+			CASE WHEN u.dimension > 0 THEN u.embedding END, u.dimension,
+			setweight(to_tsvector('english', u.title), 'A') || setweight(to_tsvector('english', u.heading), 'B') || to_tsvector('english', u.text)
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::vector[], $8::int[], $9::text[])
+			WITH ORDINALITY AS u(id, document_id, collection, ordinal, heading, text, embedding, dimension, title, n)
+		ORDER BY u.n`,
+		r.id, r.documentID, r.collection, r.ordinal, r.heading, r.text, r.embedding, r.dimension, r.title)
 }
 
 // FindDocumentByID returns the document or ENOTFOUND.

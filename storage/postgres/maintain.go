@@ -86,6 +86,26 @@ func (s *Store) refreshKnowledgeStats(ctx context.Context) error {
 	return nil
 }
 
+// snapshot returns the number of chunks written since the last upkeep, to pass to
+// refreshed once the caller has analyzed the tables itself.
+func (m *maintainer) snapshot() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pending
+}
+
+// refreshed records that the knowledge tables were analyzed after the first n of the
+// pending chunks were written, so a scheduled upkeep that only they armed is dropped:
+// after a bulk load it would repeat the work a second later.
+func (m *maintainer) refreshed(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending = max(m.pending-n, 0)
+	if m.pending < maintainAfter && m.timer != nil && m.timer.Stop() {
+		m.timer = nil
+	}
+}
+
 // stop cancels a scheduled or running upkeep and waits for it to end.
 func (m *maintainer) stop() {
 	m.mu.Lock()
