@@ -109,14 +109,14 @@ func scanDocument(row pgx.Row) (*tandem.Document, error) {
 	return &d, nil
 }
 
-// vectorArg encodes an embedding for a `$n::real[]::vector` parameter (NULL when nil): pgx
-// sends real[] in binary, where a pgvector.Vector goes as text whose formatting and
-// parsing (1,536 floats) cost more than writing the row.
-func vectorArg(v []float32) any {
+// vectorArg returns an embedding as a `$n::vector` parameter, in pgvector's binary format
+// once the connection knows it (see registerVector); a nil embedding gives noVector, to be
+// turned into NULL by its dimension 0.
+func vectorArg(v []float32) pgvector.Vector {
 	if v == nil {
-		return nil
+		return noVector
 	}
-	return v
+	return pgvector.NewVector(v)
 }
 
 // PutDocument stores d with its chunks. For an existing ID an equal ContentHash is a no-op
@@ -313,8 +313,8 @@ type chunkRows struct {
 	embedding                                        []pgvector.Vector
 }
 
-// noVector stands for a missing embedding in chunkRows, whose dimension 0 makes it NULL:
-// pgvector's codec encodes only values, and pointers would fall back to text.
+// noVector stands for a missing embedding (see vectorArg): pgvector's codec encodes only
+// values, and a nil pointer's type would fall back to text for every vector.
 var noVector = pgvector.NewVector([]float32{0})
 
 func (r *chunkRows) add(c *tandem.Chunk, title string) {
@@ -326,11 +326,7 @@ func (r *chunkRows) add(c *tandem.Chunk, title string) {
 	r.title = append(r.title, title)
 	r.ordinal = append(r.ordinal, int32(c.Ordinal))
 	r.dimension = append(r.dimension, int32(len(c.Embedding)))
-	v := noVector
-	if c.Embedding != nil {
-		v = pgvector.NewVector(c.Embedding)
-	}
-	r.embedding = append(r.embedding, v)
+	r.embedding = append(r.embedding, vectorArg(c.Embedding))
 }
 
 // queue adds the INSERT of the rows to b, in the order they were added (seq follows it).
@@ -451,9 +447,12 @@ func (s *Store) ListChunks(ctx context.Context, documentID string) ([]tandem.Chu
 // transaction; an unknown chunk returns ENOTFOUND and changes nothing.
 func (s *Store) ReplaceEmbeddings(ctx context.Context, chunks []tandem.Chunk) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if err := registerVector(ctx, tx.Conn()); err != nil {
+			return err
+		}
 		b := &pgx.Batch{}
 		for _, c := range chunks {
-			b.Queue(`UPDATE chunks SET embedding = $1::real[]::vector, dimension = $2 WHERE id = $3`, vectorArg(c.Embedding), len(c.Embedding), c.ID)
+			b.Queue(`UPDATE chunks SET embedding = CASE WHEN $2 > 0 THEN $1::vector END, dimension = $2 WHERE id = $3`, vectorArg(c.Embedding), len(c.Embedding), c.ID)
 		}
 		br := tx.SendBatch(ctx, b)
 		defer br.Close()
