@@ -73,7 +73,7 @@ func (kb *KnowledgeBase) Reembed(ctx context.Context, collection string, progres
 			end := min(i+embedBatch, len(texts))
 			vs, err := emb.EmbedDocuments(ctx, texts[i:end])
 			if err != nil {
-				return i > 0, err
+				return false, err
 			}
 			batch := chunks[i:end]
 			for j := range batch {
@@ -82,11 +82,11 @@ func (kb *KnowledgeBase) Reembed(ctx context.Context, collection string, progres
 			if len(vs) > 0 && c.Dimension != len(vs[0]) || c.Embedder != kb.embName {
 				c.Embedder, c.Dimension = kb.embName, len(vs[0])
 				if err := kb.store.UpdateCollection(ctx, *c); err != nil {
-					return i > 0, err
+					return false, err
 				}
 			}
 			if err := kb.store.ReplaceEmbeddings(ctx, batch); err != nil {
-				return i > 0, err
+				return false, err
 			}
 			if progress != nil {
 				progress(end, len(texts))

@@ -46,14 +46,16 @@ func (m *maintainer) wrote(s *Store, n int) {
 	m.timer = time.AfterFunc(maintainQuiet, func() { m.run(s) })
 }
 
-// run analyzes the knowledge tables, flushes the full-text index's pending list and builds
-// missing vector indexes.
+// run analyzes the knowledge tables and flushes the full-text index's pending list unless
+// a caller did since enough chunks were written (see refreshed), and builds missing vector
+// indexes.
 func (m *maintainer) run(s *Store) {
 	m.mu.Lock()
 	if m.stopped {
 		m.mu.Unlock()
 		return
 	}
+	stale := m.pending >= maintainAfter
 	m.timer, m.pending = nil, 0
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	m.cancel = cancel
@@ -61,11 +63,13 @@ func (m *maintainer) run(s *Store) {
 	m.mu.Unlock()
 	defer m.running.Done()
 	defer cancel()
-	if err := s.refreshKnowledgeStats(ctx); err != nil {
-		if ctx.Err() == nil {
-			s.cfg.Logger.Warn("knowledge table upkeep", "error", err)
+	if stale {
+		if err := s.refreshKnowledgeStats(ctx); err != nil {
+			if ctx.Err() == nil {
+				s.cfg.Logger.Warn("knowledge table upkeep", "error", err)
+			}
+			return
 		}
-		return
 	}
 	if err := s.buildMissingVectorIndexes(ctx); err != nil && ctx.Err() == nil {
 		s.cfg.Logger.Warn("knowledge table upkeep: vector indexes", "error", err)
@@ -95,15 +99,12 @@ func (m *maintainer) snapshot() int {
 }
 
 // refreshed records that the knowledge tables were analyzed after the first n of the
-// pending chunks were written, so a scheduled upkeep that only they armed is dropped:
-// after a bulk load it would repeat the work a second later.
+// pending chunks were written: the upkeep they armed then only checks for missing vector
+// indexes, instead of repeating the work a second after a bulk load.
 func (m *maintainer) refreshed(n int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pending = max(m.pending-n, 0)
-	if m.pending < maintainAfter && m.timer != nil && m.timer.Stop() {
-		m.timer = nil
-	}
 }
 
 // stop cancels a scheduled or running upkeep and waits for it to end.

@@ -54,3 +54,43 @@ func TestMaintainer(t *testing.T) {
 		t.Errorf("after upkeep: analyzed %v, vector index %v", analyzed, indexed)
 	}
 }
+
+// TestMaintainerAfterRefresh checks that the upkeep armed by a bulk load does not analyze
+// the tables again when the load's index build already did.
+func TestMaintainerAfterRefresh(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openTemp(t)
+	const dim = 4
+	if _, err := s.EnsureCollection(ctx, tandem.Collection{Name: "kb", Dimension: dim}); err != nil {
+		t.Fatal(err)
+	}
+	var docs []*tandem.Document
+	var chunks [][]tandem.Chunk
+	for i := range maintainAfter {
+		docs = append(docs, &tandem.Document{Collection: "kb", Title: fmt.Sprint("doc ", i), ContentHash: "h", Status: tandem.DocumentPublished})
+		chunks = append(chunks, []tandem.Chunk{{Text: "text", Embedding: []float32{1, float32(i), 0, 0}}})
+	}
+	if _, err := s.PutDocuments(ctx, docs, chunks); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BuildVectorIndex(ctx, "kb"); err != nil {
+		t.Fatal(err)
+	}
+	analyses := func() int64 {
+		t.Helper()
+		var n int64
+		if err := s.pool.QueryRow(ctx, `SELECT analyze_count FROM pg_stat_user_tables WHERE relid = 'chunks'::regclass`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := analyses()
+	if before == 0 {
+		t.Fatal("BuildVectorIndex did not analyze the tables")
+	}
+	s.maint.run(s)
+	if got := analyses(); got != before {
+		t.Errorf("upkeep after the build analyzed again: %d analyses, want %d", got, before)
+	}
+}

@@ -42,11 +42,11 @@ const maxBuildMemory = 1 << 30
 // StackFAQ dev recall is unchanged.
 
 // buildMemory returns the maintenance_work_mem of an index build over n vectors of dim
-// dimensions: pgvector builds the graph in memory and falls back to far slower page-by-page
-// inserts when it does not fit (~2·dim + 800 bytes a vector with m 16). More than needed
-// costs too: a parallel build reserves all of it as shared memory up front (~0.2 s of
-// system time for 256 MB at 2,000 chunks). PostgreSQL gives an index build one parallel
-// worker per 32 MB beyond the leader's 32 MB, so it gets at least that much.
+// dimensions. pgvector builds the graph in memory and falls back to far slower page-by-page
+// inserts when it does not fit (~2·dim + 800 bytes a vector with m 16; a quarter more is
+// asked). More than needed costs too: a parallel build reserves all of it as shared
+// memory up front (~0.2 s of system time for 256 MB). PostgreSQL grants a build one
+// parallel worker per 32 MB beyond the leader's 32 MB, so it gets at least that much.
 // Past maxBuildMemory the build spills rather than ask the server for more.
 func buildMemory(n, dim, workers int) int64 {
 	const mb = 1 << 20
@@ -152,8 +152,7 @@ const rebuildShare = 4
 // be written or re-embedded. When they are many relative to the collection, it drops the
 // collection's vector index, which BuildVectorIndex rebuilds after the load: inserting
 // into the index chunk by chunk ran at ~100 chunks/s. Until then searches of the
-// collection are exact, so results stay right.
-// It reports whether it dropped an index.
+// collection are exact, so results stay right. It reports whether it dropped an index.
 func (s *Store) BeginVectorLoad(ctx context.Context, collection string, chunks int) (dropped bool, err error) {
 	if chunks <= 0 {
 		return false, nil
