@@ -39,7 +39,11 @@ type turnsBenchResult struct {
 	PeakRSSMB          float64 `json:"peak_rss_mb"`
 	// CPUMsPerTurn is this process's CPU time (server, engine, embedded store and the load
 	// generator) per turn: unlike turns/s it barely moves when other programs share the cores.
-	CPUMsPerTurn   float64 `json:"cpu_ms_per_turn"`
+	CPUMsPerTurn float64 `json:"cpu_ms_per_turn"`
+	// PGCPUMsPerTurn is the CPU time of the PostgreSQL backends serving the app per turn,
+	// when the server runs on this machine (background processes such as the WAL writer
+	// are not counted).
+	PGCPUMsPerTurn float64 `json:"pg_cpu_ms_per_turn,omitempty"`
 	StoredMessages int     `json:"stored_messages"`
 	GOMAXPROCS     int     `json:"gomaxprocs"`
 }
@@ -75,6 +79,7 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	if *syncCommit != "" && *store != "postgres" {
 		return fmt.Errorf("%w: --synchronous-commit applies to --store postgres only", errUsage)
 	}
+	var pg *pgBackends
 	switch *store {
 	case "sqlite":
 		dir, err := os.MkdirTemp("", "tandem-bench-")
@@ -89,6 +94,14 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		defer drop()
+		// The app's backends are told apart from others' by their application_name.
+		appName := fmt.Sprintf("tandem-bench-%d", os.Getpid())
+		if dsn, err = withDSNParam(dsn, "application_name", appName); err != nil {
+			return err
+		}
+		if pg = newPGBackends(ctx, *dbURL, appName); pg != nil {
+			defer pg.close(context.WithoutCancel(ctx))
+		}
 		if *syncCommit != "" {
 			// pgx sends unknown DSN parameters as session settings.
 			if dsn, err = withDSNParam(dsn, "synchronous_commit", *syncCommit); err != nil {
@@ -136,6 +149,12 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
+	var pgCPU0 map[int]time.Duration
+	if pg != nil {
+		if pgCPU0, err = pg.cpu(ctx); err != nil {
+			return err
+		}
+	}
 	cpu0, cache0 := processCPU(), a.KnowledgeBase().AnswerCacheStats()
 	res, err := loadgen.Run(ctx, loadgen.Config{BaseURL: base, Bot: "demo", Customers: *customers, Duration: *duration})
 	cpu, cache := processCPU()-cpu0, a.KnowledgeBase().AnswerCacheStats()
@@ -146,6 +165,12 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var pgCPU time.Duration
+	if pg != nil {
+		if pgCPU, err = pg.since(ctx, pgCPU0); err != nil {
+			return err
+		}
+	}
 	after, err := countMessages(ctx, a.Store())
 	if err != nil {
 		return err
@@ -154,6 +179,7 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 		Store: *store, SyncCommit: *syncCommit, AnswerCache: *answerCache, Customers: *customers, Chunks: n, Turns: res.Turns, Errors: res.Errors,
 		Seconds: res.Seconds, TurnsPerSecond: res.TurnsPerSecond, P50Ms: res.P50Ms, P90Ms: res.P90Ms,
 		P99Ms: res.P99Ms, PeakRSSMB: peakRSSMB(), CPUMsPerTurn: cpu.Seconds() * 1000 / float64(max(res.Turns, 1)),
+		PGCPUMsPerTurn:     pgCPU.Seconds() * 1000 / float64(max(res.Turns, 1)),
 		AnswerCacheHitRate: float64(hits) / float64(max(hits+misses, 1)), StoredMessages: after - before, GOMAXPROCS: runtime.GOMAXPROCS(0),
 	}
 	// Each successful turn stores the customer message and at least one reply.
@@ -172,6 +198,9 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintln(env.Stdout)
 	fmt.Fprintf(env.Stdout, "%d turns in %.1fs: %.0f turns/s, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, %d errors, peak RSS %.0f MB, %.3f ms CPU per turn\n",
 		out.Turns, out.Seconds, out.TurnsPerSecond, out.P50Ms, out.P90Ms, out.P99Ms, out.Errors, out.PeakRSSMB, out.CPUMsPerTurn)
+	if out.PGCPUMsPerTurn > 0 {
+		fmt.Fprintf(env.Stdout, "PostgreSQL backends: %.3f ms CPU per turn\n", out.PGCPUMsPerTurn)
+	}
 	return nil
 }
 
