@@ -39,13 +39,9 @@ func (kb *KnowledgeBase) Answer(ctx context.Context, question string, opts Answe
 	if a, ok := kb.answers.get(key); ok {
 		return a, nil
 	}
-	gen := kb.answers.generation()
-	a, err := kb.answer(ctx, question, opts)
-	if err != nil {
-		return nil, err
-	}
-	kb.answers.add(key, a, model, gen)
-	return a, nil
+	return kb.answers.compute(ctx, key, model, func(ctx context.Context) (*Answer, error) {
+		return kb.answer(ctx, question, opts)
+	})
 }
 
 // model is the LLM that answers with opts: the asker's, else the knowledge base's; nil means

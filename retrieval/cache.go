@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"context"
 	"reflect"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/tmc/langchaingo/llms"
+	"golang.org/x/sync/singleflight"
 )
 
 // Defaults of the answer cache (see WithAnswerCache).
@@ -23,11 +25,14 @@ const (
 // traffic), and an answer costs a full-text search, a vector search and an extraction (or an
 // LLM call). Changes made through this knowledge base empty the cache at once; changes made
 // by another process (a replica, `tandem kb` against the same database) show after at most
-// the TTL.
+// the TTL. Concurrent misses of one question share one computation: when a popular answer
+// expires, the customers asking it at that moment wait for one search instead of each
+// running their own.
 type answerCache struct {
-	lru *lru.Cache[string, cachedAnswer]
-	ttl time.Duration
-	now func() time.Time
+	lru    *lru.Cache[string, cachedAnswer]
+	ttl    time.Duration
+	now    func() time.Time
+	flight singleflight.Group
 
 	mu  sync.Mutex
 	gen uint64 // bumped by purge, so an answer computed before a change is not kept after it
@@ -137,6 +142,36 @@ func (c *answerCache) add(key string, a *Answer, model llms.Model, gen uint64) {
 	defer c.mu.Unlock()
 	if gen == c.gen {
 		c.lru.Add(key, cachedAnswer{answer: *a, expires: c.now().Add(c.ttl), model: model})
+	}
+}
+
+// compute returns fn's answer for key and caches it; concurrent calls for the same key and
+// generation run fn once. fn runs without the caller's cancellation, since other callers
+// may be waiting for it; a caller whose ctx ends stops waiting.
+func (c *answerCache) compute(ctx context.Context, key string, model llms.Model, fn func(context.Context) (*Answer, error)) (*Answer, error) {
+	if c == nil {
+		return fn(ctx)
+	}
+	gen := c.generation()
+	// Keyed by generation too: a caller arriving after a change never gets an answer
+	// computed before it.
+	ch := c.flight.DoChan(strconv.FormatUint(gen, 10)+"\x00"+key, func() (any, error) {
+		a, err := fn(context.WithoutCancel(ctx))
+		if err != nil {
+			return nil, err
+		}
+		c.add(key, a, model, gen)
+		return a, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		a := *r.Val.(*Answer) // each caller gets its own copy, as from get
+		return &a, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 

@@ -3,11 +3,14 @@ package retrieval_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/retrieval"
+	"github.com/tandemhq/tandem/storage"
 )
 
 // clock is a settable time source.
@@ -134,4 +137,56 @@ func TestAnswerCacheStats(t *testing.T) {
 	if got, want := f.kb.AnswerCacheStats(), (retrieval.CacheStats{Hits: 1, Misses: 2}); got != want {
 		t.Errorf("stats = %+v, want %+v", got, want)
 	}
+}
+
+// gatedStore is a knowledge store with no documents whose vector searches wait for gate.
+type gatedStore struct {
+	storage.KnowledgeStore
+	gate     chan struct{}
+	searches atomic.Int32
+}
+
+func (s *gatedStore) FindDocumentByID(context.Context, string) (*tandem.Document, error) {
+	return nil, tandem.Errorf(tandem.ENOTFOUND, "not found")
+}
+
+func (s *gatedStore) SearchText(context.Context, string, storage.SearchFilter) ([]tandem.ScoredChunk, error) {
+	return nil, nil
+}
+
+func (s *gatedStore) SearchVector(context.Context, []float32, storage.SearchFilter) ([]tandem.ScoredChunk, error) {
+	s.searches.Add(1)
+	<-s.gate
+	return nil, nil
+}
+
+// TestAnswerCacheSharesMisses checks that customers asking the same question while its
+// answer is being computed wait for that one search instead of each running their own.
+func TestAnswerCacheSharesMisses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &gatedStore{gate: make(chan struct{})}
+		kb := retrieval.New(st, nil)
+		opts := retrieval.AnswerOptions{Collections: []string{"demo"}}
+		const askers = 8
+		var wg sync.WaitGroup
+		for range askers {
+			wg.Go(func() {
+				if _, err := kb.Answer(t.Context(), "How long does shipping take?", opts); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		synctest.Wait() // every asker is blocked: one in the search, the others on it
+		close(st.gate)
+		wg.Wait()
+		if got := st.searches.Load(); got != 1 {
+			t.Errorf("%d searches for %d concurrent askers, want 1", got, askers)
+		}
+		if _, err := kb.Answer(t.Context(), "How long does shipping take?", opts); err != nil {
+			t.Fatal(err)
+		}
+		if got := st.searches.Load(); got != 1 {
+			t.Errorf("%d searches after a cached answer, want 1", got)
+		}
+	})
 }
