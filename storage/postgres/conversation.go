@@ -198,15 +198,10 @@ func (s *Store) SetMessageAnnotations(ctx context.Context, id string, a *tandem.
 // pipelined batch: one round trip, run by PostgreSQL as one implicit transaction, which
 // tandem_assert_found aborts when the conversation or inbound message is missing.
 func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
+	// The conversation is updated first: the foreign-key checks of the messages inserted
+	// after it then lock its new row version once, instead of locking the old version, and
+	// the new one again.
 	b := &pgx.Batch{}
-	if t.Inbound != nil {
-		t.Inbound.ConversationID = t.ConversationID
-		args, err := s.prepareMessage(t.Inbound)
-		if err != nil {
-			return translate("record turn", err)
-		}
-		b.Queue(insertMessageSQL, args...)
-	}
 	b.Queue(`WITH u AS (UPDATE conversations SET updated_at = $1, status = coalesce($2, status),
 		channel = coalesce($3, channel), state = CASE WHEN $4 THEN $5::bytea ELSE state END,
 		customer_id = coalesce($6, customer_id) WHERE id = $7 RETURNING 1)
@@ -214,6 +209,14 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 	if t.Annotations != nil && t.InboundID != "" {
 		b.Queue(`WITH u AS (UPDATE messages SET annotations = $1 WHERE id = $2 RETURNING 1)
 			SELECT tandem_assert_found(EXISTS (SELECT 1 FROM u), 'message')`, t.Annotations, t.InboundID)
+	}
+	if t.Inbound != nil {
+		t.Inbound.ConversationID = t.ConversationID
+		args, err := s.prepareMessage(t.Inbound)
+		if err != nil {
+			return translate("record turn", err)
+		}
+		b.Queue(insertMessageSQL, args...)
 	}
 	for _, m := range t.Replies {
 		m.ConversationID = t.ConversationID

@@ -1,0 +1,2 @@
+-- Nothing to do: SQLite's 0002 drops its FTS5 table, which PostgreSQL never had. Kept so
+-- that a migration number means the same change in both stores.
