@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tmc/langchaingo/llms"
@@ -79,6 +80,9 @@ type Engine struct {
 	// Customers share a lock when their ids hash alike, and then wait for each other's
 	// whole turn: with 64 locks, most of 64 concurrent customers shared one.
 	locks [4096]sync.Mutex
+	// customerOf remembers identities' customers so a turn can take the customer's lock
+	// before its one read (see resolveTurn); direct-mapped, so memory stays fixed.
+	customerOf [4096]atomic.Pointer[identityCustomer]
 }
 
 // Option configures an Engine.
@@ -188,14 +192,13 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 	// NLU needs nothing from the store, so it runs first, outside the customer's lock, and
 	// its annotations are stored with the message in the same insert.
 	ann := bot.NLU.Analyze(ctx, text)
-	cust, _, err := e.store.ResolveIdentity(ctx, in.Channel, in.ExternalID)
+	start, mu, err := e.resolveTurn(ctx, bot.Def.ID, in)
 	if err != nil {
-		return nil, fmt.Errorf("handle message: %w", err)
+		return nil, err
 	}
-	mu := &e.locks[fnv32(cust.ID)%uint32(len(e.locks))]
-	mu.Lock()
 	defer mu.Unlock()
-	conv, err := e.conversation(ctx, bot, cust, in)
+	cust := start.Customer
+	conv, err := e.conversation(ctx, bot, cust, in, start.Conversation)
 	if err != nil {
 		return nil, err
 	}
@@ -241,9 +244,10 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 		Annotations: t.ann, Decision: t.decision, Handoff: t.handoff}, nil
 }
 
-// conversation finds the conversation a message continues, or starts one.
-func (e *Engine) conversation(ctx context.Context, bot *Bot, cust *tandem.Customer, in tandem.Inbound) (*tandem.Conversation, error) {
-	if in.ConversationID != "" {
+// conversation finds the conversation a message continues, or starts one. open is the
+// customer's open conversation with the bot, nil when they have none.
+func (e *Engine) conversation(ctx context.Context, bot *Bot, cust *tandem.Customer, in tandem.Inbound, open *tandem.Conversation) (*tandem.Conversation, error) {
+	if in.ConversationID != "" && (open == nil || open.ID != in.ConversationID) {
 		c, err := e.store.FindConversationByID(ctx, in.ConversationID)
 		switch {
 		case err != nil && tandem.ErrorCode(err) != tandem.ENOTFOUND:
@@ -255,14 +259,10 @@ func (e *Engine) conversation(ctx context.Context, bot *Bot, cust *tandem.Custom
 		}
 		// A closed or forgotten session falls back to the customer's open conversation.
 	}
-	c, err := e.store.FindOpenConversation(ctx, bot.Def.ID, cust.ID)
-	if err == nil {
-		return c, nil
+	if open != nil {
+		return open, nil
 	}
-	if tandem.ErrorCode(err) != tandem.ENOTFOUND {
-		return nil, fmt.Errorf("find open conversation: %w", err)
-	}
-	c = &tandem.Conversation{BotID: bot.Def.ID, CustomerID: cust.ID, Channel: in.Channel, Status: tandem.StatusOpen}
+	c := &tandem.Conversation{BotID: bot.Def.ID, CustomerID: cust.ID, Channel: in.Channel, Status: tandem.StatusOpen}
 	if err := e.store.CreateConversation(ctx, c); err != nil {
 		return nil, fmt.Errorf("create conversation: %w", err)
 	}

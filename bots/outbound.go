@@ -69,10 +69,14 @@ func (e *Engine) SendOutbound(ctx context.Context, req OutboundRequest) (*tandem
 	if def.Outbound.quiet(now) {
 		return nil, tandem.Errorf(tandem.ECONFLICT, "quiet hours (%s); try later", def.Outbound.QuietHours)
 	}
-	mu := &e.locks[fnv32(cust.ID)%uint32(len(e.locks))]
+	mu := e.customerLock(cust.ID)
 	mu.Lock()
 	defer mu.Unlock()
-	conv, err := e.conversation(ctx, bot, cust, tandem.Inbound{Channel: req.Channel})
+	open, err := e.findOpenConversation(ctx, def.ID, cust.ID)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := e.conversation(ctx, bot, cust, tandem.Inbound{Channel: req.Channel}, open)
 	if err != nil {
 		return nil, err
 	}

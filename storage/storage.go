@@ -80,6 +80,20 @@ type ConversationStore interface {
 	// ListCustomerMessages returns a customer's messages across all their conversations and
 	// channels, oldest first: the agent's single timeline.
 	ListCustomerMessages(ctx context.Context, customerID string, f MessageFilter) ([]tandem.Message, error)
+
+	// ResolveTurn is ResolveIdentity(channel, externalID) followed by FindOpenConversation
+	// for that customer and botID in one call: the reads that begin every engine turn (one
+	// statement on PostgreSQL when the identity exists).
+	ResolveTurn(ctx context.Context, botID string, channel tandem.Channel, externalID string) (*TurnStart, error)
+}
+
+// TurnStart is what a turn reads before the bot acts.
+type TurnStart struct {
+	Customer *tandem.Customer
+	Identity *tandem.Identity
+	// Conversation is the customer's newest not-closed conversation with the bot, nil when
+	// there is none.
+	Conversation *tandem.Conversation
 }
 
 // TurnRecord is what one engine turn persists after the inbound message.

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"Customers", testCustomers},
 		{"Identities", testIdentities},
 		{"Conversations", testConversations},
+		{"ResolveTurn", testResolveTurn},
 		{"Lookups", testLookups},
 		{"Messages", testMessages},
 		{"Tickets", testTickets},
