@@ -194,8 +194,8 @@ func (s *Store) SetMessageAnnotations(ctx context.Context, id string, a *tandem.
 	return nil
 }
 
-// RecordTurn stores the turn's conversation update, annotations and replies as one
-// pipelined batch: one round trip, run by PostgreSQL as one implicit transaction, which
+// RecordTurn stores the turn's conversation update, annotations, inbound message and
+// replies (the messages with one INSERT) as one pipelined batch: one round trip, run by PostgreSQL as one implicit transaction, which
 // tandem_assert_found aborts when the conversation or inbound message is missing.
 func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 	// The conversation is updated first: the foreign-key checks of the messages inserted
@@ -210,26 +210,64 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 		b.Queue(`WITH u AS (UPDATE messages SET annotations = $1 WHERE id = $2 RETURNING 1)
 			SELECT tandem_assert_found(EXISTS (SELECT 1 FROM u), 'message')`, t.Annotations, t.InboundID)
 	}
+	msgs := t.Replies
 	if t.Inbound != nil {
-		t.Inbound.ConversationID = t.ConversationID
-		args, err := s.prepareMessage(t.Inbound)
-		if err != nil {
-			return translate("record turn", err)
-		}
-		b.Queue(insertMessageSQL, args...)
+		msgs = append([]*tandem.Message{t.Inbound}, t.Replies...)
 	}
-	for _, m := range t.Replies {
+	var args []any
+	for _, m := range msgs {
 		m.ConversationID = t.ConversationID
-		if m.Role == "" {
+		if m.Role == "" && m != t.Inbound {
 			m.Role = tandem.RoleBot
 		}
-		args, err := s.prepareMessage(m)
+		a, err := s.prepareMessage(m)
 		if err != nil {
 			return translate("record turn", err)
 		}
-		b.Queue(insertMessageSQL, args...)
+		args = append(args, a...)
+	}
+	if len(msgs) > 0 {
+		b.Queue(insertMessagesSQL(len(msgs)), args...)
 	}
 	return translate("record turn", s.pool.SendBatch(ctx, b).Close())
+}
+
+// insertMessagesSQLs caches the INSERT of 1 to 8 messages (a turn's inbound and replies).
+var insertMessagesSQLs [9]string
+
+func init() {
+	for n := 1; n < len(insertMessagesSQLs); n++ {
+		insertMessagesSQLs[n] = buildInsertMessagesSQL(n)
+	}
+}
+
+// insertMessagesSQL returns one INSERT of n messages: one executor run instead of n. Rows
+// are inserted, and numbered by seq, in the order given.
+func insertMessagesSQL(n int) string {
+	if n < len(insertMessagesSQLs) {
+		return insertMessagesSQLs[n]
+	}
+	return buildInsertMessagesSQL(n)
+}
+
+func buildInsertMessagesSQL(n int) string {
+	const cols = 11 // messageCols
+	var b strings.Builder
+	b.WriteString(`INSERT INTO messages (` + messageCols + `) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := range cols {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", i*cols+j+1)
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // ListMessages returns a conversation's messages oldest first.
