@@ -194,27 +194,23 @@ func (s *Store) SetMessageAnnotations(ctx context.Context, id string, a *tandem.
 	return nil
 }
 
-// RecordTurn stores the turn's conversation update, annotations, inbound message and
-// replies (the messages with one INSERT) as one pipelined batch: one round trip, run by PostgreSQL as one implicit transaction, which
-// tandem_assert_found aborts when the conversation or inbound message is missing.
+// updateTurnConversationSQL is updateConversationSQL without RETURNING, parameters $1-$7.
+const updateTurnConversationSQL = `UPDATE conversations SET updated_at = $1, status = coalesce($2, status),
+	channel = coalesce($3, channel), state = CASE WHEN $4 THEN $5::bytea ELSE state END,
+	customer_id = coalesce($6, customer_id) WHERE id = $7`
+
+// RecordTurn stores the turn's annotations, conversation update, inbound message and replies
+// as one pipelined batch: one round trip, run by PostgreSQL as one implicit transaction.
+// The conversation's update and the messages are one statement (one executor run instead
+// of one per row and message); when the conversation is missing, the messages' foreign key
+// aborts it (ENOTFOUND), and tandem_assert_found aborts a turn without messages, or whose
+// inbound message to annotate is missing.
 func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
-	// The conversation is updated first: the foreign-key checks of the messages inserted
-	// after it then lock its new row version once, instead of locking the old version, and
-	// the new one again.
-	b := &pgx.Batch{}
-	b.Queue(`WITH u AS (UPDATE conversations SET updated_at = $1, status = coalesce($2, status),
-		channel = coalesce($3, channel), state = CASE WHEN $4 THEN $5::bytea ELSE state END,
-		customer_id = coalesce($6, customer_id) WHERE id = $7 RETURNING 1)
-		SELECT tandem_assert_found(EXISTS (SELECT 1 FROM u), 'conversation')`, s.updateConversationArgs(t.ConversationID, t.Update)...)
-	if t.Annotations != nil && t.InboundID != "" {
-		b.Queue(`WITH u AS (UPDATE messages SET annotations = $1 WHERE id = $2 RETURNING 1)
-			SELECT tandem_assert_found(EXISTS (SELECT 1 FROM u), 'message')`, t.Annotations, t.InboundID)
-	}
 	msgs := t.Replies
 	if t.Inbound != nil {
 		msgs = append([]*tandem.Message{t.Inbound}, t.Replies...)
 	}
-	var args []any
+	args := s.updateConversationArgs(t.ConversationID, t.Update)
 	for _, m := range msgs {
 		m.ConversationID = t.ConversationID
 		if m.Role == "" && m != t.Inbound {
@@ -226,34 +222,44 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 		}
 		args = append(args, a...)
 	}
-	if len(msgs) > 0 {
-		b.Queue(insertMessagesSQL(len(msgs)), args...)
+	b := &pgx.Batch{}
+	if t.Annotations != nil && t.InboundID != "" {
+		b.Queue(`WITH u AS (UPDATE messages SET annotations = $1 WHERE id = $2 RETURNING 1)
+			SELECT tandem_assert_found(EXISTS (SELECT 1 FROM u), 'message')`, t.Annotations, t.InboundID)
+	}
+	if len(msgs) == 0 {
+		b.Queue(`WITH u AS (`+updateTurnConversationSQL+` RETURNING 1)
+			SELECT tandem_assert_found(EXISTS (SELECT 1 FROM u), 'conversation')`, args...)
+	} else {
+		b.Queue(recordTurnSQL(len(msgs)), args...)
 	}
 	return translate("record turn", s.pool.SendBatch(ctx, b).Close())
 }
 
-// insertMessagesSQLs caches the INSERT of 1 to 8 messages (a turn's inbound and replies).
-var insertMessagesSQLs [9]string
+// recordTurnSQLs caches recordTurnSQL for 1 to 8 messages (a turn's inbound and replies).
+var recordTurnSQLs [9]string
 
 func init() {
-	for n := 1; n < len(insertMessagesSQLs); n++ {
-		insertMessagesSQLs[n] = buildInsertMessagesSQL(n)
+	for n := 1; n < len(recordTurnSQLs); n++ {
+		recordTurnSQLs[n] = buildRecordTurnSQL(n)
 	}
 }
 
-// insertMessagesSQL returns one INSERT of n messages: one executor run instead of n. Rows
-// are inserted, and numbered by seq, in the order given.
-func insertMessagesSQL(n int) string {
-	if n < len(insertMessagesSQLs) {
-		return insertMessagesSQLs[n]
+// recordTurnSQL updates the conversation ($1-$7) and inserts n messages ($8 on) in one
+// statement. The update runs first, so the messages' foreign-key checks, at the end of the
+// statement, lock the conversation's new row version. Rows are inserted, and numbered by
+// seq, in the order given.
+func recordTurnSQL(n int) string {
+	if n < len(recordTurnSQLs) {
+		return recordTurnSQLs[n]
 	}
-	return buildInsertMessagesSQL(n)
+	return buildRecordTurnSQL(n)
 }
 
-func buildInsertMessagesSQL(n int) string {
-	const cols = 11 // messageCols
+func buildRecordTurnSQL(n int) string {
+	const first, cols = 8, 11 // after the update's parameters; messageCols
 	var b strings.Builder
-	b.WriteString(`INSERT INTO messages (` + messageCols + `) VALUES `)
+	b.WriteString(`WITH u AS (` + updateTurnConversationSQL + `) INSERT INTO messages (` + messageCols + `) VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
@@ -263,7 +269,7 @@ func buildInsertMessagesSQL(n int) string {
 			if j > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "$%d", i*cols+j+1)
+			fmt.Fprintf(&b, "$%d", first+i*cols+j)
 		}
 		b.WriteByte(')')
 	}
