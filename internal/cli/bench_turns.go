@@ -122,6 +122,13 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The upkeep a bulk ingestion schedules (PostgreSQL builds the vector index) would
+	// otherwise run during the warm-up and the measurement.
+	if st, ok := a.Store().(interface{ Settle(context.Context) error }); ok {
+		if err := st.Settle(ctx); err != nil {
+			return fmt.Errorf("settle store: %w", err)
+		}
+	}
 	if err := a.Listen(); err != nil {
 		return err
 	}

@@ -107,6 +107,39 @@ func (m *maintainer) refreshed(n int) {
 	m.pending = max(m.pending-n, 0)
 }
 
+// settle runs a scheduled upkeep now instead of after the quiet period, or waits for a
+// running one, and returns when none is scheduled or running.
+func (m *maintainer) settle(ctx context.Context, s *Store) error {
+	for {
+		m.mu.Lock()
+		switch {
+		case m.timer == nil:
+			// run clears timer and joins running under mu, so nothing is left to wait for
+			// but a running upkeep.
+			m.mu.Unlock()
+			m.running.Wait()
+			return nil
+		case m.timer.Stop():
+			m.mu.Unlock()
+			m.run(s)
+		default:
+			// The timer fired and run is about to take over.
+			m.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// Settle runs the upkeep a burst of knowledge writes scheduled (see maintainer) now and
+// returns when it is done: for benchmarks and tools that measure right after a bulk
+// ingestion, where the upkeep (the vector index build above all) would otherwise compete
+// with what they measure.
+func (s *Store) Settle(ctx context.Context) error { return s.maint.settle(ctx, s) }
+
 // stop cancels a scheduled or running upkeep and waits for it to end.
 func (m *maintainer) stop() {
 	m.mu.Lock()

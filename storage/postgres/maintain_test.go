@@ -38,7 +38,18 @@ func TestMaintainer(t *testing.T) {
 	if !armed {
 		t.Fatalf("no upkeep scheduled after %d chunks", maintainAfter+4)
 	}
-	s.maint.run(s)
+	// Settle runs the scheduled upkeep at once; a second call has nothing to wait for.
+	for range 2 {
+		if err := s.Settle(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.maint.mu.Lock()
+	armed = s.maint.timer != nil
+	s.maint.mu.Unlock()
+	if armed {
+		t.Error("upkeep still scheduled after Settle")
+	}
 	if logs.Len() > 0 {
 		t.Fatalf("upkeep logged: %s", logs.String())
 	}
