@@ -28,15 +28,17 @@ type turnsBenchResult struct {
 	// AnswerCacheHitRate is the share of knowledge questions answered from the cache.
 	AnswerCacheHitRate float64 `json:"answer_cache_hit_rate"`
 	Customers          int     `json:"customers"`
-	Chunks             int     `json:"chunks"`
-	Turns              int     `json:"turns"`
-	Errors             int     `json:"errors"`
-	Seconds            float64 `json:"seconds"`
-	TurnsPerSecond     float64 `json:"turns_per_second"`
-	P50Ms              float64 `json:"p50_ms"`
-	P90Ms              float64 `json:"p90_ms"`
-	P99Ms              float64 `json:"p99_ms"`
-	PeakRSSMB          float64 `json:"peak_rss_mb"`
+	// Rate is the open-loop offered load in turns per second; 0 is a closed loop.
+	Rate           float64 `json:"rate,omitempty"`
+	Chunks         int     `json:"chunks"`
+	Turns          int     `json:"turns"`
+	Errors         int     `json:"errors"`
+	Seconds        float64 `json:"seconds"`
+	TurnsPerSecond float64 `json:"turns_per_second"`
+	P50Ms          float64 `json:"p50_ms"`
+	P90Ms          float64 `json:"p90_ms"`
+	P99Ms          float64 `json:"p99_ms"`
+	PeakRSSMB      float64 `json:"peak_rss_mb"`
 	// CPUMsPerTurn is this process's CPU time (server, engine, embedded store and the load
 	// generator) per turn: unlike turns/s it barely moves when other programs share the cores.
 	CPUMsPerTurn float64 `json:"cpu_ms_per_turn"`
@@ -57,6 +59,7 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	store := fs.String("store", "sqlite", "sqlite or postgres")
 	dbURL := fs.String("database-url", envDefault(env, "TANDEM_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL to benchmark in (a fresh schema is created and dropped)")
 	customers := fs.Int("customers", 64, "concurrent simulated customers")
+	rate := fs.Float64("rate", 0, "offer this many turns per second (open loop; latency counts from each turn's scheduled time); 0 drives as fast as the server answers (closed loop)")
 	duration := fs.Duration("duration", 15*time.Second, "how long to drive the server")
 	warmup := fs.Duration("warmup", 2*time.Second, "traffic before measuring")
 	chunks := fs.Int("chunks", 10000, "grow the knowledge base to at least this many chunks")
@@ -163,7 +166,7 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	cpu0, cache0 := processCPU(), a.KnowledgeBase().AnswerCacheStats()
-	res, err := loadgen.Run(ctx, loadgen.Config{BaseURL: base, Bot: "demo", Customers: *customers, Duration: *duration})
+	res, err := loadgen.Run(ctx, loadgen.Config{BaseURL: base, Bot: "demo", Customers: *customers, Duration: *duration, Rate: *rate})
 	cpu, cache := processCPU()-cpu0, a.KnowledgeBase().AnswerCacheStats()
 	hits, misses := cache.Hits-cache0.Hits, cache.Misses-cache0.Misses
 	if *cpuProfile != "" {
@@ -183,7 +186,7 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	out := turnsBenchResult{
-		Store: *store, SyncCommit: *syncCommit, AnswerCache: *answerCache, Customers: *customers, Chunks: n, Turns: res.Turns, Errors: res.Errors,
+		Store: *store, SyncCommit: *syncCommit, AnswerCache: *answerCache, Customers: *customers, Rate: *rate, Chunks: n, Turns: res.Turns, Errors: res.Errors,
 		Seconds: res.Seconds, TurnsPerSecond: res.TurnsPerSecond, P50Ms: res.P50Ms, P90Ms: res.P90Ms,
 		P99Ms: res.P99Ms, PeakRSSMB: peakRSSMB(), CPUMsPerTurn: cpu.Seconds() * 1000 / float64(max(res.Turns, 1)),
 		PGCPUMsPerTurn:     pgCPU.Seconds() * 1000 / float64(max(res.Turns, 1)),
@@ -199,6 +202,9 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 		return enc.Encode(out)
 	}
 	fmt.Fprintf(env.Stdout, "store %s, %d customers, %d chunks, GOMAXPROCS %d", out.Store, out.Customers, out.Chunks, out.GOMAXPROCS)
+	if out.Rate > 0 {
+		fmt.Fprintf(env.Stdout, ", %.0f turns/s offered", out.Rate)
+	}
 	if out.SyncCommit != "" {
 		fmt.Fprintf(env.Stdout, ", synchronous_commit %s", out.SyncCommit)
 	}

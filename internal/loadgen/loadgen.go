@@ -27,6 +27,12 @@ type Config struct {
 	Customers int           // concurrent simulated customers; default 64
 	Duration  time.Duration // how long to drive; default 10s
 	MaxTurns  int           // stop after this many turns (0 = no limit)
+	// Rate, when positive, offers this many turns per second at evenly spaced times (open
+	// loop) to the first free customer, and latency counts from a turn's scheduled time, so
+	// time spent waiting for a free customer is not hidden. Zero is a closed loop: each
+	// customer writes again as soon as its reply arrives, which measures the most turns per
+	// second the server sustains, with latency mostly time queued behind other customers.
+	Rate float64
 	// Script is the customer messages each simulated customer cycles through.
 	Script []string
 }
@@ -85,6 +91,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		wg       sync.WaitGroup
 	)
 	start := time.Now()
+	var tickets chan time.Time // scheduled send times in open-loop mode
+	if cfg.Rate > 0 {
+		tickets = make(chan time.Time, 1<<16)
+		go offer(ctx, cfg.Rate, start, tickets)
+	}
 	for c := 0; c < cfg.Customers; c++ {
 		wg.Add(1)
 		go func(c int) {
@@ -104,6 +115,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 					break
 				}
 				t0 := time.Now()
+				if tickets != nil {
+					var ok bool
+					if t0, ok = <-tickets; !ok {
+						break
+					}
+				}
 				err := k.post(ctx, reqs[(c+i)%len(cfg.Script)])
 				d := time.Since(t0)
 				if ctx.Err() != nil {
@@ -141,6 +158,31 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	res.P99Ms = ms(percentile(lat, 0.99))
 	res.MaxMs = ms(lat[len(lat)-1])
 	return res, nil
+}
+
+// offer sends the scheduled time of a turn every 1/rate seconds from start until ctx ends,
+// then closes tickets. It wakes about once a millisecond and sends every time that is due,
+// so timer granularity does not lower the rate.
+func offer(ctx context.Context, rate float64, start time.Time, tickets chan<- time.Time) {
+	defer close(tickets)
+	interval := time.Duration(float64(time.Second) / rate)
+	next := start
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		for now := time.Now(); !next.After(now); next = next.Add(interval) {
+			select {
+			case tickets <- next:
+			case <-ctx.Done():
+				return
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // request is a whole HTTP/1.1 POST of a JSON body, ready to write.

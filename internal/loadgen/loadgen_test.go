@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -36,12 +37,52 @@ func TestRun(t *testing.T) {
 			t.Errorf("percentiles out of order: %+v", res)
 		}
 	})
+	t.Run("OKOpenLoop", func(t *testing.T) {
+		res, err := Run(context.Background(), Config{BaseURL: srv.URL, Bot: "demo", Customers: 4, Duration: 5 * time.Second, MaxTurns: 40, Rate: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Turns != 40 || res.Errors != 0 {
+			t.Errorf("turns = %d errors = %d, want 40 and 0", res.Turns, res.Errors)
+		}
+	})
 	t.Run("ErrUnknownBot", func(t *testing.T) {
 		res, err := Run(context.Background(), Config{BaseURL: srv.URL, Bot: "nope", Customers: 2, Duration: 5 * time.Second, MaxTurns: 4})
 		if err == nil || res.Errors != 4 || res.FirstError == "" {
 			t.Errorf("err = %v, result %+v: want every turn counted as an error", err, res)
 		}
 	})
+}
+
+// TestOffer checks the open-loop schedule in a bubble with a fake clock: rate × duration
+// evenly spaced times (those of the last millisecond may be cut off by the end of the run),
+// and the channel closed when the run ends.
+func TestOffer(t *testing.T) {
+	t.Parallel()
+	for _, rate := range []float64{100, 4000} {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			start := time.Now()
+			tickets := make(chan time.Time, 1<<16)
+			go offer(ctx, rate, start, tickets)
+			<-ctx.Done()
+			synctest.Wait()
+			var got []time.Time
+			for tt := range tickets {
+				got = append(got, tt)
+			}
+			if lo, hi := int(rate*0.999), int(rate)+1; len(got) < lo || len(got) > hi {
+				t.Fatalf("rate %v: %d times offered, want %d to %d", rate, len(got), lo, hi)
+			}
+			step := time.Duration(float64(time.Second) / rate)
+			for i, tt := range got {
+				if want := start.Add(time.Duration(i) * step); !tt.Equal(want) {
+					t.Fatalf("rate %v: time %d = +%v, want +%v", rate, i, tt.Sub(start), want.Sub(start))
+				}
+			}
+		})
+	}
 }
 
 func TestPercentile(t *testing.T) {
