@@ -119,8 +119,11 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	// A larger page cache (negative = KiB) keeps the turn path's b-tree pages in memory.
 	pragmas.Add("_pragma", "cache_size(-16384)")
 	pragmas.Add("_pragma", "temp_store(MEMORY)")
-	// The WAL file is truncated back to 64 MiB at most after a checkpoint.
-	pragmas.Add("_pragma", "journal_size_limit(67108864)")
+	// After a checkpoint the WAL file is reused from its start. Truncating it (SQLite's
+	// journal_size_limit) made the next commit wait 20–180 ms for the file system while the
+	// checkpoint's fsync was in flight, at every checkpoint of a busy minute; so it is only
+	// cut back above twice the backstop checkpoint's size, which normal operation never reaches.
+	pragmas.Add("_pragma", "journal_size_limit("+strconv.Itoa(2*backstopPages*4096)+")")
 	var wdsn, rdsn, cdsn string
 	if memory {
 		wdsn = "file::memory:?" + pragmas.Encode()
