@@ -84,3 +84,14 @@ func withDSNParam(dsn, key, value string) (string, error) {
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
+
+// checkpoint asks the PostgreSQL server at dsn for a checkpoint.
+func checkpoint(ctx context.Context, dsn string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `CHECKPOINT`)
+	return err
+}
