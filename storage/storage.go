@@ -11,6 +11,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/tandemhq/tandem"
@@ -94,6 +95,26 @@ type TurnStart struct {
 	// Conversation is the customer's newest not-closed conversation with the bot, nil when
 	// there is none.
 	Conversation *tandem.Conversation
+}
+
+// ResolveTurnInSteps is ResolveTurn made of its two reads: what an adapter whose reads are
+// cheap does, and PostgreSQL's path for an identity it has not stored yet.
+func ResolveTurnInSteps(ctx context.Context, s interface {
+	ResolveIdentity(ctx context.Context, channel tandem.Channel, externalID string) (*tandem.Customer, *tandem.Identity, error)
+	FindOpenConversation(ctx context.Context, botID, customerID string) (*tandem.Conversation, error)
+}, botID string, channel tandem.Channel, externalID string) (*TurnStart, error) {
+	cust, ident, err := s.ResolveIdentity(ctx, channel, externalID)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := s.FindOpenConversation(ctx, botID, cust.ID)
+	switch {
+	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
+		conv = nil
+	case err != nil:
+		return nil, fmt.Errorf("resolve turn: %w", err)
+	}
+	return &TurnStart{Customer: cust, Identity: ident, Conversation: conv}, nil
 }
 
 // TurnRecord is what one engine turn persists after the inbound message.

@@ -37,18 +37,7 @@ func (s *Store) ResolveTurn(ctx context.Context, botID string, channel tandem.Ch
 		return nil, translate("resolve turn", err)
 	}
 	// A new identity, or one a concurrent call is creating (ResolveIdentity settles which).
-	cust, ident, err := s.ResolveIdentity(ctx, channel, externalID)
-	if err != nil {
-		return nil, err
-	}
-	conv, err := s.FindOpenConversation(ctx, botID, cust.ID)
-	switch {
-	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
-		conv = nil
-	case err != nil:
-		return nil, err
-	}
-	return &storage.TurnStart{Customer: cust, Identity: ident, Conversation: conv}, nil
+	return storage.ResolveTurnInSteps(ctx, s, botID, channel, externalID)
 }
 
 func (s *Store) readTurnStart(ctx context.Context, botID string, channel tandem.Channel, externalID string) (*storage.TurnStart, error) {
