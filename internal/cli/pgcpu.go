@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/procfs"
 )
 
 // pgBackends measures the CPU time of the PostgreSQL backends serving one application_name,
@@ -19,9 +18,6 @@ type pgBackends struct {
 	conn    *pgx.Conn
 	appName string
 }
-
-// clockTicks is the unit of utime and stime in /proc/<pid>/stat (USER_HZ, 100 on Linux).
-const clockTicks = 100
 
 // newPGBackends returns nil when the server at dsn is not local or /proc is missing.
 func newPGBackends(ctx context.Context, dsn, appName string) *pgBackends {
@@ -79,25 +75,15 @@ func (p *pgBackends) since(ctx context.Context, before map[int]time.Duration) (t
 
 func (p *pgBackends) close(ctx context.Context) { p.conn.Close(ctx) }
 
-// procCPU reads utime + stime of a process from /proc.
+// procCPU is a process's user + system CPU time so far, from /proc.
 func procCPU(pid int) (time.Duration, bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return 0, false
 	}
-	// The command name may hold spaces; fields are counted after its closing parenthesis.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
+	st, err := p.Stat()
+	if err != nil {
 		return 0, false
 	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, false
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	return time.Duration(ut+st) * time.Second / clockTicks, true
+	return time.Duration(st.CPUTime() * float64(time.Second)), true
 }
