@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/procfs"
+
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/app"
 	"github.com/tandemhq/tandem/internal/config"
@@ -282,7 +284,6 @@ func growKnowledge(ctx context.Context, kb *retrieval.KnowledgeBase, st storage.
 	return n, nil
 }
 
-// peakRSSMB is the process's peak resident memory (VmHWM) in MB, 0 where /proc is missing.
 // processCPU is the user + system CPU time this process has used.
 func processCPU() time.Duration {
 	var ru syscall.Rusage
@@ -292,17 +293,15 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// peakRSSMB is the process's peak resident memory (VmHWM) in MB, 0 where /proc is missing.
 func peakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
+	p, err := procfs.Self()
 	if err != nil {
 		return 0
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb float64
-			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
-			return kb / 1024
-		}
+	st, err := p.NewStatus()
+	if err != nil {
+		return 0
 	}
-	return 0
+	return float64(st.VmHWM) / (1 << 20)
 }
