@@ -32,9 +32,11 @@ type turnsBenchResult struct {
 	AnswerCacheHitRate float64 `json:"answer_cache_hit_rate"`
 	Customers          int     `json:"customers"`
 	// Rate is the open-loop offered load in turns per second; 0 is a closed loop.
-	Rate           float64 `json:"rate,omitempty"`
-	Chunks         int     `json:"chunks"`
-	Turns          int     `json:"turns"`
+	Rate   float64 `json:"rate,omitempty"`
+	Chunks int     `json:"chunks"`
+	Turns  int     `json:"turns"`
+	// WarmupTurns were answered before the measurement, by the same customers.
+	WarmupTurns    int     `json:"warmup_turns"`
 	Errors         int     `json:"errors"`
 	Seconds        float64 `json:"seconds"`
 	TurnsPerSecond float64 `json:"turns_per_second"`
@@ -49,7 +51,8 @@ type turnsBenchResult struct {
 	// when the server runs on this machine (background processes such as the WAL writer
 	// are not counted).
 	PGCPUMsPerTurn float64 `json:"pg_cpu_ms_per_turn,omitempty"`
-	StoredMessages int     `json:"stored_messages"`
+	// StoredMessages counts the messages stored during the run, warm-up included.
+	StoredMessages int `json:"stored_messages"`
 	// StoredCustomerMessages counts the customers' own messages stored during the run: at
 	// least one per successful turn, or a turn was acknowledged without being persisted.
 	StoredCustomerMessages int `json:"stored_customer_messages"`
@@ -154,37 +157,42 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	go a.Run(runCtx)
 	base := "http://" + a.Addr()
 
-	if *warmup > 0 {
-		if _, err := loadgen.Run(ctx, loadgen.Config{BaseURL: base, Bot: "demo", Customers: *customers, Duration: *warmup}); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
-	}
+	// Every turn acknowledged from here on, warm-up included, must be stored.
 	before, beforeCustomer, err := countMessages(ctx, a.Store())
 	if err != nil {
 		return err
 	}
+	var profile *os.File
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
+		if profile, err = os.Create(*cpuProfile); err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+		defer profile.Close()
 	}
-	var pgCPU0 map[int]time.Duration
-	if pg != nil {
-		if pgCPU0, err = pg.cpu(ctx); err != nil {
-			return err
+	// The readings the measurement is compared against are taken when the warm-up ends.
+	var (
+		pgCPU0  map[int]time.Duration
+		cpu0    time.Duration
+		cache0  retrieval.CacheStats
+		markErr error
+	)
+	mark := func() {
+		if profile != nil {
+			markErr = pprof.StartCPUProfile(profile)
 		}
+		if pg != nil && markErr == nil {
+			pgCPU0, markErr = pg.cpu(ctx)
+		}
+		cpu0, cache0 = processCPU(), a.KnowledgeBase().AnswerCacheStats()
 	}
-	cpu0, cache0 := processCPU(), a.KnowledgeBase().AnswerCacheStats()
-	res, err := loadgen.Run(ctx, loadgen.Config{BaseURL: base, Bot: "demo", Customers: *customers, Duration: *duration, Rate: *rate})
+	res, err := loadgen.Run(ctx, loadgen.Config{BaseURL: base, Bot: "demo", Customers: *customers, Warmup: *warmup, Duration: *duration, Rate: *rate, OnMeasure: mark})
 	cpu, cache := processCPU()-cpu0, a.KnowledgeBase().AnswerCacheStats()
 	hits, misses := cache.Hits-cache0.Hits, cache.Misses-cache0.Misses
-	if *cpuProfile != "" {
+	if profile != nil {
 		pprof.StopCPUProfile()
+	}
+	if err == nil {
+		err = markErr
 	}
 	if err != nil {
 		return err
@@ -200,7 +208,7 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	out := turnsBenchResult{
-		Store: *store, SyncCommit: *syncCommit, AnswerCache: *answerCache, Customers: *customers, Rate: *rate, Chunks: n, Turns: res.Turns, Errors: res.Errors,
+		Store: *store, SyncCommit: *syncCommit, AnswerCache: *answerCache, Customers: *customers, Rate: *rate, Chunks: n, Turns: res.Turns, WarmupTurns: res.WarmupTurns, Errors: res.Errors,
 		Seconds: res.Seconds, TurnsPerSecond: res.TurnsPerSecond, P50Ms: res.P50Ms, P90Ms: res.P90Ms,
 		P99Ms: res.P99Ms, PeakRSSMB: peakRSSMB(), CPUMsPerTurn: cpu.Seconds() * 1000 / float64(max(res.Turns, 1)),
 		PGCPUMsPerTurn:     pgCPU.Seconds() * 1000 / float64(max(res.Turns, 1)),
@@ -209,8 +217,8 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	// Each acknowledged turn stored its customer's message, in the same transaction as the
 	// replies. (Counting all messages against two per turn was wrong: a turn relayed to an
 	// agent during a handoff stores no bot reply.)
-	if out.StoredCustomerMessages < out.Turns {
-		return fmt.Errorf("only %d customer messages stored for %d turns: turns were not persisted", out.StoredCustomerMessages, out.Turns)
+	if acked := res.WarmupTurns + out.Turns; out.StoredCustomerMessages < acked {
+		return fmt.Errorf("only %d customer messages stored for %d turns: turns were not persisted", out.StoredCustomerMessages, acked)
 	}
 	if *format == "json" {
 		enc := json.NewEncoder(env.Stdout)

@@ -25,8 +25,15 @@ type Config struct {
 	BaseURL   string        // e.g. http://127.0.0.1:8080
 	Bot       string        // bot id
 	Customers int           // concurrent simulated customers; default 64
-	Duration  time.Duration // how long to drive; default 10s
-	MaxTurns  int           // stop after this many turns (0 = no limit)
+	Duration  time.Duration // how long to measure; default 10s
+	// Warmup is traffic before the measurement, from the same customers over the same
+	// connections, so the measured turns start from a warm server instead of 64 customers
+	// dialling and being created at once (in an open loop that start-up was most of p99).
+	Warmup   time.Duration
+	MaxTurns int // stop after this many measured turns (0 = no limit)
+	// OnMeasure, when set, is called once as the measurement starts (the end of Warmup),
+	// to take the readings the measurement is compared against.
+	OnMeasure func()
 	// Rate, when positive, offers this many turns per second at evenly spaced times (open
 	// loop) to the first free customer, and latency counts from a turn's scheduled time, so
 	// time spent waiting for a free customer is not hidden. Zero is a closed loop: each
@@ -40,6 +47,7 @@ type Config struct {
 // Result is what a run measured.
 type Result struct {
 	Turns          int     `json:"turns"`
+	WarmupTurns    int     `json:"warmup_turns"` // successful turns before the measurement
 	Errors         int     `json:"errors"`
 	Seconds        float64 `json:"seconds"`
 	TurnsPerSecond float64 `json:"turns_per_second"`
@@ -80,28 +88,34 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	path := fmt.Sprintf("%s/api/v1/bots/%s/messages", base.Path, url.PathEscape(cfg.Bot))
 
-	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	ctx, cancel := context.WithTimeout(ctx, cfg.Warmup+cfg.Duration)
 	defer cancel()
 	var (
 		turns    atomic.Int64
+		warm     atomic.Int64
 		errs     atomic.Int64
 		firstErr atomic.Value
 		mu       sync.Mutex
 		lat      = make([]time.Duration, 0, 1<<16)
 		wg       sync.WaitGroup
 	)
-	start := time.Now()
+	begin := time.Now()
+	start := begin.Add(cfg.Warmup) // measurement starts
+	if cfg.OnMeasure != nil {
+		t := time.AfterFunc(cfg.Warmup, cfg.OnMeasure)
+		defer t.Stop()
+	}
 	var tickets chan time.Time // scheduled send times in open-loop mode
 	if cfg.Rate > 0 {
 		tickets = make(chan time.Time, 1<<16)
-		go offer(ctx, cfg.Rate, start, tickets)
+		go offer(ctx, cfg.Rate, begin, tickets)
 	}
 	for c := 0; c < cfg.Customers; c++ {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
 			local := make([]time.Duration, 0, 1024)
-			user := fmt.Sprintf("bench-%d-%d", start.UnixNano(), c)
+			user := fmt.Sprintf("bench-%d-%d", begin.UnixNano(), c)
 			// Requests are encoded once: the generator shares the cores with the server.
 			reqs := make([][]byte, len(cfg.Script))
 			for i, text := range cfg.Script {
@@ -111,9 +125,6 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			k := &conn{addr: base.Host}
 			defer k.close()
 			for i := 0; ctx.Err() == nil; i++ {
-				if cfg.MaxTurns > 0 && turns.Add(1) > int64(cfg.MaxTurns) {
-					break
-				}
 				t0 := time.Now()
 				if tickets != nil {
 					var ok bool
@@ -121,10 +132,20 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 						break
 					}
 				}
+				measured := !t0.Before(start)
+				if measured && cfg.MaxTurns > 0 && turns.Add(1) > int64(cfg.MaxTurns) {
+					break
+				}
 				err := k.post(ctx, reqs[(c+i)%len(cfg.Script)])
 				d := time.Since(t0)
 				if ctx.Err() != nil {
 					break // a request cut off by the deadline is not a measurement
+				}
+				if !measured {
+					if err == nil {
+						warm.Add(1)
+					}
+					continue
 				}
 				if cfg.MaxTurns == 0 {
 					turns.Add(1)
@@ -143,8 +164,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if elapsed <= 0 {
+		return Result{}, fmt.Errorf("load generator: stopped during the warm-up (%v)", ctx.Err())
+	}
 
-	res := Result{Turns: len(lat), Errors: int(errs.Load()), Seconds: elapsed.Seconds()}
+	res := Result{Turns: len(lat), WarmupTurns: int(warm.Load()), Errors: int(errs.Load()), Seconds: elapsed.Seconds()}
 	if s, ok := firstErr.Load().(string); ok {
 		res.FirstError = s
 	}
