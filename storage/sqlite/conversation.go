@@ -108,29 +108,36 @@ const (
 	insertConversationSQL = `INSERT INTO conversations (` + conversationCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	insertMessageSQL      = `INSERT INTO messages (` + messageCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	setAnnotationsSQL     = `UPDATE messages SET annotations = ? WHERE id = ?`
-	// One statement for every combination of fields keeps it prepared.
+	// One statement for every combination of the turn's fields keeps it prepared. SQLite
+	// rewrites an index entry whenever its column is assigned, even to the same value, so
+	// customer_id (indexed) is only set by its own statement: assigning it on every turn
+	// wrote one more page per commit.
 	updateConversationSQL = `UPDATE conversations SET updated_at = ?, status = coalesce(?, status),
+		channel = coalesce(?, channel), state = CASE WHEN ? THEN ? ELSE state END
+		WHERE id = ? RETURNING ` + conversationCols
+	updateConversationCustomerSQL = `UPDATE conversations SET updated_at = ?, status = coalesce(?, status),
 		channel = coalesce(?, channel), state = CASE WHEN ? THEN ? ELSE state END,
-		customer_id = coalesce(?, customer_id) WHERE id = ? RETURNING ` + conversationCols
+		customer_id = ? WHERE id = ? RETURNING ` + conversationCols
 )
 
 // updateConversation applies upd and returns the updated row.
 func (s *Store) updateConversation(ctx context.Context, tx *sql.Tx, id string, upd storage.ConversationUpdate) (*tandem.Conversation, error) {
-	var status, channel, customer any
+	var status, channel any
 	if upd.Status != nil {
 		status = string(*upd.Status)
 	}
 	if upd.Channel != nil {
 		channel = string(*upd.Channel)
 	}
+	query, args := updateConversationSQL, []any{s.now().UnixMicro(), status, channel, upd.State != nil, upd.State}
 	if upd.CustomerID != nil {
-		customer = *upd.CustomerID
+		query, args = updateConversationCustomerSQL, append(args, *upd.CustomerID)
 	}
-	st, err := s.wstmt(ctx, tx, updateConversationSQL)
+	st, err := s.wstmt(ctx, tx, query)
 	if err != nil {
 		return nil, err
 	}
-	c, err := scanConversation(st.QueryRowContext(ctx, s.now().UnixMicro(), status, channel, upd.State != nil, upd.State, customer, id))
+	c, err := scanConversation(st.QueryRowContext(ctx, append(args, id)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("conversation", id)
 	}
