@@ -67,7 +67,7 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem bench turns")
 	store := fs.String("store", "sqlite", "sqlite or postgres")
 	dbURL := fs.String("database-url", envDefault(env, "TANDEM_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL to benchmark in (a fresh schema is created and dropped)")
-	customers := fs.Int("customers", 64, "concurrent simulated customers")
+	customers := fs.Int("customers", 0, "simulated customers, each on its own connection (default 64 in a closed loop, 1024 with --rate)")
 	rate := fs.Float64("rate", 0, "offer this many turns per second (open loop; latency counts from each turn's scheduled time); 0 drives as fast as the server answers (closed loop)")
 	duration := fs.Duration("duration", 15*time.Second, "how long to drive the server")
 	warmup := fs.Duration("warmup", 2*time.Second, "traffic before measuring")
@@ -80,6 +80,16 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if *customers == 0 {
+		// A closed loop keeps every customer's next message in flight, so 64 saturate the
+		// server. An open loop offers turns at a rate; it needs enough customers that a
+		// slow moment does not leave the offered turns waiting for a free one (64 customers
+		// cap the rate at 64 ÷ latency).
+		*customers = 64
+		if *rate > 0 {
+			*customers = 1024
+		}
+	}
 
 	cfg, err := config.Load("", func(string) string { return "" })
 	if err != nil {
