@@ -231,13 +231,19 @@ func jsonOrNull(v any, isNil bool) (any, error) {
 // CreateMessage stores m, assigning ID and CreatedAt when empty; a (Channel, ProviderID)
 // stored before returns EDUPLICATE.
 func (s *Store) CreateMessage(ctx context.Context, m *tandem.Message) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error { return s.insertMessage(ctx, tx, m) })
+	row, err := s.messageRow(m)
+	if err != nil {
+		return translate("create message", err)
+	}
+	err = s.writeTx(ctx, func(tx *sql.Tx) error { return s.insertMessage(ctx, tx, row) })
 	return translate("create message", err)
 }
 
-func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, m *tandem.Message) error {
+// messageRow assigns m's id and time when empty and encodes its columns. Callers do it
+// before queueing their write, so the single writer only binds and inserts.
+func (s *Store) messageRow(m *tandem.Message) ([]any, error) {
 	if m.ConversationID == "" {
-		return tandem.Errorf(tandem.EINVALID, "message needs a conversation id")
+		return nil, tandem.Errorf(tandem.EINVALID, "message needs a conversation id")
 	}
 	if m.ID == "" {
 		m.ID = newID()
@@ -248,21 +254,26 @@ func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, m *tandem.Message
 	m.CreatedAt = dbTime(m.CreatedAt)
 	ann, err := jsonOrNull(m.Annotations, m.Annotations == nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dec, err := jsonOrNull(m.Decision, m.Decision == nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cit, err := jsonOrNull(m.Citations, len(m.Citations) == 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return []any{m.ID, m.ConversationID, m.Role, m.Channel, m.Text, m.ProviderID, m.AuthorID, ann, dec, cit, m.CreatedAt.UnixMicro()}, nil
+}
+
+// insertMessage inserts a row made by messageRow.
+func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, row []any) error {
 	st, err := s.wstmt(ctx, tx, insertMessageSQL)
 	if err != nil {
 		return err
 	}
-	_, err = st.ExecContext(ctx, m.ID, m.ConversationID, m.Role, m.Channel, m.Text, m.ProviderID, m.AuthorID, ann, dec, cit, m.CreatedAt.UnixMicro())
+	_, err = st.ExecContext(ctx, row...)
 	return err
 }
 
@@ -296,11 +307,31 @@ func (s *Store) setAnnotations(ctx context.Context, tx *sql.Tx, id string, a *ta
 // RecordTurn stores the turn's annotations, replies and conversation update in one
 // transaction.
 func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
+	// Rows are encoded here, outside the single writer.
+	var inbound []any
+	if t.Inbound != nil {
+		t.Inbound.ConversationID = t.ConversationID
+		var err error
+		if inbound, err = s.messageRow(t.Inbound); err != nil {
+			return translate("record turn", err)
+		}
+	}
+	replies := make([][]any, 0, len(t.Replies))
+	for _, m := range t.Replies {
+		m.ConversationID = t.ConversationID
+		if m.Role == "" {
+			m.Role = tandem.RoleBot
+		}
+		row, err := s.messageRow(m)
+		if err != nil {
+			return translate("record turn", err)
+		}
+		replies = append(replies, row)
+	}
 	var c *tandem.Conversation
 	err := s.writeTxThen(ctx, func(tx *sql.Tx) error {
-		if t.Inbound != nil {
-			t.Inbound.ConversationID = t.ConversationID
-			if err := s.insertMessage(ctx, tx, t.Inbound); err != nil {
+		if inbound != nil {
+			if err := s.insertMessage(ctx, tx, inbound); err != nil {
 				return err
 			}
 		}
@@ -309,12 +340,8 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 				return err
 			}
 		}
-		for _, m := range t.Replies {
-			m.ConversationID = t.ConversationID
-			if m.Role == "" {
-				m.Role = tandem.RoleBot
-			}
-			if err := s.insertMessage(ctx, tx, m); err != nil {
+		for _, row := range replies {
+			if err := s.insertMessage(ctx, tx, row); err != nil {
 				return err
 			}
 		}
