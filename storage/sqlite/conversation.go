@@ -106,7 +106,6 @@ func (s *Store) UpdateConversation(ctx context.Context, id string, upd storage.C
 
 const (
 	insertConversationSQL = `INSERT INTO conversations (` + conversationCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	insertMessageSQL      = `INSERT INTO messages (` + messageCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	setAnnotationsSQL     = `UPDATE messages SET annotations = ? WHERE id = ?`
 	// One statement for every combination of the turn's fields keeps it prepared. SQLite
 	// rewrites an index entry whenever its column is assigned, even to the same value, so
@@ -186,7 +185,21 @@ func (s *Store) ListConversations(ctx context.Context, f storage.ConversationFil
 	return out, translate("list conversations", rows.Err())
 }
 
-const messageCols = `id, conversation_id, role, channel, text, provider_id, author_id, annotations, decision, citations, created_at`
+const (
+	messageCols     = `id, conversation_id, role, channel, text, provider_id, author_id, annotations, decision, citations, created_at`
+	messageColCount = 11
+	// maxMessagesPerInsert bounds the rows of one INSERT; a turn stores 2–4 messages.
+	maxMessagesPerInsert = 4
+)
+
+// insertMessagesSQL[n] inserts n messages.
+var insertMessagesSQL = func() (q [maxMessagesPerInsert + 1]string) {
+	row := "(" + strings.Repeat("?, ", messageColCount-1) + "?)"
+	for n := 1; n <= maxMessagesPerInsert; n++ {
+		q[n] = `INSERT INTO messages (` + messageCols + `) VALUES ` + strings.Repeat(row+", ", n-1) + row
+	}
+	return q
+}()
 
 func scanMessage(row interface{ Scan(...any) error }) (*tandem.Message, error) {
 	var m tandem.Message
@@ -235,7 +248,7 @@ func (s *Store) CreateMessage(ctx context.Context, m *tandem.Message) error {
 	if err != nil {
 		return translate("create message", err)
 	}
-	err = s.writeTx(ctx, func(tx *sql.Tx) error { return s.insertMessage(ctx, tx, row) })
+	err = s.writeTx(ctx, func(tx *sql.Tx) error { return s.insertMessages(ctx, tx, row) })
 	return translate("create message", err)
 }
 
@@ -265,16 +278,6 @@ func (s *Store) messageRow(m *tandem.Message) ([]any, error) {
 		return nil, err
 	}
 	return []any{m.ID, m.ConversationID, m.Role, m.Channel, m.Text, m.ProviderID, m.AuthorID, ann, dec, cit, m.CreatedAt.UnixMicro()}, nil
-}
-
-// insertMessage inserts a row made by messageRow.
-func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, row []any) error {
-	st, err := s.wstmt(ctx, tx, insertMessageSQL)
-	if err != nil {
-		return err
-	}
-	_, err = st.ExecContext(ctx, row...)
-	return err
 }
 
 // SetMessageAnnotations records NLU results on a stored message.
@@ -307,41 +310,30 @@ func (s *Store) setAnnotations(ctx context.Context, tx *sql.Tx, id string, a *ta
 // RecordTurn stores the turn's annotations, replies and conversation update in one
 // transaction.
 func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
-	// Rows are encoded here, outside the single writer.
-	var inbound []any
+	// Rows are encoded here, outside the single writer, and inserted by one statement.
+	msgs := t.Replies
 	if t.Inbound != nil {
-		t.Inbound.ConversationID = t.ConversationID
-		var err error
-		if inbound, err = s.messageRow(t.Inbound); err != nil {
-			return translate("record turn", err)
-		}
+		msgs = append([]*tandem.Message{t.Inbound}, t.Replies...)
 	}
-	replies := make([][]any, 0, len(t.Replies))
-	for _, m := range t.Replies {
+	rows := make([]any, 0, len(msgs)*messageColCount)
+	for _, m := range msgs {
 		m.ConversationID = t.ConversationID
-		if m.Role == "" {
+		if m.Role == "" && m != t.Inbound {
 			m.Role = tandem.RoleBot
 		}
 		row, err := s.messageRow(m)
 		if err != nil {
 			return translate("record turn", err)
 		}
-		replies = append(replies, row)
+		rows = append(rows, row...)
 	}
 	var c *tandem.Conversation
 	err := s.writeTxThen(ctx, func(tx *sql.Tx) error {
-		if inbound != nil {
-			if err := s.insertMessage(ctx, tx, inbound); err != nil {
-				return err
-			}
+		if err := s.insertMessages(ctx, tx, rows); err != nil {
+			return err
 		}
 		if t.Annotations != nil && t.InboundID != "" {
 			if err := s.setAnnotations(ctx, tx, t.InboundID, t.Annotations); err != nil {
-				return err
-			}
-		}
-		for _, row := range replies {
-			if err := s.insertMessage(ctx, tx, row); err != nil {
 				return err
 			}
 		}
@@ -350,6 +342,23 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 		return err
 	}, func() { s.cache.wroteConversation(c, t.Update.CustomerID != nil) })
 	return translate("record turn", err)
+}
+
+// insertMessages inserts the rows made by messageRow, concatenated, in order: up to
+// maxMessagesPerInsert per statement (one statement per turn instead of one per message).
+func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, rows []any) error {
+	for len(rows) > 0 {
+		n := min(len(rows)/messageColCount, maxMessagesPerInsert)
+		st, err := s.wstmt(ctx, tx, insertMessagesSQL[n])
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, rows[:n*messageColCount]...); err != nil {
+			return err
+		}
+		rows = rows[n*messageColCount:]
+	}
+	return nil
 }
 
 // ListMessages returns a conversation's messages oldest first.

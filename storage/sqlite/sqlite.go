@@ -492,7 +492,10 @@ var hotWrites = []string{
 	insertIdentitySQL,
 	insertCustomerSQL,
 	insertConversationSQL,
-	insertMessageSQL,
+	insertMessagesSQL[1],
+	insertMessagesSQL[2],
+	insertMessagesSQL[3],
+	insertMessagesSQL[4],
 	updateConversationSQL,
 	setAnnotationsSQL,
 }

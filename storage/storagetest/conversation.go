@@ -281,6 +281,28 @@ func testMessages(t *testing.T, s storage.Store, _ Features) {
 			t.Fatalf("messages = %+v", got)
 		}
 	})
+	t.Run("RecordTurn/ManyReplies", func(t *testing.T) {
+		t.Parallel()
+		// More messages than one insert statement may carry keep their order.
+		_, conv := setup(t, "+15550391")
+		in := &tandem.Message{Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: "tell me everything"}
+		var replies []*tandem.Message
+		for i := range 9 {
+			replies = append(replies, &tandem.Message{Channel: tandem.ChannelSMS, Text: fmt.Sprintf("part %d", i)})
+		}
+		must(t, s.RecordTurn(ctx, storage.TurnRecord{ConversationID: conv.ID, Inbound: in, Replies: replies,
+			Update: storage.ConversationUpdate{State: []byte("state-4")}}))
+		got, err := s.ListMessages(ctx, conv.ID, storage.MessageFilter{})
+		must(t, err)
+		if len(got) != 10 || got[0].ID != in.ID {
+			t.Fatalf("%d messages, first %+v; want the inbound and 9 replies", len(got), got[0])
+		}
+		for i, m := range got[1:] {
+			if m.ID != replies[i].ID || m.Text != fmt.Sprintf("part %d", i) || m.Role != tandem.RoleBot {
+				t.Errorf("message %d = %q (%s), want part %d", i+1, m.Text, m.Role, i)
+			}
+		}
+	})
 	t.Run("RecordTurn/WithInboundErrNotFound", func(t *testing.T) {
 		t.Parallel()
 		// A turn of a missing conversation stores nothing, not even its inbound message.
