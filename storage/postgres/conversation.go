@@ -200,11 +200,11 @@ const updateTurnConversationSQL = `UPDATE conversations SET updated_at = $1, sta
 	customer_id = coalesce($6, customer_id) WHERE id = $7`
 
 // RecordTurn stores the turn's annotations, conversation update, inbound message and replies
-// as one pipelined batch: one round trip, run by PostgreSQL as one implicit transaction.
-// The conversation's update and the messages are one statement (one executor run instead
-// of one per row and message); when the conversation is missing, the messages' foreign key
-// aborts it (ENOTFOUND), and tandem_assert_found aborts a turn without messages, or whose
-// inbound message to annotate is missing.
+// in one transaction, group committed with concurrent turns (commit.go): one round trip and
+// one WAL flush for the whole group. The conversation's update and the messages are one
+// statement (one executor run instead of one per row and message); when the conversation is
+// missing, the messages' foreign key aborts it (ENOTFOUND), and tandem_assert_found aborts a
+// turn without messages, or whose inbound message to annotate is missing.
 func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 	msgs := t.Replies
 	if t.Inbound != nil {
@@ -222,19 +222,25 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 		}
 		args = append(args, a...)
 	}
-	b := &pgx.Batch{}
-	if t.Annotations != nil && t.InboundID != "" {
-		b.Queue(`WITH u AS (UPDATE messages SET annotations = $1 WHERE id = $2 RETURNING 1)
-			SELECT tandem_assert_found(EXISTS (SELECT 1 FROM u), 'message')`, t.Annotations, t.InboundID)
-	}
-	if len(msgs) == 0 {
-		b.Queue(`WITH u AS (`+updateTurnConversationSQL+` RETURNING 1)
-			SELECT tandem_assert_found(EXISTS (SELECT 1 FROM u), 'conversation')`, args...)
-	} else {
-		b.Queue(recordTurnSQL(len(msgs)), args...)
-	}
-	return translate("record turn", s.pool.SendBatch(ctx, b).Close())
+	err := s.commit.do(ctx, t.ConversationID, func(b *pgx.Batch) {
+		if t.Annotations != nil && t.InboundID != "" {
+			b.Queue(annotateTurnSQL, t.Annotations, t.InboundID)
+		}
+		if len(msgs) == 0 {
+			b.Queue(updateTurnSQL, args...)
+		} else {
+			b.Queue(recordTurnSQL(len(msgs)), args...)
+		}
+	})
+	return translate("record turn", err)
 }
+
+const (
+	annotateTurnSQL = `WITH u AS (UPDATE messages SET annotations = $1 WHERE id = $2 RETURNING 1)
+		SELECT tandem_assert_found(EXISTS (SELECT 1 FROM u), 'message')`
+	updateTurnSQL = `WITH u AS (` + updateTurnConversationSQL + ` RETURNING 1)
+		SELECT tandem_assert_found(EXISTS (SELECT 1 FROM u), 'conversation')`
+)
 
 // recordTurnSQLs caches recordTurnSQL for 1 to 8 messages (a turn's inbound and replies).
 var recordTurnSQLs [9]string

@@ -41,6 +41,10 @@ type Config struct {
 	// commits (never corrupting anything), in exchange for much higher turn throughput on
 	// disks with slow fsync.
 	SynchronousCommit string
+	// Committers is how many goroutines group-commit the turn path's writes (RecordTurn,
+	// AppendAudit), each sending one transaction at a time. Default 2: one batch can form
+	// while the other is in flight.
+	Committers int
 	// Logger receives migration notices; nil means slog.Default().
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
@@ -49,6 +53,9 @@ type Config struct {
 
 // WithDefaults returns c with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
+	if c.Committers <= 0 {
+		c.Committers = 2
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -60,8 +67,8 @@ func (c Config) WithDefaults() Config {
 
 // Validate reports a configuration error as EINVALID.
 func (c Config) Validate() error {
-	if c.MaxConns < 0 {
-		return tandem.Errorf(tandem.EINVALID, "postgres: MaxConns must not be negative")
+	if c.MaxConns < 0 || c.Committers < 0 {
+		return tandem.Errorf(tandem.EINVALID, "postgres: MaxConns and Committers must not be negative")
 	}
 	switch c.SynchronousCommit {
 	case "", "on", "off", "local", "remote_write", "remote_apply":
@@ -72,10 +79,11 @@ func (c Config) Validate() error {
 
 // Store is a storage.Store backed by PostgreSQL.
 type Store struct {
-	cfg   Config
-	pool  *pgxpool.Pool
-	maint maintainer
-	text  textStats
+	cfg    Config
+	pool   *pgxpool.Pool
+	commit *committer
+	maint  maintainer
+	text   textStats
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -104,21 +112,21 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	s := &Store{cfg: cfg, pool: pool}
+	s := &Store{cfg: cfg, pool: pool, commit: newCommitter(pool, cfg.Committers, cfg.Logger)}
 	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
+		s.Close()
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
 	if err := s.ensureExtension(ctx); err != nil {
-		pool.Close()
+		s.Close()
 		return nil, err
 	}
 	if err := s.checkSchema(ctx); err != nil {
-		pool.Close()
+		s.Close()
 		return nil, err
 	}
 	if err := s.scheduleIndexUpgrade(ctx); err != nil {
-		pool.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -151,9 +159,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the pool.
+// Close commits the writes already queued, then closes the pool. Writes after Close fail.
 func (s *Store) Close() error {
 	s.maint.stop()
+	s.commit.close()
 	s.pool.Close()
 	return nil
 }

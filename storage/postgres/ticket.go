@@ -250,12 +250,32 @@ func (s *Store) ListAgents(ctx context.Context) ([]tandem.Agent, error) {
 	return out, translate("list agents", err)
 }
 
-// AppendAudit stores e, assigning ID and, when zero, At.
+const insertAuditSQL = `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5) RETURNING id`
+
+// AppendAudit stores e, assigning ID and, when zero, At. The insert is group committed with
+// concurrent turns (commit.go): unanswered questions are audited on the turn path.
 func (s *Store) AppendAudit(ctx context.Context, e *tandem.AuditEntry) error {
-	return translate("append audit", s.appendAudit(ctx, s.pool, e))
+	s.prepareAudit(e)
+	var id int64
+	err := s.commit.do(ctx, "", func(b *pgx.Batch) {
+		b.Queue(insertAuditSQL, e.At, e.Actor, e.Action, e.Subject, e.Detail).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&id)
+		})
+	})
+	if err != nil {
+		return translate("append audit", err)
+	}
+	e.ID = id
+	return nil
 }
 
+// appendAudit stores e in the caller's transaction.
 func (s *Store) appendAudit(ctx context.Context, q db, e *tandem.AuditEntry) error {
+	s.prepareAudit(e)
+	return q.QueryRow(ctx, insertAuditSQL, e.At, e.Actor, e.Action, e.Subject, e.Detail).Scan(&e.ID)
+}
+
+func (s *Store) prepareAudit(e *tandem.AuditEntry) {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
@@ -263,8 +283,6 @@ func (s *Store) appendAudit(ctx context.Context, q db, e *tandem.AuditEntry) err
 	if e.Detail == nil {
 		e.Detail = map[string]string{}
 	}
-	return q.QueryRow(ctx, `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		e.At, e.Actor, e.Action, e.Subject, e.Detail).Scan(&e.ID)
 }
 
 // ListAudit returns matching entries, newest first.
