@@ -42,8 +42,9 @@ type Config struct {
 	// disks with slow fsync.
 	SynchronousCommit string
 	// Committers is how many goroutines group-commit the turn path's writes (RecordTurn,
-	// AppendAudit), each sending one transaction at a time. Default 2: one batch can form
-	// while the other is in flight.
+	// AppendAudit), each sending one transaction at a time. Default 2, so a batch forms
+	// while the other is in flight: on 2 cores `tandem bench turns --store postgres` ran
+	// ~1,600 turns/s with 1 committer and ~2,400 with 2 or with 4.
 	Committers int
 	// Logger receives migration notices; nil means slog.Default().
 	Logger *slog.Logger
