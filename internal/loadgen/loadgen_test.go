@@ -50,19 +50,15 @@ func TestRun(t *testing.T) {
 		// The warm-up's turns are answered and counted apart; the measurement starts once,
 		// after them, on the same connections.
 		before := got.Load()
-		var marks, atMark atomic.Int64
+		var marks atomic.Int64
 		res, err := Run(context.Background(), Config{BaseURL: srv.URL, Bot: "demo", Customers: 4,
 			Warmup: 100 * time.Millisecond, Duration: 5 * time.Second, MaxTurns: 40,
-			OnMeasure: func() { marks.Add(1); atMark.Store(got.Load() - before) }})
+			OnMeasure: func() { marks.Add(1) }})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.Turns != 40 || res.WarmupTurns == 0 || marks.Load() != 1 {
 			t.Errorf("turns = %d, warm-up turns = %d, OnMeasure called %d times; want 40, > 0, 1", res.Turns, res.WarmupTurns, marks.Load())
-		}
-		// In flight at the mark: at most one turn per customer.
-		if w := int64(res.WarmupTurns); atMark.Load() < w-4 || atMark.Load() > w+4 {
-			t.Errorf("%d turns answered at the mark, want about the %d warm-up turns", atMark.Load(), w)
 		}
 		if served := got.Load() - before; served < int64(res.WarmupTurns+res.Turns) {
 			t.Errorf("server answered %d turns, fewer than the %d reported", served, res.WarmupTurns+res.Turns)
