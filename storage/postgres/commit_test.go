@@ -216,6 +216,46 @@ func TestGroupCommit(t *testing.T) {
 		}
 	})
 
+	t.Run("ErrDuplicateInBatch", func(t *testing.T) {
+		// Provider retries of one message queued with others: one is stored, the rest get
+		// EDUPLICATE, and the other messages of the batch are stored.
+		t.Parallel()
+		f := setupCommitter(t, 1)
+		conv := f.conversations(t, 1)[0]
+		providerIDs := []string{"SM-dup", "SM-dup", "SM-a", "SM-dup", "SM-b"}
+		release := f.block(t)
+		errs := make([]error, len(providerIDs))
+		var wg sync.WaitGroup
+		for i, pid := range providerIDs {
+			wg.Go(func() {
+				errs[i] = f.s.CreateMessage(ctx, &tandem.Message{ConversationID: conv, Role: tandem.RoleCustomer,
+					Channel: tandem.ChannelSMS, Text: "hi", ProviderID: pid})
+			})
+		}
+		waitFor(t, "queued messages", func() bool { return f.queued() == len(providerIDs) })
+		if err := release(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		stored, dups := 0, 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				stored++
+			case tandem.ErrorCode(err) == tandem.EDUPLICATE && providerIDs[i] == "SM-dup":
+				dups++
+			default:
+				t.Errorf("message %d (%s): %v", i, providerIDs[i], err)
+			}
+		}
+		if stored != 3 || dups != 2 {
+			t.Errorf("stored %d, duplicates %d; want 3 and 2", stored, dups)
+		}
+		if got := f.count(t, `SELECT count(*) FROM messages WHERE conversation_id = $1`, conv); got != 3 {
+			t.Errorf("messages = %d, want 3", got)
+		}
+	})
+
 	t.Run("ErrCanceledWhileQueued", func(t *testing.T) {
 		t.Parallel()
 		f := setupCommitter(t, 1)

@@ -170,13 +170,15 @@ func (s *Store) prepareMessage(m *tandem.Message) ([]any, error) {
 }
 
 // CreateMessage stores m, assigning ID and CreatedAt when empty; a (Channel, ProviderID)
-// stored before returns EDUPLICATE. A single INSERT: the unique index makes it atomic.
+// stored before returns EDUPLICATE. A single INSERT (the unique index makes it atomic),
+// group committed like turns: every message from Twilio, Slack or Discord is stored this
+// way, on its own, before the bot acts.
 func (s *Store) CreateMessage(ctx context.Context, m *tandem.Message) error {
 	args, err := s.prepareMessage(m)
 	if err != nil {
 		return translate("create message", err)
 	}
-	_, err = s.pool.Exec(ctx, insertMessageSQL, args...)
+	err = s.commit.do(ctx, m.ConversationID, func(b *pgx.Batch) { b.Queue(insertMessageSQL, args...) })
 	return translate("create message", err)
 }
 
