@@ -192,6 +192,29 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 	// NLU needs nothing from the store, so it runs first, outside the customer's lock, and
 	// its annotations are stored with the message in the same insert.
 	ann := bot.NLU.Analyze(ctx, text)
+	// A turn records its conversation's new state only if no other turn replaced the state
+	// it started from (storage.TurnRecord.CheckState). The customer's lock makes that
+	// certain within this process; another replica answering the same customer at the same
+	// moment makes the later turn start again from what the earlier one stored.
+	var stored *tandem.Message // the inbound message, once stored on its own
+	for attempt := 1; ; attempt++ {
+		turn, err := e.answer(ctx, bot, in, text, ann, &stored, attempt == maxTurnAttempts)
+		if tandem.ErrorCode(err) != tandem.ECONFLICT || attempt == maxTurnAttempts {
+			return turn, err
+		}
+		e.logger.Info("turn raced another for the same conversation; starting again", "bot", in.BotID, "attempt", attempt, "error", err)
+	}
+}
+
+// maxTurnAttempts bounds how often a turn starts again after losing a race (see
+// HandleMessage). A flow's HTTP action runs again when its turn does.
+const maxTurnAttempts = 3
+
+// answer is one attempt at a turn. *stored is the inbound message once it is stored on its
+// own (provider ids), so a second attempt neither stores it again nor takes it for a
+// provider retry; last says no attempt follows, so a message that was to be stored with
+// the turn is stored alone when the turn cannot be.
+func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text string, ann tandem.Annotations, stored **tandem.Message, last bool) (*tandem.Turn, error) {
 	start, mu, err := e.resolveTurn(ctx, bot.Def.ID, in)
 	if err != nil {
 		return nil, err
@@ -208,7 +231,9 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 	// provider retry before the bot acts twice. One without is stored with the replies in
 	// the turn's single commit; either way it is stored before the turn is acknowledged.
 	withTurn := in.ProviderID == ""
-	if !withTurn {
+	if *stored != nil {
+		msg = *stored // an earlier attempt stored it
+	} else if !withTurn {
 		if err := e.store.CreateMessage(ctx, msg); err != nil {
 			if tandem.ErrorCode(err) == tandem.EDUPLICATE {
 				return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, Duplicate: true,
@@ -216,6 +241,7 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 			}
 			return nil, fmt.Errorf("handle message: %w", err)
 		}
+		*stored = msg
 	}
 	t := e.newTurn(bot, conv, cust, in.Channel)
 	t.text = text
@@ -229,10 +255,17 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 		}
 		return nil, fmt.Errorf("handle message: %w", err)
 	}
-	if withTurn {
+	if withTurn && *stored == nil {
 		t.inbound = msg
 	}
 	if err := e.persist(ctx, t); err != nil {
+		if t.inbound != nil && (last || tandem.ErrorCode(err) != tandem.ECONFLICT) {
+			// No attempt follows: the customer's message must not be lost with the turn.
+			msg.ConversationID = conv.ID
+			if err := e.store.CreateMessage(context.WithoutCancel(ctx), msg); err != nil {
+				e.logger.Error("store message of a failed turn", "conversation_id", conv.ID, "error", err)
+			}
+		}
 		return nil, err
 	}
 	if t.decision.Kind == tandem.DecisionRelay && e.relay != nil {
@@ -304,7 +337,8 @@ func (e *Engine) persist(ctx context.Context, t *turn) error {
 		return fmt.Errorf("encode state: %w", err)
 	}
 	rec := storage.TurnRecord{ConversationID: t.conv.ID, Inbound: t.inbound,
-		Update: storage.ConversationUpdate{State: state, Status: t.status}}
+		Update:     storage.ConversationUpdate{State: state, Status: t.status},
+		CheckState: true, PrevState: t.conv.State}
 	if t.conv.Channel != t.channel {
 		ch := t.channel
 		rec.Update.Channel = &ch

@@ -128,6 +128,13 @@ type TurnRecord struct {
 	Annotations *tandem.Annotations // stored on the inbound message when non-nil
 	Replies     []*tandem.Message   // bot messages to create (IDs assigned)
 	Update      ConversationUpdate
+	// CheckState makes the turn a compare-and-swap of the conversation's state: it is
+	// recorded only if the state is still PrevState (nil matches a conversation with no
+	// state), the one the turn started from; otherwise nothing is stored and the error is
+	// ECONFLICT. Two replicas answering one customer at once cannot then overwrite each
+	// other's slots and flow step: the later turn is told to start again.
+	CheckState bool
+	PrevState  []byte
 }
 
 // ConversationUpdate holds the fields to change; nil means unchanged.

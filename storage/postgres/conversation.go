@@ -225,6 +225,10 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 		args = append(args, a...)
 	}
 	err := s.commit.do(ctx, t.ConversationID, func(b *pgx.Batch) {
+		if t.CheckState {
+			// Locks the row until the batch commits, so nothing can change it in between.
+			b.Queue(`SELECT tandem_assert_state($1, $2)`, t.ConversationID, t.PrevState)
+		}
 		if t.Annotations != nil && t.InboundID != "" {
 			b.Queue(annotateTurnSQL, t.Annotations, t.InboundID)
 		}

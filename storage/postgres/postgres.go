@@ -300,6 +300,8 @@ func translate(op string, err error) error {
 			return fmt.Errorf("%s: %w", op, tandem.Errorf(tandem.EDUPLICATE, "already exists"))
 		case "23503": // foreign_key_violation
 			return fmt.Errorf("%s: %w", op, tandem.Errorf(tandem.ENOTFOUND, "referenced row not found"))
+		case "40001": // serialization_failure, from tandem_assert_state
+			return fmt.Errorf("%s: %w", op, tandem.Errorf(tandem.ECONFLICT, "%s", pe.Message))
 		case "P0002": // no_data_found, from tandem_assert_found
 			return fmt.Errorf("%s: %w", op, tandem.Errorf(tandem.ENOTFOUND, "%s", pe.Message))
 		}

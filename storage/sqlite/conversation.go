@@ -95,7 +95,7 @@ func (s *Store) UpdateConversation(ctx context.Context, id string, upd storage.C
 	var c *tandem.Conversation
 	err := s.writeTxThen(ctx, func(tx *sql.Tx) error {
 		var err error
-		c, err = s.updateConversation(ctx, tx, id, upd)
+		c, err = s.updateConversation(ctx, tx, id, upd, false, nil)
 		return err
 	}, func() { s.cache.wroteConversation(c, upd.CustomerID != nil) })
 	if err != nil {
@@ -111,16 +111,18 @@ const (
 	// rewrites an index entry whenever its column is assigned, even to the same value, so
 	// customer_id (indexed) is only set by its own statement: assigning it on every turn
 	// wrote one more page per commit.
+	// The last two parameters make it a compare-and-swap of the state (TurnRecord.CheckState).
 	updateConversationSQL = `UPDATE conversations SET updated_at = ?, status = coalesce(?, status),
 		channel = coalesce(?, channel), state = CASE WHEN ? THEN ? ELSE state END
-		WHERE id = ? RETURNING ` + conversationCols
+		WHERE id = ? AND (NOT ? OR state IS ?) RETURNING ` + conversationCols
 	updateConversationCustomerSQL = `UPDATE conversations SET updated_at = ?, status = coalesce(?, status),
 		channel = coalesce(?, channel), state = CASE WHEN ? THEN ? ELSE state END,
-		customer_id = ? WHERE id = ? RETURNING ` + conversationCols
+		customer_id = ? WHERE id = ? AND (NOT ? OR state IS ?) RETURNING ` + conversationCols
 )
 
-// updateConversation applies upd and returns the updated row.
-func (s *Store) updateConversation(ctx context.Context, tx *sql.Tx, id string, upd storage.ConversationUpdate) (*tandem.Conversation, error) {
+// updateConversation applies upd and returns the updated row. With check, only if the
+// conversation's state is still prev (ECONFLICT otherwise).
+func (s *Store) updateConversation(ctx context.Context, tx *sql.Tx, id string, upd storage.ConversationUpdate, check bool, prev []byte) (*tandem.Conversation, error) {
 	var status, channel any
 	if upd.Status != nil {
 		status = string(*upd.Status)
@@ -136,11 +138,28 @@ func (s *Store) updateConversation(ctx context.Context, tx *sql.Tx, id string, u
 	if err != nil {
 		return nil, err
 	}
-	c, err := scanConversation(st.QueryRowContext(ctx, append(args, id)...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("conversation", id)
+	c, err := scanConversation(st.QueryRowContext(ctx, append(args, id, check, blobOrNull(prev))...))
+	if !errors.Is(err, sql.ErrNoRows) {
+		return c, err
 	}
-	return c, err
+	if check {
+		var one int
+		switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM conversations WHERE id = ?`, id).Scan(&one); {
+		case err == nil:
+			return nil, tandem.Errorf(tandem.ECONFLICT, "conversation %q changed since the turn began", id)
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, err
+		}
+	}
+	return nil, notFound("conversation", id)
+}
+
+// blobOrNull binds nil as NULL and anything else as a blob.
+func blobOrNull(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
 }
 
 // ListConversations returns matching conversations, most recently updated first.
@@ -338,7 +357,7 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 			}
 		}
 		var err error
-		c, err = s.updateConversation(ctx, tx, t.ConversationID, t.Update)
+		c, err = s.updateConversation(ctx, tx, t.ConversationID, t.Update, t.CheckState, t.PrevState)
 		return err
 	}, func() { s.cache.wroteConversation(c, t.Update.CustomerID != nil) })
 	return translate("record turn", err)

@@ -281,6 +281,32 @@ func testMessages(t *testing.T, s storage.Store, _ Features) {
 			t.Fatalf("messages = %+v", got)
 		}
 	})
+	t.Run("RecordTurn/CheckState", func(t *testing.T) {
+		t.Parallel()
+		// A turn that started from a state another turn has since replaced stores nothing.
+		_, conv := setup(t, "+15550392")
+		turn := func(prev []byte, next, text string) error {
+			return s.RecordTurn(ctx, storage.TurnRecord{ConversationID: conv.ID, CheckState: true, PrevState: prev,
+				Inbound: &tandem.Message{Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: text},
+				Replies: []*tandem.Message{{Channel: tandem.ChannelSMS, Text: "re: " + text}},
+				Update:  storage.ConversationUpdate{State: []byte(next)}})
+		}
+		must(t, turn(conv.State, "state-a", "first"))                       // from the state it was created with
+		wantCode(t, turn(conv.State, "state-b", "stale"), tandem.ECONFLICT) // started before "first" was recorded
+		must(t, turn([]byte("state-a"), "state-c", "second"))
+		got, err := s.ListMessages(ctx, conv.ID, storage.MessageFilter{})
+		must(t, err)
+		if len(got) != 4 || got[0].Text != "first" || got[2].Text != "second" {
+			t.Errorf("messages = %+v, want the first and second turns only", got)
+		}
+		c, err := s.FindConversationByID(ctx, conv.ID)
+		must(t, err)
+		if string(c.State) != "state-c" {
+			t.Errorf("state = %q, want state-c", c.State)
+		}
+		err = s.RecordTurn(ctx, storage.TurnRecord{ConversationID: "missing", CheckState: true, Update: storage.ConversationUpdate{State: []byte("x")}})
+		wantCode(t, err, tandem.ENOTFOUND)
+	})
 	t.Run("RecordTurn/ManyReplies", func(t *testing.T) {
 		t.Parallel()
 		// More messages than one insert statement may carry keep their order.

@@ -1,0 +1,3 @@
+-- Nothing to do: PostgreSQL's 0004 adds the function that checks a turn's starting state;
+-- SQLite checks it in the UPDATE itself. Kept so that a migration number means the same
+-- change in both stores.
