@@ -34,16 +34,10 @@ type turnsBenchResult struct {
 	// Rate is the open-loop offered load in turns per second; 0 is a closed loop.
 	Rate   float64 `json:"rate,omitempty"`
 	Chunks int     `json:"chunks"`
-	Turns  int     `json:"turns"`
-	// WarmupTurns were answered before the measurement, by the same customers.
-	WarmupTurns    int     `json:"warmup_turns"`
-	Errors         int     `json:"errors"`
-	Seconds        float64 `json:"seconds"`
-	TurnsPerSecond float64 `json:"turns_per_second"`
-	P50Ms          float64 `json:"p50_ms"`
-	P90Ms          float64 `json:"p90_ms"`
-	P99Ms          float64 `json:"p99_ms"`
-	PeakRSSMB      float64 `json:"peak_rss_mb"`
+	// The load generator's measurement: turns, warm-up turns, errors, seconds, turns per
+	// second and latency percentiles, flattened into this object.
+	loadgen.Result
+	PeakRSSMB float64 `json:"peak_rss_mb"`
 	// CPUMsPerTurn is this process's CPU time (server, engine, embedded store and the load
 	// generator) per turn: unlike turns/s it barely moves when other programs share the cores.
 	CPUMsPerTurn float64 `json:"cpu_ms_per_turn"`
@@ -218,16 +212,15 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	out := turnsBenchResult{
-		Store: *store, SyncCommit: *syncCommit, AnswerCache: *answerCache, Customers: *customers, Rate: *rate, Chunks: n, Turns: res.Turns, WarmupTurns: res.WarmupTurns, Errors: res.Errors,
-		Seconds: res.Seconds, TurnsPerSecond: res.TurnsPerSecond, P50Ms: res.P50Ms, P90Ms: res.P90Ms,
-		P99Ms: res.P99Ms, PeakRSSMB: peakRSSMB(), CPUMsPerTurn: cpu.Seconds() * 1000 / float64(max(res.Turns, 1)),
+		Store: *store, SyncCommit: *syncCommit, AnswerCache: *answerCache, Customers: *customers, Rate: *rate, Chunks: n,
+		Result: res, PeakRSSMB: peakRSSMB(), CPUMsPerTurn: cpu.Seconds() * 1000 / float64(max(res.Turns, 1)),
 		PGCPUMsPerTurn:     pgCPU.Seconds() * 1000 / float64(max(res.Turns, 1)),
 		AnswerCacheHitRate: float64(hits) / float64(max(hits+misses, 1)), StoredMessages: after - before, StoredCustomerMessages: afterCustomer - beforeCustomer, GOMAXPROCS: runtime.GOMAXPROCS(0),
 	}
 	// Each acknowledged turn stored its customer's message, in the same transaction as the
 	// replies. (Counting all messages against two per turn was wrong: a turn relayed to an
 	// agent during a handoff stores no bot reply.)
-	if acked := res.WarmupTurns + out.Turns; out.StoredCustomerMessages < acked {
+	if acked := out.WarmupTurns + out.Turns; out.StoredCustomerMessages < acked {
 		return fmt.Errorf("only %d customer messages stored for %d turns: turns were not persisted", out.StoredCustomerMessages, acked)
 	}
 	if *format == "json" {
