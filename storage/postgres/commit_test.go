@@ -121,6 +121,24 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // queued reports how many requests wait in the committers' queue.
 func (f committerFixture) queued() int { return len(f.s.commit.q) }
 
+// inOneBatch runs do(0) … do(n-1) concurrently while the only committer is blocked, so all
+// n requests are queued before it takes them as one batch, and returns their errors.
+func (f committerFixture) inOneBatch(t *testing.T, n int, do func(i int) error) []error {
+	t.Helper()
+	release := f.block(t)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = do(i) })
+	}
+	waitFor(t, "queued requests", func() bool { return f.queued() == n })
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	return errs
+}
+
 func TestGroupCommit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -167,17 +185,9 @@ func TestGroupCommit(t *testing.T) {
 		t.Parallel()
 		f := setupCommitter(t, 1)
 		convs := f.conversations(t, 8)
-		release := f.block(t)
-		errs := make(chan error, len(convs))
-		for _, id := range convs {
-			go func() { errs <- f.s.RecordTurn(ctx, turn(id)) }()
-		}
-		waitFor(t, "queued turns", func() bool { return f.queued() == len(convs) })
-		if err := release(); err != nil {
-			t.Fatal(err)
-		}
-		for range convs {
-			if err := <-errs; err != nil {
+		errs := f.inOneBatch(t, len(convs), func(i int) error { return f.s.RecordTurn(ctx, turn(convs[i])) })
+		for _, err := range errs {
+			if err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -191,17 +201,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Parallel()
 		f := setupCommitter(t, 1)
 		convs := append(f.conversations(t, 6), "missing")
-		release := f.block(t)
-		errs := make([]error, len(convs))
-		var wg sync.WaitGroup
-		for i, id := range convs {
-			wg.Go(func() { errs[i] = f.s.RecordTurn(ctx, turn(id)) })
-		}
-		waitFor(t, "queued turns", func() bool { return f.queued() == len(convs) })
-		if err := release(); err != nil {
-			t.Fatal(err)
-		}
-		wg.Wait()
+		errs := f.inOneBatch(t, len(convs), func(i int) error { return f.s.RecordTurn(ctx, turn(convs[i])) })
 		for i, id := range convs {
 			if id == "missing" {
 				if got := tandem.ErrorCode(errs[i]); got != tandem.ENOTFOUND {
@@ -223,20 +223,10 @@ func TestGroupCommit(t *testing.T) {
 		f := setupCommitter(t, 1)
 		conv := f.conversations(t, 1)[0]
 		providerIDs := []string{"SM-dup", "SM-dup", "SM-a", "SM-dup", "SM-b"}
-		release := f.block(t)
-		errs := make([]error, len(providerIDs))
-		var wg sync.WaitGroup
-		for i, pid := range providerIDs {
-			wg.Go(func() {
-				errs[i] = f.s.CreateMessage(ctx, &tandem.Message{ConversationID: conv, Role: tandem.RoleCustomer,
-					Channel: tandem.ChannelSMS, Text: "hi", ProviderID: pid})
-			})
-		}
-		waitFor(t, "queued messages", func() bool { return f.queued() == len(providerIDs) })
-		if err := release(); err != nil {
-			t.Fatal(err)
-		}
-		wg.Wait()
+		errs := f.inOneBatch(t, len(providerIDs), func(i int) error {
+			return f.s.CreateMessage(ctx, &tandem.Message{ConversationID: conv, Role: tandem.RoleCustomer,
+				Channel: tandem.ChannelSMS, Text: "hi", ProviderID: providerIDs[i]})
+		})
 		stored, dups := 0, 0
 		for i, err := range errs {
 			switch {
