@@ -248,23 +248,16 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 	t.ann = ann
 	if err := e.policy(ctx, t); err != nil {
 		if withTurn {
-			// The turn failed, the customer's message must not be lost with it.
-			if err := e.store.CreateMessage(context.WithoutCancel(ctx), msg); err != nil {
-				e.logger.Error("store message of a failed turn", "conversation_id", conv.ID, "error", err)
-			}
+			e.keepMessage(ctx, msg)
 		}
 		return nil, fmt.Errorf("handle message: %w", err)
 	}
-	if withTurn && *stored == nil {
+	if withTurn {
 		t.inbound = msg
 	}
 	if err := e.persist(ctx, t); err != nil {
-		if t.inbound != nil && (last || tandem.ErrorCode(err) != tandem.ECONFLICT) {
-			// No attempt follows: the customer's message must not be lost with the turn.
-			msg.ConversationID = conv.ID
-			if err := e.store.CreateMessage(context.WithoutCancel(ctx), msg); err != nil {
-				e.logger.Error("store message of a failed turn", "conversation_id", conv.ID, "error", err)
-			}
+		if withTurn && (last || tandem.ErrorCode(err) != tandem.ECONFLICT) {
+			e.keepMessage(ctx, msg) // no attempt follows
 		}
 		return nil, err
 	}
@@ -275,6 +268,14 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 	}
 	return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, MessageID: msg.ID, Replies: t.replies,
 		Annotations: t.ann, Decision: t.decision, Handoff: t.handoff}, nil
+}
+
+// keepMessage stores the customer's message of a turn that failed, which was to be stored
+// with the turn's replies: it must not be lost with the turn.
+func (e *Engine) keepMessage(ctx context.Context, msg *tandem.Message) {
+	if err := e.store.CreateMessage(context.WithoutCancel(ctx), msg); err != nil {
+		e.logger.Error("store message of a failed turn", "conversation_id", msg.ConversationID, "error", err)
+	}
 }
 
 // conversation finds the conversation a message continues, or starts one. open is the
