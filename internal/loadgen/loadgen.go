@@ -32,7 +32,8 @@ type Config struct {
 	Warmup   time.Duration
 	MaxTurns int // stop after this many measured turns (0 = no limit)
 	// OnMeasure, when set, is called once as the measurement starts (the end of Warmup),
-	// to take the readings the measurement is compared against.
+	// on its own goroutine, to take the readings the measurement is compared against; Run
+	// returns after it did (or without calling it, when the run ends during the warm-up).
 	OnMeasure func()
 	// Rate, when positive, offers this many turns per second at evenly spaced times (open
 	// loop) to the first free customer, and latency counts from a turn's scheduled time, so
@@ -102,8 +103,15 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	begin := time.Now()
 	start := begin.Add(cfg.Warmup) // measurement starts
 	if cfg.OnMeasure != nil {
-		t := time.AfterFunc(cfg.Warmup, cfg.OnMeasure)
-		defer t.Stop()
+		marked := make(chan struct{})
+		t := time.AfterFunc(cfg.Warmup, func() { defer close(marked); cfg.OnMeasure() })
+		// Run returns only after OnMeasure did, or once it never will: its caller reads
+		// what OnMeasure wrote.
+		defer func() {
+			if !t.Stop() {
+				<-marked
+			}
+		}()
 	}
 	var tickets chan time.Time // scheduled send times in open-loop mode
 	if cfg.Rate > 0 {
