@@ -110,8 +110,8 @@ const (
 	// One statement for every combination of the turn's fields keeps it prepared. SQLite
 	// rewrites an index entry whenever its column is assigned, even to the same value, so
 	// customer_id (indexed) is only set by its own statement: assigning it on every turn
-	// wrote one more page per commit.
-	// The last two parameters make it a compare-and-swap of the state (TurnRecord.CheckState).
+	// wrote one more page per commit. The last two parameters make the update a
+	// compare-and-swap of the state (TurnRecord.CheckState).
 	updateConversationSQL = `UPDATE conversations SET updated_at = ?, status = coalesce(?, status),
 		channel = coalesce(?, channel), state = CASE WHEN ? THEN ? ELSE state END
 		WHERE id = ? AND (NOT ? OR state IS ?) RETURNING ` + conversationCols
