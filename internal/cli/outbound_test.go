@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/tandemhq/tandem/bots/demo"
 	"github.com/tandemhq/tandem/internal/app"
 	"github.com/tandemhq/tandem/internal/config"
 )
@@ -19,7 +24,29 @@ func TestOutbound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Addr, cfg.DataDir, cfg.Demo = "127.0.0.1:0", t.TempDir(), true
+	// The demo bot without its quiet hours, which would refuse the message at some hours
+	// of the day.
+	dir := t.TempDir()
+	sub, err := fs.Sub(demo.FS, "bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(filepath.Join(dir, "demo"), sub); err != nil {
+		t.Fatal(err)
+	}
+	botYAML := filepath.Join(dir, "demo", "bot.yaml")
+	b, err := os.ReadFile(botYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := regexp.MustCompile(`(?m)^\s*quiet_hours:.*\n`)
+	if !quiet.Match(b) {
+		t.Fatal("the demo bot has no quiet hours to remove")
+	}
+	if err := os.WriteFile(botYAML, quiet.ReplaceAll(b, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr, cfg.DataDir, cfg.BotsDir = "127.0.0.1:0", t.TempDir(), dir
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
