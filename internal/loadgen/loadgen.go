@@ -57,6 +57,17 @@ type Result struct {
 	P99Ms          float64 `json:"p99_ms"`
 	MaxMs          float64 `json:"max_ms"`
 	FirstError     string  `json:"first_error,omitempty"`
+	// ByMessage is the latency of each script message on its own, in script order, so a
+	// tail can be traced to the kind of turn that makes it.
+	ByMessage []MessageLatency `json:"by_message"`
+}
+
+// MessageLatency is the latency of the turns that sent one script message.
+type MessageLatency struct {
+	Text  string  `json:"text"`
+	Turns int     `json:"turns"`
+	P50Ms float64 `json:"p50_ms"`
+	P99Ms float64 `json:"p99_ms"`
 }
 
 // DefaultScript is a mix of the demo bot's traffic: greetings, knowledge questions, intents
@@ -97,22 +108,33 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		errs     atomic.Int64
 		firstErr atomic.Value
 		mu       sync.Mutex
-		lat      = make([]time.Duration, 0, 1<<16)
+		lat      = make([][]time.Duration, len(cfg.Script)) // by script message
 		wg       sync.WaitGroup
 	)
 	begin := time.Now()
 	start := begin.Add(cfg.Warmup) // measurement starts
-	if cfg.OnMeasure != nil {
-		marked := make(chan struct{})
-		t := time.AfterFunc(cfg.Warmup, func() { defer close(marked); cfg.OnMeasure() })
-		// Run returns only after OnMeasure did, or once it never will: its caller reads
-		// what OnMeasure wrote.
-		defer func() {
-			if !t.Stop() {
-				<-marked
-			}
-		}()
-	}
+	// The measurement starts once OnMeasure has taken its readings: a customer whose turn
+	// is due after start waits for it, so no measured turn precedes them however fast the
+	// server answers (a timer alone fired after the first turns of a fast one).
+	measuring := make(chan struct{})
+	marked := make(chan struct{})
+	go func() {
+		defer close(marked)
+		t := time.NewTimer(cfg.Warmup)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+		if cfg.OnMeasure != nil {
+			cfg.OnMeasure()
+		}
+		close(measuring)
+	}()
+	// Run returns only after OnMeasure did, or once it never will: its caller reads what
+	// OnMeasure wrote.
+	defer func() { <-marked }()
 	var tickets chan time.Time // scheduled send times in open-loop mode
 	if cfg.Rate > 0 {
 		tickets = make(chan time.Time, 1<<16)
@@ -122,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			local := make([]time.Duration, 0, 1024)
+			local := make([][]time.Duration, len(cfg.Script))
 			user := fmt.Sprintf("bench-%d-%d", begin.UnixNano(), c)
 			// Requests are encoded once: the generator shares the cores with the server.
 			reqs := make([][]byte, len(cfg.Script))
@@ -131,6 +153,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				reqs[i] = request(base.Host, path, body)
 			}
 			k := &conn{addr: base.Host}
+			begun := false // the measurement has started
 			defer k.close()
 			for i := 0; ctx.Err() == nil; i++ {
 				t0 := time.Now()
@@ -141,10 +164,24 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 					}
 				}
 				measured := !t0.Before(start)
+				if measured && !begun {
+					select {
+					case <-measuring:
+					case <-ctx.Done():
+					}
+					if ctx.Err() != nil {
+						break
+					}
+					begun = true
+					if tickets == nil {
+						t0 = time.Now()
+					}
+				}
 				if measured && cfg.MaxTurns > 0 && turns.Add(1) > int64(cfg.MaxTurns) {
 					break
 				}
-				err := k.post(ctx, reqs[(c+i)%len(cfg.Script)])
+				m := (c + i) % len(cfg.Script)
+				err := k.post(ctx, reqs[m])
 				d := time.Since(t0)
 				if ctx.Err() != nil {
 					break // a request cut off by the deadline is not a measurement
@@ -163,10 +200,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 					firstErr.CompareAndSwap(nil, err.Error())
 					continue
 				}
-				local = append(local, d)
+				local[m] = append(local[m], d)
 			}
 			mu.Lock()
-			lat = append(lat, local...)
+			for m := range lat {
+				lat[m] = append(lat[m], local[m]...)
+			}
 			mu.Unlock()
 		}(c)
 	}
@@ -176,19 +215,28 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, fmt.Errorf("load generator: stopped during the warm-up (%v)", ctx.Err())
 	}
 
-	res := Result{Turns: len(lat), WarmupTurns: int(warm.Load()), Errors: int(errs.Load()), Seconds: elapsed.Seconds()}
+	all := slices.Concat(lat...)
+	res := Result{Turns: len(all), WarmupTurns: int(warm.Load()), Errors: int(errs.Load()), Seconds: elapsed.Seconds()}
 	if s, ok := firstErr.Load().(string); ok {
 		res.FirstError = s
 	}
-	if len(lat) == 0 {
+	if len(all) == 0 {
 		return res, fmt.Errorf("no successful turns (first error: %s)", res.FirstError)
 	}
-	slices.Sort(lat)
-	res.TurnsPerSecond = float64(len(lat)) / elapsed.Seconds()
-	res.P50Ms = ms(percentile(lat, 0.50))
-	res.P90Ms = ms(percentile(lat, 0.90))
-	res.P99Ms = ms(percentile(lat, 0.99))
-	res.MaxMs = ms(lat[len(lat)-1])
+	slices.Sort(all)
+	res.TurnsPerSecond = float64(len(all)) / elapsed.Seconds()
+	res.P50Ms = ms(percentile(all, 0.50))
+	res.P90Ms = ms(percentile(all, 0.90))
+	res.P99Ms = ms(percentile(all, 0.99))
+	res.MaxMs = ms(all[len(all)-1])
+	for m, l := range lat {
+		ml := MessageLatency{Text: cfg.Script[m], Turns: len(l)}
+		if len(l) > 0 {
+			slices.Sort(l)
+			ml.P50Ms, ml.P99Ms = ms(percentile(l, 0.50)), ms(percentile(l, 0.99))
+		}
+		res.ByMessage = append(res.ByMessage, ml)
+	}
 	return res, nil
 }
 

@@ -36,6 +36,19 @@ func TestRun(t *testing.T) {
 		if res.P50Ms > res.P99Ms || res.P99Ms > res.MaxMs {
 			t.Errorf("percentiles out of order: %+v", res)
 		}
+		if len(res.ByMessage) != len(DefaultScript) {
+			t.Fatalf("by message: %d entries, want %d", len(res.ByMessage), len(DefaultScript))
+		}
+		sum := 0
+		for i, m := range res.ByMessage {
+			sum += m.Turns
+			if m.Text != DefaultScript[i] || m.P50Ms > m.P99Ms || m.P99Ms > res.MaxMs {
+				t.Errorf("by message %d = %+v", i, m)
+			}
+		}
+		if sum != res.Turns {
+			t.Errorf("by message: %d turns, want %d", sum, res.Turns)
+		}
 	})
 	t.Run("OKOpenLoop", func(t *testing.T) {
 		res, err := Run(context.Background(), Config{BaseURL: srv.URL, Bot: "demo", Customers: 4, Duration: 5 * time.Second, MaxTurns: 40, Rate: 1000})
