@@ -60,3 +60,8 @@ type AuditEntry struct {
 	Subject string // the id acted on
 	Detail  map[string]string
 }
+
+// AuditQuestionUnanswered is the audit action a turn appends for a customer question the
+// knowledge base had no confident answer to, with Detail "question" (personal data
+// redacted), "bot", "language" and "reason". The editors' unanswered report reads them.
+const AuditQuestionUnanswered = "question.unanswered"

@@ -165,6 +165,7 @@ type turn struct {
 	handoff  *tandem.HandoffInfo
 	status   *tandem.ConversationStatus
 	profile  map[string]string
+	audit    []*tandem.AuditEntry // stored with the turn
 }
 
 // HandleMessage answers one inbound customer message: it resolves the customer from the
@@ -339,7 +340,7 @@ func (e *Engine) persist(ctx context.Context, t *turn) error {
 	}
 	rec := storage.TurnRecord{ConversationID: t.conv.ID, Inbound: t.inbound,
 		Update:     storage.ConversationUpdate{State: state, Status: t.status},
-		CheckState: true, PrevState: t.conv.State}
+		CheckState: true, PrevState: t.conv.State, Audit: t.audit}
 	if t.conv.Channel != t.channel {
 		ch := t.channel
 		rec.Update.Channel = &ch

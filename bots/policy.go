@@ -9,6 +9,7 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/flows"
 	"github.com/tandemhq/tandem/handoff"
+	"github.com/tandemhq/tandem/nlu/pii"
 )
 
 // Default texts used when a bot does not define the reserved responses.
@@ -308,13 +309,26 @@ func (e *Engine) ask(ctx context.Context, t *turn) (*KnowledgeAnswer, error) {
 		e.logger.Warn("knowledge answer", "bot_id", t.def.ID, "conversation_id", t.conv.ID, "error", err)
 		return nil, nil
 	}
-	if ans == nil || !ans.Found || strings.TrimSpace(ans.Text) == "" {
+	switch {
+	case ans == nil:
 		return nil, nil
-	}
-	if m := t.def.Knowledge.MinConfidence; m > 0 && ans.Confidence < m {
+	case !ans.Found || strings.TrimSpace(ans.Text) == "":
+		t.unanswered(lang, ans.Reason)
+		return nil, nil
+	case t.def.Knowledge.MinConfidence > 0 && ans.Confidence < t.def.Knowledge.MinConfidence:
+		t.unanswered(lang, "below_min_confidence")
 		return nil, nil
 	}
 	return ans, nil
+}
+
+// unanswered reports the customer's question to the editors' unanswered report, in the
+// turn's own transaction.
+func (t *turn) unanswered(lang, reason string) {
+	question, _ := pii.Redact(t.text)
+	t.audit = append(t.audit, &tandem.AuditEntry{Actor: "system", Action: tandem.AuditQuestionUnanswered,
+		Subject: strings.Join(t.def.Knowledge.Collections, ","),
+		Detail:  map[string]string{"question": question, "bot": t.def.ID, "language": lang, "reason": reason}})
 }
 
 // answerKnowledge replies from the knowledge base when it has an answer.

@@ -128,6 +128,10 @@ type TurnRecord struct {
 	Annotations *tandem.Annotations // stored on the inbound message when non-nil
 	Replies     []*tandem.Message   // bot messages to create (IDs assigned)
 	Update      ConversationUpdate
+	// Audit entries are appended in the same transaction (ID and, when zero, At assigned),
+	// so what a turn reports (an unanswered question) costs no commit of its own and is
+	// stored only with the turn.
+	Audit []*tandem.AuditEntry
 	// CheckState makes the turn a compare-and-swap of the conversation's state: it is
 	// recorded only if the state is still PrevState (nil matches a conversation with no
 	// state), the one the turn started from; otherwise nothing is stored and the error is

@@ -113,7 +113,7 @@ func (a *App) build(ctx context.Context) error {
 		engineOpts = append(engineOpts, bots.WithNotifier(devNotifier{a.logger}))
 	}
 	a.engine = bots.New(a.store, a.registry, append(engineOpts,
-		bots.WithKnowledge(unansweredRecorder{Answerer: knowledge, audit: a.store, logger: a.logger}),
+		bots.WithKnowledge(knowledge),
 		bots.WithLogger(a.logger),
 		bots.WithBaseURL(cfg.BaseURL),
 		bots.WithLinkSecret([]byte(cfg.SessionSecret)),

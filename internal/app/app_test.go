@@ -265,7 +265,7 @@ func TestUnansweredQuestionsRecorded(t *testing.T) {
 			t.Errorf("card number not redacted: %q", e.Detail["question"])
 		}
 	}
-	if len(got) != 1 || !strings.Contains(got[0].Detail["question"], "hamster") {
+	if len(got) != 1 || !strings.Contains(got[0].Detail["question"], "hamster") || got[0].Detail["bot"] != "demo" {
 		t.Errorf("unanswered entries = %+v, want the hamster question", got)
 	}
 }

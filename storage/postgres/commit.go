@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Group commit. Each turn ends with a small write (RecordTurn, sometimes AppendAudit) whose
+// Group commit. Each turn ends with a small write (RecordTurn, sometimes CreateMessage first) whose
 // cost is almost all the wait for its commit's WAL flush; run one transaction per turn and
 // the disk's flush rate caps the turn rate. So these writes are queued to a few committer
 // goroutines instead: each takes one request, adds whatever else is queued at that moment

@@ -201,8 +201,8 @@ const updateTurnConversationSQL = `UPDATE conversations SET updated_at = $1, sta
 	channel = coalesce($3, channel), state = CASE WHEN $4 THEN $5::bytea ELSE state END,
 	customer_id = coalesce($6, customer_id) WHERE id = $7`
 
-// RecordTurn stores the turn's annotations, conversation update, inbound message and replies
-// in one transaction, group committed with concurrent turns (commit.go): one round trip and
+// RecordTurn stores the turn's annotations, conversation update, inbound message, replies and
+// audit entries in one transaction, group committed with concurrent turns (commit.go): one round trip and
 // one WAL flush for the whole group. The conversation's update and the messages are one
 // statement (one executor run instead of one per row and message); when the conversation is
 // missing, the messages' foreign key aborts it (ENOTFOUND), and tandem_assert_found aborts a
@@ -224,6 +224,9 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 		}
 		args = append(args, a...)
 	}
+	for _, e := range t.Audit {
+		s.prepareAudit(e)
+	}
 	err := s.commit.do(ctx, t.ConversationID, func(b *pgx.Batch) {
 		if t.CheckState {
 			// Locks the row until the batch commits, so nothing can change it in between.
@@ -236,6 +239,11 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 			b.Queue(updateTurnSQL, args...)
 		} else {
 			b.Queue(recordTurnSQL(len(msgs)), args...)
+		}
+		for _, e := range t.Audit {
+			b.Queue(insertAuditSQL, e.At, e.Actor, e.Action, e.Subject, e.Detail).QueryRow(func(row pgx.Row) error {
+				return row.Scan(&e.ID)
+			})
 		}
 	})
 	return translate("record turn", err)

@@ -42,7 +42,7 @@ type Config struct {
 	// disks with slow fsync.
 	SynchronousCommit string
 	// Committers is how many goroutines group-commit the turn path's writes (RecordTurn,
-	// CreateMessage, AppendAudit), each sending one transaction at a time. Default 2, so a batch forms
+	// CreateMessage) and AppendAudit, each sending one transaction at a time. Default 2, so a batch forms
 	// while the other is in flight: on 2 cores `tandem bench turns --store postgres` ran
 	// ~1,600 turns/s with 1 committer and ~2,400 with 2 or with 4.
 	Committers int

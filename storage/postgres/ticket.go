@@ -253,7 +253,7 @@ func (s *Store) ListAgents(ctx context.Context) ([]tandem.Agent, error) {
 const insertAuditSQL = `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5) RETURNING id`
 
 // AppendAudit stores e, assigning ID and, when zero, At. The insert is group committed with
-// concurrent turns (commit.go): unanswered questions are audited on the turn path.
+// concurrent turns (commit.go).
 func (s *Store) AppendAudit(ctx context.Context, e *tandem.AuditEntry) error {
 	s.prepareAudit(e)
 	var id int64

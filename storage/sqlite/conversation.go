@@ -326,8 +326,8 @@ func (s *Store) setAnnotations(ctx context.Context, tx *sql.Tx, id string, a *ta
 	return nil
 }
 
-// RecordTurn stores the turn's annotations, replies and conversation update in one
-// transaction.
+// RecordTurn stores the turn's annotations, replies, conversation update and audit entries in
+// one transaction.
 func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 	// Rows are encoded here, outside the single writer, and inserted by one statement.
 	msgs := t.Replies
@@ -357,8 +357,15 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 			}
 		}
 		var err error
-		c, err = s.updateConversation(ctx, tx, t.ConversationID, t.Update, t.CheckState, t.PrevState)
-		return err
+		if c, err = s.updateConversation(ctx, tx, t.ConversationID, t.Update, t.CheckState, t.PrevState); err != nil {
+			return err
+		}
+		for _, e := range t.Audit {
+			if err := s.appendAudit(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
 	}, func() { s.cache.wroteConversation(c, t.Update.CustomerID != nil) })
 	return translate("record turn", err)
 }

@@ -307,6 +307,30 @@ func testMessages(t *testing.T, s storage.Store, _ Features) {
 		err = s.RecordTurn(ctx, storage.TurnRecord{ConversationID: "missing", CheckState: true, Update: storage.ConversationUpdate{State: []byte("x")}})
 		wantCode(t, err, tandem.ENOTFOUND)
 	})
+	t.Run("RecordTurn/Audit", func(t *testing.T) {
+		t.Parallel()
+		// A turn's audit entries are stored with it, and only with it.
+		_, conv := setup(t, "+15550393")
+		audit := func(q string) []*tandem.AuditEntry {
+			return []*tandem.AuditEntry{{Actor: "system", Action: "question.unanswered", Subject: conv.ID, Detail: map[string]string{"question": q}}}
+		}
+		turn := func(prev []byte, next, text string, a []*tandem.AuditEntry) error {
+			return s.RecordTurn(ctx, storage.TurnRecord{ConversationID: conv.ID, CheckState: true, PrevState: prev,
+				Inbound: &tandem.Message{Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: text},
+				Update:  storage.ConversationUpdate{State: []byte(next)}, Audit: a})
+		}
+		recorded := audit("meaning of life?")
+		must(t, turn(conv.State, "state-a", "meaning of life?", recorded))
+		if recorded[0].ID == 0 || recorded[0].At.IsZero() {
+			t.Errorf("entry not assigned: %+v", recorded[0])
+		}
+		wantCode(t, turn(conv.State, "state-b", "stale", audit("stale")), tandem.ECONFLICT)
+		got, err := s.ListAudit(ctx, storage.AuditFilter{Subject: conv.ID})
+		must(t, err)
+		if len(got) != 1 || got[0].ID != recorded[0].ID || got[0].Detail["question"] != "meaning of life?" {
+			t.Errorf("audit = %+v, want the recorded turn's entry only", got)
+		}
+	})
 	t.Run("RecordTurn/ManyReplies", func(t *testing.T) {
 		t.Parallel()
 		// More messages than one insert statement may carry keep their order.

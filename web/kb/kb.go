@@ -32,10 +32,8 @@ import (
 	"github.com/tandemhq/tandem/web"
 )
 
-// ActionUnanswered is the audit action the engine appends, with Detail "question" (PII
-// redacted) and optionally "bot", for a customer question that got no confident knowledge
-// answer. The unanswered report reads these entries.
-const ActionUnanswered = "question.unanswered"
+// ActionUnanswered is the audit action of the questions the unanswered report groups.
+const ActionUnanswered = tandem.AuditQuestionUnanswered
 
 // Audit actions appended by the editor.
 const (
