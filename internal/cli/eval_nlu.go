@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -18,9 +20,9 @@ import (
 
 // classificationFlags are the flags shared by `tandem eval nlu` and `tandem eval sentiment`.
 type classificationFlags struct {
-	train, test, format string
-	holdout             float64
-	seed                int64
+	train, test, format, splitDir string
+	holdout                       float64
+	seed                          int64
 }
 
 func parseClassificationFlags(env Env, name string, args []string) (classificationFlags, []evals.LabeledText, []evals.LabeledText, error) {
@@ -31,6 +33,7 @@ func parseClassificationFlags(env Env, name string, args []string) (classificati
 	fs.Float64Var(&f.holdout, "holdout", 0, "when > 0, hold out this stratified share of --train as the test set instead of --test")
 	fs.Int64Var(&f.seed, "seed", 1, "seed for training and for --holdout")
 	fs.StringVar(&f.format, "format", "text", "output format: text or json")
+	fs.StringVar(&f.splitDir, "write-split", "", "with --holdout, also write the split to train.csv and test.csv in this folder, so other tools can be scored on the same rows")
 	if err := parseFlags(fs, args); err != nil {
 		return f, nil, nil, err
 	}
@@ -59,7 +62,32 @@ func parseClassificationFlags(env Env, name string, args []string) (classificati
 	if len(train) == 0 || len(test) == 0 {
 		return f, nil, nil, tandem.Errorf(tandem.EINVALID, "empty training or test set")
 	}
+	if f.splitDir != "" {
+		if f.holdout <= 0 {
+			return f, nil, nil, fmt.Errorf("%w: --write-split needs --holdout", errUsage)
+		}
+		if err := writeSplit(f.splitDir, train, test); err != nil {
+			return f, nil, nil, err
+		}
+	}
 	return f, train, test, nil
+}
+
+// writeSplit writes a hold-out split as dir/train.csv and dir/test.csv.
+func writeSplit(dir string, train, test []evals.LabeledText) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write split: %w", err)
+	}
+	for name, rows := range map[string][]evals.LabeledText{"train.csv": train, "test.csv": test} {
+		var b bytes.Buffer
+		if err := evals.WriteLabeledCSV(&b, rows); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write split: %w", err)
+		}
+	}
+	return nil
 }
 
 // nluEvalResult is the JSON output of `tandem eval nlu`.

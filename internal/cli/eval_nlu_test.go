@@ -77,8 +77,28 @@ func TestEvalNLU(t *testing.T) {
 			t.Fatalf("exit %d, output %s", code, out)
 		}
 	})
+	t.Run("OK/writeSplit", func(t *testing.T) {
+		t.Parallel()
+		// The written split is the one scored: 20% of each label held out, 24 rows kept.
+		split := filepath.Join(t.TempDir(), "split")
+		if _, code := runCLI(t, "eval", "nlu", "--train", trainPath, "--holdout", "0.2", "--write-split", split); code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+		for name, want := range map[string]int{"train.csv": 24, "test.csv": 6} {
+			b, err := os.ReadFile(filepath.Join(split, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(string(b), "\n") - 1; n != want {
+				t.Errorf("%s: %d rows, want %d", name, n, want)
+			}
+		}
+	})
 	t.Run("ErrUsage", func(t *testing.T) {
 		t.Parallel()
+		if _, code := runCLI(t, "eval", "nlu", "--train", trainPath, "--test", testPath, "--write-split", t.TempDir()); code != 2 {
+			t.Errorf("--write-split without --holdout: exit %d, want 2", code)
+		}
 		if _, code := runCLI(t, "eval", "nlu", "--train", trainPath); code != 2 {
 			t.Errorf("no --test/--holdout: exit %d, want 2", code)
 		}
