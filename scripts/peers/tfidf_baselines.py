@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scores scikit-learn's TF-IDF baselines on a split written by `tandem eval nlu|sentiment
 --holdout H --seed S --write-split DIR`, so the issue's peers are measured on the same rows
-as Tandem. Needs Debian's python3-sklearn. Usage: python3 scripts/peers/sklearn.py DIR"""
+as Tandem. Needs Debian's python3-sklearn. Usage: python3 scripts/peers/tfidf_baselines.py DIR"""
 import csv
 import json
 import sys
