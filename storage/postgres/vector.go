@@ -298,6 +298,34 @@ func (s *Store) SearchVector(ctx context.Context, vec []float32, f storage.Searc
 	return out, nil
 }
 
+// ScoreChunks returns the cosine similarity of vec to each chunk of ids that has
+// dimension len(vec) (others are left out), computed with the exact vectors as
+// SearchVector's Score is. The HNSW index is approximate and can miss chunks altogether:
+// a few articles unlike the bulk of a collection get no links from it and no beam reaches
+// them. The knowledge base scores its full-text candidates with this so such chunks still
+// take their place in the vector ranking. One round trip; it reads only the given chunks.
+func (s *Store) ScoreChunks(ctx context.Context, vec []float32, ids []string) (map[string]float64, error) {
+	out := make(map[string]float64, len(ids))
+	if len(vec) == 0 || len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT id, 1 - (embedding::vector(%[1]d) <=> $1::real[]::vector(%[1]d))
+		FROM chunks WHERE id = ANY ($2) AND dimension = %[1]d AND embedding IS NOT NULL`, len(vec)), vec, ids)
+	if err != nil {
+		return nil, translate("score chunks", err)
+	}
+	var id string
+	var sim float64
+	_, err = pgx.ForEachRow(rows, []any{&id, &sim}, func() error {
+		out[id] = sim
+		return nil
+	})
+	if err != nil {
+		return nil, translate("score chunks", err)
+	}
+	return out, nil
+}
+
 // registerVector teaches the connection pgvector's binary format, once per connection.
 // It is done lazily rather than on connect because the extension may not exist yet when
 // the first connection opens (see ensureExtension).

@@ -3,9 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
 )
 
 func TestBuildMemory(t *testing.T) {
@@ -85,5 +87,57 @@ func TestBeginVectorLoad(t *testing.T) {
 		if !indexed() {
 			t.Errorf("%s: no index after BuildVectorIndex", tt.name)
 		}
+	}
+}
+
+// TestScoreChunks checks that ScoreChunks gives the given chunks the similarity
+// SearchVector gives them, and leaves out unknown chunks and chunks of another dimension.
+func TestScoreChunks(t *testing.T) {
+	t.Parallel()
+	s := openTemp(t)
+	ctx := context.Background()
+	put := func(collection, id string, v []float32) {
+		t.Helper()
+		d := &tandem.Document{Collection: collection, Title: id, ContentHash: "h", Status: tandem.DocumentPublished}
+		if _, err := s.PutDocument(ctx, d, []tandem.Chunk{{ID: id, Text: "text", Embedding: v}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []tandem.Collection{{Name: "kb", Dimension: 3}, {Name: "wide", Dimension: 4}} {
+		if _, err := s.EnsureCollection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("kb", "x", []float32{1, 0, 0})
+	put("kb", "xy", []float32{1, 1, 0})
+	put("wide", "wide", []float32{1, 0, 0, 0})
+	q := []float32{1, 0, 0}
+	hits, err := s.SearchVector(ctx, q, storage.SearchFilter{Collections: []string{"kb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{}
+	for _, h := range hits {
+		want[h.ID] = h.Score
+	}
+	tests := []struct {
+		name string
+		ids  []string
+		want map[string]float64
+	}{
+		{"OK", []string{"x", "xy"}, want},
+		{"OKUnknownAndOtherDimension", []string{"x", "missing", "wide"}, map[string]float64{"x": want["x"]}},
+		{"OKNone", nil, map[string]float64{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.ScoreChunks(ctx, q, tt.ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("ScoreChunks(%v) = %v, want %v", tt.ids, got, tt.want)
+			}
+		})
 	}
 }

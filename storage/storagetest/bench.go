@@ -108,13 +108,37 @@ func BenchSearch10k(b *testing.B, s storage.Store, settle func()) {
 	for i, q := range searchQueries {
 		vecs[i] = emb.Embed(q.question)
 	}
-	for _, bc := range []struct {
+	cases := []struct {
 		name   string
 		search func(i int) ([]tandem.ScoredChunk, error)
 	}{
 		{"Vector", func(i int) ([]tandem.ScoredChunk, error) { return s.SearchVector(ctx, vecs[i], f) }},
 		{"Text", func(i int) ([]tandem.ScoredChunk, error) { return s.SearchText(ctx, searchQueries[i].words, f) }},
-	} {
+	}
+	// Stores with an approximate vector search score the knowledge base's 40 full-text
+	// candidates exactly (see retrieval's chunkScorer).
+	if sc, ok := s.(interface {
+		ScoreChunks(ctx context.Context, vec []float32, ids []string) (map[string]float64, error)
+	}); ok {
+		ids := make([][]string, len(searchQueries))
+		for i, q := range searchQueries {
+			hits, err := s.SearchText(ctx, q.words, storage.SearchFilter{Collections: f.Collections, Status: f.Status, Limit: 40})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, h := range hits {
+				ids[i] = append(ids[i], h.ID)
+			}
+		}
+		cases = append(cases, struct {
+			name   string
+			search func(i int) ([]tandem.ScoredChunk, error)
+		}{"ScoreText", func(i int) ([]tandem.ScoredChunk, error) {
+			sims, err := sc.ScoreChunks(ctx, vecs[i], ids[i])
+			return make([]tandem.ScoredChunk, len(sims)), err
+		}})
+	}
+	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
 			if _, err := bc.search(0); err != nil { // loads in-memory indexes before timing
 				b.Fatal(err)
