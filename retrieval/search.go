@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"strings"
 	"unicode"
@@ -40,10 +42,26 @@ func (kb *KnowledgeBase) Search(ctx context.Context, query string, f storage.Sea
 	expanded := kb.expand(query, collections)
 	cand := max(kb.fusion.Candidates, limit)
 
+	// The query vectors come first: full text needs them to score its candidates (below).
+	vecs := make(map[string][]float32, len(collections))
+	for _, c := range collections {
+		emb, err := kb.embedderFor(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		if vecs[c], err = emb.EmbedQuery(ctx, expanded); err != nil {
+			return nil, fmt.Errorf("search: embed query: %w", err)
+		}
+	}
+
 	// Full text runs next to the vector searches: on PostgreSQL each is a round trip.
-	textDone := make(chan []tandem.ScoredChunk, 1)
+	type textResult struct {
+		hits []tandem.ScoredChunk
+		sims map[string]float64 // exact similarities of hits, when the store scores them
+	}
+	textDone := make(chan textResult, 1)
 	go func() {
-		var text []tandem.ScoredChunk
+		var r textResult
 		if tq := textQuery(expanded); kb.fusion.TextWeight > 0 && tq != "" {
 			tf := f
 			tf.Collections, tf.Limit = collections, cand
@@ -52,30 +70,21 @@ func (kb *KnowledgeBase) Search(ctx context.Context, query string, f storage.Sea
 				// Full text only helps; a query the engine cannot parse must not fail the search.
 				kb.logger.WarnContext(ctx, "full-text search failed", "err", err)
 			}
-			text = hits
+			r.hits = hits
 			if kb.lexical {
-				if ranked, ok := kb.lexicalRank(ctx, expanded, text); ok {
-					text = ranked
+				if ranked, ok := kb.lexicalRank(ctx, expanded, r.hits); ok {
+					r.hits = ranked
 				}
 			}
+			r.sims = kb.scoreChunks(ctx, r.hits, vecs)
 		}
-		textDone <- text
+		textDone <- r
 	}()
 	var vector []tandem.ScoredChunk
-	vecs := make(map[string][]float32, len(collections))
 	for _, c := range collections {
-		emb, err := kb.embedderFor(ctx, c)
-		if err != nil {
-			return nil, fmt.Errorf("search: %w", err)
-		}
-		qv, err := emb.EmbedQuery(ctx, expanded)
-		if err != nil {
-			return nil, fmt.Errorf("search: embed query: %w", err)
-		}
-		vecs[c] = qv
 		vf := f
 		vf.Collections, vf.Limit = []string{c}, cand
-		hits, err := kb.store.SearchVector(ctx, qv, vf)
+		hits, err := kb.store.SearchVector(ctx, vecs[c], vf)
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
@@ -85,7 +94,9 @@ func (kb *KnowledgeBase) Search(ctx context.Context, query string, f storage.Sea
 		slices.SortStableFunc(vector, func(a, b tandem.ScoredChunk) int { return cmp.Compare(b.Score, a.Score) })
 		vector = vector[:min(len(vector), cand)]
 	}
-	text := <-textDone
+	tr := <-textDone
+	text := tr.hits
+	vector = admitMissed(vector, text, tr.sims, cand)
 	out := kb.fusion.fuse(vector, text)
 	out = out[:min(len(out), limit)]
 	// Passages found by full text only get their similarity computed, so confidence means
@@ -105,6 +116,81 @@ func (kb *KnowledgeBase) Search(ctx context.Context, query string, f storage.Sea
 		out[i].Similarity = cosine(vecs[out[i].Collection], dv[0])
 	}
 	return out, nil
+}
+
+// chunkScorer is a store whose vector search is approximate (storage/postgres, an HNSW
+// index) and that scores given chunks exactly. Stores that search exactly (storage/sqlite)
+// need not implement it: admitMissed would change nothing for them.
+type chunkScorer interface {
+	// ScoreChunks returns the cosine similarity of vec to each of the chunks ids of
+	// dimension len(vec), the same figure SearchVector's Score is.
+	ScoreChunks(ctx context.Context, vec []float32, ids []string) (map[string]float64, error)
+}
+
+// scoreChunks returns the exact similarity of the full-text hits to the query vector of
+// their collection, when the store's vector search is approximate (see admitMissed); nil
+// otherwise. On PostgreSQL it is one round trip a collection, made while the vector
+// search runs.
+func (kb *KnowledgeBase) scoreChunks(ctx context.Context, hits []tandem.ScoredChunk, vecs map[string][]float32) map[string]float64 {
+	sc, ok := kb.store.(chunkScorer)
+	if !ok || len(hits) == 0 {
+		return nil
+	}
+	ids := map[string][]string{} // by collection, whose query vectors differ
+	for _, h := range hits {
+		ids[h.Collection] = append(ids[h.Collection], h.ID)
+	}
+	sims := make(map[string]float64, len(hits))
+	for c, ids := range ids {
+		got, err := sc.ScoreChunks(ctx, vecs[c], ids)
+		if err != nil {
+			// Like full text itself, this only helps.
+			kb.logger.WarnContext(ctx, "scoring full-text hits failed", "err", err)
+			return nil
+		}
+		maps.Copy(sims, got)
+	}
+	return sims
+}
+
+// admitMissed gives the vector ranking (best first, at most cand) the full-text hits an
+// approximate vector search missed: each hit whose exact similarity (sims) beats the
+// last vector hit, or any while there are fewer than cand, takes its place by similarity.
+// An HNSW graph can leave a few chunks unlike the rest of the collection (the demo's
+// articles among 10,000 synthetic FAQs) out of every search, at any ef_search; an exact
+// search would have ranked them, so with this both kinds of store put the same chunks
+// first. After an exact search no hit qualifies.
+func admitMissed(vector, text []tandem.ScoredChunk, sims map[string]float64, cand int) []tandem.ScoredChunk {
+	if len(sims) == 0 {
+		return vector
+	}
+	floor := math.Inf(-1)
+	if len(vector) >= cand {
+		floor = vector[len(vector)-1].Score
+	}
+	found := make(map[string]bool, len(vector))
+	for _, c := range vector {
+		found[c.ID] = true
+	}
+	added := false
+	for _, c := range text {
+		sim, ok := sims[c.ID]
+		if !ok || found[c.ID] || sim <= floor {
+			continue
+		}
+		found[c.ID] = true
+		c.Score = sim
+		vector = append(vector, c)
+		added = true
+	}
+	if !added {
+		return vector
+	}
+	// Ties in the order SearchVector breaks them.
+	slices.SortStableFunc(vector, func(a, b tandem.ScoredChunk) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.ID, b.ID))
+	})
+	return vector[:min(len(vector), cand)]
 }
 
 func cosine(a, b []float32) float64 {
