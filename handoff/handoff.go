@@ -59,7 +59,7 @@ func Return(ctx context.Context, s Store, conversationID, actor string, now time
 	if _, err := s.UpdateConversation(ctx, conversationID, storage.ConversationUpdate{Status: &open}); err != nil {
 		return fmt.Errorf("return to bot: %w", err)
 	}
-	if err := s.AppendAudit(ctx, &tandem.AuditEntry{Actor: actor, Action: "conversation.return_to_bot", Subject: conversationID}); err != nil {
+	if err := s.AppendAudit(ctx, &tandem.AuditEntry{Actor: actor, Action: ActionReturn, Subject: conversationID}); err != nil {
 		return fmt.Errorf("return to bot: %w", err)
 	}
 	return nil

@@ -1,0 +1,222 @@
+package handoff
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
+)
+
+// What an agent's desk (the web inbox, later Slack) does to a ticket. Each operation
+// appends an audit entry with the agent as actor (see Actor) and returns a *tandem.Error:
+// ENOTFOUND for an unknown ticket, ECONFLICT when the ticket or conversation is not in a
+// state that allows the operation (the message says why, for the agent to read), EINVALID
+// for bad input. The store's writes of one operation are not one transaction: a failure
+// half-way leaves a state the same operation can be repeated from.
+
+// Audit actions appended by desk operations (ActionReturn is appended by Return).
+const (
+	ActionClaim  = "ticket.claim"
+	ActionReply  = "conversation.agent_reply"
+	ActionClose  = "ticket.close"
+	ActionReturn = "conversation.return_to_bot"
+)
+
+// MaxReplyBytes bounds the text of an agent's reply.
+const MaxReplyBytes = 4096
+
+// DeskStore is the part of the store desk operations need; storage.Store satisfies it.
+type DeskStore interface {
+	Store
+	FindTicketByID(ctx context.Context, id string) (*tandem.Ticket, error)
+	ClaimTicket(ctx context.Context, id, agentID string, at time.Time) (*tandem.Ticket, error)
+	ListTickets(ctx context.Context, f storage.TicketFilter) ([]tandem.Ticket, error)
+	FindConversationByID(ctx context.Context, id string) (*tandem.Conversation, error)
+	CreateMessage(ctx context.Context, m *tandem.Message) error
+	CreateAgent(ctx context.Context, a *tandem.Agent) error
+	FindAgentByEmail(ctx context.Context, email string) (*tandem.Agent, error)
+}
+
+var _ DeskStore = storage.Store(nil)
+
+// Actor is the audit actor of an agent.
+func Actor(agentID string) string { return "agent:" + agentID }
+
+// SignIn returns the agent with email, creating one (role agent, named after the address)
+// when there is none. It is safe to call concurrently for the same email. The address is
+// not proven: desks that use it must stand behind their own access control.
+func SignIn(ctx context.Context, s DeskStore, email string) (*tandem.Agent, error) {
+	addr, err := mail.ParseAddress(strings.TrimSpace(email))
+	if err != nil || addr.Name != "" || len(addr.Address) > 254 {
+		return nil, tandem.Errorf(tandem.EINVALID, "%q is not an email address", email)
+	}
+	email = strings.ToLower(addr.Address)
+	a, err := s.FindAgentByEmail(ctx, email)
+	if tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		if err != nil {
+			return nil, fmt.Errorf("sign in: %w", err)
+		}
+		return a, nil
+	}
+	name, _, _ := strings.Cut(email, "@")
+	a = &tandem.Agent{Name: name, Email: email, Role: tandem.AgentRoleAgent}
+	switch err := s.CreateAgent(ctx, a); tandem.ErrorCode(err) {
+	case "":
+		if err := s.AppendAudit(ctx, &tandem.AuditEntry{Actor: Actor(a.ID), Action: "agent.create", Subject: a.ID}); err != nil {
+			return nil, fmt.Errorf("sign in: %w", err)
+		}
+		return a, nil
+	case tandem.EDUPLICATE: // created concurrently
+		if a, err = s.FindAgentByEmail(ctx, email); err != nil {
+			return nil, fmt.Errorf("sign in: %w", err)
+		}
+		return a, nil
+	default:
+		return nil, fmt.Errorf("sign in: %w", err)
+	}
+}
+
+// ListActive returns the queued and claimed tickets, oldest first, at most limit (0: all).
+func ListActive(ctx context.Context, s DeskStore, limit int) ([]tandem.Ticket, error) {
+	var out []tandem.Ticket
+	for _, st := range []tandem.TicketStatus{tandem.TicketQueued, tandem.TicketClaimed} {
+		ts, err := s.ListTickets(ctx, storage.TicketFilter{Status: st, Limit: limit})
+		if err != nil {
+			return nil, fmt.Errorf("list active tickets: %w", err)
+		}
+		out = append(out, ts...)
+	}
+	slices.SortStableFunc(out, func(a, b tandem.Ticket) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// Claim gives a queued ticket to agentID. Claiming a ticket the agent already holds is a
+// no-op (no second audit entry); a ticket another agent claimed first, or one that is
+// closed or returned, is ECONFLICT.
+func Claim(ctx context.Context, s DeskStore, ticketID, agentID string, now time.Time) (*tandem.Ticket, error) {
+	before, err := s.FindTicketByID(ctx, ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	if before.Status == tandem.TicketClaimed && before.AgentID == agentID {
+		return before, nil
+	}
+	t, err := s.ClaimTicket(ctx, ticketID, agentID, now)
+	if tandem.ErrorCode(err) == tandem.ECONFLICT {
+		return nil, refusal(ctx, s, ticketID, agentID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	if err := s.AppendAudit(ctx, &tandem.AuditEntry{Actor: Actor(agentID), Action: ActionClaim, Subject: t.ID,
+		Detail: map[string]string{"conversation_id": t.ConversationID}}); err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	return t, nil
+}
+
+// Reply stores an agent's message in the ticket's conversation, on the channel the customer
+// last wrote from, and returns it. The agent must hold the ticket and the conversation must
+// be with a human (status handoff). Storing is all Reply does: the web chat reads agent
+// messages from the conversation's transcript, and other channels get them from their
+// connector's delivery.
+func Reply(ctx context.Context, s DeskStore, ticketID, agentID, text string, now time.Time) (*tandem.Message, error) {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		return nil, tandem.Errorf(tandem.EINVALID, "the reply is empty")
+	case len(text) > MaxReplyBytes:
+		return nil, tandem.Errorf(tandem.ETOOLARGE, "the reply is %d bytes; the limit is %d", len(text), MaxReplyBytes)
+	}
+	t, err := held(ctx, s, ticketID, agentID)
+	if err != nil {
+		return nil, fmt.Errorf("reply: %w", err)
+	}
+	conv, err := s.FindConversationByID(ctx, t.ConversationID)
+	if err != nil {
+		return nil, fmt.Errorf("reply: %w", err)
+	}
+	if conv.Status != tandem.StatusHandoff {
+		return nil, tandem.Errorf(tandem.ECONFLICT, "the conversation is %s, not with a human: it cannot take an agent's reply", conv.Status)
+	}
+	m := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleAgent, Channel: conv.Channel, Text: text,
+		AuthorID: agentID, CreatedAt: now}
+	if err := s.CreateMessage(ctx, m); err != nil {
+		return nil, fmt.Errorf("reply: %w", err)
+	}
+	if err := s.AppendAudit(ctx, &tandem.AuditEntry{Actor: Actor(agentID), Action: ActionReply, Subject: conv.ID,
+		Detail: map[string]string{"ticket_id": t.ID, "message_id": m.ID}}); err != nil {
+		return nil, fmt.Errorf("reply: %w", err)
+	}
+	return m, nil
+}
+
+// Close ends a ticket the agent holds: the ticket becomes closed and its conversation
+// closed, so the customer's next message starts a new conversation with the bot.
+func Close(ctx context.Context, s DeskStore, ticketID, agentID string, now time.Time) error {
+	t, err := held(ctx, s, ticketID, agentID)
+	if err != nil {
+		return fmt.Errorf("close: %w", err)
+	}
+	st := tandem.TicketClosed
+	if _, err := s.UpdateTicket(ctx, t.ID, storage.TicketUpdate{Status: &st, ClosedAt: &now}); err != nil {
+		return fmt.Errorf("close: %w", err)
+	}
+	closed := tandem.StatusClosed
+	if _, err := s.UpdateConversation(ctx, t.ConversationID, storage.ConversationUpdate{Status: &closed}); err != nil {
+		return fmt.Errorf("close: %w", err)
+	}
+	if err := s.AppendAudit(ctx, &tandem.AuditEntry{Actor: Actor(agentID), Action: ActionClose, Subject: t.ID,
+		Detail: map[string]string{"conversation_id": t.ConversationID}}); err != nil {
+		return fmt.Errorf("close: %w", err)
+	}
+	return nil
+}
+
+// GiveBack returns a ticket the agent holds to the bot (see Return): the bot answers the
+// customer's next message.
+func GiveBack(ctx context.Context, s DeskStore, ticketID, agentID string, now time.Time) error {
+	t, err := held(ctx, s, ticketID, agentID)
+	if err != nil {
+		return fmt.Errorf("give back: %w", err)
+	}
+	return Return(ctx, s, t.ConversationID, Actor(agentID), now)
+}
+
+// held returns the ticket when agentID holds it, else ECONFLICT saying why not.
+func held(ctx context.Context, s DeskStore, ticketID, agentID string) (*tandem.Ticket, error) {
+	t, err := s.FindTicketByID(ctx, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case t.Status == tandem.TicketClaimed && t.AgentID == agentID:
+		return t, nil
+	case t.Status == tandem.TicketQueued:
+		return nil, tandem.Errorf(tandem.ECONFLICT, "claim the ticket first")
+	}
+	return nil, refusal(ctx, s, ticketID, agentID)
+}
+
+// refusal explains why agentID cannot act on a ticket that is not queued.
+func refusal(ctx context.Context, s DeskStore, ticketID, agentID string) error {
+	t, err := s.FindTicketByID(ctx, ticketID)
+	switch {
+	case err != nil:
+		return err
+	case t.Status == tandem.TicketClaimed && t.AgentID != agentID:
+		return tandem.Errorf(tandem.ECONFLICT, "another agent claimed this ticket first")
+	case t.Status == tandem.TicketClaimed:
+		return tandem.Errorf(tandem.ECONFLICT, "you already hold this ticket")
+	default:
+		return tandem.Errorf(tandem.ECONFLICT, "the ticket is %s", t.Status)
+	}
+}
