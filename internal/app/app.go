@@ -30,6 +30,7 @@ import (
 	"github.com/tandemhq/tandem/storage/postgres"
 	"github.com/tandemhq/tandem/storage/sqlite"
 	"github.com/tandemhq/tandem/web"
+	"github.com/tandemhq/tandem/web/inbox"
 	"github.com/tandemhq/tandem/web/kb"
 )
 
@@ -144,6 +145,8 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
 		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice})))
+	a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
+		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections})))
 	return nil
 }
 
@@ -274,6 +277,15 @@ func (a *App) voice(collection string) (llms.Model, string) {
 		}
 	}
 	return nil, ""
+}
+
+// collections are the knowledge collections of a bot, searched for the inbox's suggested
+// articles.
+func (a *App) collections(botID string) []string {
+	if b, ok := a.registry.Get(botID); ok {
+		return b.Def.Knowledge.Collections
+	}
+	return nil
 }
 
 func defaultCollection(reg *bots.Registry) string {

@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// editorsOnly guards the knowledge editor until agent accounts exist: with API keys
+// editorsOnly guards the staff pages (the knowledge editor, the agent inbox) until agent
+// accounts exist: with API keys
 // configured, a request must carry one (HTTP Basic password, any user name, or a Bearer
 // token); with none configured, only requests from this machine (loopback) are let in, so the
 // demo works on localhost and nothing is exposed on a network by default.
@@ -18,14 +19,14 @@ func editorsOnly(keys []string, next http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			http.Error(w, "the knowledge editor is only served to this machine until TANDEM_API_KEYS is set", http.StatusForbidden)
+			http.Error(w, "staff pages (knowledge editor, inbox) are only served to this machine until TANDEM_API_KEYS is set", http.StatusForbidden)
 			return
 		}
 		if validKey(keys, presentedKey(r)) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Set("WWW-Authenticate", `Basic realm="tandem editors", charset="UTF-8"`)
+		w.Header().Set("WWW-Authenticate", `Basic realm="tandem staff", charset="UTF-8"`)
 		http.Error(w, "sign in with an API key as the password", http.StatusUnauthorized)
 	})
 }

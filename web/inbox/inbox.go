@@ -1,0 +1,285 @@
+// Package inbox is the agents' web inbox of Tandem's web app, mounted at /inbox/: the queue
+// of conversations waiting for or held by a human (active handoff tickets, oldest first), and
+// one page per ticket with the customer (profile, linked identities), their whole timeline
+// across channels with what the bot understood and why it answered as it did, the handoff
+// reason and knowledge articles suggested for the customer's last message. An agent claims a
+// ticket, replies, closes it or gives the conversation back to the bot.
+//
+// The package is HTTP and templates only: the operations and their audit entries are
+// handoff's (handoff.Claim, Reply, Close, GiveBack), so other desks share them. A reply is
+// stored in the conversation on the customer's current channel; the web chat page shows it
+// by polling the transcript, and other channels (SMS, Slack, Discord) receive it through
+// their connector's delivery, which this package does not do.
+//
+// Agents are not authenticated yet: the first visit asks for an email address, finds or
+// creates that agent and keeps its id in an HMAC-SHA256 signed cookie. The address is not
+// proven, so the inbox must be mounted behind access control for staff (the app mounts it
+// behind the same guard as the knowledge editor). State-changing requests are POST forms
+// behind http.CrossOriginProtection, and agent actions also carry a token derived from the
+// agent's session. Pages use no inline script or style, so the server's Content-Security-
+// Policy holds.
+package inbox
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/handoff"
+	"github.com/tandemhq/tandem/retrieval"
+	"github.com/tandemhq/tandem/storage"
+	"github.com/tandemhq/tandem/web"
+)
+
+// Store is what the inbox reads and changes; storage.Store satisfies it. Missing rows are
+// *tandem.Error with code ENOTFOUND.
+type Store interface {
+	handoff.DeskStore
+	FindAgentByID(ctx context.Context, id string) (*tandem.Agent, error)
+	ListAgents(ctx context.Context) ([]tandem.Agent, error)
+	FindCustomerByID(ctx context.Context, id string) (*tandem.Customer, error)
+	ListIdentities(ctx context.Context, customerID string) ([]tandem.Identity, error)
+	ListMessages(ctx context.Context, conversationID string, f storage.MessageFilter) ([]tandem.Message, error)
+	ListCustomerMessages(ctx context.Context, customerID string, f storage.MessageFilter) ([]tandem.Message, error)
+}
+
+// Searcher finds knowledge passages; *retrieval.KnowledgeBase satisfies it. It must be safe
+// for concurrent use.
+type Searcher interface {
+	Search(ctx context.Context, query string, f storage.SearchFilter) ([]retrieval.Passage, error)
+}
+
+var (
+	_ Store    = storage.Store(nil)
+	_ Searcher = (*retrieval.KnowledgeBase)(nil)
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxFormBytes    = 64 << 10
+	DefaultQueueLimit      = 200
+	DefaultTranscriptLimit = 200
+	DefaultSuggestions     = 3
+	DefaultSessionTTL      = 12 * time.Hour
+)
+
+// Config configures the inbox. The zero value is usable (see WithDefaults).
+type Config struct {
+	// Secret signs the agent cookie (HMAC-SHA256). Empty means a random key per process:
+	// agents sign in again after a restart, and replicas do not share sessions.
+	Secret []byte
+	// MaxFormBytes bounds a posted form; larger requests get 413. Default 64 KiB. A reply's
+	// text is bounded by handoff.MaxReplyBytes.
+	MaxFormBytes int64
+	// QueueLimit is how many active tickets the queue shows. Default 200.
+	QueueLimit int
+	// TranscriptLimit is how many of the customer's newest messages a ticket page shows.
+	// Default 200.
+	TranscriptLimit int
+	// Suggestions is how many knowledge articles a ticket page suggests. Default 3.
+	Suggestions int
+	// SessionTTL is how long the agent cookie is valid. Default 12 hours.
+	SessionTTL time.Duration
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+	// Logger receives internal errors. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if len(c.Secret) == 0 {
+		c.Secret = make([]byte, 32)
+		_, _ = rand.Read(c.Secret) // never fails (crypto/rand)
+	}
+	if c.MaxFormBytes <= 0 {
+		c.MaxFormBytes = DefaultMaxFormBytes
+	}
+	if c.QueueLimit <= 0 {
+		c.QueueLimit = DefaultQueueLimit
+	}
+	if c.TranscriptLimit <= 0 {
+		c.TranscriptLimit = DefaultTranscriptLimit
+	}
+	if c.Suggestions <= 0 {
+		c.Suggestions = DefaultSuggestions
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = DefaultSessionTTL
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Deps are the inbox's collaborators; Store is required.
+type Deps struct {
+	Store Store
+	// KB suggests articles for the customer's last message; nil shows none.
+	KB Searcher
+	// Collections names the knowledge collections of a bot, searched for its conversations;
+	// nil (or no collections) searches all of them.
+	Collections func(botID string) []string
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+type handler struct {
+	cfg   Config
+	store Store
+	kb    Searcher
+	colls func(string) []string
+	pages map[string]*template.Template
+}
+
+// New returns the inbox's handler, to be mounted at "/inbox/". It panics when Deps.Store is
+// missing (a wiring error).
+func New(cfg Config, deps Deps) http.Handler {
+	if deps.Store == nil {
+		panic("inbox.New: Deps.Store is required")
+	}
+	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, pages: parsePages()}
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /inbox/static/", http.StripPrefix("/inbox/static/", cacheStatic(http.FileServerFS(static))))
+	mux.HandleFunc("GET /inbox/{$}", h.agentOnly(h.handleQueue))
+	mux.HandleFunc("POST /inbox/signin", h.handleSignIn)
+	mux.HandleFunc("POST /inbox/signout", h.handleSignOut)
+	mux.HandleFunc("GET /inbox/tickets/{id}", h.agentOnly(h.handleTicket))
+	mux.HandleFunc("POST /inbox/tickets/{id}/{action}", h.agentOnly(h.handleAction))
+	mux.HandleFunc("/inbox/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, nil, tandem.Errorf(tandem.ENOTFOUND, "no such page"))
+	})
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, nil, tandem.Errorf(tandem.EFORBIDDEN, "cross-origin request refused; submit the form from the inbox itself"))
+	}))
+	return cop.Handler(h.limitBody(mux))
+}
+
+func cacheStatic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *handler) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxFormBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// page is the data every page template gets.
+type page struct {
+	Title  string
+	Agent  *tandem.Agent
+	CSRF   string
+	Notice string
+	Error  string
+	Data   any
+}
+
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"pct":  func(f float64) string { return formatPct(f) },
+		"sign": func(f float64) string { return formatSigned(f) },
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		pages[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n))
+	}
+	return pages
+}
+
+// render writes a page with status.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	t, ok := h.pages[name]
+	if !ok {
+		panic("inbox: no template " + name)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, p); err != nil {
+		h.cfg.Logger.ErrorContext(r.Context(), "render inbox page", "page", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+type errorData struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+// fail renders err as an HTML error page with the status of its code (web.ErrorStatus);
+// only internal errors are logged and their details stay on the server.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, agent *tandem.Agent, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = tandem.Errorf(tandem.ETOOLARGE, "the form is larger than %d bytes", mbe.Limit)
+	}
+	code := tandem.ErrorCode(err)
+	if code == tandem.EINTERNAL {
+		h.cfg.Logger.ErrorContext(r.Context(), "inbox request failed",
+			"method", r.Method, "path", r.URL.Path, "request_id", web.RequestID(r.Context()), "error", err)
+	}
+	status := web.ErrorStatus(code)
+	h.render(w, r, status, "error", page{Title: http.StatusText(status), Agent: agent,
+		Data: errorData{Status: status, Code: code, Message: tandem.ErrorMessage(err)}})
+}
+
+// redirect sends the browser to path after a POST, with an optional notice code.
+func redirect(w http.ResponseWriter, r *http.Request, path, notice string) {
+	if notice != "" {
+		path += "?done=" + url.QueryEscape(notice)
+	}
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// notices are the messages shown after a redirect; unknown codes show nothing, so the
+// query parameter cannot inject text.
+var notices = map[string]string{
+	"claimed":  "You have the conversation: the customer's messages now come to you.",
+	"replied":  "Reply sent.",
+	"closed":   "Ticket closed. The customer's next message starts a new conversation with the bot.",
+	"returned": "Given back to the bot: it answers the customer's next message.",
+	"signedin": "Signed in.",
+}
+
+func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }
+
+func ticketPath(id string) string { return "/inbox/tickets/" + url.PathEscape(id) }

@@ -1,0 +1,368 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/handoff"
+	"github.com/tandemhq/tandem/storage"
+)
+
+// maxIDBytes bounds a ticket id in a URL; longer ones cannot exist.
+const maxIDBytes = 256
+
+// queueRow is one active ticket in the queue.
+type queueRow struct {
+	Ticket     tandem.Ticket
+	Link       string
+	Customer   string
+	Identities []string
+	Channel    tandem.Channel
+	Wait       string
+	Agent      string // who holds it, "" when queued
+	Mine       bool
+	Negative   bool // a recent customer message was negative
+}
+
+// handleQueue lists the active tickets, oldest first.
+func (h *handler) handleQueue(w http.ResponseWriter, r *http.Request, agent *tandem.Agent) {
+	ctx := r.Context()
+	tickets, err := handoff.ListActive(ctx, h.store, h.cfg.QueueLimit)
+	if err != nil {
+		h.fail(w, r, agent, err)
+		return
+	}
+	names, err := h.agentNames(ctx)
+	if err != nil {
+		h.fail(w, r, agent, err)
+		return
+	}
+	now := h.cfg.Now()
+	rows := make([]queueRow, 0, len(tickets))
+	for _, t := range tickets {
+		row := queueRow{Ticket: t, Link: ticketPath(t.ID), Wait: waitText(now.Sub(t.CreatedAt)),
+			Agent: names[t.AgentID], Mine: t.AgentID == agent.ID}
+		conv, err := h.store.FindConversationByID(ctx, t.ConversationID)
+		if err != nil {
+			h.fail(w, r, agent, fmt.Errorf("queue: %w", err))
+			return
+		}
+		row.Channel = conv.Channel
+		cust, ids, err := h.customer(ctx, conv.CustomerID)
+		if err != nil {
+			h.fail(w, r, agent, fmt.Errorf("queue: %w", err))
+			return
+		}
+		row.Customer = customerName(cust)
+		for _, id := range ids {
+			row.Identities = append(row.Identities, string(id.Channel)+": "+id.ExternalID)
+		}
+		recent, err := h.store.ListMessages(ctx, conv.ID, storage.MessageFilter{Limit: 20})
+		if err != nil {
+			h.fail(w, r, agent, fmt.Errorf("queue: %w", err))
+			return
+		}
+		row.Negative = negative(recent)
+		rows = append(rows, row)
+	}
+	h.render(w, r, http.StatusOK, "queue", page{Title: "Queue", Agent: agent, CSRF: h.csrfToken(agent.ID),
+		Notice: notice(r), Data: rows})
+}
+
+// ticketData is the data of the ticket page.
+type ticketData struct {
+	Ticket     *tandem.Ticket
+	Link       string
+	Conv       *tandem.Conversation
+	Customer   string
+	Profile    []profileField
+	Identities []tandem.Identity
+	Messages   []messageView
+	Articles   []article
+	Wait       string
+	Holder     string
+	Mine       bool
+	Queued     bool
+	MaxReply   int
+	Draft      string // the reply text to show again after a refused reply
+}
+
+type profileField struct{ Key, Value string }
+
+// messageView is one message of the customer's timeline.
+type messageView struct {
+	tandem.Message
+	Who   string
+	Other bool // from another conversation of the customer
+}
+
+// article is a suggested knowledge article.
+type article struct {
+	Title, Heading, Link, Snippet string
+}
+
+// handleTicket shows one ticket with its customer, timeline and suggestions.
+func (h *handler) handleTicket(w http.ResponseWriter, r *http.Request, agent *tandem.Agent) {
+	h.renderTicket(w, r, agent, http.StatusOK, notice(r), "", "")
+}
+
+// renderTicket renders the ticket page of r's {id} with status, a notice or an error
+// message, and the draft reply to show again.
+func (h *handler) renderTicket(w http.ResponseWriter, r *http.Request, agent *tandem.Agent, status int, note, errMsg, draft string) {
+	ctx := r.Context()
+	d, err := h.ticket(ctx, r.PathValue("id"), agent)
+	if err != nil {
+		h.fail(w, r, agent, err)
+		return
+	}
+	d.Draft = draft
+	h.render(w, r, status, "ticket", page{Title: d.Customer, Agent: agent, CSRF: h.csrfToken(agent.ID),
+		Notice: note, Error: errMsg, Data: d})
+}
+
+func (h *handler) ticket(ctx context.Context, id string, agent *tandem.Agent) (*ticketData, error) {
+	if len(id) > maxIDBytes {
+		return nil, tandem.Errorf(tandem.ENOTFOUND, "no ticket %q", id)
+	}
+	t, err := h.store.FindTicketByID(ctx, id)
+	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		return nil, tandem.Errorf(tandem.ENOTFOUND, "no ticket %q", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ticket: %w", err)
+	}
+	conv, err := h.store.FindConversationByID(ctx, t.ConversationID)
+	if err != nil {
+		return nil, fmt.Errorf("ticket: %w", err)
+	}
+	cust, ids, err := h.customer(ctx, conv.CustomerID)
+	if err != nil {
+		return nil, fmt.Errorf("ticket: %w", err)
+	}
+	names, err := h.agentNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := h.store.ListCustomerMessages(ctx, cust.ID, storage.MessageFilter{Limit: h.cfg.TranscriptLimit})
+	if err != nil {
+		return nil, fmt.Errorf("ticket: %w", err)
+	}
+	d := &ticketData{Ticket: t, Link: ticketPath(t.ID), Conv: conv, Customer: customerName(cust), Identities: ids,
+		Holder: names[t.AgentID], Mine: t.Status == tandem.TicketClaimed && t.AgentID == agent.ID,
+		Queued: t.Status == tandem.TicketQueued, MaxReply: handoff.MaxReplyBytes}
+	if t.Status == tandem.TicketQueued || t.Status == tandem.TicketClaimed {
+		d.Wait = waitText(h.cfg.Now().Sub(t.CreatedAt))
+	}
+	for _, k := range slices.Sorted(maps.Keys(cust.Profile)) {
+		d.Profile = append(d.Profile, profileField{k, cust.Profile[k]})
+	}
+	var last string
+	for _, m := range msgs {
+		v := messageView{Message: m, Other: m.ConversationID != conv.ID}
+		switch m.Role {
+		case tandem.RoleCustomer:
+			v.Who = d.Customer
+			if !v.Other {
+				last = m.Text
+			}
+		case tandem.RoleAgent:
+			v.Who = orDefault(names[m.AuthorID], "Agent")
+		case tandem.RoleBot:
+			v.Who = "Bot"
+		default:
+			v.Who = "System"
+		}
+		d.Messages = append(d.Messages, v)
+	}
+	d.Articles = h.suggest(ctx, conv.BotID, last)
+	return d, nil
+}
+
+// suggest searches the knowledge base with the customer's last message. A failed search
+// is logged and suggests nothing: the agent can work without it.
+func (h *handler) suggest(ctx context.Context, botID, text string) []article {
+	if h.kb == nil || strings.TrimSpace(text) == "" {
+		return nil
+	}
+	f := storage.SearchFilter{Status: tandem.DocumentPublished, Limit: 4 * h.cfg.Suggestions}
+	if h.colls != nil {
+		f.Collections = h.colls(botID)
+	}
+	ps, err := h.kb.Search(ctx, text, f)
+	if err != nil {
+		h.cfg.Logger.WarnContext(ctx, "inbox: suggest articles", "bot", botID, "error", err)
+		return nil
+	}
+	var out []article
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if seen[p.DocumentID] {
+			continue
+		}
+		seen[p.DocumentID] = true
+		out = append(out, article{Title: orDefault(p.Title, p.DocumentID), Heading: p.Heading, Link: articleLink(p.URL, p.DocumentID),
+			Snippet: snippet(p.Text, 160)})
+		if len(out) == h.cfg.Suggestions {
+			break
+		}
+	}
+	return out
+}
+
+// handleAction runs claim, reply, close or return on the ticket. A refusal (another agent
+// was first, the conversation is not with a human, bad input) shows the ticket again with
+// the reason and the status of its code.
+func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *tandem.Agent) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	if len(id) > maxIDBytes {
+		h.fail(w, r, agent, tandem.Errorf(tandem.ENOTFOUND, "no ticket %q", id))
+		return
+	}
+	now := h.cfg.Now()
+	var (
+		err  error
+		done string
+	)
+	switch r.PathValue("action") {
+	case "claim":
+		_, err = handoff.Claim(ctx, h.store, id, agent.ID, now)
+		done = "claimed"
+	case "reply":
+		_, err = handoff.Reply(ctx, h.store, id, agent.ID, r.PostFormValue("text"), now)
+		done = "replied"
+	case "close":
+		err, done = handoff.Close(ctx, h.store, id, agent.ID, now), "closed"
+	case "return":
+		err, done = handoff.GiveBack(ctx, h.store, id, agent.ID, now), "returned"
+	default:
+		h.fail(w, r, agent, tandem.Errorf(tandem.ENOTFOUND, "no such action"))
+		return
+	}
+	switch code := tandem.ErrorCode(err); code {
+	case "":
+		redirect(w, r, ticketPath(id), done)
+	case tandem.ECONFLICT, tandem.EINVALID, tandem.ETOOLARGE:
+		draft := ""
+		if code != tandem.ETOOLARGE {
+			draft = r.PostFormValue("text")
+		}
+		h.renderTicket(w, r, agent, statusOf(code), "", tandem.ErrorMessage(err), draft)
+	default:
+		h.fail(w, r, agent, err)
+	}
+}
+
+func statusOf(code string) int {
+	switch code {
+	case tandem.ECONFLICT:
+		return http.StatusConflict
+	case tandem.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	default:
+		return http.StatusBadRequest
+	}
+}
+
+// customer returns a customer and their identities.
+func (h *handler) customer(ctx context.Context, id string) (*tandem.Customer, []tandem.Identity, error) {
+	c, err := h.store.FindCustomerByID(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, err := h.store.ListIdentities(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, ids, nil
+}
+
+// agentNames maps agent ids to display names.
+func (h *handler) agentNames(ctx context.Context) (map[string]string, error) {
+	as, err := h.store.ListAgents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list agents: %w", err)
+	}
+	m := make(map[string]string, len(as))
+	for _, a := range as {
+		m[a.ID] = orDefault(a.Name, a.Email)
+	}
+	return m, nil
+}
+
+func customerName(c *tandem.Customer) string {
+	if c.DisplayName != "" {
+		return c.DisplayName
+	}
+	if n := c.Profile["name"]; n != "" {
+		return n
+	}
+	id := c.ID
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	return "Visitor " + id
+}
+
+// negative reports whether any customer message among msgs felt negative.
+func negative(msgs []tandem.Message) bool {
+	for _, m := range msgs {
+		if m.Role == tandem.RoleCustomer && m.Annotations != nil && m.Annotations.Sentiment.Label == tandem.SentimentNegative {
+			return true
+		}
+	}
+	return false
+}
+
+// waitText is a short human duration: "<1m", "12m", "3h 05m", "2d 4h".
+func waitText(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "<1m"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh %02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	default:
+		return fmt.Sprintf("%dd %dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+	}
+}
+
+// articleLink is a document's own http(s) URL, or its page in the knowledge editor.
+func articleLink(raw, docID string) string {
+	if u, err := url.Parse(raw); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return u.String()
+	}
+	segs := strings.Split(docID, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "/kb/docs/" + strings.Join(segs, "/")
+}
+
+func snippet(text string, n int) string {
+	r := []rune(strings.Join(strings.Fields(text), " "))
+	if len(r) <= n {
+		return string(r)
+	}
+	return strings.TrimSpace(string(r[:n])) + "…"
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func formatPct(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "%" }
+
+func formatSigned(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }

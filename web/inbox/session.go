@@ -1,0 +1,163 @@
+package inbox
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/handoff"
+)
+
+// Agent identity, kept deliberately simple until agent logins exist: the agent types an
+// email address, and the cookie holds that agent's id and an expiry signed with
+// HMAC-SHA256. Anyone who can reach the inbox can claim any address, which is why the inbox
+// sits behind the staff-only guard.
+
+// CookieName is the agent session cookie.
+const CookieName = "tandem_inbox_agent"
+
+// sign returns the MAC of the parts under h's secret, base64url-encoded.
+func (h *handler) sign(parts ...string) string {
+	m := hmac.New(sha256.New, h.cfg.Secret)
+	for _, p := range parts {
+		m.Write([]byte(p))
+		m.Write([]byte{0})
+	}
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// sessionValue is "<base64url agent id>.<expiry unix>.<mac>".
+func (h *handler) sessionValue(agentID string, exp time.Time) string {
+	id := base64.RawURLEncoding.EncodeToString([]byte(agentID))
+	e := strconv.FormatInt(exp.Unix(), 10)
+	return id + "." + e + "." + h.sign("session", agentID, e)
+}
+
+// sessionAgentID returns the agent id of a valid, unexpired cookie value, or "".
+func (h *handler) sessionAgentID(v string) string {
+	parts := strings.Split(v, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return ""
+	}
+	exp, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || h.cfg.Now().Unix() >= exp {
+		return ""
+	}
+	id := string(raw)
+	if !hmac.Equal([]byte(parts[2]), []byte(h.sign("session", id, parts[1]))) {
+		return ""
+	}
+	return id
+}
+
+// csrfToken is the token agent forms carry; it is bound to the agent's session.
+func (h *handler) csrfToken(agentID string) string { return h.sign("csrf", agentID) }
+
+// agent returns the signed-in agent, or nil.
+func (h *handler) agent(r *http.Request) (*tandem.Agent, error) {
+	c, err := r.Cookie(CookieName)
+	if err != nil {
+		return nil, nil
+	}
+	id := h.sessionAgentID(c.Value)
+	if id == "" {
+		return nil, nil
+	}
+	a, err := h.store.FindAgentByID(r.Context(), id)
+	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		return nil, nil
+	}
+	return a, err
+}
+
+// agentOnly passes the signed-in agent to next; others see the sign-in page. POSTs must
+// carry the agent's token.
+func (h *handler) agentOnly(next func(http.ResponseWriter, *http.Request, *tandem.Agent)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := h.agent(r)
+		if err != nil {
+			h.fail(w, r, nil, err)
+			return
+		}
+		if a == nil {
+			if r.Method == http.MethodPost {
+				h.fail(w, r, nil, tandem.Errorf(tandem.EFORBIDDEN, "your session has ended; sign in again"))
+				return
+			}
+			h.render(w, r, http.StatusOK, "signin", page{Title: "Sign in", Data: r.URL.Path})
+			return
+		}
+		if r.Method == http.MethodPost {
+			if err := formError(r); err != nil {
+				h.fail(w, r, a, err)
+				return
+			}
+			got := r.PostFormValue("csrf")
+			if !hmac.Equal([]byte(got), []byte(h.csrfToken(a.ID))) {
+				h.fail(w, r, a, tandem.Errorf(tandem.EFORBIDDEN, "the form's security token is missing or invalid; reload the page and try again"))
+				return
+			}
+		}
+		next(w, r, a)
+	}
+}
+
+// formError parses the posted form and reports why it could not be read (too large,
+// malformed). Call it before reading any form value: they swallow the error.
+func formError(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tandem.Errorf(tandem.ETOOLARGE, "the form is larger than %d bytes", mbe.Limit)
+		}
+		if strings.Contains(err.Error(), "too large") {
+			return tandem.Errorf(tandem.ETOOLARGE, "the form is too large")
+		}
+		return tandem.Errorf(tandem.EINVALID, "malformed form")
+	}
+	return nil
+}
+
+// handleSignIn finds or creates the agent with the posted email and sets the session
+// cookie, then returns to the page the agent came from (an inbox path only).
+func (h *handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
+	if err := formError(r); err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	email := r.PostFormValue("email")
+	a, err := handoff.SignIn(r.Context(), h.store, email)
+	if tandem.ErrorCode(err) == tandem.EINVALID {
+		h.render(w, r, http.StatusBadRequest, "signin", page{Title: "Sign in", Error: tandem.ErrorMessage(err), Data: "/inbox/"})
+		return
+	}
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	exp := h.cfg.Now().Add(h.cfg.SessionTTL)
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: h.sessionValue(a.ID, exp), Path: "/inbox/",
+		Expires: exp, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	next := r.PostFormValue("next")
+	if !strings.HasPrefix(next, "/inbox/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		next = "/inbox/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// handleSignOut clears the session cookie.
+func (h *handler) handleSignOut(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/inbox/", MaxAge: -1,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/inbox/", http.StatusSeeOther)
+}
