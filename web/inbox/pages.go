@@ -307,7 +307,7 @@ func customerName(c *tandem.Customer) string {
 	}
 	id := c.ID
 	if len(id) > 8 {
-		id = id[:8]
+		id = id[len(id)-8:] // ids are time-ordered: their end tells customers apart
 	}
 	return "Visitor " + id
 }

@@ -1,6 +1,9 @@
 // Tandem chat page: a small client of the REST channel (POST /api/v1/bots/{bot}/messages).
 // The visitor id lives in localStorage so a returning visitor is the same customer; the
 // conversation id is kept per bot so a reload shows the transcript and continues it.
+// While a human agent has the conversation, the page polls its transcript
+// (GET /api/v1/conversations/{id}) every few seconds and shows the agent's replies, until
+// the agent gives the conversation back to the bot or closes it.
 (function () {
   "use strict";
 
@@ -38,6 +41,10 @@
     store(visitorKey, visitor);
   }
   var conversation = load(conversationKey);
+
+  var pollMillis = 3000;
+  var pollTimer = null;
+  var seen = {}; // ids of transcript messages already handled
 
   // safeURL returns an absolute http(s) URL or "" so a citation can never run script.
   function safeURL(raw) {
@@ -171,6 +178,9 @@
         if (data.handoff) {
           addMessage("system", "A member of our team will join this conversation.");
         }
+        if (data.handoff || (data.decision && data.decision.kind === "relay")) {
+          startPolling();
+        }
       });
     }).catch(function () {
       showError("Could not reach the server. Please check your connection and try again.");
@@ -192,11 +202,56 @@
       }
       return res.ok ? res.json() : null;
     }).then(function (data) {
-      if (!data || log.children.length) { return; }
+      if (!data) { return; }
+      var fresh = !log.children.length;
       (data.messages || []).forEach(function (m) {
-        addMessage(m.role, m.text, { citations: m.citations });
+        seen[m.id] = true;
+        if (fresh) { addMessage(m.role, m.text, { citations: m.citations }); }
       });
+      if (data.status === "handoff") { startPolling(); }
     }).catch(function () { /* an empty page is fine */ });
+  }
+
+  // startPolling watches the transcript for agent replies while a human has the conversation.
+  function startPolling() {
+    if (pollTimer || !conversation) { return; }
+    root.dataset.human = "true";
+    pollTimer = window.setTimeout(poll, pollMillis);
+  }
+
+  function stopPolling() {
+    if (pollTimer) { window.clearTimeout(pollTimer); }
+    pollTimer = null;
+    root.dataset.human = "false";
+  }
+
+  function poll() {
+    var polled = conversation;
+    fetch("/api/v1/conversations/" + encodeURIComponent(polled) + "?limit=50", {
+      headers: { "Accept": "application/json" }
+    }).then(function (res) {
+      return res.ok ? res.json() : null;
+    }).then(function (data) {
+      pollTimer = null;
+      if (polled !== conversation) { return; } // a new conversation was started meanwhile
+      if (!data) { pollTimer = window.setTimeout(poll, 2 * pollMillis); return; }
+      (data.messages || []).forEach(function (m) {
+        if (seen[m.id]) { return; }
+        seen[m.id] = true;
+        // Customer and bot messages of this page were shown when they were sent.
+        if (m.role === "agent") { addMessage("agent", m.text); }
+      });
+      if (data.status === "handoff") {
+        pollTimer = window.setTimeout(poll, pollMillis);
+        return;
+      }
+      root.dataset.human = "false";
+      addMessage("system", data.status === "closed" ?
+        "Our team closed this conversation. Write again any time." :
+        bot + " is back to help you.");
+    }).catch(function () {
+      pollTimer = window.setTimeout(poll, 2 * pollMillis);
+    });
   }
 
   form.addEventListener("submit", function (event) {
@@ -208,6 +263,8 @@
   });
 
   newChat.addEventListener("click", function () {
+    stopPolling();
+    seen = {};
     conversation = "";
     store(conversationKey, "");
     log.replaceChildren();
