@@ -1,6 +1,7 @@
 // Package handoff moves conversations between the bot and human agents: it opens tickets
-// when the engine hands a conversation over and gives conversations back to the bot.
-// Desks (Slack, the web inbox) build on it.
+// when the engine hands a conversation over and gives conversations back to the bot, and
+// (desk.go) does what agents do with a ticket: claim, reply, close, give back, each audited.
+// Desks (the web inbox, later Slack) are HTTP or chat front ends over these operations.
 package handoff
 
 import (

@@ -125,6 +125,18 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// Validate reports a configuration New would not accept, as a *tandem.Error with code
+// EINVALID (New applies WithDefaults, so zero values are fine).
+func (c Config) Validate() error {
+	switch {
+	case c.MaxFormBytes < 0 || c.QueueLimit < 0 || c.TranscriptLimit < 0 || c.Suggestions < 0 || c.SessionTTL < 0:
+		return tandem.Errorf(tandem.EINVALID, "inbox: limits must not be negative")
+	case c.QueueLimit > 1000 || c.TranscriptLimit > 1000 || c.Suggestions > 20:
+		return tandem.Errorf(tandem.EINVALID, "inbox: queue and transcript limits are at most 1000, suggestions at most 20")
+	}
+	return nil
+}
+
 // Deps are the inbox's collaborators; Store is required.
 type Deps struct {
 	Store Store
@@ -150,10 +162,13 @@ type handler struct {
 }
 
 // New returns the inbox's handler, to be mounted at "/inbox/". It panics when Deps.Store is
-// missing (a wiring error).
+// missing or cfg is invalid (wiring errors; call Config.Validate first to report them).
 func New(cfg Config, deps Deps) http.Handler {
 	if deps.Store == nil {
 		panic("inbox.New: Deps.Store is required")
+	}
+	if err := cfg.Validate(); err != nil {
+		panic(err)
 	}
 	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, pages: parsePages()}
 	mux := http.NewServeMux()

@@ -75,7 +75,7 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := inbox.New(inbox.Config{Secret: []byte("test-secret"), MaxFormBytes: 16 << 10, Logger: slog.New(slog.DiscardHandler),
+	h := inbox.New(inbox.Config{Secret: []byte("test-secret-0123456789"), MaxFormBytes: 16 << 10, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return now.Add(5 * time.Minute) }},
 		inbox.Deps{Store: st, KB: kb, Collections: func(string) []string { return []string{"demo"} }})
 	return &fixture{store: st, h: h, conv: conv, ticket: tk}
