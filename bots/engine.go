@@ -443,25 +443,3 @@ func (e *Engine) Reload(ctx context.Context) error { return e.bots.Reload(ctx) }
 func (e *Engine) ReturnToBot(ctx context.Context, conversationID, actor string) error {
 	return handoff.Return(ctx, e.store, conversationID, actor, e.now())
 }
-
-// AgentReply stores a human agent's message in a conversation and returns it, addressed to
-// the channel the customer last wrote from, for the caller to deliver. Errors: ENOTFOUND
-// for an unknown conversation, EINVALID for empty text, ECONFLICT for a closed one.
-func (e *Engine) AgentReply(ctx context.Context, conversationID, agentID, text string) (*tandem.Message, error) {
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return nil, tandem.Errorf(tandem.EINVALID, "empty message")
-	}
-	conv, err := e.store.FindConversationByID(ctx, conversationID)
-	if err != nil {
-		return nil, fmt.Errorf("agent reply: %w", err)
-	}
-	if conv.Status == tandem.StatusClosed {
-		return nil, tandem.Errorf(tandem.ECONFLICT, "the conversation is closed")
-	}
-	m := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleAgent, Channel: conv.Channel, Text: text, AuthorID: agentID}
-	if err := e.store.CreateMessage(ctx, m); err != nil {
-		return nil, fmt.Errorf("agent reply: %w", err)
-	}
-	return m, nil
-}

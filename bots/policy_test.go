@@ -179,31 +179,6 @@ func TestConcurrentMessagesOneConversation(t *testing.T) {
 	}
 }
 
-func TestAgentReply(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	f := setup(t)
-	web := f.say(t, tandem.ChannelWebChat, "v", "I want to talk to a human")
-	tests := []struct {
-		name, conv, text, code string
-	}{
-		{"OK", web.ConversationID, "Hi, I'm Sam. How can I help?", ""},
-		{"ErrEmpty", web.ConversationID, " ", tandem.EINVALID},
-		{"ErrUnknown", "nope", "hi", tandem.ENOTFOUND},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m, err := f.engine.AgentReply(ctx, tt.conv, "a1", tt.text)
-			if got := tandem.ErrorCode(err); got != tt.code {
-				t.Fatalf("code = %q (%v), want %q", got, err, tt.code)
-			}
-			if err == nil && (m.Role != tandem.RoleAgent || m.Channel != tandem.ChannelWebChat || m.AuthorID != "a1" || m.ID == "") {
-				t.Fatalf("message = %+v", m)
-			}
-		})
-	}
-}
-
 type relayRecorder struct {
 	mu   sync.Mutex
 	msgs []string
