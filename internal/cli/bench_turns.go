@@ -241,6 +241,9 @@ func runBenchTurns(ctx context.Context, env Env, args []string) error {
 	if out.PGCPUMsPerTurn > 0 {
 		fmt.Fprintf(env.Stdout, "PostgreSQL backends: %.3f ms CPU per turn\n", out.PGCPUMsPerTurn)
 	}
+	for _, m := range out.ByMessage {
+		fmt.Fprintf(env.Stdout, "  p50 %6.2f ms  p99 %6.2f ms  %q\n", m.P50Ms, m.P99Ms, m.Text)
+	}
 	return nil
 }
 
