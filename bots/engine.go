@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/tmc/langchaingo/llms"
 
 	"github.com/tandemhq/tandem"
@@ -198,8 +199,11 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 	// certain within this process; another replica answering the same customer at the same
 	// moment makes the later turn start again from what the earlier one stored.
 	var stored *tandem.Message // the inbound message, once stored on its own
+	// The message's id is chosen once, so every attempt stores it under the same id and
+	// sends the same idempotency keys with its flow's HTTP actions.
+	msgID := uuid.Must(uuid.NewV7()).String()
 	for attempt := 1; ; attempt++ {
-		turn, err := e.answer(ctx, bot, in, text, ann, &stored, attempt == maxTurnAttempts)
+		turn, err := e.answer(ctx, bot, in, text, ann, msgID, &stored, attempt == maxTurnAttempts)
 		if tandem.ErrorCode(err) != tandem.ECONFLICT || attempt == maxTurnAttempts {
 			return turn, err
 		}
@@ -208,14 +212,16 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 }
 
 // maxTurnAttempts bounds how often a turn starts again after losing a race (see
-// HandleMessage). A flow's HTTP action runs again when its turn does.
+// HandleMessage). A flow's HTTP action runs again when its turn does, with the same
+// idempotency key (flows.IdempotencyKeyHeader), so the action server can drop the repeat.
 const maxTurnAttempts = 3
 
-// answer is one attempt at a turn. *stored is the inbound message once it is stored on its
-// own (provider ids), so a second attempt neither stores it again nor takes it for a
-// provider retry; last says no attempt follows, so a message that was to be stored with
-// the turn is stored alone when the turn cannot be.
-func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text string, ann tandem.Annotations, stored **tandem.Message, last bool) (*tandem.Turn, error) {
+// answer is one attempt at a turn; msgID is the inbound message's id, the same in every
+// attempt. *stored is the inbound message once it is stored on its own (provider ids), so
+// a second attempt neither stores it again nor takes it for a provider retry; last says no
+// attempt follows, so a message that was to be stored with the turn is stored alone when
+// the turn cannot be.
+func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text string, ann tandem.Annotations, msgID string, stored **tandem.Message, last bool) (*tandem.Turn, error) {
 	start, mu, err := e.resolveTurn(ctx, bot.Def.ID, in)
 	if err != nil {
 		return nil, err
@@ -226,7 +232,7 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 	if err != nil {
 		return nil, err
 	}
-	msg := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: in.Channel,
+	msg := &tandem.Message{ID: msgID, ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: in.Channel,
 		Text: text, ProviderID: in.ProviderID, Annotations: &ann, CreatedAt: in.ReceivedAt}
 	// A message with a provider id is stored on its own first: its unique key drops a
 	// provider retry before the bot acts twice. One without is stored with the replies in
@@ -245,6 +251,7 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 		*stored = msg
 	}
 	t := e.newTurn(bot, conv, cust, in.Channel)
+	t.runner.IdempotencyKey = msg.ID
 	t.text = text
 	t.ann = ann
 	if err := e.policy(ctx, t); err != nil {

@@ -2,8 +2,10 @@ package bots_test
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
+	"github.com/tandemhq/tandem/flows"
 	"github.com/tandemhq/tandem/internal/pgtest"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/storage"
@@ -49,6 +52,28 @@ type fixture struct {
 	store    storage.Store
 	notifier *codeRecorder
 	clock    *clock
+	actions  *actionLog
+}
+
+// actionLog records the idempotency keys of the demo actions' requests.
+type actionLog struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (l *actionLog) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l.mu.Lock()
+		l.keys = append(l.keys, r.Header.Get(flows.IdempotencyKeyHeader))
+		l.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (l *actionLog) Keys() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.keys)
 }
 
 type clock struct {
@@ -115,7 +140,8 @@ func setupStore(t testing.TB, st storage.Store, kbOpts ...retrieval.Option) *fix
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)}
-	actions := httptest.NewServer(demo.ActionsHandler("s3cret"))
+	log := &actionLog{}
+	actions := httptest.NewServer(log.wrap(demo.ActionsHandler("s3cret")))
 	t.Cleanup(actions.Close)
 	kb := bots.KnowledgeBase{KB: retrieval.New(st, nil, kbOpts...)}
 	reg := bots.NewRegistry(bots.RegistryConfig{NLU: sharedNLU, Knowledge: kb,
@@ -131,7 +157,7 @@ func setupStore(t testing.TB, st storage.Store, kbOpts ...retrieval.Option) *fix
 	rec := &codeRecorder{}
 	e := bots.New(st, reg, bots.WithKnowledge(kb), bots.WithNow(clk.Now), bots.WithBaseURL(actions.URL),
 		bots.WithNotifier(rec), bots.WithLinkSecret([]byte("link-secret")))
-	return &fixture{engine: e, store: st, notifier: rec, clock: clk}
+	return &fixture{engine: e, store: st, notifier: rec, clock: clk, actions: log}
 }
 
 func (f *fixture) say(t testing.TB, ch tandem.Channel, who, text string) *tandem.Turn {

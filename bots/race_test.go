@@ -102,3 +102,24 @@ func TestTurnRace(t *testing.T) {
 		}
 	}
 }
+
+// TestTurnRaceActionKey checks that a turn that starts again sends its flow's HTTP action
+// again with the same idempotency key, so the action server can drop the repeat.
+func TestTurnRaceActionKey(t *testing.T) {
+	t.Parallel()
+	for _, store := range stores {
+		t.Run(store.name, func(t *testing.T) {
+			t.Parallel()
+			st := &racingStore{Store: store.open(t)}
+			f := setupStore(t, st)
+			f.say(t, tandem.ChannelSMS, "+15550178", "hi there")
+			st.races.Store(1)
+			turn := f.say(t, tandem.ChannelSMS, "+15550178", "where is my order A123456?")
+			keys := f.actions.Keys()
+			want := turn.MessageID + "/order_status/lookup/1"
+			if len(keys) != 2 || keys[0] != want || keys[1] != want {
+				t.Errorf("action keys = %q, want %q twice (the turn ran twice)", keys, want)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -179,6 +180,83 @@ func TestAccept(t *testing.T) {
 			got, ok := r.Accept(&flows.Step{Type: tt.typ}, tt.text, tt.ents)
 			if got != tt.want || ok != tt.ok {
 				t.Fatalf("Accept(%s, %q) = %q, %v; want %q, %v", tt.typ, tt.text, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// TestActionIdempotencyKey checks that an action's retries share one key, that the
+// runner's key makes it the same when the turn runs again, and that a bot's own header wins.
+func TestActionIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	f := mustParse(t, actionFlow)
+	const ownFlow = `
+name: own
+steps:
+  - id: call
+    action:
+      method: POST
+      url: "{{.BaseURL}}/orders"
+      headers: {idempotency-key: "order-{{.Slots.order}}"}
+      body: {order: "{{.Slots.order}}"}
+      timeout: 200ms
+    end: true
+`
+	own := mustParse(t, ownFlow)
+	tests := []struct {
+		name string
+		flow *flows.Flow
+		key  string // Runner.IdempotencyKey
+		// Keys sent by two runs of the flow (lookup's first try fails with a 503); "$a" and
+		// "$b" stand for two different random keys.
+		want []string
+	}{
+		{"OKTurnKey", f, "msg-1", []string{"msg-1/lookup/call/1", "msg-1/lookup/call/1", "msg-1/lookup/call/1", "msg-1/lookup/call/1"}},
+		{"OKRandomPerCall", f, "", []string{"$a", "$a", "$b", "$b"}},
+		{"OKBotHeader", own, "msg-1", []string{"order-A1", "order-A1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			var got []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				got = append(got, r.Header.Get(flows.IdempotencyKeyHeader))
+				first := len(got)%2 == 1
+				mu.Unlock()
+				if first && tt.flow == f {
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return
+				}
+				_, _ = io.WriteString(w, `{"status":"shipped","items":[{"name":"boots"}]}`)
+			}))
+			defer srv.Close()
+			r := &flows.Runner{Client: srv.Client(), Backoff: time.Millisecond, IdempotencyKey: tt.key}
+			for range 2 {
+				d := &flows.Data{BaseURL: srv.URL, Slots: map[string]string{"order": "A1"}}
+				if _, out := r.Start(context.Background(), tt.flow, d, flows.Trigger{}); out.Status != flows.Done {
+					t.Fatalf("out = %+v", out)
+				}
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("keys = %q, want %d requests", got, len(tt.want))
+			}
+			bound := map[string]string{} // placeholder → the key it stood for
+			for i, w := range tt.want {
+				if !strings.HasPrefix(w, "$") {
+					if got[i] != w {
+						t.Errorf("key %d = %q, want %q", i, got[i], w)
+					}
+					continue
+				}
+				if b, ok := bound[w]; got[i] == "" || ok && got[i] != b {
+					t.Errorf("keys = %q, want the pattern %q", got, tt.want)
+				}
+				bound[w] = got[i]
+			}
+			if len(bound) == 2 && bound["$a"] == bound["$b"] {
+				t.Errorf("keys = %q: two calls shared a random key", got)
 			}
 		})
 	}

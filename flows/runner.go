@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/tidwall/gjson"
 
 	"github.com/tandemhq/tandem"
@@ -24,6 +25,12 @@ import (
 // SignatureHeader carries the hex HMAC-SHA256 of an action's request body, keyed with the
 // bot's action secret.
 const SignatureHeader = "X-Tandem-Signature"
+
+// IdempotencyKeyHeader carries a key that is the same on every retry of one action call,
+// and on the engine's re-runs of the turn that made it (see Runner.IdempotencyKey), so an
+// action server can tell a repeat (a timeout it did answer, a turn that lost a race and
+// ran again) from a new request, and not create a return twice.
+const IdempotencyKeyHeader = "Idempotency-Key"
 
 // State is a flow's progress between turns; the engine serialises it with the conversation.
 // The zero State means no active flow.
@@ -115,6 +122,11 @@ type Runner struct {
 	Linker Linker
 	// Backoff is the first retry delay of actions, doubled per retry (default 100ms).
 	Backoff time.Duration
+	// IdempotencyKey names the customer message a turn answers; an action the turn calls
+	// sends it with the flow, step and visit (IdempotencyKeyHeader), so running the turn
+	// again sends the same keys. Empty: each call gets a random key, still the same on its
+	// retries.
+	IdempotencyKey string
 }
 
 const maxStepsPerTurn = 64
@@ -255,6 +267,7 @@ func (r *Runner) say(out *Output, t *Template, qr []string, d *Data) bool {
 }
 
 func (r *Runner) run(ctx context.Context, f *Flow, i int, d *Data, out *Output) State {
+	visits := map[string]int{} // action steps run so far, for their idempotency keys
 	for n := 0; ; n++ {
 		if n > maxStepsPerTurn {
 			out.Status, out.Reason = Failed, "too many steps in one turn (a goto loop?)"
@@ -284,7 +297,12 @@ func (r *Runner) run(ctx context.Context, f *Flow, i int, d *Data, out *Output) 
 			return State{}
 		}
 		if st.Action != nil {
-			if err := r.Do(ctx, st.Action, d); err != nil {
+			visits[st.ID]++
+			key := ""
+			if r.IdempotencyKey != "" {
+				key = fmt.Sprintf("%s/%s/%s/%d", r.IdempotencyKey, f.Name, st.ID, visits[st.ID])
+			}
+			if err := r.do(ctx, st.Action, d, key); err != nil {
 				onErr := st.Action.OnError
 				if onErr == "" {
 					onErr = st.OnError
@@ -378,8 +396,17 @@ func truthy(v string) bool {
 
 // Do performs an HTTP action: renders URL, headers and JSON body over d, signs the body,
 // retries network errors, timeouts, 429 and 5xx up to a.Retries times with exponential
-// backoff, and saves the JSON paths of a 2xx response into d.Slots.
+// backoff, and saves the JSON paths of a 2xx response into d.Slots. Every try carries one
+// random IdempotencyKeyHeader.
 func (r *Runner) Do(ctx context.Context, a *Action, d *Data) error {
+	return r.do(ctx, a, d, "")
+}
+
+// do is Do with the idempotency key to send; empty means a random one.
+func (r *Runner) do(ctx context.Context, a *Action, d *Data, key string) error {
+	if key == "" {
+		key = uuid.NewString()
+	}
 	url, err := a.URL.Render(d)
 	if err != nil {
 		return fmt.Errorf("url: %w", err)
@@ -396,11 +423,15 @@ func (r *Runner) Do(ctx context.Context, a *Action, d *Data) error {
 			return fmt.Errorf("body: %w", err)
 		}
 	}
-	headers := make(map[string]string, len(a.Headers))
+	headers := make(map[string]string, len(a.Headers)+1)
 	for k, t := range a.Headers {
+		k = http.CanonicalHeaderKey(k)
 		if headers[k], err = t.Render(d); err != nil {
 			return fmt.Errorf("header %s: %w", k, err)
 		}
+	}
+	if _, own := headers[http.CanonicalHeaderKey(IdempotencyKeyHeader)]; !own {
+		headers[IdempotencyKeyHeader] = key // unless the bot sends its own
 	}
 	client := r.Client
 	if client == nil {
