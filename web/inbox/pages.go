@@ -14,6 +14,7 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/storage"
+	"github.com/tandemhq/tandem/web"
 )
 
 // maxIDBytes bounds a ticket id in a URL; longer ones cannot exist.
@@ -255,20 +256,9 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 		if code != tandem.ETOOLARGE {
 			draft = r.PostFormValue("text")
 		}
-		h.renderTicket(w, r, agent, statusOf(code), "", tandem.ErrorMessage(err), draft)
+		h.renderTicket(w, r, agent, web.ErrorStatus(code), "", tandem.ErrorMessage(err), draft)
 	default:
 		h.fail(w, r, agent, err)
-	}
-}
-
-func statusOf(code string) int {
-	switch code {
-	case tandem.ECONFLICT:
-		return http.StatusConflict
-	case tandem.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	default:
-		return http.StatusBadRequest
 	}
 }
 
