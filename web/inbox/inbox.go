@@ -24,20 +24,18 @@ import (
 	"context"
 	"crypto/rand"
 	"embed"
-	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/storage"
-	"github.com/tandemhq/tandem/web"
+	"github.com/tandemhq/tandem/web/htmlpage"
 )
 
 // Store is what the inbox reads and changes; storage.Store satisfies it. Missing rows are
@@ -158,7 +156,7 @@ type handler struct {
 	store Store
 	kb    Searcher
 	colls func(string) []string
-	pages map[string]*template.Template
+	pages *htmlpage.Pages
 }
 
 // New returns the inbox's handler, to be mounted at "/inbox/". It panics when Deps.Store is
@@ -170,7 +168,8 @@ func New(cfg Config, deps Deps) http.Handler {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, pages: parsePages()}
+	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections}
+	h.pages = parsePages(h.cfg.Logger)
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /inbox/static/", http.StripPrefix("/inbox/static/", cacheStatic(http.FileServerFS(static))))
@@ -215,78 +214,27 @@ type page struct {
 	Data   any
 }
 
-func parsePages() map[string]*template.Template {
+func parsePages(logger *slog.Logger) *htmlpage.Pages {
 	funcs := template.FuncMap{
 		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"pct":  func(f float64) string { return formatPct(f) },
 		"sign": func(f float64) string { return formatSigned(f) },
 	}
-	names, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		panic(err)
-	}
-	pages := map[string]*template.Template{}
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
-			continue
-		}
-		pages[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n))
-	}
-	return pages
+	return htmlpage.Parse("inbox", templateFS, funcs, logger)
 }
 
 // render writes a page with status.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
-	t, ok := h.pages[name]
-	if !ok {
-		panic("inbox: no template " + name)
-	}
-	var b strings.Builder
-	if err := t.Execute(&b, p); err != nil {
-		h.cfg.Logger.ErrorContext(r.Context(), "render inbox page", "page", name, "error", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(b.String()))
+	h.pages.Render(w, r, status, name, p)
 }
 
-type errorData struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-// fail renders err as an HTML error page with the status of its code (web.ErrorStatus);
-// only internal errors are logged and their details stay on the server.
+// fail renders err as the error page (htmlpage.Pages.Failure).
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, agent *tandem.Agent, err error) {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		err = tandem.Errorf(tandem.ETOOLARGE, "the form is larger than %d bytes", mbe.Limit)
-	}
-	code := tandem.ErrorCode(err)
-	if code == tandem.EINTERNAL {
-		h.cfg.Logger.ErrorContext(r.Context(), "inbox request failed",
-			"method", r.Method, "path", r.URL.Path, "request_id", web.RequestID(r.Context()), "error", err)
-	}
-	status := web.ErrorStatus(code)
-	h.render(w, r, status, "error", page{Title: http.StatusText(status), Agent: agent,
-		Data: errorData{Status: status, Code: code, Message: tandem.ErrorMessage(err)}})
+	d := h.pages.Failure(r, err)
+	h.render(w, r, d.Status, "error", page{Title: http.StatusText(d.Status), Agent: agent, Data: d})
 }
 
-// redirect sends the browser to path after a POST, with an optional notice code.
-func redirect(w http.ResponseWriter, r *http.Request, path, notice string) {
-	if notice != "" {
-		path += "?done=" + url.QueryEscape(notice)
-	}
-	http.Redirect(w, r, path, http.StatusSeeOther)
-}
-
-// notices are the messages shown after a redirect; unknown codes show nothing, so the
-// query parameter cannot inject text.
+// notices are the messages shown after a redirect (htmlpage.Redirect).
 var notices = map[string]string{
 	"claimed":  "You have the conversation: the customer's messages now come to you.",
 	"replied":  "Reply sent.",
@@ -295,6 +243,6 @@ var notices = map[string]string{
 	"signedin": "Signed in.",
 }
 
-func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }
+func notice(r *http.Request) string { return htmlpage.Notice(r, notices) }
 
 func ticketPath(id string) string { return "/inbox/tickets/" + url.PathEscape(id) }

@@ -15,6 +15,7 @@ import (
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/storage"
 	"github.com/tandemhq/tandem/web"
+	"github.com/tandemhq/tandem/web/htmlpage"
 )
 
 // maxIDBytes bounds a ticket id in a URL; longer ones cannot exist.
@@ -250,7 +251,7 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 	}
 	switch code := tandem.ErrorCode(err); code {
 	case "":
-		redirect(w, r, ticketPath(id), done)
+		htmlpage.Redirect(w, r, ticketPath(id), done)
 	case tandem.ECONFLICT, tandem.EINVALID, tandem.ETOOLARGE:
 		draft := ""
 		if code != tandem.ETOOLARGE {

@@ -14,6 +14,7 @@ import (
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/retrieval/ingest"
 	"github.com/tandemhq/tandem/storage"
+	"github.com/tandemhq/tandem/web/htmlpage"
 )
 
 type listData struct {
@@ -181,7 +182,7 @@ func (h *handler) handleDocPost(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		redirect(w, r, docPath(doc.ID), action+"ed")
+		htmlpage.Redirect(w, r, docPath(doc.ID), action+"ed")
 	case "delete":
 		if r.PostFormValue("confirm") != "yes" {
 			h.fail(w, r, tandem.Errorf(tandem.EINVALID, "confirm the deletion by ticking the box"))
@@ -195,7 +196,7 @@ func (h *handler) handleDocPost(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		redirect(w, r, "/kb/", "deleted")
+		htmlpage.Redirect(w, r, "/kb/", "deleted")
 	default:
 		h.methodNotAllowed(w, r, http.MethodGet)
 	}
@@ -293,7 +294,7 @@ func (h *handler) saveEdit(w http.ResponseWriter, r *http.Request, doc *tandem.D
 	}
 	tags := parseTags(f.Tags)
 	if f.Title == doc.Title && f.Body == doc.Body && f.URL == doc.URL && slices.Equal(tags, doc.Tags) {
-		redirect(w, r, docPath(doc.ID), "unchanged")
+		htmlpage.Redirect(w, r, docPath(doc.ID), "unchanged")
 		return
 	}
 	chunks, err := h.store.ListChunks(ctx, doc.ID)
@@ -311,7 +312,7 @@ func (h *handler) saveEdit(w http.ResponseWriter, r *http.Request, doc *tandem.D
 		return
 	}
 	if st.Updated == 0 {
-		redirect(w, r, docPath(doc.ID), "unchanged")
+		htmlpage.Redirect(w, r, docPath(doc.ID), "unchanged")
 		return
 	}
 	version := doc.Version + 1
@@ -322,7 +323,7 @@ func (h *handler) saveEdit(w http.ResponseWriter, r *http.Request, doc *tandem.D
 		h.fail(w, r, err)
 		return
 	}
-	redirect(w, r, docPath(doc.ID), "saved")
+	htmlpage.Redirect(w, r, docPath(doc.ID), "saved")
 }
 
 func (h *handler) collections(r *http.Request) []string {
@@ -422,5 +423,5 @@ func (h *handler) handleNewSave(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	redirect(w, r, docPath(id), "created")
+	htmlpage.Redirect(w, r, docPath(id), "created")
 }

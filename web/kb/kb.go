@@ -14,7 +14,6 @@ package kb
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -29,7 +28,7 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/storage"
-	"github.com/tandemhq/tandem/web"
+	"github.com/tandemhq/tandem/web/htmlpage"
 )
 
 // ActionUnanswered is the audit action of the questions the unanswered report groups.
@@ -177,7 +176,7 @@ type handler struct {
 	kb    KnowledgeBase
 	store Store
 	voice func(collection string) (llms.Model, string)
-	pages map[string]*template.Template
+	pages *htmlpage.Pages
 	jobs  *jobs
 }
 
@@ -190,7 +189,8 @@ func New(cfg Config, deps Deps) http.Handler {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	h := &handler{cfg: cfg.WithDefaults(), kb: deps.KB, store: deps.Store, voice: deps.Voice, pages: parsePages(), jobs: newJobs()}
+	h := &handler{cfg: cfg.WithDefaults(), kb: deps.KB, store: deps.Store, voice: deps.Voice, jobs: newJobs()}
+	h.pages = parsePages(h.cfg.Logger)
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /kb/static/", http.StripPrefix("/kb/static/", cacheStatic(http.FileServerFS(static))))
@@ -247,7 +247,7 @@ type page struct {
 	Data   any
 }
 
-func parsePages() map[string]*template.Template {
+func parsePages(logger *slog.Logger) *htmlpage.Pages {
 	funcs := template.FuncMap{
 		"docpath":  docPath,
 		"join":     strings.Join,
@@ -260,64 +260,23 @@ func parsePages() map[string]*template.Template {
 		"add":      func(a, b int) int { return a + b },
 		"rankText": rankText,
 	}
-	names, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		panic(err)
-	}
-	pages := map[string]*template.Template{}
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
-			continue
-		}
-		pages[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n))
-	}
-	return pages
+	return htmlpage.Parse("kb", templateFS, funcs, logger)
 }
 
 // render writes a page with status.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
-	t, ok := h.pages[name]
-	if !ok {
-		panic("kb: no template " + name)
-	}
-	var b strings.Builder
-	if err := t.Execute(&b, p); err != nil {
-		h.cfg.Logger.ErrorContext(r.Context(), "render knowledge editor page", "page", name, "error", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(b.String()))
+	h.pages.Render(w, r, status, name, p)
 }
 
-type errorData struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-// fail renders err as an HTML error page with the status of its code (web.ErrorStatus);
-// only internal errors are logged and their details stay on the server.
+// fail renders err as the error page (htmlpage.Pages.Failure).
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		err = tandem.Errorf(tandem.ETOOLARGE, "the request is larger than %d bytes", mbe.Limit)
-	}
-	code := tandem.ErrorCode(err)
-	if code == tandem.EINTERNAL {
-		h.cfg.Logger.ErrorContext(r.Context(), "knowledge editor request failed",
-			"method", r.Method, "path", r.URL.Path, "request_id", web.RequestID(r.Context()), "error", err)
-	}
-	status := web.ErrorStatus(code)
-	h.render(w, r, status, "error", page{Title: http.StatusText(status), Data: errorData{Status: status, Code: code, Message: tandem.ErrorMessage(err)}})
+	d := h.pages.Failure(r, err)
+	h.render(w, r, d.Status, "error", page{Title: http.StatusText(d.Status), Data: d})
 }
 
 func (h *handler) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 	w.Header().Set("Allow", allow)
-	h.render(w, r, http.StatusMethodNotAllowed, "error", page{Title: "Method not allowed", Data: errorData{
+	h.render(w, r, http.StatusMethodNotAllowed, "error", page{Title: "Method not allowed", Data: htmlpage.ErrorData{
 		Status: http.StatusMethodNotAllowed, Code: tandem.EINVALID, Message: "method " + r.Method + " not allowed; use " + allow,
 	}})
 }
@@ -335,16 +294,7 @@ func docPath(id string, suffix ...string) string {
 	return p
 }
 
-// redirect sends the browser to path after a POST, with an optional notice code.
-func redirect(w http.ResponseWriter, r *http.Request, path, notice string) {
-	if notice != "" {
-		path += "?done=" + url.QueryEscape(notice)
-	}
-	http.Redirect(w, r, path, http.StatusSeeOther)
-}
-
-// notices are the messages shown after a redirect; unknown codes show nothing, so the
-// query parameter cannot inject text.
+// notices are the messages shown after a redirect (htmlpage.Redirect).
 var notices = map[string]string{
 	"saved":       "Saved as a draft: a new version was ingested. Publish it to let customers see it.",
 	"unchanged":   "Nothing changed, so nothing was saved.",
@@ -354,7 +304,7 @@ var notices = map[string]string{
 	"deleted":     "Document deleted.",
 }
 
-func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }
+func notice(r *http.Request) string { return htmlpage.Notice(r, notices) }
 
 func (h *handler) audit(ctx context.Context, action, subject string, detail map[string]string) error {
 	if err := h.store.AppendAudit(ctx, &tandem.AuditEntry{Actor: Actor, Action: action, Subject: subject, Detail: detail}); err != nil {
