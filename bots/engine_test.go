@@ -17,10 +17,8 @@ import (
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
 	"github.com/tandemhq/tandem/flows"
-	"github.com/tandemhq/tandem/internal/pgtest"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/storage"
-	"github.com/tandemhq/tandem/storage/postgres"
 	"github.com/tandemhq/tandem/storage/sqlite"
 )
 
@@ -110,30 +108,6 @@ func setup(t testing.TB, kbOpts ...retrieval.Option) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	return setupStore(t, st, kbOpts...)
-}
-
-// stores returns the backends end-to-end tests run on: SQLite always, PostgreSQL when
-// reachable (pgtest skips, or fails with TANDEM_REQUIRE_POSTGRES=1).
-var stores = []struct {
-	name string
-	open func(t *testing.T) storage.Store
-}{
-	{"SQLite", func(t *testing.T) storage.Store {
-		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"), sqlite.Config{Migrate: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}},
-	{"PostgreSQL", func(t *testing.T) storage.Store {
-		st, err := postgres.Open(context.Background(), pgtest.NewSchema(t), postgres.Config{Migrate: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}},
 }
 
 func setupStore(t testing.TB, st storage.Store, kbOpts ...retrieval.Option) *fixture {

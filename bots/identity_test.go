@@ -8,6 +8,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
+	"github.com/tandemhq/tandem/internal/teststore"
 	"github.com/tandemhq/tandem/storage"
 )
 
@@ -17,8 +18,8 @@ const phone = "+15550100199"
 // continues the same open conversation over SMS, mid-flow, with history and profile.
 func TestCrossChannelContinuity(t *testing.T) {
 	t.Parallel()
-	for _, sb := range stores {
-		t.Run(sb.name, func(t *testing.T) {
+	for _, sb := range teststore.All {
+		t.Run(sb.Name, func(t *testing.T) {
 			t.Parallel()
 			tests := []struct {
 				name   string
@@ -36,7 +37,7 @@ func TestCrossChannelContinuity(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					ctx := context.Background()
-					f := setupStore(t, sb.open(t))
+					f := setupStore(t, sb.Open(t))
 					web := f.say(t, tandem.ChannelWebChat, "visitor-1", "I want to return something")
 					f.say(t, tandem.ChannelWebChat, "visitor-1", "A100002")
 					name := "Jane"

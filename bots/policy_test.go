@@ -10,6 +10,7 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
+	"github.com/tandemhq/tandem/internal/teststore"
 	"github.com/tandemhq/tandem/storage"
 )
 
@@ -194,7 +195,7 @@ func (r *relayRecorder) Relay(ctx context.Context, conv *tandem.Conversation, ms
 func TestRelayDuringHandoff(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := stores[0].open(t)
+	st := teststore.All[0].Open(t)
 	rec := &relayRecorder{}
 	reg := bots.NewRegistry(bots.RegistryConfig{NLU: sharedNLU})
 	if _, err := reg.LoadFS(ctx, demo.FS, demo.Root); err != nil {

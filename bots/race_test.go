@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/teststore"
 	"github.com/tandemhq/tandem/storage"
 )
 
@@ -37,7 +38,7 @@ func (s *racingStore) RecordTurn(ctx context.Context, t storage.TurnRecord) erro
 // losing, still keeps the message.
 func TestTurnRace(t *testing.T) {
 	t.Parallel()
-	for _, store := range stores {
+	for _, store := range teststore.All {
 		for _, tt := range []struct {
 			name       string
 			providerID string
@@ -49,9 +50,9 @@ func TestTurnRace(t *testing.T) {
 			{name: "OKProviderID", providerID: "SM-race", races: 1, records: 2},
 			{name: "ErrConflictKeepsMessage", races: 100, wantErr: tandem.ECONFLICT, records: 3},
 		} {
-			t.Run(store.name+"/"+tt.name, func(t *testing.T) {
+			t.Run(store.Name+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
-				st := &racingStore{Store: store.open(t)}
+				st := &racingStore{Store: store.Open(t)}
 				f := setupStore(t, st)
 				ctx := context.Background()
 				// A first turn without races opens the conversation.
@@ -107,10 +108,10 @@ func TestTurnRace(t *testing.T) {
 // again with the same idempotency key, so the action server can drop the repeat.
 func TestTurnRaceActionKey(t *testing.T) {
 	t.Parallel()
-	for _, store := range stores {
-		t.Run(store.name, func(t *testing.T) {
+	for _, store := range teststore.All {
+		t.Run(store.Name, func(t *testing.T) {
 			t.Parallel()
-			st := &racingStore{Store: store.open(t)}
+			st := &racingStore{Store: store.Open(t)}
 			f := setupStore(t, st)
 			f.say(t, tandem.ChannelSMS, "+15550178", "hi there")
 			st.races.Store(1)

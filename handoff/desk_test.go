@@ -2,7 +2,6 @@ package handoff_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -10,34 +9,9 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/handoff"
-	"github.com/tandemhq/tandem/internal/pgtest"
+	"github.com/tandemhq/tandem/internal/teststore"
 	"github.com/tandemhq/tandem/storage"
-	"github.com/tandemhq/tandem/storage/postgres"
-	"github.com/tandemhq/tandem/storage/sqlite"
 )
-
-// stores are the backends the desk operations run on: their conflicts come from the store.
-var stores = []struct {
-	name string
-	open func(t *testing.T) storage.Store
-}{
-	{"SQLite", func(t *testing.T) storage.Store {
-		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"), sqlite.Config{Migrate: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}},
-	{"PostgreSQL", func(t *testing.T) storage.Store {
-		st, err := postgres.Open(context.Background(), pgtest.NewSchema(t), postgres.Config{Migrate: true, MaxConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}},
-}
 
 // desk is a handed-off web chat conversation with its queued ticket and two agents.
 type desk struct {
@@ -85,15 +59,15 @@ func (d *desk) audit(t *testing.T, action string) []tandem.AuditEntry {
 
 func TestDesk(t *testing.T) {
 	t.Parallel()
-	for _, s := range stores {
-		t.Run(s.name, func(t *testing.T) {
+	for _, s := range teststore.All {
+		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
-			t.Run("SignIn", func(t *testing.T) { t.Parallel(); testSignIn(t, s.open(t)) })
-			t.Run("ClaimRace", func(t *testing.T) { t.Parallel(); testClaimRace(t, s.open(t)) })
-			t.Run("Claim", func(t *testing.T) { t.Parallel(); testClaim(t, s.open) })
-			t.Run("Reply", func(t *testing.T) { t.Parallel(); testReply(t, s.open) })
-			t.Run("CloseAndGiveBack", func(t *testing.T) { t.Parallel(); testCloseAndGiveBack(t, s.open) })
-			t.Run("ListActive", func(t *testing.T) { t.Parallel(); testListActive(t, s.open(t)) })
+			t.Run("SignIn", func(t *testing.T) { t.Parallel(); testSignIn(t, s.Open(t)) })
+			t.Run("ClaimRace", func(t *testing.T) { t.Parallel(); testClaimRace(t, s.Open(t)) })
+			t.Run("Claim", func(t *testing.T) { t.Parallel(); testClaim(t, s.Open) })
+			t.Run("Reply", func(t *testing.T) { t.Parallel(); testReply(t, s.Open) })
+			t.Run("CloseAndGiveBack", func(t *testing.T) { t.Parallel(); testCloseAndGiveBack(t, s.Open) })
+			t.Run("ListActive", func(t *testing.T) { t.Parallel(); testListActive(t, s.Open(t)) })
 		})
 	}
 }
@@ -143,7 +117,7 @@ func testClaimRace(t *testing.T, st storage.Store) {
 	}
 }
 
-func testClaim(t *testing.T, open func(*testing.T) storage.Store) {
+func testClaim(t *testing.T, open func(testing.TB) storage.Store) {
 	tests := []struct {
 		name   string
 		before func(d *desk) error
@@ -185,7 +159,7 @@ func testClaim(t *testing.T, open func(*testing.T) storage.Store) {
 	}
 }
 
-func testReply(t *testing.T, open func(*testing.T) storage.Store) {
+func testReply(t *testing.T, open func(testing.TB) storage.Store) {
 	claim := func(d *desk) error {
 		_, err := handoff.Claim(context.Background(), d.st, d.ticket.ID, d.ann.ID, t0)
 		return err
@@ -252,7 +226,7 @@ func testReply(t *testing.T, open func(*testing.T) storage.Store) {
 	}
 }
 
-func testCloseAndGiveBack(t *testing.T, open func(*testing.T) storage.Store) {
+func testCloseAndGiveBack(t *testing.T, open func(testing.TB) storage.Store) {
 	tests := []struct {
 		name       string
 		op         func(ctx context.Context, s handoff.DeskStore, ticketID, agentID string, now time.Time) error
