@@ -1,20 +1,30 @@
 // Package connectors defines how customer channels plug into Tandem. Each channel is an
-// adapter in a subpackage named after its technology (webchat, twilio, discord, slack); the
-// integrator's REST channel is served by package web. Adapters never import each other.
+// adapter in a subpackage named after its technology (twilio, slack, discord); the
+// integrator's REST channel and the web chat are served by package web. Adapters never
+// import each other; connectors/connectortest is the conformance suite every adapter runs.
 //
 // The delivery contract every adapter keeps:
 //   - Inbound: a provider's webhook or gateway event is verified (signature), bounded (size),
 //     turned into a tandem.Inbound with the provider's message id, and handed to the Receiver;
 //     the provider is acknowledged only after Receive returns, i.e. after the message is
 //     committed. A provider retry of the same message id is dropped by the store
-//     (Turn.Duplicate) and acknowledged again, so nothing is processed twice.
-//   - Outbound: Send delivers one reply and is idempotent for a given key, so the job queue
-//     can retry it after a crash or a provider's "retry later" without duplicating messages.
+//     (Turn.Duplicate) and acknowledged again, so nothing is processed twice. A message the
+//     engine refuses (EINVALID) is answered 400; a store failure is answered 5xx, so the
+//     provider retries it.
+//   - Outbound: the engine writes each reply to the outbox in the turn's own transaction;
+//     the delivery worker (package jobs) calls Send until it succeeds, with backoff. Send
+//     reports a provider's "retry later" as *RetryLaterError, which snoozes the delivery
+//     without counting an attempt. A crash between a provider accepting a message and the
+//     worker recording it makes the worker send it again, so delivery is at least once;
+//     adapters pass Outgoing.IdempotencyKey to providers that accept one.
 package connectors
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/tandemhq/tandem"
 )
@@ -25,24 +35,57 @@ type Receiver interface {
 	HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.Turn, error)
 }
 
-// Outgoing is one reply to deliver to a customer on a connector's channel.
+// Outgoing is one message to deliver to a customer on a connector's channel.
 type Outgoing struct {
-	// IdempotencyKey is stable across retries of the same delivery (e.g. the bot message id).
+	// IdempotencyKey is stable across retries of the same delivery (the stored message id).
 	IdempotencyKey string
 	BotID          string
 	To             string // the customer's id on the channel (phone number, user id, ...)
 	Reply          tandem.Reply
 }
 
-// Connector is one customer channel. Implementations are safe for concurrent use.
+// Connector is one bot's presence on one customer channel. Implementations are safe for
+// concurrent use.
 type Connector interface {
 	// Channel names the channel (tandem.ChannelSMS, ...).
 	Channel() tandem.Channel
 	// Handler serves the provider's webhooks; nil for connectors that hold a gateway
-	// connection instead (Discord).
+	// connection instead (see Gateway).
 	Handler(r Receiver) http.Handler
-	// Send delivers o and returns the provider's message id. Errors are *tandem.Error:
-	// EINVALID for a delivery that can never succeed (bad address), anything else may be
-	// retried; the same IdempotencyKey never delivers twice.
+	// Send delivers o and returns the provider's message id. Errors: *tandem.Error with
+	// code EINVALID for a delivery that can never succeed (bad address, blocked), a
+	// *RetryLaterError when the provider asks to slow down; anything else may be retried.
 	Send(ctx context.Context, o Outgoing) (providerID string, err error)
 }
+
+// Gateway is a connector that receives over a connection it holds (Discord's gateway)
+// instead of webhooks. Run returns when ctx is done or the connection fails for good.
+type Gateway interface {
+	Run(ctx context.Context, r Receiver) error
+}
+
+// RetryLaterError is a provider's "retry later" (HTTP 429, a rate-limit error): the delivery
+// is snoozed for After and not counted as a failed attempt.
+type RetryLaterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryLaterError) Error() string {
+	return fmt.Sprintf("provider asks to retry after %s: %v", e.After, e.Err)
+}
+
+func (e *RetryLaterError) Unwrap() error { return e.Err }
+
+// RetryAfter reports whether err is a provider's "retry later" and for how long.
+func RetryAfter(err error) (time.Duration, bool) {
+	var e *RetryLaterError
+	if errors.As(err, &e) {
+		return e.After, true
+	}
+	return 0, false
+}
+
+// MaxWebhookBytes bounds a provider's webhook body. Providers send a few KiB; anything
+// larger is refused with 413 before it is parsed.
+const MaxWebhookBytes = 64 << 10
