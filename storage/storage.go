@@ -25,6 +25,7 @@ type Store interface {
 	AgentStore
 	KnowledgeStore
 	AuditStore
+	OutboxStore
 
 	// Ping checks the store can serve requests (readiness).
 	Ping(ctx context.Context) error
@@ -132,6 +133,11 @@ type TurnRecord struct {
 	// so what a turn reports (an unanswered question) costs no commit of its own and is
 	// stored only with the turn.
 	Audit []*tandem.AuditEntry
+	// Deliveries put replies on their way to the customer's channel in the same
+	// transaction (the outbox): a reply is never stored without its delivery. Each
+	// delivery's MessageID names one of Replies; Status, NextAt (now) and the times are
+	// assigned.
+	Deliveries []*tandem.Delivery
 	// CheckState makes the turn a compare-and-swap of the conversation's state: it is
 	// recorded only if the state is still PrevState (nil matches a conversation with no
 	// state), the one the turn started from; otherwise nothing is stored and the error is
@@ -268,4 +274,41 @@ type AuditFilter struct {
 	Subject string
 	Action  string
 	Limit   int
+}
+
+// OutboxStore keeps messages on their way to customers' channels. Deliveries are written
+// with their messages (TurnRecord.Deliveries, EnqueueDeliveries) and drained by the
+// delivery worker of every replica: claims are leases, so a worker that dies mid-send
+// leaves its deliveries to another once the lease ends.
+type OutboxStore interface {
+	// EnqueueDeliveries stores pending deliveries, due now. A delivery whose message
+	// already has one is left unchanged (EnqueueDeliveries is idempotent); a delivery whose
+	// message does not exist returns ENOTFOUND and stores nothing.
+	EnqueueDeliveries(ctx context.Context, ds []*tandem.Delivery) error
+	// ClaimDeliveries leases up to limit pending deliveries due at now, oldest due first:
+	// each gets Attempts+1 and NextAt = now+lease, so no other claimer (on this or another
+	// replica) gets it until the lease ends.
+	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]tandem.Delivery, error)
+	// UpdateDelivery sets the non-nil fields: sent with the provider's id, a new NextAt to
+	// retry or snooze, failed with the last error. Unknown message: ENOTFOUND.
+	UpdateDelivery(ctx context.Context, messageID string, upd DeliveryUpdate) (*tandem.Delivery, error)
+	FindDelivery(ctx context.Context, messageID string) (*tandem.Delivery, error)
+	// ListDeliveries returns matching deliveries, oldest first.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]tandem.Delivery, error)
+}
+
+// DeliveryUpdate holds the fields to change; nil means unchanged.
+type DeliveryUpdate struct {
+	Status     *tandem.DeliveryStatus
+	Attempts   *int
+	NextAt     *time.Time
+	LastError  *string
+	ProviderID *string
+}
+
+// DeliveryFilter selects deliveries; zero fields match everything.
+type DeliveryFilter struct {
+	Status tandem.DeliveryStatus
+	BotID  string
+	Limit  int // 0 means a default of 100
 }

@@ -201,8 +201,8 @@ const updateTurnConversationSQL = `UPDATE conversations SET updated_at = $1, sta
 	channel = coalesce($3, channel), state = CASE WHEN $4 THEN $5::bytea ELSE state END,
 	customer_id = coalesce($6, customer_id) WHERE id = $7`
 
-// RecordTurn stores the turn's annotations, conversation update, inbound message, replies and
-// audit entries in one transaction, group committed with concurrent turns (commit.go): one round trip and
+// RecordTurn stores the turn's annotations, conversation update, inbound message, replies,
+// their deliveries and audit entries in one transaction, group committed with concurrent turns (commit.go): one round trip and
 // one WAL flush for the whole group. The conversation's update and the messages are one
 // statement (one executor run instead of one per row and message); when the conversation is
 // missing, the messages' foreign key aborts it (ENOTFOUND), and tandem_assert_found aborts a
@@ -227,6 +227,13 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 	for _, e := range t.Audit {
 		s.prepareAudit(e)
 	}
+	var deliveries []any
+	if len(t.Deliveries) > 0 {
+		var err error
+		if deliveries, err = s.deliveryArgs(t.Deliveries); err != nil {
+			return translate("record turn", err)
+		}
+	}
 	err := s.commit.do(ctx, t.ConversationID, func(b *pgx.Batch) {
 		if t.CheckState {
 			// Locks the row until the batch commits, so nothing can change it in between.
@@ -239,6 +246,9 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 			b.Queue(updateTurnSQL, args...)
 		} else {
 			b.Queue(recordTurnSQL(len(msgs)), args...)
+		}
+		if deliveries != nil {
+			b.Queue(insertDeliveriesSQL, deliveries...)
 		}
 		for _, e := range t.Audit {
 			b.Queue(insertAuditSQL, e.At, e.Actor, e.Action, e.Subject, e.Detail).QueryRow(func(row pgx.Row) error {

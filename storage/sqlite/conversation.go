@@ -326,8 +326,8 @@ func (s *Store) setAnnotations(ctx context.Context, tx *sql.Tx, id string, a *ta
 	return nil
 }
 
-// RecordTurn stores the turn's annotations, replies, conversation update and audit entries in
-// one transaction.
+// RecordTurn stores the turn's annotations, replies, their deliveries, conversation update and
+// audit entries in one transaction.
 func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 	// Rows are encoded here, outside the single writer, and inserted by one statement.
 	msgs := t.Replies
@@ -346,6 +346,13 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 		}
 		rows = append(rows, row...)
 	}
+	var deliveries [][]any
+	if len(t.Deliveries) > 0 {
+		var err error
+		if deliveries, err = s.deliveryRows(t.Deliveries); err != nil {
+			return translate("record turn", err)
+		}
+	}
 	var c *tandem.Conversation
 	err := s.writeTxThen(ctx, func(tx *sql.Tx) error {
 		if err := s.insertMessages(ctx, tx, rows); err != nil {
@@ -358,6 +365,9 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 		}
 		var err error
 		if c, err = s.updateConversation(ctx, tx, t.ConversationID, t.Update, t.CheckState, t.PrevState); err != nil {
+			return err
+		}
+		if err := s.insertDeliveries(ctx, tx, deliveries); err != nil {
 			return err
 		}
 		for _, e := range t.Audit {

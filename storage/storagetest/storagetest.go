@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"SearchText", testSearchText},
 		{"SearchVector", testSearchVector},
 		{"Audit", testAudit},
+		{"Outbox", testOutbox},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {
