@@ -21,6 +21,17 @@ const (
 	ChannelTerminal Channel = "terminal"
 )
 
+// Pushed reports whether messages to customers on c are pushed to them by a connector
+// through the outbox (SMS, WhatsApp, Slack, Discord, email), rather than handed to the
+// caller that is waiting for them (REST, web chat, terminal).
+func (c Channel) Pushed() bool {
+	switch c {
+	case ChannelSMS, ChannelWhatsApp, ChannelSlack, ChannelDiscord, ChannelEmail:
+		return true
+	}
+	return false
+}
+
 // Role says who wrote a message.
 type Role string
 

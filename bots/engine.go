@@ -76,6 +76,8 @@ type Engine struct {
 	logger   *slog.Logger
 	baseURL  string
 	client   *http.Client
+	// delivered wakes the delivery worker after a turn put replies in the outbox.
+	delivered func()
 	// locks serialise turns of the same customer within this process, so two messages
 	// sent at once do not both start a conversation or overwrite each other's state.
 	// Customers share a lock when their ids hash alike, and then wait for each other's
@@ -115,6 +117,11 @@ func WithBaseURL(u string) Option { return func(e *Engine) { e.baseURL = strings
 // WithHTTPClient sets the client flow actions use.
 func WithHTTPClient(c *http.Client) Option { return func(e *Engine) { e.client = c } }
 
+// WithDeliveryNotify calls wake after every turn that put replies in the store's outbox
+// (replies on channels whose messages are pushed, see tandem.Channel.Pushed), so the
+// delivery worker sends them at once instead of at its next poll. wake must not block.
+func WithDeliveryNotify(wake func()) Option { return func(e *Engine) { e.delivered = wake } }
+
 // New returns an engine over store answering for the bots in reg.
 func New(store Store, reg *Registry, opts ...Option) *Engine {
 	e := &Engine{store: store, bots: reg, now: time.Now, logger: slog.Default(), client: &http.Client{}}
@@ -153,6 +160,7 @@ type turn struct {
 	conv     *tandem.Conversation
 	cust     *tandem.Customer
 	channel  tandem.Channel
+	to       string // the customer's id on channel, where pushed replies go
 	text     string
 	inbound  *tandem.Message // stored with the turn's replies (see HandleMessage)
 	ann      tandem.Annotations
@@ -250,7 +258,7 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 		}
 		*stored = msg
 	}
-	t := e.newTurn(bot, conv, cust, in.Channel)
+	t := e.newTurn(bot, conv, cust, in.Channel, in.ExternalID)
 	t.runner.IdempotencyKey = msg.ID
 	t.text = text
 	t.ann = ann
@@ -311,8 +319,8 @@ func (e *Engine) conversation(ctx context.Context, bot *Bot, cust *tandem.Custom
 	return c, nil
 }
 
-func (e *Engine) newTurn(bot *Bot, conv *tandem.Conversation, cust *tandem.Customer, ch tandem.Channel) *turn {
-	t := &turn{bot: bot, def: bot.Def, conv: conv, cust: cust, channel: ch}
+func (e *Engine) newTurn(bot *Bot, conv *tandem.Conversation, cust *tandem.Customer, ch tandem.Channel, to string) *turn {
+	t := &turn{bot: bot, def: bot.Def, conv: conv, cust: cust, channel: ch, to: to}
 	if len(conv.State) > 0 {
 		if err := json.Unmarshal(conv.State, &t.st); err != nil {
 			e.logger.Warn("bad conversation state; starting afresh", "conversation_id", conv.ID, "error", err)
@@ -361,9 +369,19 @@ func (e *Engine) persist(ctx context.Context, t *turn) error {
 				Text: r.Text, Decision: &d, Citations: r.Citations}
 			rec.Replies[i] = &msgs[i]
 		}
+		if t.channel.Pushed() {
+			rec.Deliveries = make([]*tandem.Delivery, len(t.replies))
+			for i, r := range t.replies {
+				msgs[i].ID = uuid.Must(uuid.NewV7()).String()
+				rec.Deliveries[i] = &tandem.Delivery{MessageID: msgs[i].ID, BotID: t.def.ID, Channel: t.channel, To: t.to, Reply: r}
+			}
+		}
 	}
 	if err := e.store.RecordTurn(ctx, rec); err != nil {
 		return fmt.Errorf("record turn: %w", err)
+	}
+	if len(rec.Deliveries) > 0 && e.delivered != nil {
+		e.delivered()
 	}
 	t.conv.State = state
 	t.conv.Channel = t.channel

@@ -83,7 +83,7 @@ func (e *Engine) SendOutbound(ctx context.Context, req OutboundRequest) (*tandem
 	if conv.Status == tandem.StatusHandoff {
 		return nil, tandem.Errorf(tandem.ECONFLICT, "a human agent has the conversation")
 	}
-	t := e.newTurn(bot, conv, cust, req.Channel)
+	t := e.newTurn(bot, conv, cust, req.Channel, req.ExternalID)
 	day := now.In(def.Outbound.locOrUTC()).Format("2006-01-02")
 	if t.st.OutDay != day {
 		t.st.OutDay, t.st.OutCount = day, 0

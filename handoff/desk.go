@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/storage"
 )
@@ -37,7 +39,8 @@ type DeskStore interface {
 	ClaimTicket(ctx context.Context, id, agentID string, at time.Time) (*tandem.Ticket, error)
 	ListTickets(ctx context.Context, f storage.TicketFilter) ([]tandem.Ticket, error)
 	FindConversationByID(ctx context.Context, id string) (*tandem.Conversation, error)
-	CreateMessage(ctx context.Context, m *tandem.Message) error
+	RecordTurn(ctx context.Context, t storage.TurnRecord) error
+	ListIdentities(ctx context.Context, customerID string) ([]tandem.Identity, error)
 	CreateAgent(ctx context.Context, a *tandem.Agent) error
 	FindAgentByEmail(ctx context.Context, email string) (*tandem.Agent, error)
 }
@@ -147,16 +150,44 @@ func Reply(ctx context.Context, s DeskStore, ticketID, agentID, text string, now
 	if conv.Status != tandem.StatusHandoff {
 		return nil, tandem.Errorf(tandem.ECONFLICT, "the conversation is %s, not with a human: it cannot take an agent's reply", conv.Status)
 	}
-	m := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleAgent, Channel: conv.Channel, Text: text,
-		AuthorID: agentID, CreatedAt: now}
-	if err := s.CreateMessage(ctx, m); err != nil {
-		return nil, fmt.Errorf("reply: %w", err)
+	m := &tandem.Message{ID: uuid.Must(uuid.NewV7()).String(), ConversationID: conv.ID, Role: tandem.RoleAgent,
+		Channel: conv.Channel, Text: text, AuthorID: agentID, CreatedAt: now}
+	rec := storage.TurnRecord{ConversationID: conv.ID, Replies: []*tandem.Message{m},
+		Audit: []*tandem.AuditEntry{{Actor: Actor(agentID), Action: ActionReply, Subject: conv.ID,
+			Detail: map[string]string{"ticket_id": t.ID, "message_id": m.ID}}}}
+	if conv.Channel.Pushed() {
+		// The reply goes where the customer last wrote from.
+		to, err := address(ctx, s, conv)
+		if err != nil {
+			return nil, fmt.Errorf("reply: %w", err)
+		}
+		rec.Deliveries = []*tandem.Delivery{{MessageID: m.ID, BotID: conv.BotID, Channel: conv.Channel, To: to,
+			Reply: tandem.Reply{Text: text}}}
 	}
-	if err := s.AppendAudit(ctx, &tandem.AuditEntry{Actor: Actor(agentID), Action: ActionReply, Subject: conv.ID,
-		Detail: map[string]string{"ticket_id": t.ID, "message_id": m.ID}}); err != nil {
+	// The message, its delivery and the audit entry are one transaction.
+	if err := s.RecordTurn(ctx, rec); err != nil {
 		return nil, fmt.Errorf("reply: %w", err)
 	}
 	return m, nil
+}
+
+// address returns the customer's id on the conversation's channel: their newest identity
+// there (a customer may have proven two phone numbers).
+func address(ctx context.Context, s DeskStore, conv *tandem.Conversation) (string, error) {
+	ids, err := s.ListIdentities(ctx, conv.CustomerID)
+	if err != nil {
+		return "", err
+	}
+	var best *tandem.Identity
+	for i := range ids {
+		if ids[i].Channel == conv.Channel && (best == nil || ids[i].CreatedAt.After(best.CreatedAt)) {
+			best = &ids[i]
+		}
+	}
+	if best == nil {
+		return "", tandem.Errorf(tandem.ECONFLICT, "the customer has no %s identity to send the reply to", conv.Channel)
+	}
+	return best.ExternalID, nil
 }
 
 // Close ends a ticket the agent holds: the ticket becomes closed and its conversation

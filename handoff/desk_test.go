@@ -25,12 +25,18 @@ var t0 = time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)
 
 func setupDesk(t *testing.T, st storage.Store) *desk {
 	t.Helper()
+	return setupDeskOn(t, st, tandem.ChannelWebChat, "web-1")
+}
+
+// setupDeskOn is setupDesk with the customer writing from ext on ch.
+func setupDeskOn(t *testing.T, st storage.Store, ch tandem.Channel, ext string) *desk {
+	t.Helper()
 	ctx := context.Background()
-	c, _, err := st.ResolveIdentity(ctx, tandem.ChannelWebChat, "web-1")
+	c, _, err := st.ResolveIdentity(ctx, ch, ext)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conv := &tandem.Conversation{BotID: "demo", CustomerID: c.ID, Channel: tandem.ChannelWebChat, Status: tandem.StatusHandoff}
+	conv := &tandem.Conversation{BotID: "demo", CustomerID: c.ID, Channel: ch, Status: tandem.StatusHandoff}
 	if err := st.CreateConversation(ctx, conv); err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +72,7 @@ func TestDesk(t *testing.T) {
 			t.Run("ClaimRace", func(t *testing.T) { t.Parallel(); testClaimRace(t, s.Open(t)) })
 			t.Run("Claim", func(t *testing.T) { t.Parallel(); testClaim(t, s.Open) })
 			t.Run("Reply", func(t *testing.T) { t.Parallel(); testReply(t, s.Open) })
+			t.Run("ReplyPushed", func(t *testing.T) { t.Parallel(); testReplyPushed(t, s.Open(t)) })
 			t.Run("CloseAndGiveBack", func(t *testing.T) { t.Parallel(); testCloseAndGiveBack(t, s.Open) })
 			t.Run("ListActive", func(t *testing.T) { t.Parallel(); testListActive(t, s.Open(t)) })
 		})
@@ -318,5 +325,39 @@ func testListActive(t *testing.T, st storage.Store) {
 	}
 	if strings.Join(gotIDs, ",") != strings.Join(ids, ",") {
 		t.Errorf("active = %v, want %v (claimed and queued, oldest first, no returned)", gotIDs, ids)
+	}
+}
+
+// testReplyPushed checks that an agent's reply to a customer on a pushed channel (SMS) is
+// put in the outbox, addressed to the customer's number, with the message; a web chat
+// reply is not (the chat page fetches it).
+func testReplyPushed(t *testing.T, st storage.Store) {
+	ctx := context.Background()
+	d := setupDeskOn(t, st, tandem.ChannelSMS, "+15550123")
+	if _, err := handoff.Claim(ctx, st, d.ticket.ID, d.ann.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	m, err := handoff.Reply(ctx, st, d.ticket.ID, d.ann.ID, "Hi, Ann here.", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.FindDelivery(ctx, m.ID)
+	if err != nil {
+		t.Fatalf("the agent's SMS reply has no delivery: %v", err)
+	}
+	if got.Channel != tandem.ChannelSMS || got.To != "+15550123" || got.BotID != "demo" || got.Reply.Text != "Hi, Ann here." || got.Status != tandem.DeliveryPending {
+		t.Errorf("delivery = %+v", got)
+	}
+
+	web := setupDeskOn(t, st, tandem.ChannelWebChat, "web-9")
+	if _, err := handoff.Claim(ctx, st, web.ticket.ID, web.ann.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	m, err = handoff.Reply(ctx, st, web.ticket.ID, web.ann.ID, "Hello.", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.FindDelivery(ctx, m.ID); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("a web chat reply has a delivery (err %v)", err)
 	}
 }
