@@ -53,6 +53,12 @@ type Config struct {
 	// Embedder configures knowledge embeddings; empty Provider means the offline hashing embedder.
 	Embedder Embedder `yaml:"embedder"`
 
+	// Connectors put bots on customer channels (Twilio SMS and WhatsApp, Slack, Discord).
+	// Their secrets come from the environment (see Connector).
+	Connectors []Connector `yaml:"connectors"`
+	// Delivery tunes the worker that sends replies on those channels.
+	Delivery Delivery `yaml:"delivery"`
+
 	// Secrets, from the environment only.
 	LLMAPIKey     string `yaml:"-"` // TANDEM_LLM_API_KEY
 	ActionSecret  string `yaml:"-"` // TANDEM_ACTION_SECRET: signs flow HTTP actions
@@ -60,6 +66,28 @@ type Config struct {
 	// APIKeys authorise privileged API routes such as proactive outbound messages
 	// (TANDEM_API_KEYS, comma-separated). Empty disables those routes.
 	APIKeys []string `yaml:"-"`
+}
+
+// Connector puts one bot on one customer channel. Providers call the server's webhook
+// {base_url}/webhooks/{channel}/{bot} (Twilio, Slack); Discord is reached over its gateway.
+// Secrets are read from the environment, the bot's own first: TANDEM_TWILIO_AUTH_TOKEN_<BOT>
+// then TANDEM_TWILIO_AUTH_TOKEN; TANDEM_SLACK_BOT_TOKEN and TANDEM_SLACK_SIGNING_SECRET;
+// TANDEM_DISCORD_TOKEN (<BOT> is the bot id upper-cased, "-" as "_").
+type Connector struct {
+	Bot     string `yaml:"bot"`
+	Channel string `yaml:"channel"` // sms | whatsapp (Twilio) | slack | discord
+	// Twilio: the account, and the sender (a number, or a messaging service).
+	AccountSID          string `yaml:"account_sid"`
+	From                string `yaml:"from"`
+	MessagingServiceSID string `yaml:"messaging_service_sid"`
+	// APIURL sends the provider's API calls elsewhere (a proxy; a local server in tests).
+	APIURL string `yaml:"api_url"`
+}
+
+// Delivery tunes the delivery worker (package jobs); zero values take its defaults.
+type Delivery struct {
+	Poll        time.Duration `yaml:"poll"`
+	MaxAttempts int           `yaml:"max_attempts"`
 }
 
 // LLM selects a language model provider (through langchaingo).
@@ -146,6 +174,28 @@ func (c Config) Validate() error {
 	}
 	if c.Embedder.Dimension < 0 || c.Embedder.Dimension > 2000 {
 		return fmt.Errorf("embedder.dimension: %d is outside 0..2000", c.Embedder.Dimension)
+	}
+	seen := map[string]bool{}
+	for i, k := range c.Connectors {
+		switch k.Channel {
+		case "sms", "whatsapp":
+			if k.AccountSID == "" || (k.From == "") == (k.MessagingServiceSID == "") {
+				return fmt.Errorf("connectors[%d]: twilio needs account_sid and one of from, messaging_service_sid", i)
+			}
+		case "slack", "discord":
+		default:
+			return fmt.Errorf("connectors[%d].channel: %q is not sms, whatsapp, slack or discord", i, k.Channel)
+		}
+		if k.Bot == "" {
+			return fmt.Errorf("connectors[%d].bot: required", i)
+		}
+		if seen[k.Bot+"/"+k.Channel] {
+			return fmt.Errorf("connectors[%d]: bot %s has two %s connectors", i, k.Bot, k.Channel)
+		}
+		seen[k.Bot+"/"+k.Channel] = true
+	}
+	if c.Delivery.Poll < 0 || c.Delivery.MaxAttempts < 0 {
+		return errors.New("delivery: poll and max_attempts must not be negative")
 	}
 	return nil
 }

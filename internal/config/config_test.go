@@ -42,6 +42,16 @@ func TestLoad(t *testing.T) {
 		{name: "ErrBadDatabaseURL", env: map[string]string{"TANDEM_DATABASE_URL": "mysql://x"}, wantErr: "database_url"},
 		{name: "ErrMessageLimit", env: map[string]string{"TANDEM_MAX_MESSAGE_BYTES": "-1"}, wantErr: "max_message_bytes"},
 		{name: "ErrProvider", yaml: "llm: {provider: skynet}\n", wantErr: "llm.provider"},
+		{name: "OKConnectors", yaml: "connectors:\n- {bot: demo, channel: sms, account_sid: AC1, from: '+15005550006'}\n- {bot: demo, channel: slack}\n",
+			check: func(t *testing.T, c Config) {
+				if len(c.Connectors) != 2 || c.Connectors[0].From != "+15005550006" || c.Connectors[1].Channel != "slack" {
+					t.Errorf("connectors = %+v", c.Connectors)
+				}
+			}},
+		{name: "ErrConnectorChannel", yaml: "connectors: [{bot: demo, channel: fax}]\n", wantErr: "connectors[0].channel"},
+		{name: "ErrConnectorTwilio", yaml: "connectors: [{bot: demo, channel: sms, account_sid: AC1}]\n", wantErr: "one of from, messaging_service_sid"},
+		{name: "ErrConnectorBot", yaml: "connectors: [{channel: discord}]\n", wantErr: "connectors[0].bot"},
+		{name: "ErrConnectorTwice", yaml: "connectors: [{bot: demo, channel: discord}, {bot: demo, channel: discord}]\n", wantErr: "two discord connectors"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
