@@ -24,6 +24,7 @@ import (
 	"github.com/tandemhq/tandem/bots/demo"
 	"github.com/tandemhq/tandem/connectors"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/jobs"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/retrieval/embed"
 	"github.com/tandemhq/tandem/storage"
@@ -45,9 +46,12 @@ type App struct {
 	kb       *retrieval.KnowledgeBase
 	registry *bots.Registry
 	engine   *bots.Engine
-	web      *web.Server
-	srv      *http.Server
-	ln       net.Listener
+	// channels are the configured connectors; deliverer sends their replies.
+	channels  map[channelKey]connectors.Connector
+	deliverer *jobs.Deliverer
+	web       *web.Server
+	srv       *http.Server
+	ln        net.Listener
 }
 
 // New opens the store, loads the bots and builds the HTTP server; it does not listen yet.
@@ -109,7 +113,13 @@ func (a *App) build(ctx context.Context) error {
 			return err
 		}
 	}
-	engineOpts := []bots.Option{}
+	if err := a.buildChannels(os.Getenv); err != nil {
+		return err
+	}
+	if a.deliverer, err = a.newDeliverer(); err != nil {
+		return err
+	}
+	engineOpts := []bots.Option{bots.WithDeliveryNotify(a.deliverer.Wake)}
 	if cfg.Demo {
 		engineOpts = append(engineOpts, bots.WithNotifier(devNotifier{a.logger}))
 	}
@@ -143,6 +153,7 @@ func (a *App) build(ctx context.Context) error {
 	if cfg.Demo {
 		a.web.Mount("/demo/api/", demo.ActionsHandler(cfg.ActionSecret))
 	}
+	a.mountWebhooks()
 	a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
 		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice})))
 	a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
@@ -196,6 +207,10 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	waitBackground := a.runBackground(bgCtx)
+	// Sends in progress finish (or time out) before Run returns and the store closes.
+	defer func() { stopBackground(); waitBackground() }()
 	a.srv = a.web.HTTPServer(a.cfg.Addr)
 	a.logger.Info("listening", "addr", a.Addr(), "url", "http://"+a.Addr())
 	errc := make(chan error, 1)

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/connectors"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/jobs"
+)
+
+// channelKey names one bot's connector on one channel.
+type channelKey struct {
+	bot string
+	ch  tandem.Channel
+}
+
+// webhookPath is where a provider posts a bot's channel events.
+func webhookPath(bot string, ch tandem.Channel) string {
+	return "/webhooks/" + string(ch) + "/" + bot
+}
+
+// buildChannels makes the configured connectors, with their secrets from getenv.
+func (a *App) buildChannels(getenv func(string) string) error {
+	a.channels = map[channelKey]connectors.Connector{}
+	for _, k := range a.cfg.Connectors {
+		c, err := newConnector(a, k, secrets{bot: k.Bot, getenv: getenv})
+		if err != nil {
+			return fmt.Errorf("connector %s/%s: %w", k.Bot, k.Channel, err)
+		}
+		a.channels[channelKey{k.Bot, tandem.Channel(k.Channel)}] = c
+	}
+	return nil
+}
+
+// connector is the deliverer's lookup of a bot's connector on a channel.
+func (a *App) connector(bot string, ch tandem.Channel) (connectors.Connector, bool) {
+	c, ok := a.channels[channelKey{bot, ch}]
+	return c, ok
+}
+
+// mountWebhooks routes each webhook connector's provider callbacks to it. They are not
+// behind the staff guard: each connector checks its provider's signature.
+func (a *App) mountWebhooks() {
+	for k, c := range a.channels {
+		if h := c.Handler(a.engine); h != nil {
+			a.web.Mount("POST "+webhookPath(k.bot, k.ch), h)
+		}
+	}
+}
+
+// runBackground runs the delivery worker and the gateway connectors until ctx is done, and
+// returns a wait for them to stop.
+func (a *App) runBackground(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := a.deliverer.Run(ctx); err != nil {
+			a.logger.Error("delivery worker stopped", "error", err)
+		}
+	})
+	for k, c := range a.channels {
+		g, ok := c.(connectors.Gateway)
+		if !ok {
+			continue
+		}
+		wg.Go(func() {
+			if err := g.Run(ctx, a.engine); err != nil && ctx.Err() == nil {
+				a.logger.Error("gateway connector stopped", "bot", k.bot, "channel", k.ch, "error", err)
+			}
+		})
+	}
+	return wg.Wait
+}
+
+// newDeliverer builds the delivery worker from the configuration.
+func (a *App) newDeliverer() (*jobs.Deliverer, error) {
+	return jobs.NewDeliverer(a.store, a.connector, jobs.DeliveryConfig{
+		Poll: a.cfg.Delivery.Poll, MaxAttempts: a.cfg.Delivery.MaxAttempts, Logger: a.logger})
+}
+
+// secrets reads one bot's connector secrets from the environment: the bot's own variable
+// (NAME_<BOT>) first, then the shared one (NAME).
+type secrets struct {
+	bot    string
+	getenv func(string) string
+}
+
+func (s secrets) get(name string) string {
+	bot := strings.ToUpper(strings.ReplaceAll(s.bot, "-", "_"))
+	if v := s.getenv(name + "_" + bot); v != "" {
+		return v
+	}
+	return s.getenv(name)
+}
+
+// newConnector builds one configured connector.
+func newConnector(a *App, k config.Connector, sec secrets) (connectors.Connector, error) {
+	return nil, fmt.Errorf("channel %q has no connector in this build", k.Channel)
+}
