@@ -180,10 +180,12 @@ type turn struct {
 // HandleMessage answers one inbound customer message: it resolves the customer from the
 // channel identity, continues their open conversation with the bot on any channel (or the
 // one named by in.ConversationID), runs NLU and the policy, and stores the message with its
-// annotations, the replies and the conversation's new state. A message with a provider id
-// is stored first on its own, so a provider retry returns a Turn with Duplicate set and no
-// replies before the bot acts again; one without is stored in the turn's single
-// transaction (or alone, if the turn fails), before the turn is acknowledged either way.
+// annotations, the replies, their deliveries and the conversation's new state in one
+// transaction, before the turn is acknowledged. A message is never stored without its
+// turn, so a process killed mid-turn leaves nothing and the provider's retry is answered.
+// A retry of a message whose turn was stored (same channel and provider id) returns a Turn
+// with Duplicate set and no replies, before the bot acts again. When the turn itself
+// fails, the message is stored alone, so it is not lost.
 //
 // Errors: ENOTFOUND for an unknown bot or conversation, EINVALID for an empty message or a
 // missing channel identity; store errors are returned wrapped.
@@ -206,12 +208,11 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 	// it started from (storage.TurnRecord.CheckState). The customer's lock makes that
 	// certain within this process; another replica answering the same customer at the same
 	// moment makes the later turn start again from what the earlier one stored.
-	var stored *tandem.Message // the inbound message, once stored on its own
 	// The message's id is chosen once, so every attempt stores it under the same id and
 	// sends the same idempotency keys with its flow's HTTP actions.
 	msgID := uuid.Must(uuid.NewV7()).String()
 	for attempt := 1; ; attempt++ {
-		turn, err := e.answer(ctx, bot, in, text, ann, msgID, &stored, attempt == maxTurnAttempts)
+		turn, err := e.answer(ctx, bot, in, text, ann, msgID, attempt == maxTurnAttempts)
 		if tandem.ErrorCode(err) != tandem.ECONFLICT || attempt == maxTurnAttempts {
 			return turn, err
 		}
@@ -225,54 +226,47 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 const maxTurnAttempts = 3
 
 // answer is one attempt at a turn; msgID is the inbound message's id, the same in every
-// attempt. *stored is the inbound message once it is stored on its own (provider ids), so
-// a second attempt neither stores it again nor takes it for a provider retry; last says no
-// attempt follows, so a message that was to be stored with the turn is stored alone when
-// the turn cannot be.
-func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text string, ann tandem.Annotations, msgID string, stored **tandem.Message, last bool) (*tandem.Turn, error) {
+// attempt. last says no attempt follows, so the message is stored alone when the turn
+// cannot be.
+func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text string, ann tandem.Annotations, msgID string, last bool) (*tandem.Turn, error) {
 	start, mu, err := e.resolveTurn(ctx, bot.Def.ID, in)
 	if err != nil {
 		return nil, err
 	}
 	defer mu.Unlock()
 	cust := start.Customer
+	if in.ProviderID != "" {
+		// Under the customer's lock, so a retry that arrives while the first delivery is
+		// answered waits for it here and then finds it.
+		m, err := e.store.FindMessageByProviderID(ctx, in.Channel, in.ProviderID)
+		switch {
+		case err == nil:
+			return duplicateTurn(m.ConversationID, cust.ID, in), nil
+		case tandem.ErrorCode(err) != tandem.ENOTFOUND:
+			return nil, fmt.Errorf("handle message: %w", err)
+		}
+	}
 	conv, err := e.conversation(ctx, bot, cust, in, start.Conversation)
 	if err != nil {
 		return nil, err
 	}
 	msg := &tandem.Message{ID: msgID, ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: in.Channel,
 		Text: text, ProviderID: in.ProviderID, Annotations: &ann, CreatedAt: in.ReceivedAt}
-	// A message with a provider id is stored on its own first: its unique key drops a
-	// provider retry before the bot acts twice. One without is stored with the replies in
-	// the turn's single commit; either way it is stored before the turn is acknowledged.
-	withTurn := in.ProviderID == ""
-	if *stored != nil {
-		msg = *stored // an earlier attempt stored it
-	} else if !withTurn {
-		if err := e.store.CreateMessage(ctx, msg); err != nil {
-			if tandem.ErrorCode(err) == tandem.EDUPLICATE {
-				return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, Duplicate: true,
-					Decision: tandem.Decision{Kind: tandem.DecisionDuplicate, Reason: "provider retry of message " + in.ProviderID}}, nil
-			}
-			return nil, fmt.Errorf("handle message: %w", err)
-		}
-		*stored = msg
-	}
 	t := e.newTurn(bot, conv, cust, in.Channel, in.ExternalID)
 	t.runner.IdempotencyKey = msg.ID
 	t.text = text
 	t.ann = ann
 	if err := e.policy(ctx, t); err != nil {
-		if withTurn {
-			e.keepMessage(ctx, msg)
-		}
+		e.keepMessage(ctx, msg)
 		return nil, fmt.Errorf("handle message: %w", err)
 	}
-	if withTurn {
-		t.inbound = msg
-	}
+	t.inbound = msg
 	if err := e.persist(ctx, t); err != nil {
-		if withTurn && (last || tandem.ErrorCode(err) != tandem.ECONFLICT) {
+		if in.ProviderID != "" && tandem.ErrorCode(err) == tandem.EDUPLICATE {
+			// Another replica stored the same provider message first.
+			return duplicateTurn(conv.ID, cust.ID, in), nil
+		}
+		if last || tandem.ErrorCode(err) != tandem.ECONFLICT {
 			e.keepMessage(ctx, msg) // no attempt follows
 		}
 		return nil, err
@@ -286,10 +280,16 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 		Annotations: t.ann, Decision: t.decision, Handoff: t.handoff}, nil
 }
 
+func duplicateTurn(convID, custID string, in tandem.Inbound) *tandem.Turn {
+	return &tandem.Turn{ConversationID: convID, CustomerID: custID, Duplicate: true,
+		Decision: tandem.Decision{Kind: tandem.DecisionDuplicate, Reason: "provider retry of message " + in.ProviderID}}
+}
+
 // keepMessage stores the customer's message of a turn that failed, which was to be stored
 // with the turn's replies: it must not be lost with the turn.
 func (e *Engine) keepMessage(ctx context.Context, msg *tandem.Message) {
-	if err := e.store.CreateMessage(context.WithoutCancel(ctx), msg); err != nil {
+	// EDUPLICATE: another replica stored the same provider message.
+	if err := e.store.CreateMessage(context.WithoutCancel(ctx), msg); err != nil && tandem.ErrorCode(err) != tandem.EDUPLICATE {
 		e.logger.Error("store message of a failed turn", "conversation_id", msg.ConversationID, "error", err)
 	}
 }

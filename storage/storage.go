@@ -72,6 +72,9 @@ type ConversationStore interface {
 	// CreateMessage stores a message, assigning ID and CreatedAt when empty. A message whose
 	// (Channel, ProviderID) was stored before returns EDUPLICATE and changes nothing.
 	CreateMessage(ctx context.Context, m *tandem.Message) error
+	// FindMessageByProviderID returns the message the channel's provider sent with that id,
+	// or ENOTFOUND: how a provider's retry is recognised before the bot acts on it again.
+	FindMessageByProviderID(ctx context.Context, channel tandem.Channel, providerID string) (*tandem.Message, error)
 	// SetMessageAnnotations records NLU results on a stored message.
 	SetMessageAnnotations(ctx context.Context, id string, a *tandem.Annotations) error
 	// RecordTurn stores the bot's replies and the conversation's new state in one

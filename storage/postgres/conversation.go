@@ -201,6 +201,18 @@ const updateTurnConversationSQL = `UPDATE conversations SET updated_at = $1, sta
 	channel = coalesce($3, channel), state = CASE WHEN $4 THEN $5::bytea ELSE state END,
 	customer_id = coalesce($6, customer_id) WHERE id = $7`
 
+// FindMessageByProviderID returns the message with the provider's id on channel.
+func (s *Store) FindMessageByProviderID(ctx context.Context, channel tandem.Channel, providerID string) (*tandem.Message, error) {
+	if providerID == "" {
+		return nil, translate("find message", notFound("message", providerID))
+	}
+	m, err := scanMessage(s.pool.QueryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE channel = $1 AND provider_id = $2 AND provider_id <> ''`, channel, providerID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, translate("find message", notFound("message", providerID))
+	}
+	return m, translate("find message", err)
+}
+
 // RecordTurn stores the turn's annotations, conversation update, inbound message, replies,
 // their deliveries and audit entries in one transaction, group committed with concurrent turns (commit.go): one round trip and
 // one WAL flush for the whole group. The conversation's update and the messages are one

@@ -299,6 +299,22 @@ func (s *Store) messageRow(m *tandem.Message) ([]any, error) {
 	return []any{m.ID, m.ConversationID, m.Role, m.Channel, m.Text, m.ProviderID, m.AuthorID, ann, dec, cit, m.CreatedAt.UnixMicro()}, nil
 }
 
+// FindMessageByProviderID returns the message with the provider's id on channel.
+func (s *Store) FindMessageByProviderID(ctx context.Context, channel tandem.Channel, providerID string) (*tandem.Message, error) {
+	if providerID == "" {
+		return nil, translate("find message", notFound("message", providerID))
+	}
+	st, err := s.rstmt(ctx, `SELECT `+messageCols+` FROM messages WHERE channel = ? AND provider_id = ? AND provider_id <> ''`)
+	if err != nil {
+		return nil, translate("find message", err)
+	}
+	m, err := scanMessage(st.QueryRowContext(ctx, string(channel), providerID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, translate("find message", notFound("message", providerID))
+	}
+	return m, translate("find message", err)
+}
+
 // SetMessageAnnotations records NLU results on a stored message.
 func (s *Store) SetMessageAnnotations(ctx context.Context, id string, a *tandem.Annotations) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error { return s.setAnnotations(ctx, tx, id, a) })

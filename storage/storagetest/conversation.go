@@ -171,6 +171,15 @@ func testMessages(t *testing.T, s storage.Store, _ Features) {
 		must(t, s.CreateMessage(ctx, m))
 		again := &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: "retry", ProviderID: "SM-dup"}
 		wantCode(t, s.CreateMessage(ctx, again), tandem.EDUPLICATE)
+		found, err := s.FindMessageByProviderID(ctx, tandem.ChannelSMS, "SM-dup")
+		must(t, err)
+		if found.ID != m.ID || found.Text != "once" {
+			t.Errorf("FindMessageByProviderID = %+v, want the first", found)
+		}
+		_, err = s.FindMessageByProviderID(ctx, tandem.ChannelWhatsApp, "SM-dup")
+		wantCode(t, err, tandem.ENOTFOUND)
+		_, err = s.FindMessageByProviderID(ctx, tandem.ChannelSMS, "")
+		wantCode(t, err, tandem.ENOTFOUND)
 		// The same provider id on another channel is a different message.
 		must(t, s.CreateMessage(ctx, &tandem.Message{ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelWhatsApp, Text: "wa", ProviderID: "SM-dup"}))
 		// Empty provider ids never collide.
