@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -27,8 +28,9 @@ import (
 // retries, which carry the same channel and ts), 400 when the engine refuses it
 // (EINVALID), 413 for ETOOLARGE, and 503 otherwise so that Slack retries it. Everything
 // else Slack sends (url_verification aside, which is answered with its challenge) is
-// acknowledged with 200 and ignored: messages outside direct messages, edits and other
-// subtyped messages, messages from bots including this app, and unknown events.
+// acknowledged with 200 and ignored: messages outside direct messages, edits, joins and
+// other subtyped messages (file_share aside, whose text is taken), messages without text,
+// messages from bots including this app, other interactions, and unknown events.
 func (c *Connector) Handler(r connectors.Receiver) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method != http.MethodPost {
@@ -88,11 +90,16 @@ func (c *Connector) verify(h http.Header, body []byte) error {
 	return sv.Ensure()
 }
 
+// handleTimeout bounds the engine's work on one inbound message once Slack has hung up.
+const handleTimeout = 30 * time.Second
+
 // deliver hands in to the engine and acknowledges Slack according to the outcome.
 func (c *Connector) deliver(w http.ResponseWriter, ctx context.Context, r connectors.Receiver, in tandem.Inbound) {
-	// Slack gives up on a request after 3 s and retries it; the message must still be
+	// Slack gives up on a request after 3 s and retries it; the message should still be
 	// committed (the retry is then dropped as a duplicate), so a hang-up does not cancel it.
-	turn, err := r.HandleMessage(context.WithoutCancel(ctx), in)
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleTimeout)
+	defer cancel()
+	turn, err := r.HandleMessage(hctx, in)
 	switch code := tandem.ErrorCode(err); code {
 	case "", tandem.EDUPLICATE:
 		if turn != nil && turn.Duplicate {
@@ -150,8 +157,15 @@ func (c *Connector) parseEvent(w http.ResponseWriter, body []byte) (*tandem.Inbo
 	if !ok || !ok2 {
 		return nil, errors.New("slack: message event without a message")
 	}
-	if !msg.IsIM() || msg.SubType != "" || msg.BotID != "" || msg.User == "" || msg.TimeStamp == "" ||
-		isAppUser(cb, msg.User) {
+	// A file_share is a customer's message with files attached: its text is answered, the
+	// files are not read. A message with no text (files or blocks only) has nothing the
+	// engine can answer and is dropped rather than refused, which Slack would retry.
+	if !msg.IsIM() || (msg.SubType != "" && msg.SubType != "file_share") || msg.BotID != "" ||
+		msg.User == "" || msg.TimeStamp == "" || isAppUser(cb, msg.User) {
+		return nil, nil
+	}
+	text := plainText(msg.Text)
+	if strings.TrimSpace(text) == "" {
 		return nil, nil
 	}
 	team := msg.UserTeam
@@ -162,7 +176,7 @@ func (c *Connector) parseEvent(w http.ResponseWriter, body []byte) (*tandem.Inbo
 		BotID:      c.cfg.BotID,
 		Channel:    tandem.ChannelSlack,
 		ExternalID: externalID(team, msg.User),
-		Text:       plainText(msg.Text),
+		Text:       text,
 		ProviderID: msg.Channel + ":" + msg.TimeStamp,
 		ReceivedAt: c.now(),
 	}, nil

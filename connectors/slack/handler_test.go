@@ -76,6 +76,7 @@ func TestHandlerMessage(t *testing.T) {
 		{"OKSlackConnect", map[string]any{"user_team": "T0OTHER", "source_team": "T0OTHER"},
 			func() tandem.Inbound { w := want; w.ExternalID = "T0OTHER/U0CUSTOMER"; return w }()},
 		{"OKThreadReply", map[string]any{"thread_ts": "1699999999.000100"}, want},
+		{"OKFileShare", map[string]any{"subtype": "file_share", "files": []map[string]any{{"id": "F0SCREEN", "name": "error.png"}}}, want},
 		{"OKUnescaped", map[string]any{"text": "is 1 &lt; 2 &amp;&amp; 3 &gt; 2? see <https://shop.example.com/o/1|my order> or <mailto:a@b.example|a@b.example>, <@U0APPBOT>"},
 			func() tandem.Inbound {
 				w := want
@@ -137,6 +138,8 @@ func TestHandlerIgnored(t *testing.T) {
 		{"OKOtherBot", messageEvent(map[string]any{"bot_id": "B0OTHER", "user": "U0OTHERBOT"})},
 		{"OKOwnBotUser", messageEvent(map[string]any{"user": "U0APPBOT"})},
 		{"OKNoUser", messageEvent(map[string]any{"user": nil})},
+		{"OKNoText", messageEvent(map[string]any{"text": " "})},
+		{"OKFileOnly", messageEvent(map[string]any{"subtype": "file_share", "text": "", "files": []map[string]any{{"id": "F0SCREEN"}}})},
 		{"OKReaction", callback(map[string]any{"type": "reaction_added", "user": "U0CUSTOMER", "reaction": "thumbsup",
 			"item": map[string]any{"type": "message", "channel": testDM, "ts": "1700000000.000100"}})},
 		{"OKUnknownInner", callback(map[string]any{"type": "brand_new_event_type"})},
