@@ -74,7 +74,7 @@ func (c *Connector) Handler(r connectors.Receiver) http.Handler {
 		case in == nil:
 			return // answered or ignored by the parser; an empty 200 otherwise
 		}
-		c.deliver(w, req.Context(), r, *in)
+		c.deliver(req.Context(), w, r, *in)
 	})
 }
 
@@ -94,7 +94,7 @@ func (c *Connector) verify(h http.Header, body []byte) error {
 const handleTimeout = 30 * time.Second
 
 // deliver hands in to the engine and acknowledges Slack according to the outcome.
-func (c *Connector) deliver(w http.ResponseWriter, ctx context.Context, r connectors.Receiver, in tandem.Inbound) {
+func (c *Connector) deliver(ctx context.Context, w http.ResponseWriter, r connectors.Receiver, in tandem.Inbound) {
 	// Slack gives up on a request after 3 s and retries it; the message should still be
 	// committed (the retry is then dropped as a duplicate), so a hang-up does not cancel it.
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleTimeout)
