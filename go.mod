@@ -14,6 +14,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/procfs v0.22.0
 	github.com/schollz/progressbar/v3 v3.19.1
+	github.com/slack-go/slack v0.35.0
 	github.com/tidwall/gjson v1.20.0
 	github.com/tmc/langchaingo v0.1.14
 	golang.org/x/sync v0.24.0
