@@ -49,6 +49,7 @@ func TestTurnRace(t *testing.T) {
 			{name: "OKREST", races: 1, records: 2},
 			{name: "OKProviderID", providerID: "SM-race", races: 1, records: 2},
 			{name: "ErrConflictKeepsMessage", races: 100, wantErr: tandem.ECONFLICT, records: 3},
+			{name: "ErrConflictKeepsProviderMessage", providerID: "SM-lost", races: 100, wantErr: tandem.ECONFLICT, records: 3},
 		} {
 			t.Run(store.Name+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
