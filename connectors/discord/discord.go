@@ -1,6 +1,8 @@
 // Package discord is the Discord connector: customers write to the company's Discord bot in
 // direct messages. The bot receives over Discord's gateway (a WebSocket the connector holds,
-// see Run) and replies over the REST API, both through github.com/bwmarrin/discordgo.
+// see Run) and replies over the REST API (see Send), both through
+// github.com/bwmarrin/discordgo. discordgo v0.29.0 speaks version 9 of both APIs
+// (/api/v9/..., gateway ?v=9), which Discord still serves.
 package discord
 
 import (
@@ -13,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -107,9 +110,17 @@ type Connector struct {
 	session *discordgo.Session
 	dms     *lru.Cache[string, string] // user id → DM channel id
 	now     func() time.Time
+
+	// Receive-side retries of a failing engine (see Run).
+	attempts int
+	backoff  time.Duration
+	running  atomic.Bool
 }
 
-var _ connectors.Connector = (*Connector)(nil)
+var (
+	_ connectors.Connector = (*Connector)(nil)
+	_ connectors.Gateway   = (*Connector)(nil)
+)
 
 // New returns the connector for cfg. It does not connect; Run opens the gateway and Send
 // calls the REST API.
@@ -119,7 +130,7 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 		return nil, err
 	}
 	k := &Connector{cfg: cfg, client: &http.Client{Timeout: 20 * time.Second}, log: slog.Default(),
-		now: time.Now}
+		now: time.Now, attempts: 5, backoff: 500 * time.Millisecond}
 	for _, o := range opts {
 		o(k)
 	}

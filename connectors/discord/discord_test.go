@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -30,10 +31,12 @@ func (provider) Connector(t *testing.T, api *httptest.Server) connectors.Connect
 
 func newTestConnector(t *testing.T, api *httptest.Server) *Connector {
 	t.Helper()
-	k, err := New(Config{BotID: "demo", Token: "tok"}, WithAPIURL(api.URL), WithHTTPClient(api.Client()))
+	k, err := New(Config{BotID: "demo", Token: "tok"}, WithAPIURL(api.URL), WithHTTPClient(api.Client()),
+		WithLogger(slog.New(slog.NewTextHandler(t.Output(), nil))))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	k.backoff = time.Millisecond
 	return k
 }
 
