@@ -25,13 +25,13 @@ import (
 // Config is one Slack app's connection to one Tandem bot.
 type Config struct {
 	// BotID is the Tandem bot that answers the app's direct messages. Required.
-	BotID string `yaml:"bot_id"`
+	BotID string
 	// BotToken is the app's bot token (xoxb-…) that chat.postMessage is called with.
 	// Secret. Required.
-	BotToken string `yaml:"bot_token"`
+	BotToken string
 	// SigningSecret is the app's signing secret, which Slack signs every request to the
 	// app with. Secret. Required.
-	SigningSecret string `yaml:"signing_secret"`
+	SigningSecret string
 }
 
 // WithDefaults returns c with surrounding white space trimmed from every field (secrets

@@ -8,6 +8,8 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/connectors"
+	"github.com/tandemhq/tandem/connectors/discord"
+	"github.com/tandemhq/tandem/connectors/slack"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/jobs"
 )
@@ -98,5 +100,20 @@ func (s secrets) get(name string) string {
 
 // newConnector builds one configured connector.
 func newConnector(a *App, k config.Connector, sec secrets) (connectors.Connector, error) {
+	switch tandem.Channel(k.Channel) {
+	case tandem.ChannelSlack:
+		opts := []slack.Option{slack.WithLogger(a.logger)}
+		if k.APIURL != "" {
+			opts = append(opts, slack.WithAPIURL(k.APIURL))
+		}
+		return slack.New(slack.Config{BotID: k.Bot, BotToken: sec.get("TANDEM_SLACK_BOT_TOKEN"),
+			SigningSecret: sec.get("TANDEM_SLACK_SIGNING_SECRET")}, opts...)
+	case tandem.ChannelDiscord:
+		opts := []discord.Option{discord.WithLogger(a.logger)}
+		if k.APIURL != "" {
+			opts = append(opts, discord.WithAPIURL(k.APIURL))
+		}
+		return discord.New(discord.Config{BotID: k.Bot, Token: sec.get("TANDEM_DISCORD_TOKEN")}, opts...)
+	}
 	return nil, fmt.Errorf("channel %q has no connector in this build", k.Channel)
 }
