@@ -113,7 +113,7 @@ func (a *App) build(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := a.buildChannels(os.Getenv); err != nil {
+	if err := a.buildChannels(); err != nil {
 		return err
 	}
 	if a.deliverer, err = a.newDeliverer(); err != nil {

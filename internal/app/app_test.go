@@ -26,6 +26,13 @@ import (
 // configuration last.
 func start(t *testing.T, databaseURL string, opts ...func(*config.Config)) string {
 	t.Helper()
+	_, url := startApp(t, databaseURL, opts...)
+	return url
+}
+
+// startApp is start that also returns the running App.
+func startApp(t *testing.T, databaseURL string, opts ...func(*config.Config)) (*app.App, string) {
+	t.Helper()
 	cfg, err := config.Load("", func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +64,7 @@ func start(t *testing.T, databaseURL string, opts ...func(*config.Config)) strin
 			t.Errorf("close: %v", err)
 		}
 	})
-	return "http://" + a.Addr()
+	return a, "http://" + a.Addr()
 }
 
 type turnJSON struct {

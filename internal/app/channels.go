@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/tandemhq/tandem"
@@ -25,11 +24,14 @@ func webhookPath(bot string, ch tandem.Channel) string {
 	return "/webhooks/" + string(ch) + "/" + bot
 }
 
-// buildChannels makes the configured connectors, with their secrets from getenv.
-func (a *App) buildChannels(getenv func(string) string) error {
+// buildChannels makes the configured connectors.
+func (a *App) buildChannels() error {
 	a.channels = map[channelKey]connectors.Connector{}
 	for _, k := range a.cfg.Connectors {
-		c, err := newConnector(a, k, secrets{bot: k.Bot, getenv: getenv})
+		if _, ok := a.registry.Get(k.Bot); !ok {
+			return fmt.Errorf("connector %s/%s: no bot %q is loaded", k.Bot, k.Channel, k.Bot)
+		}
+		c, err := newConnector(a, k)
 		if err != nil {
 			return fmt.Errorf("connector %s/%s: %w", k.Bot, k.Channel, err)
 		}
@@ -83,37 +85,21 @@ func (a *App) newDeliverer() (*jobs.Deliverer, error) {
 		Poll: a.cfg.Delivery.Poll, MaxAttempts: a.cfg.Delivery.MaxAttempts, Logger: a.logger})
 }
 
-// secrets reads one bot's connector secrets from the environment: the bot's own variable
-// (NAME_<BOT>) first, then the shared one (NAME).
-type secrets struct {
-	bot    string
-	getenv func(string) string
-}
-
-func (s secrets) get(name string) string {
-	bot := strings.ToUpper(strings.ReplaceAll(s.bot, "-", "_"))
-	if v := s.getenv(name + "_" + bot); v != "" {
-		return v
-	}
-	return s.getenv(name)
-}
-
 // newConnector builds one configured connector.
-func newConnector(a *App, k config.Connector, sec secrets) (connectors.Connector, error) {
+func newConnector(a *App, k config.Connector) (connectors.Connector, error) {
 	switch tandem.Channel(k.Channel) {
 	case tandem.ChannelSlack:
 		opts := []slack.Option{slack.WithLogger(a.logger)}
 		if k.APIURL != "" {
 			opts = append(opts, slack.WithAPIURL(k.APIURL))
 		}
-		return slack.New(slack.Config{BotID: k.Bot, BotToken: sec.get("TANDEM_SLACK_BOT_TOKEN"),
-			SigningSecret: sec.get("TANDEM_SLACK_SIGNING_SECRET")}, opts...)
+		return slack.New(slack.Config{BotID: k.Bot, BotToken: k.BotToken, SigningSecret: k.SigningSecret}, opts...)
 	case tandem.ChannelDiscord:
 		opts := []discord.Option{discord.WithLogger(a.logger)}
 		if k.APIURL != "" {
 			opts = append(opts, discord.WithAPIURL(k.APIURL))
 		}
-		return discord.New(discord.Config{BotID: k.Bot, Token: sec.get("TANDEM_DISCORD_TOKEN")}, opts...)
+		return discord.New(discord.Config{BotID: k.Bot, Token: k.Token}, opts...)
 	}
 	return nil, fmt.Errorf("channel %q has no connector in this build", k.Channel)
 }

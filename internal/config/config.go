@@ -82,6 +82,20 @@ type Connector struct {
 	MessagingServiceSID string `yaml:"messaging_service_sid"`
 	// APIURL sends the provider's API calls elsewhere (a proxy; a local server in tests).
 	APIURL string `yaml:"api_url"`
+
+	// Secrets, from the environment only (see above).
+	AuthToken     string `yaml:"-"` // Twilio
+	BotToken      string `yaml:"-"` // Slack
+	SigningSecret string `yaml:"-"` // Slack
+	Token         string `yaml:"-"` // Discord
+}
+
+// connectorSecret reads a connector secret: the bot's own variable, then the shared one.
+func connectorSecret(getenv func(string) string, name, bot string) string {
+	if v := strings.TrimSpace(getenv(name + "_" + strings.ToUpper(strings.ReplaceAll(bot, "-", "_")))); v != "" {
+		return v
+	}
+	return strings.TrimSpace(getenv(name))
 }
 
 // Delivery tunes the delivery worker (package jobs); zero values take its defaults.
@@ -244,6 +258,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	str("TANDEM_LLM_API_KEY", &c.LLMAPIKey)
 	str("TANDEM_ACTION_SECRET", &c.ActionSecret)
 	str("TANDEM_SESSION_SECRET", &c.SessionSecret)
+	for i := range c.Connectors {
+		k := &c.Connectors[i]
+		k.AuthToken = connectorSecret(getenv, "TANDEM_TWILIO_AUTH_TOKEN", k.Bot)
+		k.BotToken = connectorSecret(getenv, "TANDEM_SLACK_BOT_TOKEN", k.Bot)
+		k.SigningSecret = connectorSecret(getenv, "TANDEM_SLACK_SIGNING_SECRET", k.Bot)
+		k.Token = connectorSecret(getenv, "TANDEM_DISCORD_TOKEN", k.Bot)
+	}
 	if v := getenv("TANDEM_API_KEYS"); v != "" {
 		c.APIKeys = nil
 		for _, k := range strings.Split(v, ",") {

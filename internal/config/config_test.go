@@ -48,6 +48,16 @@ func TestLoad(t *testing.T) {
 					t.Errorf("connectors = %+v", c.Connectors)
 				}
 			}},
+		{name: "OKConnectorSecrets", yaml: "connectors:\n- {bot: shop-eu, channel: sms, account_sid: AC1, from: '+1'}\n- {bot: demo, channel: sms, account_sid: AC2, from: '+2'}\n",
+			env: map[string]string{"TANDEM_TWILIO_AUTH_TOKEN_SHOP_EU": "own-token", "TANDEM_TWILIO_AUTH_TOKEN": "shared-token"},
+			check: func(t *testing.T, c Config) {
+				if c.Connectors[0].AuthToken != "own-token" || c.Connectors[1].AuthToken != "shared-token" {
+					t.Errorf("auth tokens = %q, %q; want the bot's own, then the shared one", c.Connectors[0].AuthToken, c.Connectors[1].AuthToken)
+				}
+				if strings.Contains(c.String(), "token") {
+					t.Errorf("String() shows a connector secret:\n%s", c.String())
+				}
+			}},
 		{name: "ErrConnectorChannel", yaml: "connectors: [{bot: demo, channel: fax}]\n", wantErr: "connectors[0].channel"},
 		{name: "ErrConnectorTwilio", yaml: "connectors: [{bot: demo, channel: sms, account_sid: AC1}]\n", wantErr: "one of from, messaging_service_sid"},
 		{name: "ErrConnectorBot", yaml: "connectors: [{channel: discord}]\n", wantErr: "connectors[0].bot"},
