@@ -337,7 +337,7 @@ func (e *Engine) newTurn(bot *Bot, conv *tandem.Conversation, cust *tandem.Custo
 		Customer: flows.Customer{ID: cust.ID, Name: cust.DisplayName},
 		Bot:      flows.Bot{ID: bot.Def.ID, Name: bot.Def.Name}, BaseURL: e.baseURL}
 	t.runner = flows.Runner{Client: e.client, Secret: bot.secret, Vocab: bot.Def.Vocab, Now: e.now,
-		Linker: identityLinker{e}}
+		Linker: identityLinker{e, bot.Def.ID}}
 	t.seed = fnv32(conv.ID)
 	return t
 }

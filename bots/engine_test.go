@@ -28,7 +28,7 @@ type codeRecorder struct {
 	codes map[string]string // address -> last code
 }
 
-func (r *codeRecorder) SendCode(ctx context.Context, ch tandem.Channel, addr, code string) error {
+func (r *codeRecorder) SendCode(ctx context.Context, _ string, ch tandem.Channel, addr, code string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.codes == nil {

@@ -44,7 +44,7 @@ func TestCrossChannelContinuity(t *testing.T) {
 					if _, err := f.store.UpdateCustomer(ctx, web.CustomerID, storage.CustomerUpdate{DisplayName: &name, Profile: map[string]string{"name": "Jane"}}); err != nil {
 						t.Fatal(err)
 					}
-					if err := f.engine.SendLinkCode(ctx, web.CustomerID, tandem.ChannelSMS, phone); err != nil {
+					if err := f.engine.SendLinkCode(ctx, "demo", web.CustomerID, tandem.ChannelSMS, phone); err != nil {
 						t.Fatal(err)
 					}
 					err := f.engine.VerifyLinkCode(ctx, web.CustomerID, tandem.ChannelSMS, phone, tt.code(f))

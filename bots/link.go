@@ -17,9 +17,10 @@ import (
 )
 
 // Notifier delivers a one-time code to an identity (an email, an SMS) so the customer can
-// prove they own it. Implementations are safe for concurrent use.
+// prove they own it; botID is the bot asking, whose channel account sends it.
+// Implementations are safe for concurrent use.
 type Notifier interface {
-	SendCode(ctx context.Context, channel tandem.Channel, address, code string) error
+	SendCode(ctx context.Context, botID string, channel tandem.Channel, address, code string) error
 }
 
 // codeWindow is how long a one-time code stays valid (it is accepted in its window and
@@ -49,8 +50,9 @@ func (e *Engine) code(customerID string, ch tandem.Channel, addr string, window 
 	return fmt.Sprintf("%06d", binary.BigEndian.Uint32(sum[:4])%1000000)
 }
 
-// SendLinkCode sends a one-time code over (channel, address) to prove customerID owns it.
-func (e *Engine) SendLinkCode(ctx context.Context, customerID string, ch tandem.Channel, addr string) error {
+// SendLinkCode sends a one-time code from the bot over (channel, address) to prove
+// customerID owns it.
+func (e *Engine) SendLinkCode(ctx context.Context, botID, customerID string, ch tandem.Channel, addr string) error {
 	if e.notifier == nil {
 		return tandem.Errorf(tandem.EINTERNAL, "no notifier configured to send codes")
 	}
@@ -59,7 +61,7 @@ func (e *Engine) SendLinkCode(ctx context.Context, customerID string, ch tandem.
 		return tandem.Errorf(tandem.EINVALID, "customer and address are required")
 	}
 	w := e.now().UnixNano() / int64(codeWindow)
-	if err := e.notifier.SendCode(ctx, ch, addr, e.code(customerID, ch, addr, w)); err != nil {
+	if err := e.notifier.SendCode(ctx, botID, ch, addr, e.code(customerID, ch, addr, w)); err != nil {
 		return fmt.Errorf("send link code: %w", err)
 	}
 	return nil
@@ -164,11 +166,14 @@ func (e *Engine) ConfirmLink(ctx context.Context, token string) (*tandem.Identit
 	return e.LinkProvenIdentity(ctx, c.Customer, c.Channel, c.Address, "customer:"+c.Customer)
 }
 
-// identityLinker lets flows' link_identity steps use the engine.
-type identityLinker struct{ e *Engine }
+// identityLinker lets one bot's flows' link_identity steps use the engine.
+type identityLinker struct {
+	e   *Engine
+	bot string
+}
 
 func (l identityLinker) SendCode(ctx context.Context, customerID string, ch tandem.Channel, addr string) error {
-	return l.e.SendLinkCode(ctx, customerID, ch, addr)
+	return l.e.SendLinkCode(ctx, l.bot, customerID, ch, addr)
 }
 
 func (l identityLinker) VerifyCode(ctx context.Context, customerID string, ch tandem.Channel, addr, code string) error {

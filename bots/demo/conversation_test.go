@@ -39,7 +39,9 @@ type conversation struct {
 // notifier accepts one-time codes; the conversation tests do not read them.
 type notifier struct{}
 
-func (notifier) SendCode(ctx context.Context, ch tandem.Channel, addr, code string) error { return nil }
+func (notifier) SendCode(ctx context.Context, _ string, ch tandem.Channel, addr, code string) error {
+	return nil
+}
 
 // TestConversations plays every bot/tests/*.yaml conversation through the real engine (offline
 // NLU, SQLite store, offline retrieval, demo actions) and checks each turn's expectations.

@@ -119,10 +119,11 @@ func (a *App) build(ctx context.Context) error {
 	if a.deliverer, err = a.newDeliverer(); err != nil {
 		return err
 	}
-	engineOpts := []bots.Option{bots.WithDeliveryNotify(a.deliverer.Wake)}
+	codes := codeNotifier{connector: a.connector}
 	if cfg.Demo {
-		engineOpts = append(engineOpts, bots.WithNotifier(devNotifier{a.logger}))
+		codes.fallback = devNotifier{a.logger}
 	}
+	engineOpts := []bots.Option{bots.WithDeliveryNotify(a.deliverer.Wake), bots.WithNotifier(codes)}
 	a.engine = bots.New(a.store, a.registry, append(engineOpts,
 		bots.WithKnowledge(knowledge),
 		bots.WithLogger(a.logger),

@@ -182,7 +182,7 @@ func printTurn(w io.Writer, t *tandem.Turn, took time.Duration, quiet bool) {
 // in the terminal.
 type printNotifier struct{ w io.Writer }
 
-func (p printNotifier) SendCode(ctx context.Context, ch tandem.Channel, addr, code string) error {
+func (p printNotifier) SendCode(ctx context.Context, _ string, ch tandem.Channel, addr, code string) error {
 	fmt.Fprintf(p.w, "  · (code %s sent to %s %s)\n", code, ch, addr)
 	return nil
 }
