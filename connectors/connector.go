@@ -60,6 +60,9 @@ type Connector interface {
 
 // Gateway is a connector that receives over a connection it holds (Discord's gateway)
 // instead of webhooks. Run returns when ctx is done or the connection fails for good.
+// A gateway does not redeliver events, so the adapter retries a failed Receive itself
+// (the store drops a repeat by provider id); an interaction the provider wants answered
+// within seconds may be acknowledged before the turn commits.
 type Gateway interface {
 	Run(ctx context.Context, r Receiver) error
 }

@@ -39,6 +39,9 @@ type Provider interface {
 
 	// Features declares what the adapter supports.
 	Features() Features
+	// Recipient is a customer id in the form the adapter's Inbound produces and Send
+	// addresses (a phone number, a team-qualified Slack user, a Discord user id).
+	Recipient() string
 	// Webhook returns a signed inbound webhook request carrying a customer message.
 	Webhook(t *testing.T, from, text, providerID string) *http.Request
 	// Unsigned returns req with its signature broken.
@@ -70,7 +73,7 @@ func Run(t *testing.T, p Provider) {
 func runSend(t *testing.T, p Provider) {
 	reply := tandem.Reply{Text: "Your order shipped today.",
 		QuickReplies: []tandem.QuickReply{{Title: "Track it", Payload: "track"}}}
-	out := connectors.Outgoing{IdempotencyKey: "msg-1", BotID: "demo", To: "+15005550006", Reply: reply}
+	out := connectors.Outgoing{IdempotencyKey: "msg-1", BotID: "demo", To: p.Recipient(), Reply: reply}
 
 	t.Run("OK", func(t *testing.T) {
 		var got string
@@ -196,6 +199,18 @@ func runWebhook(t *testing.T, p Provider) {
 		in := calls[0]
 		if in.Channel != wantCh || in.ExternalID != wantExt || in.Text != text || in.ProviderID == "" || in.BotID == "" {
 			t.Errorf("inbound = %+v, want channel %s, external id %s, text %q, a provider id and a bot", in, wantCh, wantExt, text)
+		}
+	})
+
+	t.Run("StableProviderID", func(t *testing.T) {
+		// A provider's retry carries the same message: the engine must see the same
+		// provider id both times, or the store cannot drop the repeat.
+		rcv := &receiver{turn: ok}
+		serve(t, rcv, p.Webhook(t, from, text, pid))
+		serve(t, rcv, p.Webhook(t, from, text, pid))
+		calls := rcv.calls()
+		if len(calls) != 2 || calls[0].ProviderID != calls[1].ProviderID {
+			t.Errorf("two deliveries of one webhook gave provider ids %v", calls)
 		}
 	})
 

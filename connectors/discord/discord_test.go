@@ -88,6 +88,8 @@ func (provider) SentText(t *testing.T, r *http.Request, body []byte) string {
 	return text
 }
 
+func (provider) Recipient() string { return "80351110224678912" }
+
 func (provider) Features() connectortest.Features {
 	return connectortest.Features{Webhook: false, ExactRetryAfter: true}
 }

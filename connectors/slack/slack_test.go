@@ -142,6 +142,8 @@ func (provider) SentText(t *testing.T, r *http.Request, body []byte) string {
 	return strings.Join(text, "")
 }
 
+func (provider) Recipient() string { return "T0SHOP/U0ANN" }
+
 func (provider) Features() connectortest.Features {
 	return connectortest.Features{Webhook: true, ExactRetryAfter: true}
 }
