@@ -59,9 +59,9 @@ func (c Config) WithDefaults() Config {
 }
 
 var (
-	e164        = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
-	twilioSID   = regexp.MustCompile(`^[A-Z]{2}[0-9a-fA-F]{32}$`)
-	alphanumOne = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+	e164         = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+	twilioSID    = regexp.MustCompile(`^[A-Z]{2}[0-9a-fA-F]{32}$`)
+	alphanumeric = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
 )
 
 // Validate reports the first problem with c as an EINVALID *tandem.Error.
@@ -73,7 +73,7 @@ func (c Config) Validate() error {
 		return tandem.Errorf(tandem.EINVALID, "twilio: channel %q is not %q or %q", c.Channel, tandem.ChannelSMS, tandem.ChannelWhatsApp)
 	case !twilioSID.MatchString(c.AccountSID) || !strings.HasPrefix(c.AccountSID, "AC"):
 		return tandem.Errorf(tandem.EINVALID, "twilio: account sid must be AC followed by 32 hex digits")
-	case !alphanumOne.MatchString(c.AuthToken):
+	case !alphanumeric.MatchString(c.AuthToken):
 		// twilio-go refuses credentials with other characters.
 		return tandem.Errorf(tandem.EINVALID, "twilio: auth token is required and must be letters and digits")
 	case c.From == "" && c.MessagingServiceSID == "":
