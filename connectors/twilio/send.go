@@ -77,7 +77,7 @@ func (c *Connector) Send(ctx context.Context, o connectors.Outgoing) (string, er
 
 	msg, err := api.CreateMessage(params)
 	if err != nil {
-		err = sendError(err, tr.status, tr.retryAfter)
+		err = sendError(err, tr.status, tr.retryAfter, c.now())
 		level := slog.LevelWarn
 		if tandem.ErrorCode(err) == tandem.EINVALID {
 			level = slog.LevelInfo // the recipient's doing, not ours
@@ -94,7 +94,7 @@ func (c *Connector) Send(ctx context.Context, o connectors.Outgoing) (string, er
 
 // sendError maps a twilio-go error, with the HTTP status and Retry-After header the
 // transport saw, to the connector contract's errors.
-func sendError(err error, status int, retryAfter string) error {
+func sendError(err error, status int, retryAfter string, now time.Time) error {
 	var rest *twclient.TwilioRestError
 	if !errors.As(err, &rest) {
 		rest = &twclient.TwilioRestError{} // network, timeout, ctx, or a body that is not Twilio's JSON
@@ -103,7 +103,7 @@ func sendError(err error, status int, retryAfter string) error {
 		status = rest.Status
 	}
 	if status == http.StatusTooManyRequests || rest.Code == 20429 {
-		return &connectors.RetryLaterError{After: parseRetryAfter(retryAfter), Err: fmt.Errorf("twilio: send: %w", err)}
+		return &connectors.RetryLaterError{After: parseRetryAfter(retryAfter, now), Err: fmt.Errorf("twilio: send: %w", err)}
 	}
 	if why, ok := undeliverable[rest.Code]; ok && status/100 == 4 {
 		return fmt.Errorf("twilio: send: %w: %w",
@@ -119,7 +119,7 @@ func sendError(err error, status int, retryAfter string) error {
 
 // parseRetryAfter reads a Retry-After header in seconds or as an HTTP date, and returns
 // DefaultRetryAfter when it is missing or unusable.
-func parseRetryAfter(h string) time.Duration {
+func parseRetryAfter(h string, now time.Time) time.Duration {
 	if h == "" {
 		return DefaultRetryAfter
 	}
@@ -127,7 +127,7 @@ func parseRetryAfter(h string) time.Duration {
 		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(h); err == nil {
-		if d := time.Until(t); d > 0 {
+		if d := t.Sub(now); d > 0 {
 			return d
 		}
 	}

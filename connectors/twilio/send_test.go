@@ -142,6 +142,11 @@ func TestSendErrors(t *testing.T) {
 				w.Header().Set("Retry-After", "5")
 				restError(w, 429, 20429, "Too Many Requests")
 			}},
+		{name: "ErrRateLimitedRetryAfterDate", retryAfter: 90 * time.Second, twilioCode: 20429,
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", testNow.Add(90*time.Second).Format(http.TimeFormat))
+				restError(w, 429, 20429, "Too Many Requests")
+			}},
 		{name: "ErrRateLimitedNoBody", retryAfter: 3 * time.Second,
 			handler: func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Retry-After", "3")
