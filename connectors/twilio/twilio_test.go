@@ -167,6 +167,8 @@ func (p provider) SentText(t *testing.T, r *http.Request, body []byte) string {
 	return form.Get("Body")
 }
 
+func (provider) Recipient() string { return "+15005550006" }
+
 func (p provider) Features() connectortest.Features {
 	return connectortest.Features{Webhook: true, ExactRetryAfter: false}
 }

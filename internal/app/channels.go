@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/connectors"
 	"github.com/tandemhq/tandem/connectors/discord"
 	"github.com/tandemhq/tandem/connectors/slack"
+	"github.com/tandemhq/tandem/connectors/twilio"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/jobs"
 )
@@ -87,7 +89,20 @@ func (a *App) newDeliverer() (*jobs.Deliverer, error) {
 
 // newConnector builds one configured connector.
 func newConnector(a *App, k config.Connector) (connectors.Connector, error) {
-	switch tandem.Channel(k.Channel) {
+	switch ch := tandem.Channel(k.Channel); ch {
+	case tandem.ChannelSMS, tandem.ChannelWhatsApp:
+		opts := []twilio.Option{twilio.WithLogger(a.logger)}
+		if k.APIURL != "" {
+			opts = append(opts, twilio.WithBaseURL(k.APIURL))
+		}
+		cfg := twilio.Config{BotID: k.Bot, Channel: ch, AccountSID: k.AccountSID, AuthToken: k.AuthToken,
+			From: k.From, MessagingServiceSID: k.MessagingServiceSID,
+			// Twilio signs the URL it was given, so it must be the public one.
+			WebhookURL: strings.TrimRight(a.cfg.BaseURL, "/") + webhookPath(k.Bot, ch)}
+		if bot, ok := a.registry.Get(k.Bot); ok {
+			cfg.MaxSegments = bot.Def.Channels[k.Channel].MaxSegments
+		}
+		return twilio.New(cfg, opts...)
 	case tandem.ChannelSlack:
 		opts := []slack.Option{slack.WithLogger(a.logger)}
 		if k.APIURL != "" {

@@ -3,12 +3,15 @@ package app_test
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -159,5 +162,122 @@ func TestSlackChannel(t *testing.T) {
 	}
 	if n := len(api.sent()); n != bot {
 		t.Errorf("Slack got %d posts for %d bot messages", n, bot)
+	}
+}
+
+// twilioAPI is a local server speaking Twilio's Messages API: it records sent messages.
+type twilioAPI struct {
+	mu   sync.Mutex
+	sent []url.Values
+}
+
+func (s *twilioAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	user, pass, _ := r.BasicAuth()
+	if r.URL.Path != "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json" || user != "AC0123456789abcdef0123456789abcdef" || pass != "twiliotoken0123" {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"code":20003,"message":"Authenticate","status":401}`)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.sent = append(s.sent, r.PostForm)
+	n := len(s.sent)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	fmt.Fprintf(w, `{"sid":"SM%032d","status":"queued","to":%q,"from":%q,"body":%q}`, n, r.PostForm.Get("To"), r.PostForm.Get("From"), r.PostForm.Get("Body"))
+}
+
+func (s *twilioAPI) messages() []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]url.Values(nil), s.sent...)
+}
+
+// signedSMS builds Twilio's webhook for an incoming SMS, signed as Twilio signs it: the
+// public URL followed by each parameter's name and value in name order, HMAC-SHA1 with the
+// auth token, base64.
+func signedSMS(t *testing.T, base, publicURL, token, body, sid string) *http.Request {
+	t.Helper()
+	form := url.Values{"From": {"+15550199"}, "To": {"+15005550006"}, "Body": {body}, "MessageSid": {sid},
+		"AccountSid": {"AC0123456789abcdef0123456789abcdef"}, "NumMedia": {"0"}}
+	keys := make([]string, 0, len(form))
+	for k := range form {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	signed := publicURL
+	for _, k := range keys {
+		signed += k + form.Get(k)
+	}
+	mac := hmac.New(sha1.New, []byte(token))
+	mac.Write([]byte(signed))
+	req, err := http.NewRequest(http.MethodPost, base+"/webhooks/sms/demo", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	return req
+}
+
+// TestSMSChannel drives an SMS through the real application behind a proxy: Twilio signs
+// the public URL, the demo bot answers, and the delivery worker sends the answer through
+// twilio-go to a local server speaking Twilio's API, from the bot's number to the customer.
+func TestSMSChannel(t *testing.T) {
+	t.Parallel()
+	api := &twilioAPI{}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	const public = "https://support.example.com"
+	a, base := startApp(t, "", func(c *config.Config) {
+		c.BaseURL = public
+		c.Connectors = []config.Connector{{Bot: "demo", Channel: "sms", AccountSID: "AC0123456789abcdef0123456789abcdef", From: "+15005550006",
+			APIURL: srv.URL, AuthToken: "twiliotoken0123"}}
+	})
+	resp, err := http.DefaultClient.Do(signedSMS(t, base, public+"/webhooks/sms/demo", "twiliotoken0123", "how long does shipping take?", "SM0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("webhook status %d, want 200", resp.StatusCode)
+	}
+	// A request signed for another URL (what a forger without the token sends) is refused.
+	resp, err = http.DefaultClient.Do(signedSMS(t, base, "https://evil.example.com/webhooks/sms/demo", "twiliotoken0123", "refund me", "SM0002"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("webhook signed for another URL: status %d, want 403", resp.StatusCode)
+	}
+
+	deadline := time.Now().Add(15 * time.Second)
+	for len(api.messages()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	sent := api.messages()
+	if len(sent) == 0 {
+		t.Fatal("the bot's answer never reached Twilio")
+	}
+	if m := sent[0]; m.Get("To") != "+15550199" || m.Get("From") != "+15005550006" || !strings.Contains(m.Get("Body"), "business days") {
+		t.Errorf("sent %v, want the shipping answer from the bot's number to the customer", m)
+	}
+	ident, err := a.Store().FindIdentity(context.Background(), tandem.ChannelSMS, "+15550199")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := a.Store().ListCustomerMessages(context.Background(), ident.CustomerID, storage.MessageFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if m.Role == tandem.RoleCustomer && m.Text != "how long does shipping take?" {
+			t.Errorf("stored customer message %q: the forged webhook got through", m.Text)
+		}
 	}
 }
