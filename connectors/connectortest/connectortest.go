@@ -145,25 +145,29 @@ func runSend(t *testing.T, p Provider) {
 	})
 }
 
-// receiver is the engine as the suite scripts it.
-type receiver struct {
-	mu   sync.Mutex
-	got  []tandem.Inbound
-	turn *tandem.Turn
-	err  error
+// Receiver is the engine as a test scripts it: every call is recorded, and answered with
+// Turn or Err. Safe for concurrent use.
+type Receiver struct {
+	Turn *tandem.Turn
+	Err  error
+
+	mu  sync.Mutex
+	got []tandem.Inbound
 }
 
-func (r *receiver) HandleMessage(_ context.Context, in tandem.Inbound) (*tandem.Turn, error) {
+// HandleMessage records in and returns the scripted answer.
+func (r *Receiver) HandleMessage(_ context.Context, in tandem.Inbound) (*tandem.Turn, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, in)
-	if r.err != nil {
-		return nil, r.err
+	if r.Err != nil {
+		return nil, r.Err
 	}
-	return r.turn, nil
+	return r.Turn, nil
 }
 
-func (r *receiver) calls() []tandem.Inbound {
+// Calls returns what the receiver was handed, in order.
+func (r *Receiver) Calls() []tandem.Inbound {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]tandem.Inbound(nil), r.got...)
@@ -171,7 +175,7 @@ func (r *receiver) calls() []tandem.Inbound {
 
 func runWebhook(t *testing.T, p Provider) {
 	const from, text, pid = "+15005550006", "where is my order?", "SM0001"
-	serve := func(t *testing.T, rcv *receiver, req *http.Request) *httptest.ResponseRecorder {
+	serve := func(t *testing.T, rcv *Receiver, req *http.Request) *httptest.ResponseRecorder {
 		t.Helper()
 		api := httptest.NewServer(http.NotFoundHandler())
 		defer api.Close()
@@ -186,12 +190,12 @@ func runWebhook(t *testing.T, p Provider) {
 	ok := &tandem.Turn{ConversationID: "c1", CustomerID: "u1", MessageID: "m1"}
 
 	t.Run("OK", func(t *testing.T) {
-		rcv := &receiver{turn: ok}
+		rcv := &Receiver{Turn: ok}
 		rec := serve(t, rcv, p.Webhook(t, from, text, pid))
 		if rec.Code/100 != 2 {
 			t.Fatalf("status = %d (%s), want 2xx", rec.Code, rec.Body)
 		}
-		calls := rcv.calls()
+		calls := rcv.Calls()
 		if len(calls) != 1 {
 			t.Fatalf("engine called %d times, want 1", len(calls))
 		}
@@ -205,17 +209,17 @@ func runWebhook(t *testing.T, p Provider) {
 	t.Run("StableProviderID", func(t *testing.T) {
 		// A provider's retry carries the same message: the engine must see the same
 		// provider id both times, or the store cannot drop the repeat.
-		rcv := &receiver{turn: ok}
+		rcv := &Receiver{Turn: ok}
 		serve(t, rcv, p.Webhook(t, from, text, pid))
 		serve(t, rcv, p.Webhook(t, from, text, pid))
-		calls := rcv.calls()
+		calls := rcv.Calls()
 		if len(calls) != 2 || calls[0].ProviderID != calls[1].ProviderID {
 			t.Errorf("two deliveries of one webhook gave provider ids %v", calls)
 		}
 	})
 
 	t.Run("Duplicate", func(t *testing.T) {
-		rcv := &receiver{turn: &tandem.Turn{ConversationID: "c1", Duplicate: true}}
+		rcv := &Receiver{Turn: &tandem.Turn{ConversationID: "c1", Duplicate: true}}
 		rec := serve(t, rcv, p.Webhook(t, from, text, pid))
 		if rec.Code/100 != 2 {
 			t.Errorf("a provider retry got %d; want 2xx so the provider stops retrying", rec.Code)
@@ -223,29 +227,29 @@ func runWebhook(t *testing.T, p Provider) {
 	})
 
 	t.Run("ErrSignature", func(t *testing.T) {
-		rcv := &receiver{turn: ok}
+		rcv := &Receiver{Turn: ok}
 		rec := serve(t, rcv, p.Unsigned(t, p.Webhook(t, from, text, pid)))
 		if rec.Code != http.StatusUnauthorized && rec.Code != http.StatusForbidden {
 			t.Errorf("status = %d, want 401 or 403", rec.Code)
 		}
-		if n := len(rcv.calls()); n != 0 {
+		if n := len(rcv.Calls()); n != 0 {
 			t.Errorf("an unsigned webhook reached the engine %d times", n)
 		}
 	})
 
 	t.Run("ErrTooLarge", func(t *testing.T) {
-		rcv := &receiver{turn: ok}
+		rcv := &Receiver{Turn: ok}
 		rec := serve(t, rcv, p.Webhook(t, from, strings.Repeat("a", connectors.MaxWebhookBytes+1), pid))
 		if rec.Code != http.StatusRequestEntityTooLarge {
 			t.Errorf("status = %d, want 413", rec.Code)
 		}
-		if n := len(rcv.calls()); n != 0 {
+		if n := len(rcv.Calls()); n != 0 {
 			t.Errorf("an oversized webhook reached the engine %d times", n)
 		}
 	})
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		rcv := &receiver{err: tandem.Errorf(tandem.EINVALID, "empty message")}
+		rcv := &Receiver{Err: tandem.Errorf(tandem.EINVALID, "empty message")}
 		rec := serve(t, rcv, p.Webhook(t, from, text, pid))
 		if rec.Code != http.StatusBadRequest {
 			t.Errorf("status = %d, want 400 for a message the engine refuses", rec.Code)
@@ -253,7 +257,7 @@ func runWebhook(t *testing.T, p Provider) {
 	})
 
 	t.Run("ErrStore", func(t *testing.T) {
-		rcv := &receiver{err: errors.New("database is down")}
+		rcv := &Receiver{Err: errors.New("database is down")}
 		rec := serve(t, rcv, p.Webhook(t, from, text, pid))
 		if rec.Code/100 != 5 {
 			t.Errorf("status = %d, want 5xx: the message is not stored, so the provider must retry", rec.Code)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/connectors/connectortest"
 )
 
 // FuzzEvents feeds arbitrary bodies to the webhook handler, as Events API JSON or as an
@@ -35,20 +36,20 @@ func FuzzEvents(f *testing.F) {
 		if form {
 			ctype = "application/x-www-form-urlencoded"
 		}
-		e := &engine{turn: stored}
+		e := &connectortest.Receiver{Turn: stored}
 		h := conn.Handler(e)
 
 		unsigned := signedRequest(ctype, body, time.Now())
 		unsigned.Header.Set("X-Slack-Signature", signature("not-the-secret", unsigned.Header.Get("X-Slack-Request-Timestamp"), body))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, unsigned)
-		if n := len(e.calls()); n != 0 || (rec.Code != http.StatusUnauthorized && rec.Code != http.StatusRequestEntityTooLarge) {
+		if n := len(e.Calls()); n != 0 || (rec.Code != http.StatusUnauthorized && rec.Code != http.StatusRequestEntityTooLarge) {
 			t.Fatalf("unsigned request: status %d, engine called %d times", rec.Code, n)
 		}
 
 		rec = httptest.NewRecorder()
 		h.ServeHTTP(rec, signedRequest(ctype, bytes.Clone(body), time.Now()))
-		calls := e.calls()
+		calls := e.Calls()
 		if len(calls) > 1 {
 			t.Fatalf("engine called %d times for one request", len(calls))
 		}

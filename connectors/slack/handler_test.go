@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,41 +8,17 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/connectors"
+	"github.com/tandemhq/tandem/connectors/connectortest"
 )
-
-// engine is the Receiver as the tests script it.
-type engine struct {
-	mu   sync.Mutex
-	got  []tandem.Inbound
-	turn *tandem.Turn
-	err  error
-}
-
-func (e *engine) HandleMessage(_ context.Context, in tandem.Inbound) (*tandem.Turn, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.got = append(e.got, in)
-	if e.err != nil {
-		return nil, e.err
-	}
-	return e.turn, nil
-}
-
-func (e *engine) calls() []tandem.Inbound {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]tandem.Inbound(nil), e.got...)
-}
 
 // fixture is a connector's webhook handler in front of a scripted engine.
 type fixture struct {
-	engine  *engine
+	engine  *connectortest.Receiver
 	handler http.Handler
 }
 
@@ -51,7 +26,7 @@ func setup(t *testing.T, turn *tandem.Turn, err error) fixture {
 	t.Helper()
 	api := httptest.NewServer(http.NotFoundHandler()) // inbound handling never calls Slack
 	t.Cleanup(api.Close)
-	e := &engine{turn: turn, err: err}
+	e := &connectortest.Receiver{Turn: turn, Err: err}
 	return fixture{engine: e, handler: newConnector(t, api).Handler(e)}
 }
 
@@ -91,7 +66,7 @@ func TestHandlerMessage(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status = %d (%s), want 200", rec.Code, rec.Body)
 			}
-			calls := f.engine.calls()
+			calls := f.engine.Calls()
 			if len(calls) != 1 {
 				t.Fatalf("engine called %d times, want 1", len(calls))
 			}
@@ -109,7 +84,7 @@ func TestHandlerRetry(t *testing.T) {
 	f := setup(t, stored, nil)
 	body := messageEvent(nil)
 	first := f.serve(signedRequest("application/json", body, time.Now()))
-	f.engine.turn = &tandem.Turn{ConversationID: "c1", Duplicate: true}
+	f.engine.Turn = &tandem.Turn{ConversationID: "c1", Duplicate: true}
 	req := signedRequest("application/json", body, time.Now())
 	req.Header.Set("X-Slack-Retry-Num", "1")
 	req.Header.Set("X-Slack-Retry-Reason", "http_timeout")
@@ -117,7 +92,7 @@ func TestHandlerRetry(t *testing.T) {
 	if first.Code != http.StatusOK || retry.Code != http.StatusOK {
 		t.Errorf("status = %d then %d, want 200 both times", first.Code, retry.Code)
 	}
-	calls := f.engine.calls()
+	calls := f.engine.Calls()
 	if len(calls) != 2 || calls[0].ProviderID != calls[1].ProviderID || calls[0].ProviderID == "" {
 		t.Errorf("provider ids = %+v, want the same one twice", calls)
 	}
@@ -153,7 +128,7 @@ func TestHandlerIgnored(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Errorf("status = %d (%s), want 200 so Slack does not retry", rec.Code, rec.Body)
 			}
-			if n := len(f.engine.calls()); n != 0 {
+			if n := len(f.engine.Calls()); n != 0 {
 				t.Errorf("engine called %d times, want 0", n)
 			}
 		})
@@ -168,7 +143,7 @@ func TestHandlerURLVerification(t *testing.T) {
 	if rec.Code != http.StatusOK || rec.Body.String() != "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" {
 		t.Errorf("got %d %q, want 200 and the challenge", rec.Code, rec.Body)
 	}
-	if n := len(f.engine.calls()); n != 0 {
+	if n := len(f.engine.Calls()); n != 0 {
 		t.Errorf("engine called %d times, want 0", n)
 	}
 }
@@ -221,7 +196,7 @@ func TestHandlerRefused(t *testing.T) {
 			if rec.Code != tc.want {
 				t.Errorf("status = %d (%s), want %d", rec.Code, rec.Body, tc.want)
 			}
-			if n := len(f.engine.calls()); n != 0 {
+			if n := len(f.engine.Calls()); n != 0 {
 				t.Errorf("engine called %d times, want 0", n)
 			}
 		})
@@ -252,7 +227,7 @@ func TestHandlerAck(t *testing.T) {
 			if rec.Code != tc.want {
 				t.Errorf("status = %d (%s), want %d", rec.Code, rec.Body, tc.want)
 			}
-			if n := len(f.engine.calls()); n != 1 {
+			if n := len(f.engine.Calls()); n != 1 {
 				t.Errorf("engine called %d times, want 1", n)
 			}
 			if body := rec.Body.String(); strings.Contains(body, "db.internal") || strings.Contains(body, "secret internal") {
@@ -312,7 +287,7 @@ func TestHandlerInteraction(t *testing.T) {
 			if rec.Code != tc.want {
 				t.Errorf("status = %d (%s), want %d", rec.Code, rec.Body, tc.want)
 			}
-			calls := f.engine.calls()
+			calls := f.engine.Calls()
 			switch {
 			case tc.in == nil && len(calls) != 0:
 				t.Errorf("engine got %+v, want nothing", calls)

@@ -1,7 +1,6 @@
 package twilio_test
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -9,37 +8,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/connectors"
+	"github.com/tandemhq/tandem/connectors/connectortest"
 	"github.com/tandemhq/tandem/connectors/twilio"
 )
-
-// engine is a scripted connectors.Receiver that records what it is handed.
-type engine struct {
-	mu   sync.Mutex
-	got  []tandem.Inbound
-	turn *tandem.Turn
-	err  error
-}
-
-func (e *engine) HandleMessage(_ context.Context, in tandem.Inbound) (*tandem.Turn, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.got = append(e.got, in)
-	if e.err != nil {
-		return nil, e.err
-	}
-	return e.turn, nil
-}
-
-func (e *engine) calls() []tandem.Inbound {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]tandem.Inbound(nil), e.got...)
-}
 
 // secretText is a message body that must never appear in logs above debug level.
 const secretText = "my card is 4242 please check order 1009"
@@ -140,7 +115,7 @@ func TestWebhook(t *testing.T) {
 			api := httptest.NewServer(http.NotFoundHandler())
 			defer api.Close()
 			logger, logs := newLogger(slog.LevelInfo)
-			eng := &engine{turn: tt.turn, err: tt.engineErr}
+			eng := &connectortest.Receiver{Turn: tt.turn, Err: tt.engineErr}
 			h := newConnector(t, testConfig(tt.channel), api, twilio.WithLogger(logger)).Handler(eng)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, tt.req())
@@ -148,7 +123,7 @@ func TestWebhook(t *testing.T) {
 			if rec.Code != tt.status {
 				t.Errorf("status = %d (%q), want %d", rec.Code, rec.Body, tt.status)
 			}
-			calls := eng.calls()
+			calls := eng.Calls()
 			switch {
 			case tt.want == nil && len(calls) != 0:
 				t.Errorf("engine called with %+v, want no call", calls)
@@ -193,7 +168,7 @@ func FuzzWebhook(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string, signIt bool, sig string) {
 		api := httptest.NewServer(http.NotFoundHandler())
 		defer api.Close()
-		eng := &engine{turn: &tandem.Turn{ConversationID: "c1"}}
+		eng := &connectortest.Receiver{Turn: &tandem.Turn{ConversationID: "c1"}}
 		c := newConnector(t, testConfig(tandem.ChannelSMS), api)
 		req := httptest.NewRequest(http.MethodPost, testHook, strings.NewReader(body))
 		form, parseErr := url.ParseQuery(body)
@@ -204,7 +179,7 @@ func FuzzWebhook(f *testing.F) {
 		rec := httptest.NewRecorder()
 		c.Handler(eng).ServeHTTP(rec, req)
 
-		calls := eng.calls()
+		calls := eng.Calls()
 		if len(calls) == 0 {
 			return
 		}
