@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -92,3 +93,39 @@ func RetryAfter(err error) (time.Duration, bool) {
 // MaxWebhookBytes bounds a provider's webhook body. Providers send a few KiB; anything
 // larger is refused with 413 before it is parsed.
 const MaxWebhookBytes = 64 << 10
+
+// ReadWebhook reads a provider's webhook body, bounded by MaxWebhookBytes. When the request
+// cannot be used (not a POST, too large, unreadable) it has already answered it (405, 413,
+// 400) and ok is false.
+func ReadWebhook(w http.ResponseWriter, r *http.Request) (body []byte, ok bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBytes))
+	if err != nil {
+		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+			http.Error(w, fmt.Sprintf("request body larger than %d bytes", MaxWebhookBytes), http.StatusRequestEntityTooLarge)
+			return nil, false
+		}
+		http.Error(w, "cannot read request body", http.StatusBadRequest)
+		return nil, false
+	}
+	return body, true
+}
+
+// AckStatus is the status that answers a provider once Receiver.HandleMessage returned err:
+// 200 when the message is stored (or was, for a retry), 400 when the engine refuses it
+// (EINVALID), 413 for ETOOLARGE, and 503 when it is not stored, so the provider retries.
+func AckStatus(err error) int {
+	switch tandem.ErrorCode(err) {
+	case "", tandem.EDUPLICATE:
+		return http.StatusOK
+	case tandem.EINVALID:
+		return http.StatusBadRequest
+	case tandem.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusServiceUnavailable
+}

@@ -33,18 +33,8 @@ import (
 // messages from bots including this app, other interactions, and unknown events.
 func (c *Connector) Handler(r connectors.Receiver) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, connectors.MaxWebhookBytes))
-		if err != nil {
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-			http.Error(w, "cannot read request", http.StatusBadRequest)
+		body, ok := connectors.ReadWebhook(w, req)
+		if !ok {
 			return
 		}
 		if err := c.verify(req.Header, body); err != nil {
@@ -58,6 +48,7 @@ func (c *Connector) Handler(r connectors.Receiver) http.Handler {
 		}
 		ctype, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
 		var in *tandem.Inbound
+		var err error
 		switch ctype {
 		case "application/json":
 			in, err = c.parseEvent(w, body)
@@ -100,19 +91,17 @@ func (c *Connector) deliver(ctx context.Context, w http.ResponseWriter, r connec
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleTimeout)
 	defer cancel()
 	turn, err := r.HandleMessage(hctx, in)
-	switch code := tandem.ErrorCode(err); code {
-	case "", tandem.EDUPLICATE:
+	switch status := connectors.AckStatus(err); status {
+	case http.StatusOK:
 		if turn != nil && turn.Duplicate {
 			c.logger.DebugContext(ctx, "slack: duplicate message dropped", "provider_id", in.ProviderID)
 		}
 		w.WriteHeader(http.StatusOK)
-	case tandem.EINVALID:
-		http.Error(w, tandem.ErrorMessage(err), http.StatusBadRequest)
-	case tandem.ETOOLARGE:
-		http.Error(w, tandem.ErrorMessage(err), http.StatusRequestEntityTooLarge)
-	default:
+	case http.StatusServiceUnavailable:
 		c.logger.ErrorContext(ctx, "slack: inbound message not stored", "provider_id", in.ProviderID, "error", err)
-		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		http.Error(w, "temporarily unavailable", status)
+	default:
+		http.Error(w, tandem.ErrorMessage(err), status)
 	}
 }
 

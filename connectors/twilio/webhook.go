@@ -33,20 +33,8 @@ const SignatureHeader = "X-Twilio-Signature"
 func (c *Connector) Handler(r connectors.Receiver) http.Handler {
 	validator := twclient.NewRequestValidator(c.cfg.AuthToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, connectors.MaxWebhookBytes))
-		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				c.log.WarnContext(req.Context(), "twilio webhook too large", "limit_bytes", tooLarge.Limit)
-				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-			http.Error(w, "cannot read request body", http.StatusBadRequest)
+		body, ok := connectors.ReadWebhook(w, req)
+		if !ok {
 			return
 		}
 		form, err := parseForm(body)
@@ -97,22 +85,19 @@ func (c *Connector) Handler(r connectors.Receiver) http.Handler {
 			ProviderID: sid,
 			ReceivedAt: c.now(),
 		})
-		switch code := tandem.ErrorCode(err); code {
-		case "":
+		switch status := connectors.AckStatus(err); status {
+		case http.StatusOK:
 			if turn != nil && turn.Duplicate {
 				log.InfoContext(req.Context(), "twilio retry of a stored message acknowledged")
 			}
 			ackTwiML(w)
-		case tandem.EINVALID:
-			log.InfoContext(req.Context(), "twilio message refused", "err", err.Error())
-			http.Error(w, "message refused", http.StatusBadRequest)
-		case tandem.ETOOLARGE:
-			log.InfoContext(req.Context(), "twilio message refused", "err", err.Error())
-			http.Error(w, "message too large", http.StatusRequestEntityTooLarge)
-		default:
+		case http.StatusServiceUnavailable:
 			// Not stored: 5xx makes Twilio retry. The error text stays in our log.
-			log.ErrorContext(req.Context(), "twilio message not stored", "code", code, "err", err.Error())
-			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+			log.ErrorContext(req.Context(), "twilio message not stored", "err", err.Error())
+			http.Error(w, "temporarily unavailable", status)
+		default:
+			log.InfoContext(req.Context(), "twilio message refused", "err", err.Error())
+			http.Error(w, tandem.ErrorMessage(err), status)
 		}
 	})
 }
