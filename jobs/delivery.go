@@ -44,9 +44,20 @@ type DeliveryConfig struct {
 	// Backoff is the wait after the n-th failed send (n from 1). Default: 2s doubling up
 	// to 10m, with ±20% jitter.
 	Backoff func(n int) time.Duration
+	// Observe, when set, is told each attempt's outcome (OutcomeSent, ...) and how long
+	// the provider took (zero when no send was made): the app turns it into metrics.
+	Observe func(ch tandem.Channel, outcome string, took time.Duration)
 	Now     func() time.Time
 	Logger  *slog.Logger
 }
+
+// Outcomes of a delivery attempt, as DeliveryConfig.Observe reports them.
+const (
+	OutcomeSent    = "sent"    // the provider accepted it
+	OutcomeRetry   = "retry"   // it failed and will be tried again
+	OutcomeSnoozed = "snoozed" // the provider asked to retry later
+	OutcomeFailed  = "failed"  // it never will be delivered
+)
 
 // WithDefaults returns c with unset fields set to their documented defaults.
 func (c DeliveryConfig) WithDefaults() DeliveryConfig {
@@ -76,6 +87,9 @@ func (c DeliveryConfig) WithDefaults() DeliveryConfig {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Observe == nil {
+		c.Observe = func(tandem.Channel, string, time.Duration) {}
 	}
 	return c
 }
@@ -202,12 +216,16 @@ func (d *Deliverer) send(ctx context.Context, dl tandem.Delivery) (time.Time, bo
 	if !ok {
 		log.Error("delivery failed: no connector for the bot on this channel")
 		d.fail(ctx, dl, fmt.Sprintf("no %s connector is configured for bot %s", dl.Channel, dl.BotID))
+		d.cfg.Observe(dl.Channel, OutcomeFailed, 0)
 		return time.Time{}, true
 	}
 	sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	start := time.Now()
 	id, err := c.Send(sctx, connectors.Outgoing{IdempotencyKey: dl.MessageID, BotID: dl.BotID, To: dl.To, Reply: dl.Reply})
+	took := time.Since(start)
 	cancel()
 	if err == nil {
+		d.cfg.Observe(dl.Channel, OutcomeSent, took)
 		sent := tandem.DeliverySent
 		d.update(ctx, dl, storage.DeliveryUpdate{Status: &sent, ProviderID: &id, LastError: ptr("")})
 		log.Debug("delivered", "provider_id", id)
@@ -218,16 +236,19 @@ func (d *Deliverer) send(ctx context.Context, dl tandem.Delivery) (time.Time, bo
 		// The provider asked to slow down: not the delivery's fault, so not an attempt.
 		next := d.cfg.Now().Add(after)
 		d.update(ctx, dl, storage.DeliveryUpdate{NextAt: &next, Attempts: ptr(dl.Attempts - 1), LastError: &msg})
+		d.cfg.Observe(dl.Channel, OutcomeSnoozed, took)
 		log.Info("delivery snoozed: provider asks to retry later", "retry_after", after)
 		return next, false
 	}
 	if tandem.ErrorCode(err) == tandem.EINVALID || dl.Attempts >= d.cfg.MaxAttempts {
 		log.Error("delivery failed", "error", err)
 		d.fail(ctx, dl, msg)
+		d.cfg.Observe(dl.Channel, OutcomeFailed, took)
 		return time.Time{}, true
 	}
 	next := d.cfg.Now().Add(d.cfg.Backoff(dl.Attempts))
 	d.update(ctx, dl, storage.DeliveryUpdate{NextAt: &next, LastError: &msg})
+	d.cfg.Observe(dl.Channel, OutcomeRetry, took)
 	log.Warn("delivery failed; will retry", "error", err, "next_at", next)
 	return next, false
 }

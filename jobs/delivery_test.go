@@ -63,7 +63,9 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type fixture struct {
-	store storage.Store
+	mu       sync.Mutex
+	outcomes []string // what DeliveryConfig.Observe was told
+	store    storage.Store
 	sms   *channel
 	clock *clock
 	d     *jobs.Deliverer
@@ -81,7 +83,12 @@ func setup(t *testing.T, open func(testing.TB) storage.Store, script ...error) *
 	f := &fixture{store: st, sms: &channel{script: script}, clock: &clock{t: time.Now().Add(time.Minute)}, conv: conv}
 	f.d, err = jobs.NewDeliverer(st, func(bot string, ch tandem.Channel) (connectors.Connector, bool) {
 		return f.sms, bot == "demo" && ch == tandem.ChannelSMS
-	}, jobs.DeliveryConfig{Now: f.clock.Now, MaxAttempts: 3, Backoff: func(n int) time.Duration { return time.Duration(n) * time.Minute }})
+	}, jobs.DeliveryConfig{Now: f.clock.Now, MaxAttempts: 3, Backoff: func(n int) time.Duration { return time.Duration(n) * time.Minute },
+		Observe: func(_ tandem.Channel, outcome string, _ time.Duration) {
+			f.mu.Lock()
+			f.outcomes = append(f.outcomes, outcome)
+			f.mu.Unlock()
+		}})
 	must(t, err)
 	return f
 }
@@ -100,6 +107,16 @@ func (f *fixture) enqueue(t *testing.T, bot string, texts ...string) []string {
 		time.Sleep(time.Millisecond) // distinct, ordered message ids
 	}
 	return ids
+}
+
+// observed fails unless the attempts so far had the outcomes want, in order.
+func (f *fixture) observed(t *testing.T, want ...string) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fmt.Sprint(f.outcomes) != fmt.Sprint(want) {
+		t.Errorf("observed outcomes %v, want %v", f.outcomes, want)
+	}
 }
 
 func (f *fixture) deliver(t *testing.T) int {
@@ -143,6 +160,7 @@ func TestDeliverer(t *testing.T) {
 				if n := f.deliver(t); n != 0 {
 					t.Errorf("claimed %d sent deliveries again", n)
 				}
+				f.observed(t, jobs.OutcomeSent, jobs.OutcomeSent)
 			})
 
 			t.Run("RetryLater", func(t *testing.T) {
@@ -167,6 +185,7 @@ func TestDeliverer(t *testing.T) {
 				if got := f.sms.texts(); len(got) != 2 || got[0] != "first" {
 					t.Errorf("after the wait sent %q, want first then second", got)
 				}
+				f.observed(t, jobs.OutcomeSnoozed, jobs.OutcomeSent, jobs.OutcomeSent)
 			})
 
 			t.Run("ErrTransient", func(t *testing.T) {
@@ -189,6 +208,7 @@ func TestDeliverer(t *testing.T) {
 						t.Fatalf("after MaxAttempts: %s, want failed", d.Status)
 					}
 				}
+				f.observed(t, jobs.OutcomeRetry, jobs.OutcomeRetry, jobs.OutcomeFailed)
 			})
 
 			t.Run("ErrInvalid", func(t *testing.T) {
@@ -199,6 +219,7 @@ func TestDeliverer(t *testing.T) {
 				if d := f.find(t, id); d.Status != tandem.DeliveryFailed || d.Attempts != 1 {
 					t.Errorf("delivery to a bad address = %+v, want failed after one attempt", d)
 				}
+				f.observed(t, jobs.OutcomeFailed)
 			})
 
 			t.Run("ErrNoConnector", func(t *testing.T) {

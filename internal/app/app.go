@@ -116,7 +116,8 @@ func (a *App) build(ctx context.Context) error {
 	if err := a.buildChannels(); err != nil {
 		return err
 	}
-	if a.deliverer, err = a.newDeliverer(); err != nil {
+	reg := prometheus.NewRegistry()
+	if a.deliverer, err = a.newDeliverer(reg); err != nil {
 		return err
 	}
 	codes := codeNotifier{connector: a.connector}
@@ -131,7 +132,6 @@ func (a *App) build(ctx context.Context) error {
 		bots.WithLinkSecret([]byte(cfg.SessionSecret)),
 	)...)
 
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tandem_answer_cache_hits_total",
 			Help: "Customer questions answered from the answer cache."},

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/connectors"
@@ -81,10 +84,23 @@ func (a *App) runBackground(ctx context.Context) (wait func()) {
 	return wg.Wait
 }
 
-// newDeliverer builds the delivery worker from the configuration.
-func (a *App) newDeliverer() (*jobs.Deliverer, error) {
+// newDeliverer builds the delivery worker from the configuration, its outcomes counted in
+// reg as tandem_deliveries_total{channel,outcome} and tandem_delivery_send_seconds{channel}.
+func (a *App) newDeliverer(reg prometheus.Registerer) (*jobs.Deliverer, error) {
+	outcomes := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_deliveries_total",
+		Help: "Delivery attempts of messages to customers' channels, by outcome (sent, retry, snoozed, failed)."},
+		[]string{"channel", "outcome"})
+	sends := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tandem_delivery_send_seconds",
+		Help: "Time providers took to answer a send.", Buckets: prometheus.DefBuckets}, []string{"channel"})
+	reg.MustRegister(outcomes, sends)
 	return jobs.NewDeliverer(a.store, a.connector, jobs.DeliveryConfig{
-		Poll: a.cfg.Delivery.Poll, MaxAttempts: a.cfg.Delivery.MaxAttempts, Logger: a.logger})
+		Poll: a.cfg.Delivery.Poll, MaxAttempts: a.cfg.Delivery.MaxAttempts, Logger: a.logger,
+		Observe: func(ch tandem.Channel, outcome string, took time.Duration) {
+			outcomes.WithLabelValues(string(ch), outcome).Inc()
+			if took > 0 {
+				sends.WithLabelValues(string(ch)).Observe(took.Seconds())
+			}
+		}})
 }
 
 // newConnector builds one configured connector.

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -162,6 +163,18 @@ func TestSlackChannel(t *testing.T) {
 	}
 	if n := len(api.sent()); n != bot {
 		t.Errorf("Slack got %d posts for %d bot messages", n, bot)
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metrics, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf(`tandem_deliveries_total{channel="slack",outcome="sent"} %d`, bot); !strings.Contains(string(metrics), want) {
+		t.Errorf("/metrics lacks %q", want)
 	}
 }
 
