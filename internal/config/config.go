@@ -157,6 +157,9 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// MinSessionSecretBytes is the shortest TANDEM_SESSION_SECRET accepted.
+const MinSessionSecretBytes = 32
+
 // Validate reports the first invalid setting.
 func (c Config) Validate() error {
 	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > 1<<20 {
@@ -188,6 +191,11 @@ func (c Config) Validate() error {
 	}
 	if c.Embedder.Dimension < 0 || c.Embedder.Dimension > 2000 {
 		return fmt.Errorf("embedder.dimension: %d is outside 0..2000", c.Embedder.Dimension)
+	}
+	// The secret keys signed links, one-time codes and agents' sessions: a short one could
+	// be guessed offline from any signed link.
+	if n := len(c.SessionSecret); n > 0 && n < MinSessionSecretBytes {
+		return fmt.Errorf("TANDEM_SESSION_SECRET: %d bytes is too short; use at least %d (e.g. openssl rand -hex 32)", n, MinSessionSecretBytes)
 	}
 	seen := map[string]bool{}
 	for i, k := range c.Connectors {

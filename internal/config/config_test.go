@@ -58,6 +58,8 @@ func TestLoad(t *testing.T) {
 					t.Errorf("String() shows a connector secret:\n%s", c.String())
 				}
 			}},
+		{name: "ErrShortSessionSecret", env: map[string]string{"TANDEM_SESSION_SECRET": "hunter2"}, wantErr: "TANDEM_SESSION_SECRET: 7 bytes is too short"},
+		{name: "OKSessionSecret", env: map[string]string{"TANDEM_SESSION_SECRET": strings.Repeat("k", 32)}, check: func(t *testing.T, c Config) {}},
 		{name: "ErrConnectorChannel", yaml: "connectors: [{bot: demo, channel: fax}]\n", wantErr: "connectors[0].channel"},
 		{name: "ErrConnectorTwilio", yaml: "connectors: [{bot: demo, channel: sms, account_sid: AC1}]\n", wantErr: "one of from, messaging_service_sid"},
 		{name: "ErrConnectorBot", yaml: "connectors: [{channel: discord}]\n", wantErr: "connectors[0].bot"},
