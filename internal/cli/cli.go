@@ -28,16 +28,17 @@ type command struct {
 // commands is the table of top-level subcommands; each lives in its own file.
 func commands() map[string]command {
 	return map[string]command{
-		"serve":    {"run the HTTP server with its bots", runServe},
-		"migrate":  {"apply the store's schema migrations and exit", runMigrate},
-		"eval":     {"score NLU, sentiment or retrieval on datasets", runEval},
-		"nlu":      {"train and save NLU models", runNLU},
-		"kb":       {"manage the knowledge base: ingest, list, search, publish, reembed", runKB},
-		"outbound": {"ask a running server to write first to a customer (message, response or flow)", runOutbound},
-		"bench":    {"measure throughput and latency", runBench},
-		"chat":     {"talk to a bot in the terminal, showing what it understood and why", runChat},
-		"bots":     {"bot folder tools: validate", runBots},
-		"version":  {"print the version", runVersion},
+		"serve":      {"run the HTTP server with its bots", runServe},
+		"migrate":    {"apply the store's schema migrations and exit", runMigrate},
+		"eval":       {"score NLU, sentiment or retrieval on datasets", runEval},
+		"nlu":        {"train and save NLU models", runNLU},
+		"kb":         {"manage the knowledge base: ingest, list, search, publish, reembed", runKB},
+		"outbound":   {"ask a running server to write first to a customer (message, response or flow)", runOutbound},
+		"deliveries": {"list and retry messages on their way to customers' channels", runDeliveries},
+		"bench":      {"measure throughput and latency", runBench},
+		"chat":       {"talk to a bot in the terminal, showing what it understood and why", runChat},
+		"bots":       {"bot folder tools: validate", runBots},
+		"version":    {"print the version", runVersion},
 	}
 }
 
