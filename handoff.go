@@ -23,7 +23,11 @@ type Ticket struct {
 	Reason         string
 	Status         TicketStatus
 	AgentID        string
-	CreatedAt      time.Time
+	// DeskRef is the desk's own reference to the ticket's card (e.g. a Slack channel and
+	// message ts), so replies in the card's thread find the ticket; empty until a desk
+	// posts one.
+	DeskRef   string
+	CreatedAt time.Time
 	ClaimedAt      *time.Time
 	ClosedAt       *time.Time
 }

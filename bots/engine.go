@@ -56,9 +56,13 @@ type KnowledgeAnswer struct {
 	Reason     string
 }
 
-// Relayer forwards a customer message to the human who holds the conversation (a Slack
-// thread, the web inbox's live feed). It is called after the message is stored.
-type Relayer interface {
+// Desk is where human agents work handed-off conversations (a Slack channel, ...). The
+// engine tells it, after the turn is stored, that the turn opened a ticket, and hands it
+// each customer message while a human has the conversation. Both are called in the turn's
+// request, so an implementation does its network calls in the background. Errors are
+// logged and never fail the turn: tickets and messages are in the store for every desk.
+type Desk interface {
+	TicketOpened(ctx context.Context, conv *tandem.Conversation, ticketID string) error
 	Relay(ctx context.Context, conv *tandem.Conversation, msg *tandem.Message) error
 }
 
@@ -69,7 +73,7 @@ type Engine struct {
 	store    Store
 	bots     *Registry
 	kb       Answerer
-	relay    Relayer
+	desk     Desk
 	notifier Notifier
 	secret   []byte
 	now      func() time.Time
@@ -95,8 +99,8 @@ type Option func(*Engine)
 // intents, flows and fallbacks).
 func WithKnowledge(a Answerer) Option { return func(e *Engine) { e.kb = a } }
 
-// WithRelay forwards messages of handed-off conversations to agents.
-func WithRelay(r Relayer) Option { return func(e *Engine) { e.relay = r } }
+// WithDesk tells an agents' desk about new tickets and relays customer messages to it.
+func WithDesk(d Desk) Option { return func(e *Engine) { e.desk = d } }
 
 // WithNotifier sends one-time identity codes (required for link_identity steps).
 func WithNotifier(n Notifier) Option { return func(e *Engine) { e.notifier = n } }
@@ -271,13 +275,25 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 		}
 		return nil, err
 	}
-	if t.decision.Kind == tandem.DecisionRelay && e.relay != nil {
-		if err := e.relay.Relay(ctx, conv, msg); err != nil {
-			e.logger.Warn("relay to agent", "conversation_id", conv.ID, "error", err)
-		}
+	if e.desk != nil {
+		e.tellDesk(ctx, t, msg)
 	}
 	return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, MessageID: msg.ID, Replies: t.replies,
 		Annotations: t.ann, Decision: t.decision, Handoff: t.handoff}, nil
+}
+
+// tellDesk passes the stored turn's news to the agents' desk.
+func (e *Engine) tellDesk(ctx context.Context, t *turn, msg *tandem.Message) {
+	if t.decision.Kind == tandem.DecisionRelay {
+		if err := e.desk.Relay(ctx, t.conv, msg); err != nil {
+			e.logger.Warn("relay to agent", "conversation_id", t.conv.ID, "error", err)
+		}
+	}
+	if t.handoff != nil {
+		if err := e.desk.TicketOpened(ctx, t.conv, t.handoff.TicketID); err != nil {
+			e.logger.Warn("tell the desk about a new ticket", "conversation_id", t.conv.ID, "ticket_id", t.handoff.TicketID, "error", err)
+		}
+	}
 }
 
 func duplicateTurn(convID, custID string, in tandem.Inbound) *tandem.Turn {

@@ -180,28 +180,37 @@ func TestConcurrentMessagesOneConversation(t *testing.T) {
 	}
 }
 
-type relayRecorder struct {
-	mu   sync.Mutex
-	msgs []string
+// deskRecorder is an in-process Desk that records what the engine told it.
+type deskRecorder struct {
+	mu      sync.Mutex
+	msgs    []string
+	tickets []string
 }
 
-func (r *relayRecorder) Relay(ctx context.Context, conv *tandem.Conversation, msg *tandem.Message) error {
+func (r *deskRecorder) TicketOpened(ctx context.Context, conv *tandem.Conversation, ticketID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tickets = append(r.tickets, conv.ID+": "+ticketID)
+	return nil
+}
+
+func (r *deskRecorder) Relay(ctx context.Context, conv *tandem.Conversation, msg *tandem.Message) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, conv.ID+": "+msg.Text)
 	return nil
 }
 
-func TestRelayDuringHandoff(t *testing.T) {
+func TestDeskDuringHandoff(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := teststore.All[0].Open(t)
-	rec := &relayRecorder{}
+	rec := &deskRecorder{}
 	reg := bots.NewRegistry(bots.RegistryConfig{NLU: sharedNLU})
 	if _, err := reg.LoadFS(ctx, demo.FS, demo.Root); err != nil {
 		t.Fatal(err)
 	}
-	e := bots.New(st, reg, bots.WithRelay(rec))
+	e := bots.New(st, reg, bots.WithDesk(rec))
 	say := func(text string) *tandem.Turn {
 		turn, err := e.HandleMessage(ctx, tandem.Inbound{BotID: "demo", Channel: tandem.ChannelSMS, ExternalID: phone, Text: text})
 		if err != nil {
@@ -216,5 +225,11 @@ func TestRelayDuringHandoff(t *testing.T) {
 	defer rec.mu.Unlock()
 	if want := h.ConversationID + ": my order never arrived"; len(rec.msgs) != 1 || rec.msgs[0] != want {
 		t.Fatalf("relayed %q, want only %q", rec.msgs, want)
+	}
+	if h.Handoff == nil {
+		t.Fatal("no handoff")
+	}
+	if want := h.ConversationID + ": " + h.Handoff.TicketID; len(rec.tickets) != 1 || rec.tickets[0] != want {
+		t.Fatalf("desk told of tickets %q, want only %q", rec.tickets, want)
 	}
 }

@@ -197,6 +197,7 @@ type TicketUpdate struct {
 	Queue    *string
 	Priority *int
 	ClosedAt *time.Time
+	DeskRef  *string
 }
 
 // TicketFilter selects tickets; zero fields match everything. Results are oldest first.
@@ -204,6 +205,7 @@ type TicketFilter struct {
 	Queue   string
 	Status  tandem.TicketStatus
 	AgentID string
+	DeskRef string
 	Limit   int
 }
 

@@ -13,11 +13,11 @@ import (
 	"github.com/tandemhq/tandem/storage"
 )
 
-const ticketCols = `id, conversation_id, bot_id, queue, priority, reason, status, agent_id, created_at, claimed_at, closed_at`
+const ticketCols = `id, conversation_id, bot_id, queue, priority, reason, status, agent_id, created_at, claimed_at, closed_at, desk_ref`
 
 func scanTicket(row pgx.Row) (*tandem.Ticket, error) {
 	var t tandem.Ticket
-	if err := row.Scan(&t.ID, &t.ConversationID, &t.BotID, &t.Queue, &t.Priority, &t.Reason, &t.Status, &t.AgentID, &t.CreatedAt, &t.ClaimedAt, &t.ClosedAt); err != nil {
+	if err := row.Scan(&t.ID, &t.ConversationID, &t.BotID, &t.Queue, &t.Priority, &t.Reason, &t.Status, &t.AgentID, &t.CreatedAt, &t.ClaimedAt, &t.ClosedAt, &t.DeskRef); err != nil {
 		return nil, err
 	}
 	t.CreatedAt, t.ClaimedAt, t.ClosedAt = utc(t.CreatedAt), utcPtr(t.ClaimedAt), utcPtr(t.ClosedAt)
@@ -46,8 +46,8 @@ func (s *Store) CreateTicket(ctx context.Context, t *tandem.Ticket) error {
 	}
 	t.CreatedAt = dbTime(t.CreatedAt)
 	t.ClaimedAt, t.ClosedAt = dbTimePtr(t.ClaimedAt), dbTimePtr(t.ClosedAt)
-	_, err := s.pool.Exec(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		t.ID, t.ConversationID, t.BotID, t.Queue, t.Priority, t.Reason, t.Status, t.AgentID, t.CreatedAt, t.ClaimedAt, t.ClosedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		t.ID, t.ConversationID, t.BotID, t.Queue, t.Priority, t.Reason, t.Status, t.AgentID, t.CreatedAt, t.ClaimedAt, t.ClosedAt, t.DeskRef)
 	return translate("create ticket", err)
 }
 
@@ -125,6 +125,9 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, upd storage.TicketU
 	if upd.ClosedAt != nil {
 		add("closed_at", dbTime(*upd.ClosedAt))
 	}
+	if upd.DeskRef != nil {
+		add("desk_ref", *upd.DeskRef)
+	}
 	var t *tandem.Ticket
 	var err error
 	if len(set) == 0 {
@@ -157,6 +160,9 @@ func (s *Store) ListTickets(ctx context.Context, f storage.TicketFilter) ([]tand
 	}
 	if f.AgentID != "" {
 		add("agent_id = $%d", f.AgentID)
+	}
+	if f.DeskRef != "" {
+		add("desk_ref = $%d AND desk_ref <> ''", f.DeskRef)
 	}
 	q := `SELECT ` + ticketCols + ` FROM tickets`
 	if len(where) > 0 {

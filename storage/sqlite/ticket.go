@@ -13,13 +13,13 @@ import (
 	"github.com/tandemhq/tandem/storage"
 )
 
-const ticketCols = `id, conversation_id, bot_id, queue, priority, reason, status, agent_id, created_at, claimed_at, closed_at`
+const ticketCols = `id, conversation_id, bot_id, queue, priority, reason, status, agent_id, created_at, claimed_at, closed_at, desk_ref`
 
 func scanTicket(row interface{ Scan(...any) error }) (*tandem.Ticket, error) {
 	var t tandem.Ticket
 	var created int64
 	var claimed, closed sql.NullInt64
-	if err := row.Scan(&t.ID, &t.ConversationID, &t.BotID, &t.Queue, &t.Priority, &t.Reason, &t.Status, &t.AgentID, &created, &claimed, &closed); err != nil {
+	if err := row.Scan(&t.ID, &t.ConversationID, &t.BotID, &t.Queue, &t.Priority, &t.Reason, &t.Status, &t.AgentID, &created, &claimed, &closed, &t.DeskRef); err != nil {
 		return nil, err
 	}
 	t.CreatedAt = fromMicros(created)
@@ -55,8 +55,8 @@ func (s *Store) CreateTicket(ctx context.Context, t *tandem.Ticket) error {
 	}
 	t.CreatedAt = dbTime(t.CreatedAt)
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.ConversationID, t.BotID, t.Queue, t.Priority, t.Reason, t.Status, t.AgentID, t.CreatedAt.UnixMicro(), nullMicros(t.ClaimedAt), nullMicros(t.ClosedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.ConversationID, t.BotID, t.Queue, t.Priority, t.Reason, t.Status, t.AgentID, t.CreatedAt.UnixMicro(), nullMicros(t.ClaimedAt), nullMicros(t.ClosedAt), t.DeskRef)
 		return err
 	})
 	return translate("create ticket", err)
@@ -138,6 +138,9 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, upd storage.TicketU
 		if upd.Priority != nil {
 			set, args = append(set, "priority = ?"), append(args, *upd.Priority)
 		}
+		if upd.DeskRef != nil {
+			set, args = append(set, "desk_ref = ?"), append(args, *upd.DeskRef)
+		}
 		if upd.ClosedAt != nil {
 			set, args = append(set, "closed_at = ?"), append(args, nullMicros(upd.ClosedAt))
 		}
@@ -172,6 +175,9 @@ func (s *Store) ListTickets(ctx context.Context, f storage.TicketFilter) ([]tand
 	}
 	if f.AgentID != "" {
 		where, args = append(where, "agent_id = ?"), append(args, f.AgentID)
+	}
+	if f.DeskRef != "" {
+		where, args = append(where, "desk_ref = ? AND desk_ref <> ''"), append(args, f.DeskRef)
 	}
 	q := `SELECT ` + ticketCols + ` FROM tickets`
 	if len(where) > 0 {

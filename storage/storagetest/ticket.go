@@ -152,6 +152,30 @@ func testTickets(t *testing.T, s storage.Store, _ Features) {
 		}
 		wantTime(t, "ClosedAt", *got.ClosedAt, when)
 	})
+	t.Run("UpdateTicket/DeskRef", func(t *testing.T) {
+		t.Parallel()
+		conv := setup(t, "+15550409")
+		tk := &tandem.Ticket{ConversationID: conv.ID, BotID: "bot", Queue: "q"}
+		must(t, s.CreateTicket(ctx, tk))
+		if tk.DeskRef != "" {
+			t.Fatalf("new ticket has desk ref %q", tk.DeskRef)
+		}
+		got, err := s.UpdateTicket(ctx, tk.ID, storage.TicketUpdate{DeskRef: ptr("slack:C1:1700000000.000100")})
+		must(t, err)
+		if got.DeskRef != "slack:C1:1700000000.000100" || got.Queue != "q" {
+			t.Fatalf("got %+v", got)
+		}
+		found, err := s.ListTickets(ctx, storage.TicketFilter{DeskRef: "slack:C1:1700000000.000100"})
+		must(t, err)
+		if len(found) != 1 || found[0].ID != tk.ID || found[0].DeskRef != got.DeskRef {
+			t.Errorf("by desk ref = %+v, want the ticket", found)
+		}
+		none, err := s.ListTickets(ctx, storage.TicketFilter{DeskRef: "slack:C1:other"})
+		must(t, err)
+		if len(none) != 0 {
+			t.Errorf("an unknown desk ref found %d tickets", len(none))
+		}
+	})
 	t.Run("UpdateTicket/ErrNotFound", func(t *testing.T) {
 		t.Parallel()
 		_, err := s.UpdateTicket(ctx, "missing", storage.TicketUpdate{Queue: ptr("x")})
