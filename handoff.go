@@ -28,8 +28,8 @@ type Ticket struct {
 	// posts one.
 	DeskRef   string
 	CreatedAt time.Time
-	ClaimedAt      *time.Time
-	ClosedAt       *time.Time
+	ClaimedAt *time.Time
+	ClosedAt  *time.Time
 }
 
 // AgentRole grants what an agent may do.

@@ -66,10 +66,10 @@ type fixture struct {
 	mu       sync.Mutex
 	outcomes []string // what DeliveryConfig.Observe was told
 	store    storage.Store
-	sms   *channel
-	clock *clock
-	d     *jobs.Deliverer
-	conv  *tandem.Conversation
+	sms      *channel
+	clock    *clock
+	d        *jobs.Deliverer
+	conv     *tandem.Conversation
 }
 
 func setup(t *testing.T, open func(testing.TB) storage.Store, script ...error) *fixture {
