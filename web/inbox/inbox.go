@@ -33,6 +33,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/handoff"
+	"github.com/tandemhq/tandem/internal/signed"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/storage"
 	"github.com/tandemhq/tandem/web/htmlpage"
@@ -152,11 +153,12 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 type handler struct {
-	cfg   Config
-	store Store
-	kb    Searcher
-	colls func(string) []string
-	pages *htmlpage.Pages
+	cfg    Config
+	signer *signed.Signer
+	store  Store
+	kb     Searcher
+	colls  func(string) []string
+	pages  *htmlpage.Pages
 }
 
 // New returns the inbox's handler, to be mounted at "/inbox/". It panics when Deps.Store is
@@ -169,6 +171,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		panic(err)
 	}
 	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections}
+	h.signer = signed.New(h.cfg.Secret)
 	h.pages = parsePages(h.cfg.Logger)
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
