@@ -3,6 +3,7 @@ package webchat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,6 +18,9 @@ import (
 // clockSkew is how far a message's time may lie before the newest one a session has seen
 // and still be shown: replicas stamp messages with their own clocks.
 const clockSkew = 5 * time.Second
+
+// errWrite marks a failed write: the browser is gone, nothing to log.
+var errWrite = errors.New("webchat: write")
 
 // session is one connected browser. All its fields are owned by run's goroutine.
 type session struct {
@@ -345,7 +349,7 @@ func (s *session) write(ctx context.Context, v any) error {
 	wctx, cancel := context.WithTimeout(ctx, s.h.cfg.WriteTimeout)
 	defer cancel()
 	if err := s.c.Write(wctx, websocket.MessageText, b); err != nil {
-		return fmt.Errorf("webchat: write: %w", err)
+		return fmt.Errorf("%w: %w", errWrite, err)
 	}
 	return nil
 }

@@ -177,19 +177,20 @@ func (w *world) ListMessages(ctx context.Context, id string, f storage.MessageFi
 var _ webchat.Store = (*world)(nil)
 
 type fixture struct {
-	world *world
-	bus   *memory.Bus
-	srv   *httptest.Server
+	world   *world
+	bus     *memory.Bus
+	handler *webchat.Handler
+	srv     *httptest.Server
 }
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{world: newWorld(), bus: memory.New(memory.Config{})}
 	t.Cleanup(func() { _ = f.bus.Close() })
-	h := webchat.New(webchat.Config{Secret: []byte("test-secret"), MaxMessageBytes: 64, Logger: slog.New(slog.DiscardHandler)},
+	f.handler = webchat.New(webchat.Config{Secret: []byte("test-secret"), MaxMessageBytes: 64, Logger: slog.New(slog.DiscardHandler)},
 		webchat.Deps{Receiver: f.world, Store: f.world, Events: f.bus})
 	mux := http.NewServeMux()
-	mux.Handle("GET "+webchat.Path, h)
+	mux.Handle("GET "+webchat.Path, f.handler)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f

@@ -33,6 +33,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -148,6 +149,10 @@ type Handler struct {
 	cfg    Config
 	deps   Deps
 	signer *signed.Signer
+	// base ends every session on Close: http.Server.Shutdown does not wait for, or end,
+	// hijacked connections.
+	base context.Context
+	stop context.CancelFunc
 }
 
 // botRE is what a bot id may look like (as in the REST channel's URLs).
@@ -160,8 +165,13 @@ func New(cfg Config, deps Deps) *Handler {
 		panic("webchat.New: Receiver, Store and Events are required")
 	}
 	cfg = cfg.WithDefaults()
-	return &Handler{cfg: cfg, deps: deps, signer: signed.New(cfg.Secret)}
+	base, stop := context.WithCancel(context.Background())
+	return &Handler{cfg: cfg, deps: deps, signer: signed.New(cfg.Secret), base: base, stop: stop}
 }
+
+// Close ends every open session (the browsers reconnect, to another replica or after the
+// restart) and refuses new ones. It is idempotent.
+func (h *Handler) Close() { h.stop() }
 
 // ServeHTTP upgrades a same-origin request to a WebSocket and serves the visitor until the
 // socket closes.
@@ -180,6 +190,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cursor too long", http.StatusBadRequest)
 		return
 	}
+	if h.base.Err() != nil {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	visitor := h.visitor(w, r)
 	// Accept refuses a browser Origin other than the request's host (cross-site WebSocket
 	// hijacking would otherwise chat as the visitor, whose cookie the browser sends).
@@ -189,15 +203,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.SetReadLimit(int64(8*h.cfg.MaxMessageBytes + 1024))
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(h.base, cancel)()
 	s := &session{h: h, c: c, bot: bot, visitor: visitor, delivered: map[string]time.Time{}}
-	err = s.run(r.Context(), conv, after)
-	switch websocket.CloseStatus(err) {
-	case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusMessageTooBig:
+	err = s.run(ctx, conv, after)
+	switch {
+	case h.base.Err() != nil:
+		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
+	case websocket.CloseStatus(err) != -1: // the browser closed, or sent an unusable frame
 		_ = c.CloseNow()
+	case errors.Is(err, errWrite) || errors.Is(err, context.Canceled):
+		_ = c.CloseNow() // the browser went away
 	default:
-		if err != nil && r.Context().Err() == nil {
-			h.cfg.Logger.DebugContext(r.Context(), "webchat: connection ended", "bot", bot, "error", err)
-		}
+		h.cfg.Logger.ErrorContext(r.Context(), "webchat: session failed", "bot", bot, "conversation_id", s.conv, "error", err)
 		_ = c.Close(websocket.StatusInternalError, "")
 	}
 }

@@ -240,3 +240,24 @@ func TestHandshake(t *testing.T) {
 		}
 	})
 }
+
+// TestClose: closing the handler ends open sessions (browsers reconnect elsewhere) and
+// refuses new ones.
+func TestClose(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c, _ := f.dial(t, newJar(t), "bot=demo")
+	f.handler.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, _, err := c.conn.Read(ctx); err == nil {
+		t.Error("session still open after Close")
+	}
+	u := "ws" + strings.TrimPrefix(f.srv.URL, "http") + webchat.Path
+	if conn, res, err := websocket.Dial(ctx, u, nil); err == nil || res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		if conn != nil {
+			_ = conn.CloseNow()
+		}
+		t.Errorf("dial after Close: %v, %v; want 503", res, err)
+	}
+}
