@@ -44,6 +44,7 @@ type FrameError struct {
 	ID string
 }
 
+// Error implements error.
 func (e *FrameError) Error() string { return "webchat: " + e.Code + ": " + e.Message }
 
 // ParseFrame decodes one text frame from the browser and validates it: a known type, a
