@@ -23,7 +23,8 @@ type chatPage struct {
 }
 
 // handleChatPage serves the minimal chat page; ?bot= picks the bot (default Config.DefaultBot).
-// The page's script talks to the REST channel.
+// The page's script talks to the web chat socket (connectors/webchat at /chat/ws), which the
+// app mounts beside it.
 func (s *Server) handleChatPage(w http.ResponseWriter, r *http.Request) {
 	bot := r.URL.Query().Get("bot")
 	if bot == "" {

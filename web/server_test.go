@@ -304,7 +304,7 @@ func TestChatPage(t *testing.T) {
 		{"OK", "/", 200, "text/html; charset=utf-8", []string{`data-bot="demo"`, `aria-live="polite"`, `<label for="message"`, `src="/static/chat.js"`, `maxlength="4096"`}},
 		{"OKOtherBot", "/?bot=acme-2", 200, "text/html; charset=utf-8", []string{`data-bot="acme-2"`}},
 		{"ErrBadBot", "/?bot=%3Cscript%3E", 400, "text/plain; charset=utf-8", nil},
-		{"OKScript", "/static/chat.js", 200, "text/javascript; charset=utf-8", []string{"/api/v1/bots/", "localStorage"}},
+		{"OKScript", "/static/chat.js", 200, "text/javascript; charset=utf-8", []string{"/chat/ws", "WebSocket"}},
 		{"OKStyle", "/static/chat.css", 200, "text/css; charset=utf-8", []string{".msg-customer"}},
 		{"ErrNoAsset", "/static/nope.js", 404, "", nil},
 	}

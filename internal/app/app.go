@@ -23,6 +23,10 @@ import (
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
 	"github.com/tandemhq/tandem/connectors"
+	"github.com/tandemhq/tandem/connectors/webchat"
+	"github.com/tandemhq/tandem/events"
+	eventsmemory "github.com/tandemhq/tandem/events/memory"
+	eventspostgres "github.com/tandemhq/tandem/events/postgres"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/jobs"
 	"github.com/tandemhq/tandem/retrieval"
@@ -51,7 +55,11 @@ type App struct {
 	deliverer *jobs.Deliverer
 	web       *web.Server
 	srv       *http.Server
-	ln        net.Listener
+	// bus carries live conversation events (agent replies, status) to web chat sockets, on
+	// this replica or, with PostgreSQL, all of them; chat serves those sockets.
+	bus  eventBus
+	chat *webchat.Handler
+	ln   net.Listener
 }
 
 // New opens the store, loads the bots and builds the HTTP server; it does not listen yet.
@@ -68,7 +76,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	if a.store, err = OpenStore(ctx, cfg, logger); err != nil {
 		return nil, err
 	}
+	if a.bus, err = openBus(ctx, cfg, logger); err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	if err := a.build(ctx); err != nil {
+		_ = a.bus.Close()
 		a.store.Close()
 		return nil, err
 	}
@@ -158,8 +171,32 @@ func (a *App) build(ctx context.Context) error {
 	a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
 		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice})))
 	a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
-		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections})))
+		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus})))
+
+	// The chat page (/) talks to the web chat socket.
+	a.chat = webchat.New(webchat.Config{Secret: []byte(cfg.SessionSecret), MaxMessageBytes: cfg.MaxMessageBytes, Logger: a.logger},
+		webchat.Deps{Receiver: a.engine, Store: a.store, Events: a.bus})
+	a.web.Mount("GET "+webchat.Path, a.chat)
 	return nil
+}
+
+// eventBus is an events.Bus the app closes.
+type eventBus interface {
+	events.Bus
+	Close() error
+}
+
+// openBus returns the live events bus: LISTEN/NOTIFY on the store's database with
+// PostgreSQL (replicas see each other's events), an in-process bus with SQLite.
+func openBus(ctx context.Context, cfg config.Config, logger *slog.Logger) (eventBus, error) {
+	if cfg.DatabaseURL == "" {
+		return eventsmemory.New(eventsmemory.Config{}), nil
+	}
+	b, err := eventspostgres.New(ctx, eventspostgres.Config{URL: cfg.DatabaseURL, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("open events bus: %w", err)
+	}
+	return b, nil
 }
 
 // Handler is the HTTP handler of the app (for tests that use httptest).
@@ -224,6 +261,7 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	a.chat.Close() // Shutdown does not end WebSocket connections; browsers reconnect
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := a.srv.Shutdown(shutdownCtx); err != nil {
@@ -232,9 +270,10 @@ func (a *App) Run(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the store. Call it after Run returns.
+// Close releases the events bus and the store. Call it after Run returns.
 func (a *App) Close() error {
-	return a.store.Close()
+	a.chat.Close()
+	return errors.Join(a.bus.Close(), a.store.Close())
 }
 
 // OpenStore opens the configured store: PostgreSQL when DatabaseURL is set, otherwise the

@@ -12,8 +12,9 @@ import (
 // TestInboxBrowser drives the whole handoff path of the demo in headless Chromium, with the
 // chat page and the inbox open in two tabs of one browser: the customer asks for a human in
 // the web chat, the ticket shows in /inbox/, an agent signs in, claims it and replies, the
-// reply appears in the customer's chat page, the agent gives the conversation back, and the
-// bot answers the customer again.
+// reply is pushed to the customer's chat page over its socket (the page runs no timer and
+// makes no request meanwhile), the agent gives the conversation back, and the bot answers
+// the customer again.
 func TestInboxBrowser(t *testing.T) {
 	t.Parallel()
 	base := start(t, "")
@@ -33,6 +34,10 @@ func TestInboxBrowser(t *testing.T) {
 		t.Fatalf("ask for a human: %v", err)
 	}
 
+	// From now on the chat page counts the timers it starts and requests it makes.
+	if _, err := chromedp.Run(chat, chromedp.Evaluate[bool](countTimers)); err != nil {
+		t.Fatalf("count timers: %v", err)
+	}
 	const reply = "Hi, this is Ann from Acme. I'm looking at your order now."
 	err = chromedp.Do(inbox,
 		chromedp.Navigate(base+"/inbox/"),
@@ -68,9 +73,12 @@ func TestInboxBrowser(t *testing.T) {
 		t.Errorf("ticket status = %q, %v; want claimed", status, err)
 	}
 
-	// The chat page polls the transcript while a human has the conversation.
+	// The socket pushes the claim and the reply; the page does not poll.
 	if err := chromedp.Do(chat, chromedp.WaitVisible(chromedp.CSS(".msg-agent .msg-text"))); err != nil {
 		t.Fatalf("agent reply in the chat page: %v", err)
+	}
+	if polls, err := chromedp.Run(chat, chromedp.Evaluate[int](`window.__polls`)); err != nil || polls != 0 {
+		t.Errorf("chat page started %d timers or requests (%v) before the agent's reply showed, want 0", polls, err)
 	}
 	got, err := chromedp.Run(chat, chromedp.Text(chromedp.CSS(".msg-agent .msg-text")))
 	if err != nil || got != reply {
@@ -97,3 +105,16 @@ func TestInboxBrowser(t *testing.T) {
 		t.Fatalf("bot answers again after the handoff: %v", err)
 	}
 }
+
+// countTimers makes a page count every timer it starts and request it makes from now on
+// (window.__polls), so a test can prove it is not polling.
+const countTimers = `(function () {
+  window.__polls = 0;
+  ["setTimeout", "setInterval", "fetch"].forEach(function (name) {
+    var orig = window[name];
+    window[name] = function () { window.__polls++; return orig.apply(this, arguments); };
+  });
+  var send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function () { window.__polls++; return send.apply(this, arguments); };
+  return true;
+}())`

@@ -7,8 +7,8 @@
 //
 // The package is HTTP and templates only: the operations and their audit entries are
 // handoff's (handoff.Claim, Reply, Close, GiveBack), so other desks share them. A reply is
-// stored in the conversation on the customer's current channel; the web chat page shows it
-// by polling the transcript, and other channels (SMS, Slack, Discord) receive it through
+// stored in the conversation on the customer's current channel; every action is published on
+// Deps.Events so the customer's web chat socket shows it live, and other channels (SMS, Slack, Discord) receive it through
 // their connector's delivery, which this package does not do.
 //
 // Agents are not authenticated yet: the first visit asks for an email address, finds or
@@ -32,7 +32,9 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/events"
 	"github.com/tandemhq/tandem/handoff"
+	"github.com/tandemhq/tandem/internal/signed"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/storage"
 	"github.com/tandemhq/tandem/web/htmlpage"
@@ -143,6 +145,15 @@ type Deps struct {
 	// Collections names the knowledge collections of a bot, searched for its conversations;
 	// nil (or no collections) searches all of them.
 	Collections func(botID string) []string
+	// Events is told about every claim, reply, close and give-back, so the customer's web
+	// chat shows them live; nil publishes nothing.
+	Events Publisher
+}
+
+// Publisher announces that a conversation changed; an events.Bus satisfies it. Publish must
+// not wait for subscribers.
+type Publisher interface {
+	Publish(ctx context.Context, e events.Event) error
 }
 
 //go:embed templates/*.html
@@ -152,11 +163,13 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 type handler struct {
-	cfg   Config
-	store Store
-	kb    Searcher
-	colls func(string) []string
-	pages *htmlpage.Pages
+	cfg    Config
+	signer *signed.Signer
+	store  Store
+	kb     Searcher
+	colls  func(string) []string
+	events Publisher
+	pages  *htmlpage.Pages
 }
 
 // New returns the inbox's handler, to be mounted at "/inbox/". It panics when Deps.Store is
@@ -168,7 +181,8 @@ func New(cfg Config, deps Deps) http.Handler {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections}
+	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events}
+	h.signer = signed.New(h.cfg.Secret)
 	h.pages = parsePages(h.cfg.Logger)
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/events/memory"
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/retrieval/ingest"
@@ -29,6 +30,7 @@ type fixture struct {
 	h      http.Handler
 	conv   *tandem.Conversation
 	ticket *tandem.Ticket
+	bus    *memory.Bus // what the inbox publishes to
 }
 
 // setup returns the inbox on a fresh store holding one handed-off web chat conversation
@@ -75,10 +77,13 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bus := memory.New(memory.Config{})
+	t.Cleanup(func() { _ = bus.Close() })
 	h := inbox.New(inbox.Config{Secret: []byte("test-secret-0123456789"), MaxFormBytes: 16 << 10, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return now.Add(5 * time.Minute) }},
-		inbox.Deps{Store: st, KB: kb, Collections: func(string) []string { return []string{"demo"} }})
-	return &fixture{store: st, h: h, conv: conv, ticket: tk}
+		inbox.Deps{Store: st, KB: kb, Collections: func(string) []string { return []string{"demo"} },
+			Events: bus})
+	return &fixture{store: st, h: h, conv: conv, ticket: tk, bus: bus}
 }
 
 func (f *fixture) do(t *testing.T, r *http.Request) (*http.Response, string) {

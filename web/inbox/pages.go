@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/events"
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/storage"
 	"github.com/tandemhq/tandem/web"
@@ -234,23 +235,34 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 		err  error
 		done string
 	)
+	var event events.Event // what live views of the conversation are told
 	switch r.PathValue("action") {
 	case "claim":
-		_, err = handoff.Claim(ctx, h.store, id, agent.ID, now)
+		var t *tandem.Ticket
+		if t, err = handoff.Claim(ctx, h.store, id, agent.ID, now); err == nil {
+			event = events.Event{Topic: t.ConversationID, Kind: events.KindStatus}
+		}
 		done = "claimed"
 	case "reply":
-		_, err = handoff.Reply(ctx, h.store, id, agent.ID, r.PostFormValue("text"), now)
+		var m *tandem.Message
+		if m, err = handoff.Reply(ctx, h.store, id, agent.ID, r.PostFormValue("text"), now); err == nil {
+			event = events.Event{Topic: m.ConversationID, Kind: events.KindMessage, MessageID: m.ID}
+		}
 		done = "replied"
 	case "close":
 		err, done = handoff.Close(ctx, h.store, id, agent.ID, now), "closed"
+		event.Kind = events.KindStatus
 	case "return":
 		err, done = handoff.GiveBack(ctx, h.store, id, agent.ID, now), "returned"
+		event.Kind = events.KindStatus
 	default:
 		h.fail(w, r, agent, tandem.Errorf(tandem.ENOTFOUND, "no such action"))
 		return
 	}
 	switch code := tandem.ErrorCode(err); code {
 	case "":
+		event.At = now
+		h.publish(ctx, id, event)
 		htmlpage.Redirect(w, r, ticketPath(id), done)
 	case tandem.ECONFLICT, tandem.EINVALID, tandem.ETOOLARGE:
 		draft := ""
@@ -260,6 +272,26 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 		h.renderTicket(w, r, agent, web.ErrorStatus(code), "", tandem.ErrorMessage(err), draft)
 	default:
 		h.fail(w, r, agent, err)
+	}
+}
+
+// publish tells live views (the customer's web chat) that the ticket's conversation
+// changed. The change is stored already, so a failure is logged, not shown to the agent:
+// the customer's page catches up when it next reads the conversation.
+func (h *handler) publish(ctx context.Context, ticketID string, e events.Event) {
+	if h.events == nil {
+		return
+	}
+	if e.Topic == "" {
+		t, err := h.store.FindTicketByID(ctx, ticketID)
+		if err != nil {
+			h.cfg.Logger.WarnContext(ctx, "inbox: publish event: find ticket", "ticket_id", ticketID, "error", err)
+			return
+		}
+		e.Topic = t.ConversationID
+	}
+	if err := h.events.Publish(ctx, e); err != nil {
+		h.cfg.Logger.WarnContext(ctx, "inbox: publish event", "conversation_id", e.Topic, "kind", string(e.Kind), "error", err)
 	}
 }
 

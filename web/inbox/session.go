@@ -1,67 +1,37 @@
 package inbox
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/handoff"
+	"github.com/tandemhq/tandem/internal/signed"
 )
 
 // Agent identity, kept deliberately simple until agent logins exist: the agent types an
 // email address, and the cookie holds that agent's id and an expiry signed with
-// HMAC-SHA256. Anyone who can reach the inbox can claim any address, which is why the inbox
+// HMAC-SHA256 (package signed, shared with the web chat's visitor cookie). Anyone who can reach the inbox can claim any address, which is why the inbox
 // sits behind the staff-only guard.
 
 // CookieName is the agent session cookie.
 const CookieName = "tandem_inbox_agent"
 
-// sign returns the MAC of the parts under h's secret, base64url-encoded.
-func (h *handler) sign(parts ...string) string {
-	m := hmac.New(sha256.New, h.cfg.Secret)
-	for _, p := range parts {
-		m.Write([]byte(p))
-		m.Write([]byte{0})
-	}
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// sessionValue is "<base64url agent id>.<expiry unix>.<mac>".
+// sessionValue is the cookie value of agentID's session (signed.Signer.Seal).
 func (h *handler) sessionValue(agentID string, exp time.Time) string {
-	id := base64.RawURLEncoding.EncodeToString([]byte(agentID))
-	e := strconv.FormatInt(exp.Unix(), 10)
-	return id + "." + e + "." + h.sign("session", agentID, e)
+	return h.signer.Seal("session", agentID, exp)
 }
 
 // sessionAgentID returns the agent id of a valid, unexpired cookie value, or "".
 func (h *handler) sessionAgentID(v string) string {
-	parts := strings.Split(v, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil {
-		return ""
-	}
-	exp, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || h.cfg.Now().Unix() >= exp {
-		return ""
-	}
-	id := string(raw)
-	if !hmac.Equal([]byte(parts[2]), []byte(h.sign("session", id, parts[1]))) {
-		return ""
-	}
+	id, _ := h.signer.Open("session", v, h.cfg.Now())
 	return id
 }
 
 // csrfToken is the token agent forms carry; it is bound to the agent's session.
-func (h *handler) csrfToken(agentID string) string { return h.sign("csrf", agentID) }
+func (h *handler) csrfToken(agentID string) string { return h.signer.MAC("csrf", agentID) }
 
 // agent returns the signed-in agent, or nil.
 func (h *handler) agent(r *http.Request) (*tandem.Agent, error) {
@@ -103,7 +73,7 @@ func (h *handler) agentOnly(next func(http.ResponseWriter, *http.Request, *tande
 				return
 			}
 			got := r.PostFormValue("csrf")
-			if !hmac.Equal([]byte(got), []byte(h.csrfToken(a.ID))) {
+			if !signed.Equal(got, h.csrfToken(a.ID)) {
 				h.fail(w, r, a, tandem.Errorf(tandem.EFORBIDDEN, "the form's security token is missing or invalid; reload the page and try again"))
 				return
 			}

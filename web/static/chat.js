@@ -1,9 +1,11 @@
-// Tandem chat page: a small client of the REST channel (POST /api/v1/bots/{bot}/messages).
-// The visitor id lives in localStorage so a returning visitor is the same customer; the
-// conversation id is kept per bot so a reload shows the transcript and continues it.
-// While a human agent has the conversation, the page polls its transcript
-// (GET /api/v1/conversations/{id}) every few seconds and shows the agent's replies, until
-// the agent gives the conversation back to the bot or closes it.
+// Tandem chat page: a small client of the web chat socket (connectors/webchat, /chat/ws).
+// The visitor is identified by an HttpOnly cookie the server sets on the handshake. The
+// page sends {"type":"message","text","id"} and renders what the server pushes: the
+// transcript on (re)connect, the bot's replies to each message (citations as links, quick
+// replies as buttons), an agent's replies and status changes live while a human has the
+// conversation. After a dropped connection it reconnects, asks for what it missed
+// (?after=<last message id>) and resends unanswered messages with their ids, which the
+// server drops if they already arrived. Nothing polls: the only timer is the reconnect.
 (function () {
   "use strict";
 
@@ -15,36 +17,21 @@
   var sendButton = document.getElementById("send");
   var statusLine = document.getElementById("status");
   var errorBox = document.getElementById("error");
-  var newChat = document.getElementById("new-chat");
 
-  var visitorKey = "tandem.visitor";
-  var conversationKey = "tandem.conversation." + bot;
-  var busy = false;
+  var socket = null;
+  var conversation = "";  // the conversation shown
+  var lastId = "";        // the newest message the server gave us: our cursor
+  var status = "";        // the conversation's status
+  var pending = [];       // messages sent and not yet answered, in order: {id, text}
+  var shown = {};         // client ids of our messages already in the log
+  var retryMillis = 500;
+  var retryTimer = null;
 
-  function load(key) {
-    try { return window.localStorage.getItem(key) || ""; } catch (e) { return ""; }
-  }
-  function store(key, value) {
-    try {
-      if (value) { window.localStorage.setItem(key, value); } else { window.localStorage.removeItem(key); }
-    } catch (e) { /* storage disabled: the id lives for this page only */ }
-  }
   function randomId() {
     var bytes = new Uint8Array(16);
     window.crypto.getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
-
-  var visitor = load(visitorKey);
-  if (!visitor) {
-    visitor = "web-" + randomId();
-    store(visitorKey, visitor);
-  }
-  var conversation = load(conversationKey);
-
-  var pollMillis = 3000;
-  var pollTimer = null;
-  var seen = {}; // ids of transcript messages already handled
 
   // safeURL returns an absolute http(s) URL or "" so a citation can never run script.
   function safeURL(raw) {
@@ -102,9 +89,7 @@
     replies.forEach(function (q) {
       var b = el("button", "quick-reply", q.title);
       b.type = "button";
-      b.addEventListener("click", function () {
-        send(q.payload || q.title, q.title);
-      });
+      b.addEventListener("click", function () { send(q.payload || q.title, q.title); });
       box.appendChild(b);
     });
     return box;
@@ -115,15 +100,17 @@
     var item = el("li", "msg msg-" + role);
     item.appendChild(el("span", "msg-who", who(role)));
     item.appendChild(el("div", "msg-text", text));
-    if (extra.citations && extra.citations.length) {
-      item.appendChild(renderCitations(extra.citations));
-    }
-    if (extra.quickReplies && extra.quickReplies.length) {
-      item.appendChild(renderQuickReplies(extra.quickReplies));
-    }
+    if (extra.citations && extra.citations.length) { item.appendChild(renderCitations(extra.citations)); }
+    if (extra.quickReplies && extra.quickReplies.length) { item.appendChild(renderQuickReplies(extra.quickReplies)); }
     log.appendChild(item);
     item.scrollIntoView({ block: "end" });
-    return item;
+  }
+
+  // addStored shows a message of the transcript, unless it is one of ours already shown.
+  function addStored(m) {
+    if (m.role === "customer" && m.client_id && shown[m.client_id]) { return; }
+    if (m.client_id) { shown[m.client_id] = true; }
+    addMessage(m.role, m.text, { citations: m.citations });
   }
 
   // Quick replies answer the latest bot message only.
@@ -131,147 +118,119 @@
     Array.prototype.forEach.call(log.querySelectorAll(".quick-replies"), function (n) { n.remove(); });
   }
 
-  function showError(message) {
-    errorBox.textContent = message;
-    errorBox.hidden = false;
-  }
-  function hideError() {
-    errorBox.textContent = "";
-    errorBox.hidden = true;
+  function showError(message) { errorBox.textContent = message; errorBox.hidden = false; }
+  function hideError() { errorBox.textContent = ""; errorBox.hidden = true; }
+
+  function setBusy() {
+    var busy = pending.length > 0;
+    sendButton.disabled = busy;
+    root.dataset.state = busy ? "busy" : "idle";
+    statusLine.textContent = busy && status !== "handoff" ? bot + " is typing…" : "";
   }
 
-  function setBusy(b) {
-    busy = b;
-    sendButton.disabled = b;
-    root.dataset.state = b ? "busy" : "idle";
-    statusLine.textContent = b ? bot + " is typing…" : "";
+  function answered(id) {
+    pending = pending.filter(function (p) { return p.id !== id; });
+    setBusy();
   }
 
-  function errorMessage(status, data) {
-    if (data && data.error && data.error.message) { return data.error.message; }
-    return "The request failed (HTTP " + status + "). Please try again.";
+  function setStatus(next, announce) {
+    if (announce && next !== status) {
+      if (next === "handoff") {
+        addMessage("system", "A member of our team will join this conversation.");
+      } else if (next === "closed") {
+        addMessage("system", "Our team closed this conversation. Write again any time.");
+      } else if (next === "open" && status === "handoff") {
+        addMessage("system", bot + " is back to help you.");
+      }
+    }
+    status = next;
+    root.dataset.human = next === "handoff" ? "true" : "false";
   }
 
-  function send(text, shown) {
-    if (busy) { return; }
+  function transmit(p) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "message", text: p.text, id: p.id }));
+    }
+  }
+
+  function send(text, label) {
+    if (pending.length) { return; }
     hideError();
     clearQuickReplies();
-    addMessage("customer", shown || text);
-    setBusy(true);
-    var body = { user: visitor, text: text, message_id: randomId() };
-    if (conversation) { body.conversation_id = conversation; }
-    fetch("/api/v1/bots/" + encodeURIComponent(bot) + "/messages", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify(body)
-    }).then(function (res) {
-      return res.json().catch(function () { return null; }).then(function (data) {
-        if (!res.ok) {
-          showError(errorMessage(res.status, data));
-          return;
-        }
-        conversation = data.conversation_id || conversation;
-        store(conversationKey, conversation);
-        (data.replies || []).forEach(function (r) {
+    var p = { id: randomId(), text: text };
+    shown[p.id] = true;
+    addMessage("customer", label || text);
+    pending.push(p);
+    setBusy();
+    transmit(p); // when closed, it goes out after the reconnect
+  }
+
+  function onFrame(f) {
+    if (f.last_id) { lastId = f.last_id; }
+    switch (f.type) {
+      case "transcript":
+        if (f.reset) { log.replaceChildren(); shown = {}; pending.forEach(function (p) { shown[p.id] = true; }); }
+        conversation = f.conversation_id || conversation;
+        (f.messages || []).forEach(addStored);
+        setStatus(f.status || status, !f.reset);
+        if (f.max_bytes) { input.maxLength = f.max_bytes; }
+        pending.forEach(transmit);
+        break;
+      case "turn":
+        conversation = f.conversation_id;
+        (f.replies || []).forEach(function (r) {
           addMessage("bot", r.text, { citations: r.citations, quickReplies: r.quick_replies });
         });
-        if (data.handoff) {
-          addMessage("system", "A member of our team will join this conversation.");
-        }
-        if (data.handoff || (data.decision && data.decision.kind === "relay")) {
-          startPolling();
-        }
-      });
-    }).catch(function () {
-      showError("Could not reach the server. Please check your connection and try again.");
-    }).then(function () {
-      setBusy(false);
-      input.focus();
-    });
+        answered(f.id);
+        break;
+      case "message":
+        addStored(f.message);
+        break;
+      case "status":
+        conversation = f.conversation_id;
+        setStatus(f.status, true);
+        break;
+      case "error":
+        showError(f.message || "Something went wrong. Please try again.");
+        if (f.id) { answered(f.id); }
+        break;
+    }
   }
 
-  function restore() {
-    if (!conversation) { return; }
-    fetch("/api/v1/conversations/" + encodeURIComponent(conversation), {
-      headers: { "Accept": "application/json" }
-    }).then(function (res) {
-      if (res.status === 404) {
-        conversation = "";
-        store(conversationKey, "");
-        return null;
-      }
-      return res.ok ? res.json() : null;
-    }).then(function (data) {
-      if (!data) { return; }
-      var fresh = !log.children.length;
-      (data.messages || []).forEach(function (m) {
-        seen[m.id] = true;
-        if (fresh) { addMessage(m.role, m.text, { citations: m.citations }); }
-      });
-      if (data.status === "handoff") { startPolling(); }
-    }).catch(function () { /* an empty page is fine */ });
-  }
-
-  // startPolling watches the transcript for agent replies while a human has the conversation.
-  function startPolling() {
-    if (pollTimer || !conversation) { return; }
-    root.dataset.human = "true";
-    pollTimer = window.setTimeout(poll, pollMillis);
-  }
-
-  function stopPolling() {
-    if (pollTimer) { window.clearTimeout(pollTimer); }
-    pollTimer = null;
-    root.dataset.human = "false";
-  }
-
-  function poll() {
-    var polled = conversation;
-    fetch("/api/v1/conversations/" + encodeURIComponent(polled) + "?limit=50", {
-      headers: { "Accept": "application/json" }
-    }).then(function (res) {
-      return res.ok ? res.json() : null;
-    }).then(function (data) {
-      pollTimer = null;
-      if (polled !== conversation) { return; } // a new conversation was started meanwhile
-      if (!data) { pollTimer = window.setTimeout(poll, 2 * pollMillis); return; }
-      (data.messages || []).forEach(function (m) {
-        if (seen[m.id]) { return; }
-        seen[m.id] = true;
-        // Customer and bot messages of this page were shown when they were sent.
-        if (m.role === "agent") { addMessage("agent", m.text); }
-      });
-      if (data.status === "handoff") {
-        pollTimer = window.setTimeout(poll, pollMillis);
-        return;
-      }
-      root.dataset.human = "false";
-      addMessage("system", data.status === "closed" ?
-        "Our team closed this conversation. Write again any time." :
-        bot + " is back to help you.");
-    }).catch(function () {
-      pollTimer = window.setTimeout(poll, 2 * pollMillis);
-    });
+  function connect() {
+    retryTimer = null;
+    var q = "?bot=" + encodeURIComponent(bot);
+    if (conversation) { q += "&conversation=" + encodeURIComponent(conversation); }
+    if (lastId) { q += "&after=" + encodeURIComponent(lastId); }
+    var ws = new WebSocket((window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host + "/chat/ws" + q);
+    socket = ws;
+    ws.onopen = function () {
+      retryMillis = 500;
+      root.dataset.connected = "true";
+      hideError();
+    };
+    ws.onmessage = function (event) {
+      try { onFrame(JSON.parse(event.data)); } catch (e) { /* not ours to show */ }
+    };
+    ws.onclose = function () {
+      if (socket !== ws) { return; }
+      socket = null;
+      root.dataset.connected = "false";
+      showError("Connection lost. Reconnecting…");
+      retryTimer = window.setTimeout(connect, retryMillis);
+      retryMillis = Math.min(retryMillis * 2, 15000);
+    };
   }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
-    if (!text || busy) { return; }
+    if (!text || pending.length) { return; }
     input.value = "";
     send(text);
-  });
-
-  newChat.addEventListener("click", function () {
-    stopPolling();
-    seen = {};
-    conversation = "";
-    store(conversationKey, "");
-    log.replaceChildren();
-    hideError();
     input.focus();
   });
 
   root.dataset.state = "idle";
-  restore();
+  connect();
 }());
