@@ -1,7 +1,8 @@
 // Package connectors defines how customer channels plug into Tandem. Each channel is an
-// adapter in a subpackage named after its technology (twilio, slack, discord); the
-// integrator's REST channel and the web chat are served by package web. Adapters never
-// import each other; connectors/connectortest is the conformance suite every adapter runs.
+// adapter in a subpackage named after its technology (twilio, slack, discord, and webchat,
+// the chat page's WebSocket); the integrators' REST channel is served by package web.
+// Adapters never import each other; connectors/connectortest is the conformance suite
+// every webhook and gateway adapter runs.
 //
 // The delivery contract every adapter keeps:
 //   - Inbound: a provider's webhook or gateway event is verified (signature), bounded (size),

@@ -25,6 +25,7 @@ func BenchmarkPostMessage(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			req := httptest.NewRequest(http.MethodPost, "/api/v1/bots/demo/messages", strings.NewReader(body))
+			req.RemoteAddr = "127.0.0.1:50000"
 			req.Header.Set("Content-Type", "application/json")
 			rec := httptest.NewRecorder()
 			srv.ServeHTTP(rec, req)

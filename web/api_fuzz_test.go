@@ -45,6 +45,7 @@ func FuzzPostMessage(f *testing.F) {
 	allowed := map[int]bool{200: true, 400: true, 404: true, 413: true}
 	f.Fuzz(func(t *testing.T, body string) {
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/bots/demo/messages", strings.NewReader(body))
+		req.RemoteAddr = "127.0.0.1:50000"
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, req)

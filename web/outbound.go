@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"strings"
@@ -100,28 +98,6 @@ func (s *Server) validateOutbound(req OutboundRequest) error {
 		return tandem.Errorf(tandem.EINVALID, `exactly one of "text", "response" and "flow" is required`)
 	case len(req.Text) > s.cfg.MaxMessageBytes:
 		return tandem.Errorf(tandem.ETOOLARGE, `"text" is %d bytes; the limit is %d`, len(req.Text), s.cfg.MaxMessageBytes)
-	}
-	return nil
-}
-
-// authorizeAPIKey checks the bearer token against Config.APIKeys in constant time.
-func (s *Server) authorizeAPIKey(r *http.Request) error {
-	if len(s.cfg.APIKeys) == 0 {
-		return tandem.Errorf(tandem.EFORBIDDEN, "this API is disabled: the server has no API key configured")
-	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
-		return tandem.Errorf(tandem.EUNAUTHORIZED, "an API key is required (Authorization: Bearer <key>)")
-	}
-	// Compare digests so neither the content nor the length of a key leaks through timing.
-	got := sha256.Sum256([]byte(token))
-	match := 0
-	for _, k := range s.cfg.APIKeys {
-		want := sha256.Sum256([]byte(k))
-		match |= subtle.ConstantTimeCompare(got[:], want[:])
-	}
-	if match != 1 {
-		return tandem.Errorf(tandem.EUNAUTHORIZED, "invalid API key")
 	}
 	return nil
 }

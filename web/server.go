@@ -215,8 +215,8 @@ func NewServer(cfg Config, deps Deps) *Server {
 
 // routes registers every route of the server.
 func (s *Server) routes() {
-	s.mux.HandleFunc("POST /api/v1/bots/{bot}/messages", s.handlePostMessage)
-	s.mux.HandleFunc("GET /api/v1/conversations/{id}", s.handleGetConversation)
+	s.mux.HandleFunc("POST /api/v1/bots/{bot}/messages", s.integratorsOnly(s.handlePostMessage))
+	s.mux.HandleFunc("GET /api/v1/conversations/{id}", s.integratorsOnly(s.handleGetConversation))
 	if s.deps.Outbound != nil {
 		s.mux.HandleFunc("POST /api/v1/bots/{bot}/outbound", s.handleOutbound)
 		s.mux.Handle("/api/v1/bots/{bot}/outbound", methodNotAllowed(http.MethodPost))

@@ -63,6 +63,7 @@ func setup(t testing.TB, opts ...func(*options)) *fixture {
 func (f *fixture) do(t testing.TB, method, target, contentType, body string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	req.RemoteAddr = "127.0.0.1:50000" // the REST API serves this machine when no API key is set
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -233,6 +234,13 @@ func (e *scriptedEngine) ListMessages(ctx context.Context, id string, f storage.
 		out = out[len(out)-f.Limit:]
 	}
 	return out, nil
+}
+
+// calls is how many messages reached the engine.
+func (e *scriptedEngine) calls() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.received)
 }
 
 func (e *scriptedEngine) lastInbound() tandem.Inbound {

@@ -1,10 +1,10 @@
 package app
 
 import (
-	"crypto/subtle"
-	"net"
 	"net/http"
 	"strings"
+
+	"github.com/tandemhq/tandem/web"
 )
 
 // editorsOnly guards the staff pages (the knowledge editor, the agent inbox) until agent
@@ -15,14 +15,14 @@ import (
 func editorsOnly(keys []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(keys) == 0 {
-			if isLoopback(r.RemoteAddr) {
+			if web.IsLoopback(r.RemoteAddr) {
 				next.ServeHTTP(w, r)
 				return
 			}
 			http.Error(w, "staff pages (knowledge editor, inbox) are only served to this machine until TANDEM_API_KEYS is set", http.StatusForbidden)
 			return
 		}
-		if validKey(keys, presentedKey(r)) {
+		if web.ValidAPIKey(keys, presentedKey(r)) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -39,24 +39,4 @@ func presentedKey(r *http.Request) string {
 		return strings.TrimSpace(tok)
 	}
 	return ""
-}
-
-func validKey(keys []string, got string) bool {
-	if got == "" {
-		return false
-	}
-	ok := 0
-	for _, k := range keys {
-		ok |= subtle.ConstantTimeCompare([]byte(k), []byte(got))
-	}
-	return ok == 1
-}
-
-func isLoopback(remoteAddr string) bool {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
