@@ -50,7 +50,7 @@ type fakeSlack struct {
 	ts    int
 }
 
-func newFakeSlack(t *testing.T) *fakeSlack {
+func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -129,7 +129,7 @@ type setupOpt struct {
 	noRun bool
 }
 
-func setup(t *testing.T, st storage.Store, o setupOpt) *fixture {
+func setup(t testing.TB, st storage.Store, o setupOpt) *fixture {
 	t.Helper()
 	f := &fixture{st: st, slack: newFakeSlack(t)}
 	f.conv, f.ticket = handedOff(t, st, phone, "Dana Scully")
@@ -138,7 +138,7 @@ func setup(t *testing.T, st storage.Store, o setupOpt) *fixture {
 }
 
 // newDesk starts a desk (a replica) over the fixture's store and Slack.
-func (f *fixture) newDesk(t *testing.T, o setupOpt) *slackdesk.Desk {
+func (f *fixture) newDesk(t testing.TB, o setupOpt) *slackdesk.Desk {
 	t.Helper()
 	opts := []slackdesk.Option{slackdesk.WithAPIURL(f.slack.srv.URL), slackdesk.WithHTTPClient(f.slack.srv.Client()),
 		slackdesk.WithLogger(slog.New(slog.DiscardHandler))}
@@ -165,7 +165,7 @@ func (f *fixture) newDesk(t *testing.T, o setupOpt) *slackdesk.Desk {
 }
 
 // handedOff stores a conversation of an SMS customer with the bot, handed to a human.
-func handedOff(t *testing.T, st storage.Store, number, name string) (*tandem.Conversation, *tandem.Ticket) {
+func handedOff(t testing.TB, st storage.Store, number, name string) (*tandem.Conversation, *tandem.Ticket) {
 	t.Helper()
 	ctx := context.Background()
 	c, _, err := st.ResolveIdentity(ctx, tandem.ChannelSMS, number)
@@ -716,32 +716,57 @@ func testRetry(t *testing.T, open func(testing.TB) storage.Store) {
 	}
 }
 
-// testRelay: a customer's message during the handoff appears in the card's thread.
+// testRelay: a customer's message during the handoff appears in the card's thread; when
+// the ticket has no card yet (its TicketOpened was lost), the card is posted instead, and
+// shows the message.
 func testRelay(t *testing.T, open func(testing.TB) storage.Store) {
-	f := setup(t, open(t), setupOpt{})
-	ts := f.posted(t)
-	msg := &tandem.Message{ConversationID: f.conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS,
-		Text: "It was order <@U0ANN> #1234 & it's late"}
-	if err := f.desk.Relay(context.Background(), f.conv, msg); err != nil {
-		t.Fatal(err)
-	}
-	var got []call
-	waitFor(t, "the relayed message", func() bool {
-		got = nil
-		for _, c := range f.slack.called("chat.postMessage") {
-			if c.form.Get("thread_ts") != "" {
-				got = append(got, c)
+	for _, name := range []string{"OK", "OKNoCardYet"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := setup(t, open(t), setupOpt{})
+			ts := ""
+			if name == "OK" {
+				ts = f.posted(t)
 			}
-		}
-		return len(got) > 0
-	})
-	c := got[0]
-	if len(got) != 1 || c.form.Get("thread_ts") != ts || c.form.Get("channel") != testChannel {
-		t.Fatalf("thread posts = %+v, want one in the card's thread %s", got, ts)
-	}
-	// The customer's text cannot mention or link: Slack's markup characters are escaped.
-	if want := "It was order &lt;@U0ANN&gt; #1234 &amp; it's late"; !strings.Contains(c.form.Get("text"), want) {
-		t.Errorf("relayed %q, want it to contain %q", c.form.Get("text"), want)
+			msg := &tandem.Message{ConversationID: f.conv.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS,
+				Text: "It was order <@U0ANN> #1234 & it's late"}
+			if name == "OKNoCardYet" {
+				if err := f.st.CreateMessage(ctx, msg); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := f.desk.Relay(ctx, f.conv, msg); err != nil {
+				t.Fatal(err)
+			}
+			// The customer's text cannot mention or link: Slack's markup characters are escaped.
+			const want = "It was order &lt;@U0ANN&gt; #1234 &amp; it's late"
+			if name == "OKNoCardYet" {
+				waitFor(t, "the card", func() bool { return f.findTicket(t).DeskRef != "" })
+				posts := f.slack.called("chat.postMessage")
+				if len(posts) != 1 || posts[0].form.Get("thread_ts") != "" || !strings.Contains(cardText(t, posts[0]), want) {
+					t.Fatalf("posts = %+v, want one card showing %q", posts, want)
+				}
+				return
+			}
+			var got []call
+			waitFor(t, "the relayed message", func() bool {
+				got = nil
+				for _, c := range f.slack.called("chat.postMessage") {
+					if c.form.Get("thread_ts") != "" {
+						got = append(got, c)
+					}
+				}
+				return len(got) > 0
+			})
+			c := got[0]
+			if len(got) != 1 || c.form.Get("thread_ts") != ts || c.form.Get("channel") != testChannel {
+				t.Fatalf("thread posts = %+v, want one in the card's thread %s", got, ts)
+			}
+			if !strings.Contains(c.form.Get("text"), want) {
+				t.Errorf("relayed %q, want it to contain %q", c.form.Get("text"), want)
+			}
+		})
 	}
 }
 
@@ -850,4 +875,27 @@ func TestConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzHandler: whatever Slack (or anyone holding the signing secret) sends, the handler
+// answers with a status and does not panic.
+func FuzzHandler(f *testing.F) {
+	fx := setup(f, teststore.All[0].Open(f), setupOpt{noRun: true})
+	f.Add(false, replyBody(map[string]any{"thread_ts": "1700000001.000100"}))
+	f.Add(false, replyBody(map[string]any{"thread_ts": "1700000001.000100", "text": "<https://x.example|x> &amp;"}))
+	f.Add(true, clickBody("U0ANN", slackdesk.ActionClaim, fx.ticket.ID, "1700000001.000100"))
+	f.Add(true, []byte("payload=%7B%22type%22%3A%22block_actions%22%7D"))
+	f.Add(false, []byte(`{"type":"url_verification","challenge":"x"}`))
+	f.Fuzz(func(t *testing.T, form bool, body []byte) {
+		ctype := "application/json"
+		if form {
+			ctype = "application/x-www-form-urlencoded"
+		}
+		rec := serve(fx.desk, signed(ctype, body, testSecret, time.Now()))
+		switch rec.Code {
+		case http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable:
+		default:
+			t.Errorf("status = %d for %q", rec.Code, body)
+		}
+	})
 }
