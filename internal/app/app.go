@@ -53,6 +53,7 @@ type App struct {
 	// channels are the configured connectors; deliverer sends their replies.
 	channels  map[channelKey]connectors.Connector
 	deliverer *jobs.Deliverer
+	desks     desks // the agents' desks in chat tools (desks.go)
 	web       *web.Server
 	srv       *http.Server
 	// bus carries live conversation events (agent replies, status) to web chat sockets, on
@@ -126,7 +127,7 @@ func (a *App) build(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := a.buildChannels(); err != nil {
+	if err := errors.Join(a.buildChannels(), a.buildDesks()); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
@@ -138,6 +139,7 @@ func (a *App) build(ctx context.Context) error {
 		codes.fallback = devNotifier{a.logger}
 	}
 	engineOpts := []bots.Option{bots.WithDeliveryNotify(a.deliverer.Wake), bots.WithNotifier(codes)}
+	engineOpts = append(engineOpts, a.deskOptions()...)
 	a.engine = bots.New(a.store, a.registry, append(engineOpts,
 		bots.WithKnowledge(knowledge),
 		bots.WithLogger(a.logger),
@@ -168,6 +170,7 @@ func (a *App) build(ctx context.Context) error {
 		a.web.Mount("/demo/api/", demo.ActionsHandler(cfg.ActionSecret))
 	}
 	a.mountWebhooks()
+	a.mountDesks()
 	a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
 		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice})))
 	a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
@@ -246,7 +249,7 @@ func (a *App) Run(ctx context.Context) error {
 		}()
 	}
 	bgCtx, stopBackground := context.WithCancel(ctx)
-	waitBackground := a.runBackground(bgCtx)
+	waitBackground := a.runBackgroundAndDesks(bgCtx)
 	// Sends in progress finish (or time out) before Run returns and the store closes.
 	defer func() { stopBackground(); waitBackground() }()
 	a.srv = a.web.HTTPServer(a.cfg.Addr)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +59,8 @@ type Config struct {
 	Connectors []Connector `yaml:"connectors"`
 	// Delivery tunes the worker that sends replies on those channels.
 	Delivery Delivery `yaml:"delivery"`
+	// Desks are where agents work handed-off conversations besides the web inbox.
+	Desks Desks `yaml:"desks"`
 
 	// Secrets, from the environment only.
 	LLMAPIKey     string `yaml:"-"` // TANDEM_LLM_API_KEY
@@ -96,6 +99,49 @@ func connectorSecret(getenv func(string) string, name, bot string) string {
 		return v
 	}
 	return strings.TrimSpace(getenv(name))
+}
+
+// Desks configures the agents' desks in chat tools; the web inbox needs no configuration.
+type Desks struct {
+	// Slack puts a card for each handoff ticket in a channel of the company's workspace
+	// (package handoff/slackdesk). Nil: no Slack desk.
+	Slack *SlackDesk `yaml:"slack"`
+}
+
+// SlackDesk is the agents' desk in Slack. Its Slack app sends interactivity and events to
+// {base_url}/desks/slack. Secrets come from the environment only: TANDEM_SLACKDESK_BOT_TOKEN
+// and TANDEM_SLACKDESK_SIGNING_SECRET.
+type SlackDesk struct {
+	// Channel is the agents' channel id (C…, or G… for a private channel). Required.
+	Channel string `yaml:"channel"`
+	// InboxURL is the web inbox's public URL (e.g. https://support.example.com/inbox);
+	// when set, cards link to the ticket there.
+	InboxURL string `yaml:"inbox_url"`
+	// APIURL sends Slack Web API calls elsewhere (a proxy; a local server in tests).
+	APIURL string `yaml:"api_url"`
+
+	BotToken      string `yaml:"-"` // TANDEM_SLACKDESK_BOT_TOKEN
+	SigningSecret string `yaml:"-"` // TANDEM_SLACKDESK_SIGNING_SECRET
+}
+
+// slackChannelID is the shape of a Slack channel id.
+var slackChannelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+
+// validate reports the first invalid setting of the Slack desk.
+func (d *SlackDesk) validate() error {
+	switch {
+	case !slackChannelID.MatchString(d.Channel):
+		return fmt.Errorf("desks.slack.channel: %q is not a Slack channel id (C…, or G… for a private channel)", d.Channel)
+	case d.InboxURL != "" && !strings.HasPrefix(d.InboxURL, "https://") && !strings.HasPrefix(d.InboxURL, "http://"):
+		return fmt.Errorf("desks.slack.inbox_url: %q is not an http(s) URL", d.InboxURL)
+	case d.BotToken == "":
+		return errors.New("desks.slack: TANDEM_SLACKDESK_BOT_TOKEN is required")
+	case !strings.HasPrefix(d.BotToken, "xoxb-"):
+		return errors.New("desks.slack: TANDEM_SLACKDESK_BOT_TOKEN must be a bot token (xoxb-…)")
+	case d.SigningSecret == "":
+		return errors.New("desks.slack: TANDEM_SLACKDESK_SIGNING_SECRET is required")
+	}
+	return nil
 }
 
 // Delivery tunes the delivery worker (package jobs); zero values take its defaults.
@@ -219,6 +265,11 @@ func (c Config) Validate() error {
 	if c.Delivery.Poll < 0 || c.Delivery.MaxAttempts < 0 {
 		return errors.New("delivery: poll and max_attempts must not be negative")
 	}
+	if c.Desks.Slack != nil {
+		if err := c.Desks.Slack.validate(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -272,6 +323,10 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		k.BotToken = connectorSecret(getenv, "TANDEM_SLACK_BOT_TOKEN", k.Bot)
 		k.SigningSecret = connectorSecret(getenv, "TANDEM_SLACK_SIGNING_SECRET", k.Bot)
 		k.Token = connectorSecret(getenv, "TANDEM_DISCORD_TOKEN", k.Bot)
+	}
+	if d := c.Desks.Slack; d != nil {
+		str("TANDEM_SLACKDESK_BOT_TOKEN", &d.BotToken)
+		str("TANDEM_SLACKDESK_SIGNING_SECRET", &d.SigningSecret)
 	}
 	if v := getenv("TANDEM_API_KEYS"); v != "" {
 		c.APIKeys = nil

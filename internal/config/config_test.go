@@ -63,6 +63,37 @@ func TestLoad(t *testing.T) {
 		{name: "ErrConnectorChannel", yaml: "connectors: [{bot: demo, channel: fax}]\n", wantErr: "connectors[0].channel"},
 		{name: "ErrConnectorTwilio", yaml: "connectors: [{bot: demo, channel: sms, account_sid: AC1}]\n", wantErr: "one of from, messaging_service_sid"},
 		{name: "ErrConnectorBot", yaml: "connectors: [{channel: discord}]\n", wantErr: "connectors[0].bot"},
+		{name: "OKSlackDesk", yaml: "desks: {slack: {channel: C0AGENTS, inbox_url: 'https://support.example.com/inbox'}}\n",
+			env: map[string]string{"TANDEM_SLACKDESK_BOT_TOKEN": " xoxb-desk-token\n", "TANDEM_SLACKDESK_SIGNING_SECRET": "desk-signing-secret"},
+			check: func(t *testing.T, c Config) {
+				d := c.Desks.Slack
+				if d == nil || d.Channel != "C0AGENTS" || d.InboxURL != "https://support.example.com/inbox" ||
+					d.BotToken != "xoxb-desk-token" || d.SigningSecret != "desk-signing-secret" {
+					t.Fatalf("desks.slack = %+v", d)
+				}
+				if s := c.String(); strings.Contains(s, "xoxb-desk-token") || strings.Contains(s, "desk-signing-secret") {
+					t.Errorf("String() shows a desk secret:\n%s", s)
+				}
+			}},
+		{name: "OKNoSlackDesk", env: map[string]string{"TANDEM_SLACKDESK_BOT_TOKEN": "xoxb-desk-token"},
+			check: func(t *testing.T, c Config) {
+				if c.Desks.Slack != nil {
+					t.Errorf("desks.slack = %+v without a desks.slack section", c.Desks.Slack)
+				}
+			}},
+		{name: "ErrSlackDeskChannel", yaml: "desks: {slack: {channel: '#support'}}\n",
+			env: map[string]string{"TANDEM_SLACKDESK_BOT_TOKEN": "xoxb-t", "TANDEM_SLACKDESK_SIGNING_SECRET": "s"}, wantErr: "desks.slack.channel"},
+		{name: "ErrSlackDeskNoChannel", yaml: "desks: {slack: {}}\n",
+			env: map[string]string{"TANDEM_SLACKDESK_BOT_TOKEN": "xoxb-t", "TANDEM_SLACKDESK_SIGNING_SECRET": "s"}, wantErr: "desks.slack.channel"},
+		{name: "ErrSlackDeskInboxURL", yaml: "desks: {slack: {channel: C0AGENTS, inbox_url: support.example.com}}\n",
+			env: map[string]string{"TANDEM_SLACKDESK_BOT_TOKEN": "xoxb-t", "TANDEM_SLACKDESK_SIGNING_SECRET": "s"}, wantErr: "desks.slack.inbox_url"},
+		{name: "ErrSlackDeskNoToken", yaml: "desks: {slack: {channel: C0AGENTS}}\n",
+			env: map[string]string{"TANDEM_SLACKDESK_SIGNING_SECRET": "s"}, wantErr: "TANDEM_SLACKDESK_BOT_TOKEN is required"},
+		{name: "ErrSlackDeskUserToken", yaml: "desks: {slack: {channel: C0AGENTS}}\n",
+			env: map[string]string{"TANDEM_SLACKDESK_BOT_TOKEN": "xoxp-t", "TANDEM_SLACKDESK_SIGNING_SECRET": "s"}, wantErr: "must be a bot token"},
+		{name: "ErrSlackDeskNoSecret", yaml: "desks: {slack: {channel: C0AGENTS}}\n",
+			env: map[string]string{"TANDEM_SLACKDESK_BOT_TOKEN": "xoxb-t"}, wantErr: "TANDEM_SLACKDESK_SIGNING_SECRET is required"},
+		{name: "ErrSlackDeskSecretInYAML", yaml: "desks: {slack: {channel: C0AGENTS, bot_token: xoxb-t}}\n", wantErr: "field bot_token not found"},
 		{name: "ErrConnectorTwice", yaml: "connectors: [{bot: demo, channel: discord}, {bot: demo, channel: discord}]\n", wantErr: "two discord connectors"},
 	}
 	for _, tt := range tests {
