@@ -128,9 +128,10 @@ func Claim(ctx context.Context, s DeskStore, ticketID, agentID string, now time.
 
 // Reply stores an agent's message in the ticket's conversation, on the channel the customer
 // last wrote from, and returns it. The agent must hold the ticket and the conversation must
-// be with a human (status handoff). Storing is all Reply does, on every channel: the web
-// chat page reads agent messages from the conversation's transcript, and delivering them to
-// SMS, WhatsApp, Slack or Discord customers is the job of that channel's connector.
+// be with a human (status handoff). On channels whose messages are pushed (SMS, WhatsApp,
+// Slack, Discord) the message's delivery to the customer's newest identity there is written
+// to the outbox in the same transaction as the message and its audit entry; the web chat
+// reads agent messages from the transcript (its socket is told by the desk's event).
 func Reply(ctx context.Context, s DeskStore, ticketID, agentID, text string, now time.Time) (*tandem.Message, error) {
 	text = strings.TrimSpace(text)
 	switch {
