@@ -112,6 +112,39 @@ func StratifiedSplit(rows []LabeledText, share float64, seed int64) (rest, heldO
 	return rest, heldOut
 }
 
+// BalancedSplit holds out perClass rows of every label (at most half of a label's rows, so
+// each keeps training examples), chosen at random with seed: a test set with the class
+// balance of a benchmark's official test split (Banking77's has 40 per label) when train's
+// classes are imbalanced.
+func BalancedSplit(rows []LabeledText, perClass int, seed int64) (rest, heldOut []LabeledText) {
+	by := map[string][]int{}
+	var labels []string
+	for i, r := range rows {
+		if _, ok := by[r.Label]; !ok {
+			labels = append(labels, r.Label)
+		}
+		by[r.Label] = append(by[r.Label], i)
+	}
+	slices.Sort(labels)
+	rng := rand.New(rand.NewPCG(uint64(seed), 0xba1a))
+	out := make([]bool, len(rows))
+	for _, l := range labels {
+		idx := by[l]
+		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		for _, i := range idx[:min(perClass, len(idx)/2)] {
+			out[i] = true
+		}
+	}
+	for i, r := range rows {
+		if out[i] {
+			heldOut = append(heldOut, r)
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	return rest, heldOut
+}
+
 // WriteLabeledCSV writes rows with a `text,label` header.
 func WriteLabeledCSV(w io.Writer, rows []LabeledText) error {
 	cw := csv.NewWriter(w)

@@ -2,6 +2,7 @@ package evals
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,4 +99,36 @@ func FuzzReadLabeledCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestBalancedSplit(t *testing.T) {
+	t.Parallel()
+	var rows []LabeledText
+	for i := range 50 {
+		rows = append(rows, LabeledText{strings.Repeat("a", i+1), "x"})
+		if i < 10 {
+			rows = append(rows, LabeledText{strings.Repeat("b", i+1), "y"})
+		}
+	}
+	rest, held := BalancedSplit(rows, 8, 1)
+	count := func(rs []LabeledText, l string) int {
+		n := 0
+		for _, r := range rs {
+			if r.Label == l {
+				n++
+			}
+		}
+		return n
+	}
+	// x has 50 rows: 8 held out; y has 10: at most half, 5.
+	if count(held, "x") != 8 || count(held, "y") != 5 || len(rest) != 47 {
+		t.Fatalf("split sizes: held x=%d y=%d rest=%d", count(held, "x"), count(held, "y"), len(rest))
+	}
+	rest2, held2 := BalancedSplit(rows, 8, 1)
+	if !slices.Equal(rest, rest2) || !slices.Equal(held, held2) {
+		t.Fatal("split is not deterministic")
+	}
+	if _, other := BalancedSplit(rows, 8, 2); slices.Equal(held, other) {
+		t.Error("another seed held out the same rows")
+	}
 }

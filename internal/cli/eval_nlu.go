@@ -22,6 +22,7 @@ import (
 type classificationFlags struct {
 	train, test, format, splitDir string
 	holdout                       float64
+	perClass                      int
 	seed                          int64
 }
 
@@ -31,6 +32,7 @@ func parseClassificationFlags(env Env, name string, args []string) (classificati
 	fs.StringVar(&f.train, "train", "", "training CSV with text,label columns (required)")
 	fs.StringVar(&f.test, "test", "", "test CSV with text,label columns (default: --holdout of --train)")
 	fs.Float64Var(&f.holdout, "holdout", 0, "when > 0, hold out this stratified share of --train as the test set instead of --test")
+	fs.IntVar(&f.perClass, "holdout-per-class", 0, "when > 0, hold out this many rows of every label of --train (at most half of each), a balanced test set like an official one")
 	fs.Int64Var(&f.seed, "seed", 1, "seed for training and for --holdout")
 	fs.StringVar(&f.format, "format", "text", "output format: text or json")
 	fs.StringVar(&f.splitDir, "write-split", "", "with --holdout, also write the split to train.csv and test.csv in this folder, so other tools can be scored on the same rows")
@@ -40,8 +42,8 @@ func parseClassificationFlags(env Env, name string, args []string) (classificati
 	if f.train == "" {
 		return f, nil, nil, fmt.Errorf("%w: %s needs --train", errUsage, name)
 	}
-	if (f.test == "") == (f.holdout <= 0) {
-		return f, nil, nil, fmt.Errorf("%w: %s needs exactly one of --test and --holdout", errUsage, name)
+	if n := btoi(f.test != "") + btoi(f.holdout > 0) + btoi(f.perClass > 0); n != 1 {
+		return f, nil, nil, fmt.Errorf("%w: %s needs exactly one of --test, --holdout and --holdout-per-class", errUsage, name)
 	}
 	if f.format != "text" && f.format != "json" {
 		return f, nil, nil, fmt.Errorf("%w: --format must be text or json", errUsage)
@@ -56,6 +58,8 @@ func parseClassificationFlags(env Env, name string, args []string) (classificati
 			return f, nil, nil, fmt.Errorf("%w: --holdout must be in (0, 1)", errUsage)
 		}
 		train, test = evals.StratifiedSplit(train, f.holdout, f.seed)
+	} else if f.perClass > 0 {
+		train, test = evals.BalancedSplit(train, f.perClass, f.seed)
 	} else if test, err = evals.ReadLabeledCSVFile(f.test); err != nil {
 		return f, nil, nil, err
 	}
@@ -63,8 +67,8 @@ func parseClassificationFlags(env Env, name string, args []string) (classificati
 		return f, nil, nil, tandem.Errorf(tandem.EINVALID, "empty training or test set")
 	}
 	if f.splitDir != "" {
-		if f.holdout <= 0 {
-			return f, nil, nil, fmt.Errorf("%w: --write-split needs --holdout", errUsage)
+		if f.test != "" {
+			return f, nil, nil, fmt.Errorf("%w: --write-split needs --holdout or --holdout-per-class", errUsage)
 		}
 		if err := writeSplit(f.splitDir, train, test); err != nil {
 			return f, nil, nil, err
@@ -292,4 +296,11 @@ func runNLUTrain(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "trained %d intents on %d examples in %.2fs, wrote %s\n",
 		len(m.Intents()), len(examples), time.Since(start).Seconds(), *out)
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

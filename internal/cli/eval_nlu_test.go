@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tandemhq/tandem/evals"
+
 	"github.com/tandemhq/tandem/nlu"
 )
 
@@ -94,6 +96,26 @@ func TestEvalNLU(t *testing.T) {
 			}
 		}
 	})
+	t.Run("OK/holdoutPerClass", func(t *testing.T) {
+		t.Parallel()
+		split := t.TempDir()
+		if _, code := runCLI(t, "eval", "nlu", "--train", trainPath, "--holdout-per-class", "1", "--write-split", split); code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+		test, err := evals.ReadLabeledCSVFile(filepath.Join(split, "test.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		per := map[string]int{}
+		for _, r := range test {
+			per[r.Label]++
+		}
+		for l, n := range per {
+			if n != 1 {
+				t.Errorf("label %s: %d held out, want 1", l, n)
+			}
+		}
+	})
 	t.Run("ErrUsage", func(t *testing.T) {
 		t.Parallel()
 		if _, code := runCLI(t, "eval", "nlu", "--train", trainPath, "--test", testPath, "--write-split", t.TempDir()); code != 2 {
@@ -101,6 +123,9 @@ func TestEvalNLU(t *testing.T) {
 		}
 		if _, code := runCLI(t, "eval", "nlu", "--train", trainPath); code != 2 {
 			t.Errorf("no --test/--holdout: exit %d, want 2", code)
+		}
+		if _, code := runCLI(t, "eval", "nlu", "--train", trainPath, "--holdout", "0.2", "--holdout-per-class", "2"); code != 2 {
+			t.Errorf("--holdout with --holdout-per-class: exit %d, want 2", code)
 		}
 		if _, code := runCLI(t, "eval", "nlu", "--train", trainPath, "--test", testPath, "--format", "xml"); code != 2 {
 			t.Errorf("bad format: exit %d, want 2", code)
