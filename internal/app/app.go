@@ -249,7 +249,7 @@ func (a *App) Run(ctx context.Context) error {
 		}()
 	}
 	bgCtx, stopBackground := context.WithCancel(ctx)
-	waitBackground := a.runBackgroundAndDesks(bgCtx)
+	waitBackground := a.runBackground(bgCtx)
 	// Sends in progress finish (or time out) before Run returns and the store closes.
 	defer func() { stopBackground(); waitBackground() }()
 	a.srv = a.web.HTTPServer(a.cfg.Addr)

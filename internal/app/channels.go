@@ -61,7 +61,8 @@ func (a *App) mountWebhooks() {
 	}
 }
 
-// runBackground runs the delivery worker and the gateway connectors until ctx is done, and
+// runBackground runs the delivery worker, the gateway connectors and the desks' workers
+// (cards, relayed messages and card updates go to Slack from there) until ctx is done, and
 // returns a wait for them to stop.
 func (a *App) runBackground(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
@@ -70,6 +71,13 @@ func (a *App) runBackground(ctx context.Context) (wait func()) {
 			a.logger.Error("delivery worker stopped", "error", err)
 		}
 	})
+	if d := a.desks.slack; d != nil {
+		wg.Go(func() {
+			if err := d.Run(ctx); err != nil {
+				a.logger.Error("slack desk stopped", "error", err)
+			}
+		})
+	}
 	for k, c := range a.channels {
 		g, ok := c.(connectors.Gateway)
 		if !ok {

@@ -1,9 +1,7 @@
 package app
 
 import (
-	"context"
 	"fmt"
-	"sync"
 
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/handoff/slackdesk"
@@ -51,19 +49,4 @@ func (a *App) mountDesks() {
 	if a.desks.slack != nil {
 		a.web.Mount("POST "+SlackDeskPath, a.desks.slack.Handler())
 	}
-}
-
-// runBackgroundAndDesks is runBackground plus the desks' workers (cards, relayed messages
-// and card updates go to Slack from there); the returned wait waits for all of them.
-func (a *App) runBackgroundAndDesks(ctx context.Context) (wait func()) {
-	waitBackground := a.runBackground(ctx)
-	var wg sync.WaitGroup
-	if d := a.desks.slack; d != nil {
-		wg.Go(func() {
-			if err := d.Run(ctx); err != nil {
-				a.logger.Error("slack desk stopped", "error", err)
-			}
-		})
-	}
-	return func() { waitBackground(); wg.Wait() }
 }
