@@ -83,33 +83,7 @@ func ReadLabeledCSVFile(path string) ([]LabeledText, error) {
 // StratifiedSplit holds out round(share × n) rows of each label, chosen with a fixed seed, and
 // returns (rest, heldOut), each in the original row order.
 func StratifiedSplit(rows []LabeledText, share float64, seed int64) (rest, heldOut []LabeledText) {
-	by := map[string][]int{}
-	var labels []string
-	for i, r := range rows {
-		if _, ok := by[r.Label]; !ok {
-			labels = append(labels, r.Label)
-		}
-		by[r.Label] = append(by[r.Label], i)
-	}
-	slices.Sort(labels)
-	rng := rand.New(rand.NewPCG(uint64(seed), 0xda7a))
-	out := make([]bool, len(rows))
-	for _, l := range labels {
-		idx := by[l]
-		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
-		k := int(math.Round(share * float64(len(idx))))
-		for _, i := range idx[:k] {
-			out[i] = true
-		}
-	}
-	for i, r := range rows {
-		if out[i] {
-			heldOut = append(heldOut, r)
-		} else {
-			rest = append(rest, r)
-		}
-	}
-	return rest, heldOut
+	return splitPerLabel(rows, seed, 0xda7a, func(n int) int { return int(math.Round(share * float64(n))) })
 }
 
 // BalancedSplit holds out perClass rows of every label (at most half of a label's rows, so
@@ -117,6 +91,12 @@ func StratifiedSplit(rows []LabeledText, share float64, seed int64) (rest, heldO
 // balance of a benchmark's official test split (Banking77's has 40 per label) when train's
 // classes are imbalanced.
 func BalancedSplit(rows []LabeledText, perClass int, seed int64) (rest, heldOut []LabeledText) {
+	return splitPerLabel(rows, seed, 0xba1a, func(n int) int { return min(perClass, n/2) })
+}
+
+// splitPerLabel holds out, of each label's rows in a seeded random order, the first
+// take(number of the label's rows); rows keep their order in both parts.
+func splitPerLabel(rows []LabeledText, seed int64, salt uint64, take func(n int) int) (rest, heldOut []LabeledText) {
 	by := map[string][]int{}
 	var labels []string
 	for i, r := range rows {
@@ -126,12 +106,12 @@ func BalancedSplit(rows []LabeledText, perClass int, seed int64) (rest, heldOut 
 		by[r.Label] = append(by[r.Label], i)
 	}
 	slices.Sort(labels)
-	rng := rand.New(rand.NewPCG(uint64(seed), 0xba1a))
+	rng := rand.New(rand.NewPCG(uint64(seed), salt))
 	out := make([]bool, len(rows))
 	for _, l := range labels {
 		idx := by[l]
 		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
-		for _, i := range idx[:min(perClass, len(idx)/2)] {
+		for _, i := range idx[:take(len(idx))] {
 			out[i] = true
 		}
 	}
