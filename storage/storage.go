@@ -315,5 +315,7 @@ type DeliveryUpdate struct {
 type DeliveryFilter struct {
 	Status tandem.DeliveryStatus
 	BotID  string
-	Limit  int // 0 means a default of 100
+	// MessageIDs, when set, selects the deliveries of these messages (a transcript's).
+	MessageIDs []string
+	Limit      int // 0 means a default of 100
 }

@@ -141,6 +141,10 @@ func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([
 		args = append(args, f.BotID)
 		where = append(where, fmt.Sprintf("bot_id = $%d", len(args)))
 	}
+	if f.MessageIDs != nil {
+		args = append(args, f.MessageIDs)
+		where = append(where, fmt.Sprintf("message_id = ANY($%d)", len(args)))
+	}
 	q := `SELECT ` + deliveryCols + ` FROM deliveries`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")

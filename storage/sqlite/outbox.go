@@ -175,6 +175,14 @@ func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([
 	if f.BotID != "" {
 		where, args = append(where, "bot_id = ?"), append(args, f.BotID)
 	}
+	if f.MessageIDs != nil {
+		// A JSON array keeps the statement's text the same for any number of ids.
+		ids, err := json.Marshal(f.MessageIDs)
+		if err != nil {
+			return nil, translate("list deliveries", err)
+		}
+		where, args = append(where, "message_id IN (SELECT value FROM json_each(?))"), append(args, string(ids))
+	}
 	q := `SELECT ` + deliveryCols + ` FROM deliveries`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")

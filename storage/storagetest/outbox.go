@@ -208,6 +208,16 @@ func testOutbox(t *testing.T, s storage.Store, _ Features) {
 		if !found {
 			t.Errorf("sent delivery not listed")
 		}
+		byID, err := s.ListDeliveries(ctx, storage.DeliveryFilter{MessageIDs: []string{m.ID, "no-such-message"}})
+		must(t, err)
+		if len(byID) != 1 || byID[0].MessageID != m.ID {
+			t.Errorf("by message ids = %+v, want only %s", byID, m.ID)
+		}
+		none, err := s.ListDeliveries(ctx, storage.DeliveryFilter{MessageIDs: []string{}})
+		must(t, err)
+		if len(none) != 0 {
+			t.Errorf("an empty id list matched %d deliveries", len(none))
+		}
 	})
 
 	t.Run("Update/ErrNotFound", func(t *testing.T) {

@@ -50,6 +50,7 @@ type Store interface {
 	ListIdentities(ctx context.Context, customerID string) ([]tandem.Identity, error)
 	ListMessages(ctx context.Context, conversationID string, f storage.MessageFilter) ([]tandem.Message, error)
 	ListCustomerMessages(ctx context.Context, customerID string, f storage.MessageFilter) ([]tandem.Message, error)
+	ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([]tandem.Delivery, error)
 }
 
 // Searcher finds knowledge passages; *retrieval.KnowledgeBase satisfies it. It must be safe

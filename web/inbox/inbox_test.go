@@ -318,3 +318,37 @@ func TestSignIn(t *testing.T) {
 		})
 	}
 }
+
+// TestDeliveryStatus checks that the ticket page shows how each reply on a pushed channel
+// is getting to the customer, with the reason when it never will.
+func TestDeliveryStatus(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t)
+	reply := func(text string) *tandem.Message {
+		m := &tandem.Message{ConversationID: f.conv.ID, Role: tandem.RoleBot, Channel: tandem.ChannelSMS, Text: text, CreatedAt: now.Add(time.Minute)}
+		if err := f.store.CreateMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.store.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: m.ID, BotID: "demo", Channel: tandem.ChannelSMS, To: "+15550100",
+			Reply: tandem.Reply{Text: text}}}); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	reply("Your parcel left the warehouse.")
+	lost := reply("Tracking: https://example.com/t/1")
+	failed, why := tandem.DeliveryFailed, "twilio: 21614 To number is not a mobile number"
+	if _, err := f.store.UpdateDelivery(ctx, lost.ID, storage.DeliveryUpdate{Status: &failed, LastError: &why}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := f.do(t, get("/inbox/tickets/"+f.ticket.ID, f.signIn(t, "ann@example.com")))
+	for _, want := range []string{`class="delivery delivery-pending">pending<`, `class="delivery delivery-failed">failed: twilio: 21614 To number is not a mobile number<`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("ticket page lacks %q", want)
+		}
+	}
+	if n := strings.Count(body, `class="delivery `); n != 2 {
+		t.Errorf("%d delivery badges, want 2 (web chat messages have none)", n)
+	}
+}

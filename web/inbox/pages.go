@@ -105,6 +105,9 @@ type messageView struct {
 	tandem.Message
 	Who   string
 	Other bool // from another conversation of the customer
+	// Delivery is how a reply on a pushed channel (SMS, Slack, ...) is getting to the
+	// customer; nil for messages nobody delivers (the customer's, web chat replies).
+	Delivery *tandem.Delivery
 }
 
 // article is a suggested knowledge article.
@@ -167,6 +170,10 @@ func (h *handler) ticket(ctx context.Context, id string, agent *tandem.Agent) (*
 	for _, k := range slices.Sorted(maps.Keys(cust.Profile)) {
 		d.Profile = append(d.Profile, profileField{k, cust.Profile[k]})
 	}
+	deliveries, err := h.deliveries(ctx, msgs)
+	if err != nil {
+		return nil, fmt.Errorf("ticket: %w", err)
+	}
 	var last string
 	for _, m := range msgs {
 		v := messageView{Message: m, Other: m.ConversationID != conv.ID}
@@ -183,10 +190,34 @@ func (h *handler) ticket(ctx context.Context, id string, agent *tandem.Agent) (*
 		default:
 			v.Who = "System"
 		}
+		v.Delivery = deliveries[m.ID]
 		d.Messages = append(d.Messages, v)
 	}
 	d.Articles = h.suggest(ctx, conv.BotID, last)
 	return d, nil
+}
+
+// deliveries finds how the replies among msgs are getting to the customer, so an agent sees
+// a reply that never arrived (and why) next to it.
+func (h *handler) deliveries(ctx context.Context, msgs []tandem.Message) (map[string]*tandem.Delivery, error) {
+	var ids []string
+	for _, m := range msgs {
+		if m.Role != tandem.RoleCustomer && m.Channel.Pushed() {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ds, err := h.store.ListDeliveries(ctx, storage.DeliveryFilter{MessageIDs: ids, Limit: len(ids)})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*tandem.Delivery, len(ds))
+	for i := range ds {
+		out[ds[i].MessageID] = &ds[i]
+	}
+	return out, nil
 }
 
 // suggest searches the knowledge base with the customer's last message. A failed search
