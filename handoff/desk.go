@@ -29,6 +29,17 @@ const (
 	ActionReturn = "conversation.return_to_bot"
 )
 
+// AgentReply is what an agent sends a customer from a desk.
+type AgentReply struct {
+	TicketID string
+	AgentID  string
+	Text     string
+	// ProviderID, when set, is the desk's own id of the agent's message (e.g. a Slack
+	// message's channel and ts, prefixed with the desk), so a desk's retry is dropped.
+	ProviderID string
+	At         time.Time
+}
+
 // MaxReplyBytes bounds the text of an agent's reply.
 const MaxReplyBytes = 4096
 
@@ -132,8 +143,13 @@ func Claim(ctx context.Context, s DeskStore, ticketID, agentID string, now time.
 // Slack, Discord) the message's delivery to the customer's newest identity there is written
 // to the outbox in the same transaction as the message and its audit entry; the web chat
 // reads agent messages from the transcript (its socket is told by the desk's event).
-func Reply(ctx context.Context, s DeskStore, ticketID, agentID, text string, now time.Time) (*tandem.Message, error) {
-	text = strings.TrimSpace(text)
+//
+// A reply whose ProviderID was stored before (a desk's retry of the same chat message)
+// returns EDUPLICATE and stores nothing, in the same transaction: no crash or race can
+// send it twice.
+func Reply(ctx context.Context, s DeskStore, r AgentReply) (*tandem.Message, error) {
+	ticketID, agentID, now := r.TicketID, r.AgentID, r.At
+	text := strings.TrimSpace(r.Text)
 	switch {
 	case text == "":
 		return nil, tandem.Errorf(tandem.EINVALID, "the reply is empty")
@@ -152,7 +168,7 @@ func Reply(ctx context.Context, s DeskStore, ticketID, agentID, text string, now
 		return nil, tandem.Errorf(tandem.ECONFLICT, "the conversation is %s, not with a human: it cannot take an agent's reply", conv.Status)
 	}
 	m := &tandem.Message{ID: uuid.Must(uuid.NewV7()).String(), ConversationID: conv.ID, Role: tandem.RoleAgent,
-		Channel: conv.Channel, Text: text, AuthorID: agentID, CreatedAt: now}
+		Channel: conv.Channel, Text: text, AuthorID: agentID, ProviderID: r.ProviderID, CreatedAt: now}
 	rec := storage.TurnRecord{ConversationID: conv.ID, Replies: []*tandem.Message{m},
 		Audit: []*tandem.AuditEntry{{Actor: Actor(agentID), Action: ActionReply, Subject: conv.ID,
 			Detail: map[string]string{"ticket_id": t.ID, "message_id": m.ID}}}}

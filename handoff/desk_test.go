@@ -204,7 +204,7 @@ func testReply(t *testing.T, open func(testing.TB) storage.Store) {
 					t.Fatal(err)
 				}
 			}
-			m, err := handoff.Reply(ctx, d.st, d.ticket.ID, d.ann.ID, tt.text, t0)
+			m, err := handoff.Reply(ctx, d.st, handoff.AgentReply{TicketID: d.ticket.ID, AgentID: d.ann.ID, Text: tt.text, At: t0})
 			if code := tandem.ErrorCode(err); code != tt.code {
 				t.Fatalf("code = %q (%v), want %q", code, err, tt.code)
 			}
@@ -279,7 +279,7 @@ func testCloseAndGiveBack(t *testing.T, open func(testing.TB) storage.Store) {
 				}
 			}
 			// A finished ticket takes no more replies.
-			if _, err := handoff.Reply(ctx, d.st, d.ticket.ID, d.ann.ID, "still there?", t0); tandem.ErrorCode(err) != tandem.ECONFLICT {
+			if _, err := handoff.Reply(ctx, d.st, handoff.AgentReply{TicketID: d.ticket.ID, AgentID: d.ann.ID, Text: "still there?", At: t0}); tandem.ErrorCode(err) != tandem.ECONFLICT {
 				t.Errorf("reply after %s = %v, want conflict", tt.name, err)
 			}
 		})
@@ -337,9 +337,22 @@ func testReplyPushed(t *testing.T, st storage.Store) {
 	if _, err := handoff.Claim(ctx, st, d.ticket.ID, d.ann.ID, t0); err != nil {
 		t.Fatal(err)
 	}
-	m, err := handoff.Reply(ctx, st, d.ticket.ID, d.ann.ID, "Hi, Ann here.", t0)
+	m, err := handoff.Reply(ctx, st, handoff.AgentReply{TicketID: d.ticket.ID, AgentID: d.ann.ID, Text: "Hi, Ann here.",
+		ProviderID: "slack:C1:1700000000.000100", At: t0})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The desk's retry of the same chat message stores nothing and sends nothing.
+	again, err := handoff.Reply(ctx, st, handoff.AgentReply{TicketID: d.ticket.ID, AgentID: d.ann.ID, Text: "Hi, Ann here.",
+		ProviderID: "slack:C1:1700000000.000100", At: t0})
+	if tandem.ErrorCode(err) != tandem.EDUPLICATE || again != nil {
+		t.Fatalf("retried reply: %v, %v; want EDUPLICATE", again, err)
+	}
+	if msgs, err := st.ListMessages(ctx, d.conv.ID, storage.MessageFilter{}); err != nil || len(msgs) != 1 {
+		t.Fatalf("messages after a retried reply: %d, %v; want 1", len(msgs), err)
+	}
+	if ds, err := st.ListDeliveries(ctx, storage.DeliveryFilter{}); err != nil || len(ds) != 1 {
+		t.Fatalf("deliveries after a retried reply: %d, %v; want 1", len(ds), err)
 	}
 	got, err := st.FindDelivery(ctx, m.ID)
 	if err != nil {
@@ -353,7 +366,7 @@ func testReplyPushed(t *testing.T, st storage.Store) {
 	if _, err := handoff.Claim(ctx, st, web.ticket.ID, web.ann.ID, t0); err != nil {
 		t.Fatal(err)
 	}
-	m, err = handoff.Reply(ctx, st, web.ticket.ID, web.ann.ID, "Hello.", t0)
+	m, err = handoff.Reply(ctx, st, handoff.AgentReply{TicketID: web.ticket.ID, AgentID: web.ann.ID, Text: "Hello.", At: t0})
 	if err != nil {
 		t.Fatal(err)
 	}

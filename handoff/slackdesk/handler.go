@@ -21,12 +21,6 @@ import (
 	"github.com/tandemhq/tandem/storage"
 )
 
-// AuditThreadReply is the audit action the desk appends after an agent's thread reply was
-// stored (handoff.Reply appends its own entry too): Subject is the Slack message
-// ("slack:<channel>:<ts>"), Detail has ticket_id and message_id. It is how a retry of the
-// same Slack event, on any replica or after a restart, is recognised and dropped.
-const AuditThreadReply = "slackdesk.thread_reply"
-
 // handleTimeout bounds the work on one request once Slack has hung up (it waits 3 s).
 const handleTimeout = 30 * time.Second
 
@@ -44,8 +38,8 @@ const handleTimeout = 30 * time.Second
 // Slack's users.info failed, so that Slack retries events. A retried event (same channel
 // and ts) is dropped: in this process by an in-memory record of recent replies, which also
 // holds a retry back while the first delivery is still being handled; across replicas and
-// restarts by the AuditThreadReply entry. A crash between storing a reply and its audit
-// entry can still send a retried reply twice.
+// restarts by the store, since the reply's provider id is the Slack message
+// ("slack:<channel>:<ts>") and handoff.Reply stores a provider id once.
 //
 // Everything else (url_verification aside, answered with its challenge) gets 200 and is
 // ignored: other channels, top-level messages, bots (this app's own posts included), edits
@@ -177,15 +171,6 @@ func (d *Desk) threadReply(ctx context.Context, channel, threadTS, ts, user, tex
 	}
 	handled := false
 	defer func() { d.replies.finish(key, handled) }()
-	seen, err := d.store.ListAudit(ctx, storage.AuditFilter{Subject: key, Action: AuditThreadReply, Limit: 1})
-	if err != nil {
-		d.logger.ErrorContext(ctx, "slackdesk: look up a thread reply", "error", err)
-		return http.StatusServiceUnavailable
-	}
-	if len(seen) > 0 {
-		handled = true
-		return http.StatusOK
-	}
 	agent, err := d.agent(ctx, user)
 	if tandem.ErrorCode(err) == tandem.EINVALID {
 		handled = true
@@ -196,14 +181,11 @@ func (d *Desk) threadReply(ctx context.Context, channel, threadTS, ts, user, tex
 		d.logger.ErrorContext(ctx, "slackdesk: find the agent of a thread reply", "error", err)
 		return http.StatusServiceUnavailable
 	}
-	m, err := handoff.Reply(ctx, d.store, t.ID, agent.ID, text, d.now())
+	_, err = handoff.Reply(ctx, d.store, handoff.AgentReply{TicketID: t.ID, AgentID: agent.ID, Text: text,
+		ProviderID: key, At: d.now()})
 	switch tandem.ErrorCode(err) {
-	case "":
+	case "", tandem.EDUPLICATE: // EDUPLICATE: a retry another replica (or an earlier run) stored
 		handled = true
-		if err := d.store.AppendAudit(ctx, &tandem.AuditEntry{Actor: handoff.Actor(agent.ID), Action: AuditThreadReply,
-			Subject: key, Detail: map[string]string{"ticket_id": t.ID, "message_id": m.ID}}); err != nil {
-			d.logger.ErrorContext(ctx, "slackdesk: record a thread reply", "ticket_id", t.ID, "error", err)
-		}
 		return http.StatusOK
 	case tandem.ECONFLICT, tandem.EINVALID, tandem.ETOOLARGE, tandem.ENOTFOUND:
 		handled = true

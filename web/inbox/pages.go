@@ -276,7 +276,7 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 		done = "claimed"
 	case "reply":
 		var m *tandem.Message
-		if m, err = handoff.Reply(ctx, h.store, id, agent.ID, r.PostFormValue("text"), now); err == nil {
+		if m, err = handoff.Reply(ctx, h.store, handoff.AgentReply{TicketID: id, AgentID: agent.ID, Text: r.PostFormValue("text"), At: now}); err == nil {
 			event = events.Event{Topic: m.ConversationID, Kind: events.KindMessage, MessageID: m.ID}
 		}
 		done = "replied"
