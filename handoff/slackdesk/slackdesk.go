@@ -271,6 +271,12 @@ func (d *Desk) Relay(ctx context.Context, conv *tandem.Conversation, msg *tandem
 	return d.enqueue(job{kind: jobRelay, convID: conv.ID, msg: *msg})
 }
 
+// TicketChanged queues redrawing the ticket's card after another desk (the web inbox)
+// claimed, closed or gave it back; it returns at once (ErrQueueFull when there is no room).
+func (d *Desk) TicketChanged(ctx context.Context, ticketID string) error {
+	return d.enqueue(job{kind: jobRefresh, ticketID: ticketID})
+}
+
 // Run posts cards for queued tickets that have none (left by a crash between a turn and
 // its card, or a full queue), then drains the queue until ctx ends, reconciling again every
 // ReconcileEvery. It returns nil when ctx ends. Run one per process.

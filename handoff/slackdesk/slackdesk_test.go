@@ -420,6 +420,29 @@ func TestDesk(t *testing.T) {
 	forEachStore(t, "Retry", testRetry)
 	forEachStore(t, "Relay", testRelay)
 	forEachStore(t, "Refused", testRefused)
+	forEachStore(t, "TicketChanged", testTicketChanged)
+}
+
+// testTicketChanged: a claim made at another desk (the web inbox) redraws the card.
+func testTicketChanged(t *testing.T, open func(testing.TB) storage.Store) {
+	ctx := context.Background()
+	f := setup(t, open(t), setupOpt{})
+	ts := f.posted(t)
+	agent := f.signIn(t, "ann@example.com")
+	if _, err := handoff.Claim(ctx, f.st, f.ticket.ID, agent.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.desk.TicketChanged(ctx, f.ticket.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the card's update", func() bool {
+		for _, c := range f.slack.called("chat.update") {
+			if c.form.Get("ts") == ts && c.form.Get("channel") == testChannel && strings.Contains(cardText(t, c), "ann@example.com") {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // testCard: a new ticket gets one card in the agents' channel, with who the customer is,

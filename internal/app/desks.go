@@ -5,6 +5,7 @@ import (
 
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/handoff/slackdesk"
+	"github.com/tandemhq/tandem/web/inbox"
 )
 
 // SlackDeskPath is where the Slack app of the agents' desk sends both interactivity
@@ -41,6 +42,14 @@ func (a *App) deskOptions() []bots.Option {
 		return nil
 	}
 	return []bots.Option{bots.WithDesk(a.desks.slack)}
+}
+
+// ticketWatchers are the desks the web inbox tells about its claims, closes and give-backs.
+func (a *App) ticketWatchers() []inbox.TicketWatcher {
+	if a.desks.slack == nil {
+		return nil
+	}
+	return []inbox.TicketWatcher{a.desks.slack}
 }
 
 // mountDesks routes the desks' webhooks. They are not behind the staff guard: the Slack

@@ -149,6 +149,15 @@ type Deps struct {
 	// Events is told about every claim, reply, close and give-back, so the customer's web
 	// chat shows them live; nil publishes nothing.
 	Events Publisher
+	// Desks are the other desks showing tickets (the Slack desk's cards), told after every
+	// claim, close and give-back here so they redraw.
+	Desks []TicketWatcher
+}
+
+// TicketWatcher is another agents' desk that shows tickets; *slackdesk.Desk satisfies it.
+// TicketChanged must not wait for the desk's own network calls.
+type TicketWatcher interface {
+	TicketChanged(ctx context.Context, ticketID string) error
 }
 
 // Publisher announces that a conversation changed; an events.Bus satisfies it. Publish must
@@ -170,6 +179,7 @@ type handler struct {
 	kb     Searcher
 	colls  func(string) []string
 	events Publisher
+	desks  []TicketWatcher
 	pages  *htmlpage.Pages
 }
 
@@ -182,7 +192,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events}
+	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events, desks: deps.Desks}
 	h.signer = signed.New(h.cfg.Secret)
 	h.pages = parsePages(h.cfg.Logger)
 	mux := http.NewServeMux()

@@ -9,7 +9,9 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +33,26 @@ type fixture struct {
 	conv   *tandem.Conversation
 	ticket *tandem.Ticket
 	bus    *memory.Bus // what the inbox publishes to
+	desk   *watcher    // another desk the inbox tells about ticket changes
+}
+
+// watcher is another desk as the tests record it.
+type watcher struct {
+	mu      sync.Mutex
+	tickets []string
+}
+
+func (w *watcher) TicketChanged(_ context.Context, ticketID string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.tickets = append(w.tickets, ticketID)
+	return nil
+}
+
+func (w *watcher) told() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.tickets)
 }
 
 // setup returns the inbox on a fresh store holding one handed-off web chat conversation
@@ -77,13 +99,14 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	desk := &watcher{}
 	bus := memory.New(memory.Config{})
 	t.Cleanup(func() { _ = bus.Close() })
 	h := inbox.New(inbox.Config{Secret: []byte("test-secret-0123456789"), MaxFormBytes: 16 << 10, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return now.Add(5 * time.Minute) }},
 		inbox.Deps{Store: st, KB: kb, Collections: func(string) []string { return []string{"demo"} },
-			Events: bus})
-	return &fixture{store: st, h: h, conv: conv, ticket: tk, bus: bus}
+			Events: bus, Desks: []inbox.TicketWatcher{desk}})
+	return &fixture{store: st, h: h, conv: conv, ticket: tk, bus: bus, desk: desk}
 }
 
 func (f *fixture) do(t *testing.T, r *http.Request) (*http.Response, string) {
@@ -350,5 +373,22 @@ func TestDeliveryStatus(t *testing.T) {
 	}
 	if n := strings.Count(body, `class="delivery `); n != 2 {
 		t.Errorf("%d delivery badges, want 2 (web chat messages have none)", n)
+	}
+}
+
+// TestActionsTellOtherDesks checks that claims, closes and give-backs made in the inbox are
+// passed to the other desks (the Slack desk redraws its card), and replies are not.
+func TestActionsTellOtherDesks(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	cookie := f.signIn(t, "ann@example.com")
+	token := f.csrf(t, cookie)
+	for _, a := range []string{"claim", "reply", "close"} {
+		if res, body := f.do(t, post("/inbox/tickets/"+f.ticket.ID+"/"+a, url.Values{"csrf": {token}, "text": {"On it."}}, cookie)); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: status %d\n%s", a, res.StatusCode, body)
+		}
+	}
+	if got := f.desk.told(); len(got) != 2 || got[0] != f.ticket.ID || got[1] != f.ticket.ID {
+		t.Errorf("other desks told %q, want the ticket twice (claim, close)", got)
 	}
 }

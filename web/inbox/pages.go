@@ -294,6 +294,13 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 	case "":
 		event.At = now
 		h.publish(ctx, id, event)
+		if event.Kind == events.KindStatus {
+			for _, d := range h.desks {
+				if err := d.TicketChanged(ctx, id); err != nil {
+					h.cfg.Logger.WarnContext(ctx, "inbox: tell another desk", "ticket_id", id, "error", err)
+				}
+			}
+		}
 		htmlpage.Redirect(w, r, ticketPath(id), done)
 	case tandem.ECONFLICT, tandem.EINVALID, tandem.ETOOLARGE:
 		draft := ""
