@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
@@ -31,7 +32,7 @@ func runEvalRun(ctx context.Context, env Env, args []string) error {
 	flags := newFlagSet(env, "tandem eval run")
 	useDemo := flags.Bool("demo", false, "test the built-in demo bot (the default without --bots)")
 	botsDir := flags.String("bots", "", "folder of bot folders")
-	folder := flags.String("bot", "", "the bot's folder inside --bots")
+	botID := flags.String("bot", "", "the bot's folder inside --bots")
 	glob := flags.String("tests", "tests/*.yaml", "test files, a glob relative to the bot's folder")
 	format := flags.String("format", "text", "report format: text, json or junit")
 	out := flags.String("out", "", "write the report to this file instead of standard output")
@@ -45,16 +46,20 @@ func runEvalRun(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("%w: --format must be text, json or junit, got %q", errUsage, *format)
 	case *useDemo && *botsDir != "":
 		return fmt.Errorf("%w: give --demo or --bots, not both", errUsage)
-	case *botsDir != "" && *folder == "":
+	case *botsDir != "" && *botID == "":
 		return fmt.Errorf("%w: --bots needs --bot", errUsage)
-	case *botsDir == "" && *folder != "" && *folder != "demo":
-		return fmt.Errorf("%w: --bot %s needs --bots DIR", errUsage, *folder)
+	case *botsDir == "" && *botID != "" && *botID != "demo":
+		return fmt.Errorf("%w: --bot %s needs --bots DIR", errUsage, *botID)
 	}
 
 	var testFS fs.FS = demo.FS
-	dir, id := demo.Root, "demo"
+	dir := demo.Root
 	if *botsDir != "" {
-		testFS, dir, id = os.DirFS(*botsDir), *folder, *folder
+		d, err := findBotFolder(*botsDir, *botID)
+		if err != nil {
+			return err
+		}
+		testFS, dir = os.DirFS(*botsDir), d
 	}
 	tests, err := conversation.ParseFS(testFS, dir+"/"+*glob)
 	if err != nil {
@@ -63,12 +68,12 @@ func runEvalRun(ctx context.Context, env Env, args []string) error {
 	if len(tests) == 0 {
 		return fmt.Errorf("%w: no test files match %s", errUsage, filepath.Join(*botsDir, dir, *glob))
 	}
-	engine, botID, closeEngine, err := newEvalEngine(ctx, env, *botsDir, id)
+	engine, id, closeEngine, err := newEvalEngine(ctx, env, *botsDir, dir)
 	if err != nil {
 		return err
 	}
 	defer closeEngine()
-	res := conversation.Run(ctx, engine, tests, conversation.Options{BotID: botID})
+	res := conversation.Run(ctx, engine, tests, conversation.Options{BotID: id})
 
 	var b bytes.Buffer
 	write := map[string]func(io.Writer, conversation.Result) error{
@@ -139,7 +144,9 @@ func newEvalEngine(ctx context.Context, env Env, botsDir, dir string) (engine *b
 		return nil, "", nil, fmt.Errorf("temporary store: %w", err)
 	}
 	cleanups = append(cleanups, func() { _ = os.RemoveAll(tmp) })
-	store, err := sqlite.Open(ctx, filepath.Join(tmp, "eval.db"), sqlite.Config{Migrate: true})
+	// Migration and ingest notices would bury the report; warnings still reach stderr.
+	logger := newLogger(env, "warn")
+	store, err := sqlite.Open(ctx, filepath.Join(tmp, "eval.db"), sqlite.Config{Migrate: true, Logger: logger})
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("open store: %w", err)
 	}
@@ -164,12 +171,12 @@ func newEvalEngine(ctx context.Context, env Env, botsDir, dir string) (engine *b
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("language models: %w", err)
 	}
-	var kbOpts []retrieval.Option
+	kbOpts := []retrieval.Option{retrieval.WithLogger(logger)}
 	if model != nil {
 		kbOpts = append(kbOpts, retrieval.WithLLM(model))
 	}
 	kb := bots.KnowledgeBase{KB: retrieval.New(store, nil, kbOpts...)}
-	reg := bots.NewRegistry(bots.RegistryConfig{Knowledge: kb, Logger: newLogger(env, "warn"),
+	reg := bots.NewRegistry(bots.RegistryConfig{Knowledge: kb, Logger: logger,
 		ActionSecrets: map[string]string{"demo": secret}, Getenv: env.Getenv, LLM: perBot})
 	var bot *bots.Bot
 	if botsDir == "" {
@@ -181,8 +188,30 @@ func newEvalEngine(ctx context.Context, env Env, botsDir, dir string) (engine *b
 		return nil, "", nil, fmt.Errorf("load bot: %w", err)
 	}
 	engine = bots.New(store, reg, bots.WithKnowledge(kb), bots.WithBaseURL("http://"+ln.Addr().String()),
-		bots.WithNotifier(printNotifier{io.Discard}), bots.WithLogger(newLogger(env, "warn")))
+		bots.WithNotifier(printNotifier{io.Discard}), bots.WithLogger(logger))
 	return engine, bot.Def.ID, close, nil
+}
+
+// findBotFolder returns the sub-folder of root that holds bot id: the folder named id, or
+// else the one whose bot.yaml declares that id.
+func findBotFolder(root, id string) (string, error) {
+	fsys := os.DirFS(root)
+	if _, err := fs.Stat(fsys, path.Join(id, "bot.yaml")); err == nil {
+		return id, nil
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", errUsage, err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if def, err := bots.Load(fsys, e.Name()); err == nil && def.ID == id {
+			return e.Name(), nil
+		}
+	}
+	return "", fmt.Errorf("%w: no bot %q in %s", errUsage, id, root)
 }
 
 // writeOut writes data to the file path, or to standard output when path is empty.

@@ -110,7 +110,8 @@ func TestEvalRun(t *testing.T) {
 		if _, code := runCLI(t, "eval", "run", "--bots", dir, "--bot", "acme", "--tests", "tests/shipping_time.yaml", "--format", "json", "--out", base); code != 0 {
 			t.Fatalf("base run: exit %d", code)
 		}
-		got, code := runCLI(t, "eval", "run", "--bots", dir, "--bot", "acme", "--tests", "more/*.yaml")
+		// --bot takes the bot's id ("demo") as well as its folder's name ("acme").
+		got, code := runCLI(t, "eval", "run", "--bots", dir, "--bot", "demo", "--tests", "more/*.yaml")
 		if code != 1 {
 			t.Fatalf("exit %d, want 1 for a failing test:\n%s", code, got)
 		}
@@ -150,6 +151,7 @@ func TestEvalRun(t *testing.T) {
 		{"ErrUsageBotWithoutBots", []string{"run", "--bot", "acme"}},
 		{"ErrUsageNoTests", []string{"run", "--tests", "nothing/*.yaml"}},
 		{"ErrUsageArgument", []string{"run", "extra"}},
+		{"ErrUsageNoSuchBot", []string{"run", "--bots", ".", "--bot", "nobody"}},
 		{"ErrUsageCompareArgs", []string{"compare", "a.json"}},
 		{"ErrUsageCompareMissing", []string{"compare", "missing-a.json", "missing-b.json"}},
 	} {
