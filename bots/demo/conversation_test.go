@@ -2,39 +2,20 @@ package demo_test
 
 import (
 	"context"
-	"fmt"
-	"io/fs"
 	"net/http/httptest"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
+	"github.com/tandemhq/tandem/evals/conversation"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/storage/sqlite"
 )
-
-// conversation is the format of bot/tests/*.yaml (the evals format).
-type conversation struct {
-	Name  string `yaml:"name"`
-	Turns []struct {
-		User   string `yaml:"user"`
-		Expect struct {
-			Intent   string `yaml:"intent"`
-			Cites    string `yaml:"cites"`
-			Contains string `yaml:"contains"`
-			Handoff  *bool  `yaml:"handoff"`
-			Decision string `yaml:"decision"`
-		} `yaml:"expect"`
-	} `yaml:"turns"`
-}
 
 // notifier accepts one-time codes; the conversation tests do not read them.
 type notifier struct{}
@@ -43,8 +24,9 @@ func (notifier) SendCode(ctx context.Context, _ string, ch tandem.Channel, addr,
 	return nil
 }
 
-// TestConversations plays every bot/tests/*.yaml conversation through the real engine (offline
-// NLU, SQLite store, offline retrieval, demo actions) and checks each turn's expectations.
+// TestConversations plays every bot/tests/*.yaml conversation (the evals/conversation format)
+// through the real engine (offline NLU, SQLite store, offline retrieval, demo actions) and
+// requires every turn of every test to pass.
 func TestConversations(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -71,62 +53,26 @@ func TestConversations(t *testing.T) {
 	e := bots.New(st, reg, bots.WithKnowledge(kb), bots.WithNow(func() time.Time { return now }),
 		bots.WithBaseURL(actions.URL), bots.WithNotifier(notifier{}), bots.WithLinkSecret([]byte("link-secret")))
 
-	files, err := fs.Glob(demo.FS, demo.Root+"/tests/*.yaml")
+	tests, err := conversation.ParseFS(demo.FS, demo.Root+"/tests/*.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 10 {
-		t.Fatalf("%d conversation tests, want at least 10", len(files))
+	if len(tests) < 10 {
+		t.Fatalf("%d conversation tests, want at least 10", len(tests))
 	}
-	for _, file := range files {
-		raw, err := fs.ReadFile(demo.FS, file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c conversation
-		dec := yaml.NewDecoder(strings.NewReader(string(raw)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&c); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		name := strings.TrimSuffix(path.Base(file), ".yaml")
-		t.Run("OK/"+name, func(t *testing.T) {
-			// The engine shares one store; turns of a conversation must stay in order.
-			for i, tu := range c.Turns {
-				turn, err := e.HandleMessage(ctx, tandem.Inbound{BotID: "demo", Channel: tandem.ChannelWebChat,
-					ExternalID: "test-" + name, Text: tu.User})
-				if err != nil {
-					t.Fatalf("turn %d %q: %v", i, tu.User, err)
-				}
-				var texts, cites []string
-				for _, r := range turn.Replies {
-					texts = append(texts, r.Text)
-					for _, c := range r.Citations {
-						cites = append(cites, path.Base(c.DocID))
-					}
-				}
-				got := strings.Join(texts, " | ")
-				where := func() string {
-					return fmt.Sprintf("turn %d %q (intent %s %.2f, decision %s: %s) replied %q", i, tu.User,
-						turn.Annotations.Intent.Name, turn.Annotations.Intent.Confidence, turn.Decision.Kind, turn.Decision.Reason, got)
-				}
-				x := tu.Expect
-				if x.Intent != "" && turn.Annotations.Intent.Name != x.Intent {
-					t.Errorf("%s: want intent %s", where(), x.Intent)
-				}
-				if x.Decision != "" && string(turn.Decision.Kind) != x.Decision {
-					t.Errorf("%s: want decision %s", where(), x.Decision)
-				}
-				if x.Contains != "" && !strings.Contains(strings.ToLower(got), strings.ToLower(x.Contains)) {
-					t.Errorf("%s: want it to contain %q", where(), x.Contains)
-				}
-				if x.Cites != "" && !slices.Contains(cites, x.Cites) {
-					t.Errorf("%s: cites %v, want %s", where(), cites, x.Cites)
-				}
-				if x.Handoff != nil && (turn.Handoff != nil) != *x.Handoff {
-					t.Errorf("%s: handoff = %v, want %v", where(), turn.Handoff != nil, *x.Handoff)
+	// The runner plays each test as a fresh customer, turns in order, through the real engine.
+	res := conversation.Run(ctx, e, tests, conversation.Options{BotID: "demo", CustomerPrefix: "test"})
+	for _, tr := range res.Tests {
+		t.Run("OK/"+strings.TrimSuffix(path.Base(tr.File), ".yaml"), func(t *testing.T) {
+			for _, tu := range tr.Turns {
+				if !tu.Passed {
+					t.Errorf("turn %d %q (intent %s %.2f, decision %s: %s) replied %q: %s", tu.Index+1, tu.User,
+						tu.Intent, tu.Confidence, tu.Decision, tu.Reason, strings.Join(tu.Replies, " | "), strings.Join(tu.Failures, "; "))
 				}
 			}
 		})
+	}
+	if res.Metrics.TestsPassed != len(tests) {
+		t.Errorf("%d of %d conversation tests passed", res.Metrics.TestsPassed, len(tests))
 	}
 }

@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/tandemhq/tandem/bots"
+	"github.com/tandemhq/tandem/bots/demo"
+	"github.com/tandemhq/tandem/evals/conversation"
+	"github.com/tandemhq/tandem/internal/app"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/retrieval"
+	"github.com/tandemhq/tandem/storage/sqlite"
+)
+
+// errFailed makes a command exit 1 after it printed its report.
+var errFailed = errors.New("failed")
+
+// runEvalRun plays a bot's conversation tests in process, as `tandem chat` would talk to
+// the bot, and reports the verdicts and metrics. It exits 1 when a test fails.
+func runEvalRun(ctx context.Context, env Env, args []string) error {
+	flags := newFlagSet(env, "tandem eval run")
+	useDemo := flags.Bool("demo", false, "test the built-in demo bot (the default without --bots)")
+	botsDir := flags.String("bots", "", "folder of bot folders")
+	botID := flags.String("bot", "", "the bot's folder inside --bots")
+	glob := flags.String("tests", "tests/*.yaml", "test files, a glob relative to the bot's folder")
+	format := flags.String("format", "text", "report format: text, json or junit")
+	out := flags.String("out", "", "write the report to this file instead of standard output")
+	if err := parseFlags(flags, args); err != nil {
+		return err
+	}
+	switch {
+	case flags.NArg() > 0:
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, flags.Arg(0))
+	case *format != "text" && *format != "json" && *format != "junit":
+		return fmt.Errorf("%w: --format must be text, json or junit, got %q", errUsage, *format)
+	case *useDemo && *botsDir != "":
+		return fmt.Errorf("%w: give --demo or --bots, not both", errUsage)
+	case *botsDir != "" && *botID == "":
+		return fmt.Errorf("%w: --bots needs --bot", errUsage)
+	case *botsDir == "" && *botID != "" && *botID != "demo":
+		return fmt.Errorf("%w: --bot %s needs --bots DIR", errUsage, *botID)
+	}
+
+	var testFS fs.FS = demo.FS
+	dir := demo.Root
+	if *botsDir != "" {
+		d, err := findBotFolder(*botsDir, *botID)
+		if err != nil {
+			return err
+		}
+		testFS, dir = os.DirFS(*botsDir), d
+	}
+	tests, err := conversation.ParseFS(testFS, dir+"/"+*glob)
+	if err != nil {
+		return fmt.Errorf("read conversation tests: %w", err)
+	}
+	if len(tests) == 0 {
+		return fmt.Errorf("%w: no test files match %s", errUsage, filepath.Join(*botsDir, dir, *glob))
+	}
+	engine, id, closeEngine, err := newEvalEngine(ctx, env, *botsDir, dir)
+	if err != nil {
+		return err
+	}
+	defer closeEngine()
+	res := conversation.Run(ctx, engine, tests, conversation.Options{BotID: id})
+
+	var b bytes.Buffer
+	write := map[string]func(io.Writer, conversation.Result) error{
+		"text": conversation.WriteText, "json": conversation.WriteJSON, "junit": conversation.WriteJUnit}[*format]
+	if err := write(&b, res); err != nil {
+		return err
+	}
+	if err := writeOut(env, *out, b.Bytes()); err != nil {
+		return err
+	}
+	if res.Failed() {
+		return fmt.Errorf("%w: %d of %d conversation tests failed", errFailed, res.Metrics.Tests-res.Metrics.TestsPassed, res.Metrics.Tests)
+	}
+	return nil
+}
+
+// runEvalCompare prints what changed between two JSON reports of `tandem eval run` and
+// exits 1 when anything regressed.
+func runEvalCompare(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "tandem eval compare")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return fmt.Errorf("%w: usage: tandem eval compare BASE.json NEW.json", errUsage)
+	}
+	var runs [2]conversation.Result
+	for i, p := range fs.Args() {
+		f, err := os.Open(p)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errUsage, err)
+		}
+		runs[i], err = conversation.ReadJSON(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", errUsage, p, err)
+		}
+	}
+	d := conversation.Compare(runs[0], runs[1])
+	if err := conversation.WriteDiff(env.Stdout, d); err != nil {
+		return err
+	}
+	if d.Regressed() {
+		return fmt.Errorf("%w: the new run regressed", errFailed)
+	}
+	return nil
+}
+
+// newEvalEngine builds the engine `tandem chat` builds: offline NLU, a temporary SQLite
+// store, the bot's knowledge, the language models configured in the environment, and for
+// the demo bot its fake-shop actions on a loopback port. It loads the demo bot when botsDir
+// is empty, else the bot folder dir of botsDir, and returns the loaded bot's id; close
+// releases all of it.
+func newEvalEngine(ctx context.Context, env Env, botsDir, dir string) (engine *bots.Engine, botID string, close func(), err error) {
+	var cleanups []func()
+	close = func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			close()
+		}
+	}()
+	tmp, err := os.MkdirTemp("", "tandem-eval-")
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("temporary store: %w", err)
+	}
+	cleanups = append(cleanups, func() { _ = os.RemoveAll(tmp) })
+	// Migration and ingest notices would bury the report; warnings still reach stderr.
+	logger := newLogger(env, "warn")
+	store, err := sqlite.Open(ctx, filepath.Join(tmp, "eval.db"), sqlite.Config{Migrate: true, Logger: logger})
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("open store: %w", err)
+	}
+	cleanups = append(cleanups, func() { store.Close() })
+
+	secret := randomHex()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("listen for demo actions: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(demo.PathPrefix, demo.ActionsHandler(secret))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	cleanups = append(cleanups, func() { srv.Close() })
+
+	cfg, err := config.Load("", env.Getenv)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("load config: %w", err)
+	}
+	model, perBot, err := app.Models(cfg, env.Getenv)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("language models: %w", err)
+	}
+	kbOpts := []retrieval.Option{retrieval.WithLogger(logger)}
+	if model != nil {
+		kbOpts = append(kbOpts, retrieval.WithLLM(model))
+	}
+	kb := bots.KnowledgeBase{KB: retrieval.New(store, nil, kbOpts...)}
+	reg := bots.NewRegistry(bots.RegistryConfig{Knowledge: kb, Logger: logger,
+		ActionSecrets: map[string]string{"demo": secret}, Getenv: env.Getenv, LLM: perBot})
+	var bot *bots.Bot
+	if botsDir == "" {
+		bot, err = reg.LoadFS(ctx, demo.FS, demo.Root)
+	} else {
+		bot, err = reg.LoadFS(ctx, os.DirFS(botsDir), dir)
+	}
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("load bot: %w", err)
+	}
+	engine = bots.New(store, reg, bots.WithKnowledge(kb), bots.WithBaseURL("http://"+ln.Addr().String()),
+		bots.WithNotifier(printNotifier{io.Discard}), bots.WithLogger(logger))
+	return engine, bot.Def.ID, close, nil
+}
+
+// findBotFolder returns the sub-folder of root that holds bot id: the folder named id, or
+// else the one whose bot.yaml declares that id.
+func findBotFolder(root, id string) (string, error) {
+	fsys := os.DirFS(root)
+	if _, err := fs.Stat(fsys, path.Join(id, "bot.yaml")); err == nil {
+		return id, nil
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", errUsage, err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if def, err := bots.Load(fsys, e.Name()); err == nil && def.ID == id {
+			return e.Name(), nil
+		}
+	}
+	return "", fmt.Errorf("%w: no bot %q in %s", errUsage, id, root)
+}
+
+// writeOut writes data to the file path, or to standard output when path is empty.
+func writeOut(env Env, path string, data []byte) error {
+	if path == "" {
+		_, err := env.Stdout.Write(data)
+		return err
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
