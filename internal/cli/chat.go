@@ -7,18 +7,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
-	"github.com/tandemhq/tandem/internal/app"
-	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/retrieval"
-	"github.com/tandemhq/tandem/storage/sqlite"
 )
 
 // runChat talks to a bot in the terminal, showing per turn what the engine understood and
@@ -38,58 +32,27 @@ func runChat(ctx context.Context, env Env, args []string) error {
 	if path == "" {
 		path = ":memory:"
 	}
-	store, err := sqlite.Open(ctx, path, sqlite.Config{Migrate: true})
-	if err != nil {
-		return fmt.Errorf("open store: %w", err)
-	}
-	defer store.Close()
-
-	// The demo bot's flows call its fake-shop actions; serve them on a loopback port with
-	// a fresh signing secret.
-	secret := randomHex()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("listen for demo actions: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle(demo.PathPrefix, demo.ActionsHandler(secret))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-
-	// Language models as the server would use them (TANDEM_LLM_*, a bot's llm:); none offline.
-	cfg, err := config.Load("", env.Getenv)
-	if err != nil {
-		return err
-	}
-	model, perBot, err := app.Models(cfg, env.Getenv)
-	if err != nil {
-		return err
-	}
-	var kbOpts []retrieval.Option
-	if model != nil {
-		kbOpts = append(kbOpts, retrieval.WithLLM(model))
-	}
-	kb := bots.KnowledgeBase{KB: retrieval.New(store, nil, kbOpts...)}
-	reg := bots.NewRegistry(bots.RegistryConfig{Knowledge: kb, Logger: newLogger(env, "warn"),
-		ActionSecrets: map[string]string{"demo": secret}, Getenv: env.Getenv, LLM: perBot})
 	start := time.Now()
-	if *botID == "demo" || *botsDir == "" {
-		if _, err := reg.LoadFS(ctx, demo.FS, demo.Root); err != nil {
-			return fmt.Errorf("load demo bot: %w", err)
+	le, err := newLocalEngine(ctx, env, path, printNotifier{env.Stdout}, newLogger(env, "warn"), func(reg *bots.Registry) error {
+		if *botID == "demo" || *botsDir == "" {
+			if _, err := reg.LoadFS(ctx, demo.FS, demo.Root); err != nil {
+				return fmt.Errorf("load demo bot: %w", err)
+			}
 		}
-	}
-	if *botsDir != "" {
-		if err := reg.LoadDir(ctx, *botsDir); err != nil {
-			return err
+		if *botsDir != "" {
+			return reg.LoadDir(ctx, *botsDir)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	bot, ok := reg.Get(*botID)
+	defer le.Close()
+	bot, ok := le.reg.Get(*botID)
 	if !ok {
-		return fmt.Errorf("%w: no bot %q (have %s)", errUsage, *botID, botIDs(reg))
+		return fmt.Errorf("%w: no bot %q (have %s)", errUsage, *botID, botIDs(le.reg))
 	}
-	engine := bots.New(store, reg, bots.WithKnowledge(kb), bots.WithBaseURL("http://"+ln.Addr().String()),
-		bots.WithNotifier(printNotifier{env.Stdout}), bots.WithLogger(newLogger(env, "warn")))
+	engine := le.Engine
 
 	out := env.Stdout
 	fmt.Fprintf(out, "%s (%s) ready in %s. Type a message; /quit to leave.\n", bot.Def.Name, bot.Def.ID, time.Since(start).Round(time.Millisecond))

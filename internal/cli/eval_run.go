@@ -7,20 +7,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
-	"time"
 
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
 	"github.com/tandemhq/tandem/evals/conversation"
-	"github.com/tandemhq/tandem/internal/app"
-	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/retrieval"
-	"github.com/tandemhq/tandem/storage/sqlite"
 )
 
 // errFailed makes a command exit 1 after it printed its report.
@@ -122,74 +115,35 @@ func runEvalCompare(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// newEvalEngine builds the engine `tandem chat` builds: offline NLU, a temporary SQLite
-// store, the bot's knowledge, the language models configured in the environment, and for
-// the demo bot its fake-shop actions on a loopback port. It loads the demo bot when botsDir
-// is empty, else the bot folder dir of botsDir, and returns the loaded bot's id; close
-// releases all of it.
+// newEvalEngine builds the engine `tandem chat` builds (newLocalEngine) over a temporary
+// SQLite store. It loads the demo bot when botsDir is empty, else the bot folder dir of
+// botsDir, and returns the loaded bot's id; close releases all of it.
 func newEvalEngine(ctx context.Context, env Env, botsDir, dir string) (engine *bots.Engine, botID string, close func(), err error) {
-	var cleanups []func()
-	close = func() {
-		for i := len(cleanups) - 1; i >= 0; i-- {
-			cleanups[i]()
-		}
-	}
-	defer func() {
-		if err != nil {
-			close()
-		}
-	}()
 	tmp, err := os.MkdirTemp("", "tandem-eval-")
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("temporary store: %w", err)
 	}
-	cleanups = append(cleanups, func() { _ = os.RemoveAll(tmp) })
 	// Migration and ingest notices would bury the report; warnings still reach stderr.
-	logger := newLogger(env, "warn")
-	store, err := sqlite.Open(ctx, filepath.Join(tmp, "eval.db"), sqlite.Config{Migrate: true, Logger: logger})
+	le, err := newLocalEngine(ctx, env, filepath.Join(tmp, "eval.db"), printNotifier{io.Discard}, newLogger(env, "warn"),
+		func(reg *bots.Registry) error {
+			var bot *bots.Bot
+			var err error
+			if botsDir == "" {
+				bot, err = reg.LoadFS(ctx, demo.FS, demo.Root)
+			} else {
+				bot, err = reg.LoadFS(ctx, os.DirFS(botsDir), dir)
+			}
+			if err != nil {
+				return fmt.Errorf("load bot: %w", err)
+			}
+			botID = bot.Def.ID
+			return nil
+		})
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("open store: %w", err)
+		_ = os.RemoveAll(tmp)
+		return nil, "", nil, err
 	}
-	cleanups = append(cleanups, func() { store.Close() })
-
-	secret := randomHex()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("listen for demo actions: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle(demo.PathPrefix, demo.ActionsHandler(secret))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	cleanups = append(cleanups, func() { srv.Close() })
-
-	cfg, err := config.Load("", env.Getenv)
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("load config: %w", err)
-	}
-	model, perBot, err := app.Models(cfg, env.Getenv)
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("language models: %w", err)
-	}
-	kbOpts := []retrieval.Option{retrieval.WithLogger(logger)}
-	if model != nil {
-		kbOpts = append(kbOpts, retrieval.WithLLM(model))
-	}
-	kb := bots.KnowledgeBase{KB: retrieval.New(store, nil, kbOpts...)}
-	reg := bots.NewRegistry(bots.RegistryConfig{Knowledge: kb, Logger: logger,
-		ActionSecrets: map[string]string{"demo": secret}, Getenv: env.Getenv, LLM: perBot})
-	var bot *bots.Bot
-	if botsDir == "" {
-		bot, err = reg.LoadFS(ctx, demo.FS, demo.Root)
-	} else {
-		bot, err = reg.LoadFS(ctx, os.DirFS(botsDir), dir)
-	}
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("load bot: %w", err)
-	}
-	engine = bots.New(store, reg, bots.WithKnowledge(kb), bots.WithBaseURL("http://"+ln.Addr().String()),
-		bots.WithNotifier(printNotifier{io.Discard}), bots.WithLogger(logger))
-	return engine, bot.Def.ID, close, nil
+	return le.Engine, botID, func() { le.Close(); _ = os.RemoveAll(tmp) }, nil
 }
 
 // findBotFolder returns the sub-folder of root that holds bot id: the folder named id, or
