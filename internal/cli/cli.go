@@ -30,7 +30,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":      {"run the HTTP server with its bots", runServe},
 		"migrate":    {"apply the store's schema migrations and exit", runMigrate},
-		"eval":       {"score NLU, sentiment or retrieval on datasets", runEval},
+		"eval":       {"run conversation tests and compare runs; score NLU, sentiment or retrieval on datasets", runEval},
 		"nlu":        {"train and save NLU models", runNLU},
 		"kb":         {"manage the knowledge base: ingest, list, search, publish, reembed", runKB},
 		"outbound":   {"ask a running server to write first to a customer (message, response or flow)", runOutbound},
