@@ -44,4 +44,8 @@ type Turn struct {
 	Annotations    Annotations
 	Decision       Decision
 	Handoff        *HandoffInfo
+	// ActiveFlow and ActiveStep are the flow in progress after the turn and the step it
+	// waits in; empty when no flow is active.
+	ActiveFlow string
+	ActiveStep string
 }

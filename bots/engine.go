@@ -279,7 +279,7 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 		e.tellDesk(ctx, t, msg)
 	}
 	return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, MessageID: msg.ID, Replies: t.replies,
-		Annotations: t.ann, Decision: t.decision, Handoff: t.handoff}, nil
+		Annotations: t.ann, Decision: t.decision, Handoff: t.handoff, ActiveFlow: t.st.Flow.Flow, ActiveStep: t.st.Flow.Step}, nil
 }
 
 // tellDesk passes the stored turn's news to the agents' desk.

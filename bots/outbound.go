@@ -118,7 +118,7 @@ func (e *Engine) SendOutbound(ctx context.Context, req OutboundRequest) (*tandem
 		return nil, err
 	}
 	return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, Replies: t.replies,
-		Decision: t.decision, Handoff: t.handoff}, nil
+		Decision: t.decision, Handoff: t.handoff, ActiveFlow: t.st.Flow.Flow, ActiveStep: t.st.Flow.Step}, nil
 }
 
 func (o *OutboundConfig) locOrUTC() *time.Location {

@@ -56,6 +56,10 @@ type Expect struct {
 	// started, asked, finished, was cancelled or resumes after a mid-flow answer. An empty
 	// string (flow: "") asserts the turn concerned no flow; an absent key is not checked.
 	Flow *string `yaml:"flow" json:"flow,omitempty"`
+	// ActiveFlow and ActiveStep are the flow in progress after the turn and the step it
+	// waits in (tandem.Turn.ActiveFlow): "" asserts no flow is active; absent, not checked.
+	ActiveFlow *string `yaml:"active_flow" json:"active_flow,omitempty"`
+	ActiveStep *string `yaml:"active_step" json:"active_step,omitempty"`
 	// Contains is a case-insensitive substring of the joined replies.
 	Contains string `yaml:"contains" json:"contains,omitempty"`
 	// Response is a regular expression (Go syntax) that must match the joined replies.

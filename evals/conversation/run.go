@@ -75,6 +75,8 @@ type TurnResult struct {
 	Decision   string   `json:"decision"`
 	Reason     string   `json:"reason"`
 	Flow       string   `json:"flow,omitempty"`
+	ActiveFlow string   `json:"active_flow,omitempty"`
+	ActiveStep string   `json:"active_step,omitempty"`
 	Replies    []string `json:"replies"`
 	Cites      []string `json:"cites,omitempty"`
 	Handoff    bool     `json:"handoff"`
@@ -153,6 +155,7 @@ func describe(r *TurnResult, t *tandem.Turn) {
 		r.Entities = append(r.Entities, e.Type+"/"+e.Value)
 	}
 	r.Decision, r.Reason, r.Flow = string(t.Decision.Kind), t.Decision.Reason, t.Decision.Flow
+	r.ActiveFlow, r.ActiveStep = t.ActiveFlow, t.ActiveStep
 	r.Replies = []string{}
 	for _, rep := range t.Replies {
 		r.Replies = append(r.Replies, rep.Text)
@@ -180,6 +183,12 @@ func check(x Expect, r *TurnResult) []string {
 	}
 	if x.Flow != nil && r.Flow != *x.Flow {
 		fails = append(fails, fmt.Sprintf("flow: want %s, got %s", orNone(*x.Flow), orNone(r.Flow)))
+	}
+	if x.ActiveFlow != nil && r.ActiveFlow != *x.ActiveFlow {
+		fails = append(fails, fmt.Sprintf("active flow: want %s, got %s", orNone(*x.ActiveFlow), orNone(r.ActiveFlow)))
+	}
+	if x.ActiveStep != nil && r.ActiveStep != *x.ActiveStep {
+		fails = append(fails, fmt.Sprintf("active step: want %s, got %s", orNone(*x.ActiveStep), orNone(r.ActiveStep)))
 	}
 	if x.Contains != "" && !strings.Contains(strings.ToLower(text), strings.ToLower(x.Contains)) {
 		fails = append(fails, fmt.Sprintf("contains: want %q in %q", x.Contains, text))
