@@ -48,6 +48,10 @@ type PostMessageResponse struct {
 	Entities       []tandem.Entity     `json:"entities,omitempty"`
 	Decision       *tandem.Decision    `json:"decision,omitempty"`
 	Handoff        *tandem.HandoffInfo `json:"handoff"`
+	// ActiveFlow and ActiveStep are the flow in progress after the turn and the step it
+	// waits in; absent when none.
+	ActiveFlow string `json:"active_flow,omitempty"`
+	ActiveStep string `json:"active_step,omitempty"`
 }
 
 // ReplyJSON is one bot reply on the wire; Citations is always an array.
@@ -153,6 +157,8 @@ func newPostMessageResponse(t *tandem.Turn) PostMessageResponse {
 		Sentiment:      t.Annotations.Sentiment,
 		Entities:       t.Annotations.Entities,
 		Handoff:        t.Handoff,
+		ActiveFlow:     t.ActiveFlow,
+		ActiveStep:     t.ActiveStep,
 	}
 	if t.Decision.Kind != "" {
 		d := t.Decision
