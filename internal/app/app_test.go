@@ -84,7 +84,9 @@ type turnJSON struct {
 		Label string  `json:"label"`
 		Score float64 `json:"score"`
 	} `json:"sentiment"`
-	Handoff *json.RawMessage `json:"handoff"`
+	Handoff    *json.RawMessage `json:"handoff"`
+	ActiveFlow string           `json:"active_flow"`
+	ActiveStep string           `json:"active_step"`
 }
 
 func post(t *testing.T, url, body string) (int, []byte) {
@@ -129,6 +131,18 @@ func TestDemoShippingQuestion(t *testing.T) {
 			}
 			if turn.Handoff != nil && string(*turn.Handoff) != "null" {
 				t.Errorf("handoff = %s, want null", *turn.Handoff)
+			}
+			if turn.ActiveFlow != "" {
+				t.Errorf("a knowledge answer left flow %q active", turn.ActiveFlow)
+			}
+			// A flow in progress is named in the answer.
+			_, body = post(t, base+"/api/v1/bots/demo/messages", `{"user":"e2e-2","text":"track my order"}`)
+			var asked turnJSON
+			if err := json.Unmarshal(body, &asked); err != nil {
+				t.Fatal(err)
+			}
+			if asked.ActiveFlow != "order_status" || asked.ActiveStep != "ask_order" {
+				t.Errorf("after \"track my order\": active flow %q step %q, want order_status ask_order", asked.ActiveFlow, asked.ActiveStep)
 			}
 
 			// The transcript holds both sides of the turn.
