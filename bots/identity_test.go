@@ -212,6 +212,14 @@ func TestSendOutbound(t *testing.T) {
 			if len(turn.Replies) == 0 || turn.Decision.Kind != bots.DecisionOutbound {
 				t.Fatalf("turn = %+v", turn)
 			}
+			// Each proactive message is on its way to the customer's phone.
+			pending, err := f.store.ListDeliveries(ctx, storage.DeliveryFilter{Status: tandem.DeliveryPending})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pending) != len(turn.Replies) || pending[0].To != phone || pending[0].Channel != tandem.ChannelSMS || pending[0].Reply.Text != turn.Replies[0].Text {
+				t.Errorf("deliveries = %+v, want the %d replies to %s by SMS", pending, len(turn.Replies), phone)
+			}
 			// The customer's reply continues the same conversation.
 			reply := f.say(t, tandem.ChannelSMS, phone, "thanks!")
 			if reply.ConversationID != turn.ConversationID {
