@@ -329,10 +329,24 @@ func (e *Engine) conversation(ctx context.Context, bot *Bot, cust *tandem.Custom
 		return open, nil
 	}
 	c := &tandem.Conversation{BotID: bot.Def.ID, CustomerID: cust.ID, Channel: in.Channel, Status: tandem.StatusOpen}
-	if err := e.store.CreateConversation(ctx, c); err != nil {
-		return nil, fmt.Errorf("create conversation: %w", err)
+	err := e.store.CreateConversation(ctx, c)
+	if tandem.ErrorCode(err) != tandem.EDUPLICATE {
+		if err != nil {
+			return nil, fmt.Errorf("create conversation: %w", err)
+		}
+		return c, nil
 	}
-	return c, nil
+	// Another replica started the customer's conversation since the turn read there was
+	// none (a customer has one open conversation per bot): the turn continues in it.
+	open, err = e.store.FindOpenConversation(ctx, bot.Def.ID, cust.ID)
+	switch {
+	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
+		// ... and it was closed meanwhile: the turn starts again (see HandleMessage).
+		return nil, tandem.Errorf(tandem.ECONFLICT, "the customer's conversation was opened and closed since the turn began")
+	case err != nil:
+		return nil, fmt.Errorf("find the conversation another turn opened: %w", err)
+	}
+	return open, nil
 }
 
 func (e *Engine) newTurn(bot *Bot, conv *tandem.Conversation, cust *tandem.Customer, ch tandem.Channel, to string) *turn {

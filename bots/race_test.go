@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -123,5 +124,153 @@ func TestTurnRaceActionKey(t *testing.T) {
 				t.Errorf("action keys = %q, want %q twice (the turn ran twice)", keys, want)
 			}
 		})
+	}
+}
+
+// openingStore is a store shared with another replica that answers a new customer's first
+// message at the same moment as the engine: the engine's turn reads that the customer has
+// no conversation with the bot, and the other replica's conversation, holding its own
+// customer message, is stored before the engine's CreateConversation.
+type openingStore struct {
+	storage.Store
+	// hide makes ResolveTurn and FindOpenConversation report no conversation until the
+	// engine tries to create one: the other replica committed after the turn's reads.
+	hide atomic.Bool
+	// openOnCreate makes the other replica open its conversation just before the engine's
+	// CreateConversation; closeAfter makes it close it again before the engine reads it.
+	openOnCreate, closeAfter bool
+	other                    atomic.Pointer[tandem.Conversation]
+	dupes                    atomic.Int32 // the engine's creates that found the other's
+}
+
+// openOther stores the other replica's conversation with its customer's message.
+func (s *openingStore) openOther(ctx context.Context, botID, customerID string) error {
+	c := &tandem.Conversation{BotID: botID, CustomerID: customerID, Channel: tandem.ChannelSMS, Status: tandem.StatusOpen}
+	if err := s.Store.CreateConversation(ctx, c); err != nil {
+		return fmt.Errorf("other replica's conversation: %w", err)
+	}
+	s.other.Store(c)
+	return s.Store.CreateMessage(ctx, &tandem.Message{ConversationID: c.ID, Role: tandem.RoleCustomer,
+		Channel: tandem.ChannelSMS, Text: "other replica's message"})
+}
+
+func (s *openingStore) ResolveTurn(ctx context.Context, botID string, ch tandem.Channel, externalID string) (*storage.TurnStart, error) {
+	ts, err := s.Store.ResolveTurn(ctx, botID, ch, externalID)
+	if err == nil && s.hide.Load() {
+		ts.Conversation = nil
+	}
+	return ts, err
+}
+
+func (s *openingStore) FindOpenConversation(ctx context.Context, botID, customerID string) (*tandem.Conversation, error) {
+	if s.hide.Load() {
+		return nil, tandem.Errorf(tandem.ENOTFOUND, "no open conversation (hidden)")
+	}
+	return s.Store.FindOpenConversation(ctx, botID, customerID)
+}
+
+func (s *openingStore) CreateConversation(ctx context.Context, c *tandem.Conversation) error {
+	s.hide.Store(false)
+	if s.openOnCreate && s.other.Load() == nil {
+		if err := s.openOther(ctx, c.BotID, c.CustomerID); err != nil {
+			return err
+		}
+	}
+	err := s.Store.CreateConversation(ctx, c)
+	if tandem.ErrorCode(err) == tandem.EDUPLICATE {
+		s.dupes.Add(1)
+		if s.closeAfter {
+			closed := tandem.StatusClosed
+			if _, err := s.Store.UpdateConversation(ctx, s.other.Load().ID, storage.ConversationUpdate{Status: &closed}); err != nil {
+				return err
+			}
+		}
+	}
+	return err
+}
+
+// TestConversationRace checks that a turn which read that a new customer has no
+// conversation, while another replica opened one, continues in that one: the customer
+// keeps one open conversation holding both replicas' messages. When the other replica's
+// conversation is closed again before the turn reads it, the turn starts again and opens
+// a conversation of its own.
+func TestConversationRace(t *testing.T) {
+	t.Parallel()
+	for _, store := range teststore.All {
+		for _, tt := range []struct {
+			name string
+			// existing: the other replica's conversation is stored before the turn starts
+			// and hidden from its reads; otherwise it is stored just before the engine's create.
+			existing   bool
+			closeAfter bool
+			wantConvs  int // the customer's conversations with the bot
+			inOther    bool
+		}{
+			{name: "OKOpenedBeforeReads", existing: true, wantConvs: 1, inOther: true},
+			{name: "OKOpenedBeforeCreate", wantConvs: 1, inOther: true},
+			{name: "OKOpenedAndClosed", closeAfter: true, wantConvs: 2},
+		} {
+			t.Run(store.Name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				ctx := context.Background()
+				st := &openingStore{Store: store.Open(t), openOnCreate: !tt.existing, closeAfter: tt.closeAfter}
+				f := setupStore(t, st)
+				if tt.existing {
+					cust, _, err := st.ResolveIdentity(ctx, tandem.ChannelSMS, "+15550179")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := st.openOther(ctx, "demo", cust.ID); err != nil {
+						t.Fatal(err)
+					}
+					st.hide.Store(true)
+				}
+				turn := f.say(t, tandem.ChannelSMS, "+15550179", "hi there")
+				if got := st.dupes.Load(); got != 1 {
+					t.Errorf("the engine's creates refused as a second open conversation: %d, want 1", got)
+				}
+				other := st.other.Load()
+				if got := turn.ConversationID == other.ID; got != tt.inOther {
+					t.Errorf("turn in the other replica's conversation %s: %v, want %v (turn in %s)", other.ID, got, tt.inOther, turn.ConversationID)
+				}
+				convs, err := st.ListConversations(ctx, storage.ConversationFilter{BotID: "demo", CustomerID: turn.CustomerID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var open int
+				for _, c := range convs {
+					if c.Status != tandem.StatusClosed {
+						open++
+					}
+				}
+				if len(convs) != tt.wantConvs || open != 1 {
+					t.Errorf("customer's conversations: %d (%d not closed), want %d (1 not closed)", len(convs), open, tt.wantConvs)
+				}
+				conv, err := st.FindOpenConversation(ctx, "demo", turn.CustomerID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if conv.ID != turn.ConversationID {
+					t.Errorf("open conversation %s, want the turn's %s", conv.ID, turn.ConversationID)
+				}
+				msgs, err := st.ListMessages(ctx, conv.ID, storage.MessageFilter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var texts []string
+				for _, m := range msgs {
+					if m.Role == tandem.RoleCustomer {
+						texts = append(texts, m.Text)
+					}
+				}
+				want := []string{"hi there"}
+				if tt.inOther {
+					want = []string{"other replica's message", "hi there"}
+				}
+				if !slices.Equal(texts, want) {
+					t.Errorf("customer messages in the open conversation = %q, want %q", texts, want)
+				}
+			})
+		}
 	}
 }

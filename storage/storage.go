@@ -46,9 +46,15 @@ type CustomerStore interface {
 	ListIdentities(ctx context.Context, customerID string) ([]tandem.Identity, error)
 	// LinkIdentity moves a proven identity to customerID, marks it verified, moves that
 	// identity's conversations too, and writes an audit entry with actor, all in one
-	// transaction. Linking to the customer it already belongs to is a no-op.
+	// transaction. Linking to the customer it already belongs to is a no-op. When a moved
+	// not-closed conversation and one of customerID's are with the same bot, the older
+	// (by UpdatedAt, then ID) is closed in the same transaction, so the customer keeps
+	// one not-closed conversation per bot: the newer, which turns continue; the audit
+	// entry's detail lists closed ones under "closed_conversations".
 	LinkIdentity(ctx context.Context, identityID, customerID, actor string) error
-	// UnlinkIdentity reverses a link: the identity gets a new customer of its own (audited).
+	// UnlinkIdentity reverses a link: the identity gets a new customer of its own (audited),
+	// with the conversations LinkIdentity would move; the new customer has none, so none
+	// is closed.
 	UnlinkIdentity(ctx context.Context, identityID, actor string) (*tandem.Customer, error)
 }
 
@@ -59,13 +65,25 @@ type CustomerUpdate struct {
 }
 
 // ConversationStore keeps conversations and their messages.
+//
+// A customer has at most one not-closed conversation with a bot (on any channel), whatever
+// the number of replicas writing: the store enforces it, so two replicas answering a new
+// customer's first messages at once cannot split the customer's history between two
+// conversations. A write that would make a second one returns EDUPLICATE and changes
+// nothing.
 type ConversationStore interface {
-	// CreateConversation assigns ID, CreatedAt and UpdatedAt when empty.
+	// CreateConversation assigns ID, CreatedAt and UpdatedAt when empty. A not-closed
+	// conversation for a bot and customer that already have one returns EDUPLICATE (the
+	// caller continues in FindOpenConversation's); so does a taken ID.
 	CreateConversation(ctx context.Context, c *tandem.Conversation) error
 	FindConversationByID(ctx context.Context, id string) (*tandem.Conversation, error)
-	// FindOpenConversation returns the customer's newest not-closed conversation with the
-	// bot on any channel, or ENOTFOUND.
+	// FindOpenConversation returns the customer's not-closed conversation with the bot
+	// (there is at most one) on any channel, or ENOTFOUND.
 	FindOpenConversation(ctx context.Context, botID, customerID string) (*tandem.Conversation, error)
+	// UpdateConversation sets the non-nil fields and bumps UpdatedAt. Reopening a closed
+	// conversation, or giving a not-closed one to another customer, while that customer
+	// has another not-closed conversation with the bot returns EDUPLICATE; unknown id:
+	// ENOTFOUND.
 	UpdateConversation(ctx context.Context, id string, upd ConversationUpdate) (*tandem.Conversation, error)
 	ListConversations(ctx context.Context, f ConversationFilter) ([]tandem.Conversation, error)
 
@@ -78,7 +96,9 @@ type ConversationStore interface {
 	// SetMessageAnnotations records NLU results on a stored message.
 	SetMessageAnnotations(ctx context.Context, id string, a *tandem.Annotations) error
 	// RecordTurn stores the bot's replies and the conversation's new state in one
-	// transaction: the unit of work at the end of every engine turn.
+	// transaction: the unit of work at the end of every engine turn. An Update that would
+	// give the customer a second not-closed conversation with the bot (as in
+	// UpdateConversation) returns EDUPLICATE and stores nothing.
 	RecordTurn(ctx context.Context, t TurnRecord) error
 	// ListMessages returns a conversation's messages oldest first.
 	ListMessages(ctx context.Context, conversationID string, f MessageFilter) ([]tandem.Message, error)
@@ -96,8 +116,8 @@ type ConversationStore interface {
 type TurnStart struct {
 	Customer *tandem.Customer
 	Identity *tandem.Identity
-	// Conversation is the customer's newest not-closed conversation with the bot, nil when
-	// there is none.
+	// Conversation is the customer's not-closed conversation with the bot, nil when there
+	// is none.
 	Conversation *tandem.Conversation
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +35,11 @@ func setupCommitter(t *testing.T, committers int) committerFixture {
 	return committerFixture{s: s, dsn: dsn}
 }
 
-// conversations creates n conversations of one customer.
+// fixtureBots numbers the bots of conversations, so no two are one customer's with one bot.
+var fixtureBots atomic.Int64
+
+// conversations creates n open conversations of one customer, each with a bot of its own
+// (a customer has one open conversation per bot).
 func (f committerFixture) conversations(t *testing.T, n int) []string {
 	t.Helper()
 	ctx := context.Background()
@@ -44,7 +49,7 @@ func (f committerFixture) conversations(t *testing.T, n int) []string {
 	}
 	ids := make([]string, n)
 	for i := range ids {
-		conv := &tandem.Conversation{BotID: "bot", CustomerID: c.ID, Channel: tandem.ChannelSMS}
+		conv := &tandem.Conversation{BotID: fmt.Sprintf("bot-%d", fixtureBots.Add(1)), CustomerID: c.ID, Channel: tandem.ChannelSMS}
 		if err := f.s.CreateConversation(ctx, conv); err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,9 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -195,22 +198,52 @@ func findIdentityByID(ctx context.Context, q db, id string) (*tandem.Identity, e
 }
 
 // moveIdentity moves identity i to customer `to` with its conversations: all of the old
-// customer's when i was its only identity, otherwise those on i's channel.
-func (s *Store) moveIdentity(ctx context.Context, tx pgx.Tx, i *tandem.Identity, to string, verified bool) error {
+// customer's when i was its only identity, otherwise those on i's channel. A moved
+// not-closed conversation whose bot `to` already has a not-closed conversation with would
+// make `to` two: the older of the two (updated_at, then id) is closed first, since the
+// unique index is checked row by row. It returns the ids of the conversations it closed.
+func (s *Store) moveIdentity(ctx context.Context, tx pgx.Tx, i *tandem.Identity, to string, verified bool) ([]string, error) {
 	var others int
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM identities WHERE customer_id = $1 AND id <> $2`, i.CustomerID, i.ID).Scan(&others); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE identities SET customer_id = $1, verified = $2 WHERE id = $3`, to, verified, i.ID); err != nil {
-		return err
+		return nil, err
 	}
+	// The moved conversations: all of the old customer's, or those on i's channel ($4 NULL
+	// matches every channel).
+	var channel *string
+	if others > 0 {
+		ch := string(i.Channel)
+		channel = &ch
+	}
+	const moved = `customer_id = $3 AND ($4::text IS NULL OR channel = $4)`
 	now := s.now()
-	if others == 0 {
-		_, err := tx.Exec(ctx, `UPDATE conversations SET customer_id = $1, updated_at = $2 WHERE customer_id = $3`, to, now, i.CustomerID)
-		return err
+	rows, err := tx.Query(ctx, `UPDATE conversations SET status = 'closed', updated_at = $1 WHERE id IN (
+		SELECT CASE WHEN (m.updated_at, m.id) < (t.updated_at, t.id) THEN m.id ELSE t.id END
+		FROM (SELECT id, bot_id, updated_at FROM conversations WHERE `+moved+` AND status <> 'closed') m
+		JOIN conversations t ON t.bot_id = m.bot_id AND t.customer_id = $2 AND t.status <> 'closed') RETURNING id`,
+		now, to, i.CustomerID, channel)
+	if err != nil {
+		return nil, fmt.Errorf("close the older of two open conversations: %w", err)
 	}
-	_, err := tx.Exec(ctx, `UPDATE conversations SET customer_id = $1, updated_at = $2 WHERE customer_id = $3 AND channel = $4`, to, now, i.CustomerID, i.Channel)
-	return err
+	closed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("close the older of two open conversations: %w", err)
+	}
+	slices.Sort(closed)
+	_, err = tx.Exec(ctx, `UPDATE conversations SET customer_id = $1, updated_at = $2 WHERE `+moved, to, now, i.CustomerID, channel)
+	return closed, err
+}
+
+// mergeDetail is the audit detail of a link or unlink; closed lists the conversations it
+// closed so the customer keeps one not-closed conversation per bot.
+func mergeDetail(i *tandem.Identity, to string, closed []string) map[string]string {
+	d := map[string]string{"from_customer": i.CustomerID, "to_customer": to, "channel": string(i.Channel)}
+	if len(closed) > 0 {
+		d["closed_conversations"] = strings.Join(closed, ",")
+	}
+	return d
 }
 
 // LinkIdentity moves a proven identity to customerID, marks it verified and moves its
@@ -228,11 +261,12 @@ func (s *Store) LinkIdentity(ctx context.Context, identityID, customerID, actor 
 		if _, err := findCustomer(ctx, tx, customerID, false); err != nil {
 			return err
 		}
-		if err := s.moveIdentity(ctx, tx, i, customerID, true); err != nil {
+		closed, err := s.moveIdentity(ctx, tx, i, customerID, true)
+		if err != nil {
 			return err
 		}
 		return s.appendAudit(ctx, tx, &tandem.AuditEntry{Actor: actor, Action: "identity.link", Subject: identityID,
-			Detail: map[string]string{"from_customer": i.CustomerID, "to_customer": customerID, "channel": string(i.Channel)}})
+			Detail: mergeDetail(i, customerID, closed)})
 	})
 	return translate("link identity", err)
 }
@@ -251,11 +285,13 @@ func (s *Store) UnlinkIdentity(ctx context.Context, identityID, actor string) (*
 		if err := insertCustomer(ctx, tx, c); err != nil {
 			return err
 		}
-		if err := s.moveIdentity(ctx, tx, i, c.ID, false); err != nil {
+		// The new customer has no conversation, so nothing is closed.
+		closed, err := s.moveIdentity(ctx, tx, i, c.ID, false)
+		if err != nil {
 			return err
 		}
 		return s.appendAudit(ctx, tx, &tandem.AuditEntry{Actor: actor, Action: "identity.unlink", Subject: identityID,
-			Detail: map[string]string{"from_customer": i.CustomerID, "to_customer": c.ID, "channel": string(i.Channel)}})
+			Detail: mergeDetail(i, c.ID, closed)})
 	})
 	if err != nil {
 		return nil, translate("unlink identity", err)

@@ -107,34 +107,53 @@ func (s *Store) UpdateConversation(ctx context.Context, id string, upd storage.C
 const (
 	insertConversationSQL = `INSERT INTO conversations (` + conversationCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	setAnnotationsSQL     = `UPDATE messages SET annotations = ? WHERE id = ?`
-	// One statement for every combination of the turn's fields keeps it prepared. SQLite
-	// rewrites an index entry whenever its column is assigned, even to the same value, so
-	// customer_id (indexed) is only set by its own statement: assigning it on every turn
-	// wrote one more page per commit. The last two parameters make the update a
-	// compare-and-swap of the state (TurnRecord.CheckState).
-	updateConversationSQL = `UPDATE conversations SET updated_at = ?, status = coalesce(?, status),
-		channel = coalesce(?, channel), state = CASE WHEN ? THEN ? ELSE state END
-		WHERE id = ? AND (NOT ? OR state IS ?) RETURNING ` + conversationCols
-	updateConversationCustomerSQL = `UPDATE conversations SET updated_at = ?, status = coalesce(?, status),
-		channel = coalesce(?, channel), state = CASE WHEN ? THEN ? ELSE state END,
-		customer_id = ? WHERE id = ? AND (NOT ? OR state IS ?) RETURNING ` + conversationCols
 )
+
+// One statement per combination of the assigned indexed columns keeps each prepared.
+// SQLite rewrites an index entry whenever a column the index holds, or its predicate
+// reads, is assigned, even to the same value: customer_id (conversations_customer,
+// conversations_one_open) and status (conversations_one_open's predicate) are only
+// assigned when the update changes them, so a normal turn writes no index page. The
+// last two parameters make the update a compare-and-swap of the state
+// (TurnRecord.CheckState).
+//
+// updateConversationSQL[status][customer] sets updated_at, channel and state, plus status
+// and customer_id when asked; its parameters are updated_at, [status], channel, set state,
+// state, [customer_id], id, check, prev.
+var updateConversationSQL = func() (q [2][2]string) {
+	for status := range 2 {
+		for customer := range 2 {
+			set := `updated_at = ?`
+			if status == 1 {
+				set += `, status = ?`
+			}
+			set += `, channel = coalesce(?, channel), state = CASE WHEN ? THEN ? ELSE state END`
+			if customer == 1 {
+				set += `, customer_id = ?`
+			}
+			q[status][customer] = `UPDATE conversations SET ` + set + ` WHERE id = ? AND (NOT ? OR state IS ?) RETURNING ` + conversationCols
+		}
+	}
+	return q
+}()
 
 // updateConversation applies upd and returns the updated row. With check, only if the
 // conversation's state is still prev (ECONFLICT otherwise).
 func (s *Store) updateConversation(ctx context.Context, tx *sql.Tx, id string, upd storage.ConversationUpdate, check bool, prev []byte) (*tandem.Conversation, error) {
-	var status, channel any
-	if upd.Status != nil {
-		status = string(*upd.Status)
-	}
+	var channel any
 	if upd.Channel != nil {
 		channel = string(*upd.Channel)
 	}
-	query, args := updateConversationSQL, []any{s.now().UnixMicro(), status, channel, upd.State != nil, upd.State}
-	if upd.CustomerID != nil {
-		query, args = updateConversationCustomerSQL, append(args, *upd.CustomerID)
+	var withStatus, withCustomer int
+	args := []any{s.now().UnixMicro()}
+	if upd.Status != nil {
+		withStatus, args = 1, append(args, string(*upd.Status))
 	}
-	st, err := s.wstmt(ctx, tx, query)
+	args = append(args, channel, upd.State != nil, upd.State)
+	if upd.CustomerID != nil {
+		withCustomer, args = 1, append(args, *upd.CustomerID)
+	}
+	st, err := s.wstmt(ctx, tx, updateConversationSQL[withStatus][withCustomer])
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/storage"
@@ -235,22 +237,60 @@ func (s *Store) findIdentityByID(ctx context.Context, q querier, id string) (*ta
 
 // moveIdentity moves identity i (currently owned by i.CustomerID) to customer `to` with
 // its conversations: all of the old customer's conversations when i was its only identity,
-// otherwise those whose channel is i's channel.
-func (s *Store) moveIdentity(ctx context.Context, tx *sql.Tx, i *tandem.Identity, to string, verified bool) error {
+// otherwise those whose channel is i's channel. A moved not-closed conversation whose bot
+// `to` already has a not-closed conversation with would make `to` two: the older of the
+// two (updated_at, then id) is closed first, since the unique index is checked row by row.
+// It returns the ids of the conversations it closed.
+func (s *Store) moveIdentity(ctx context.Context, tx *sql.Tx, i *tandem.Identity, to string, verified bool) ([]string, error) {
 	var others int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM identities WHERE customer_id = ? AND id <> ?`, i.CustomerID, i.ID).Scan(&others); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE identities SET customer_id = ?, verified = ? WHERE id = ?`, to, verified, i.ID); err != nil {
-		return err
+		return nil, err
+	}
+	// The moved conversations: all of the old customer's, or those on i's channel.
+	moved, args := `customer_id = ?`, []any{i.CustomerID}
+	if others > 0 {
+		moved, args = `customer_id = ? AND channel = ?`, []any{i.CustomerID, i.Channel}
 	}
 	now := s.now().UnixMicro()
-	if others == 0 {
-		_, err := tx.ExecContext(ctx, `UPDATE conversations SET customer_id = ?, updated_at = ? WHERE customer_id = ?`, to, now, i.CustomerID)
-		return err
+	rows, err := tx.QueryContext(ctx, `UPDATE conversations SET status = 'closed', updated_at = ? WHERE id IN (
+		SELECT CASE WHEN m.updated_at < t.updated_at OR (m.updated_at = t.updated_at AND m.id < t.id) THEN m.id ELSE t.id END
+		FROM (SELECT id, bot_id, updated_at FROM conversations WHERE `+moved+` AND status <> 'closed') m
+		JOIN conversations t ON t.bot_id = m.bot_id AND t.customer_id = ? AND t.status <> 'closed') RETURNING id`,
+		append(append([]any{now}, args...), to)...)
+	if err != nil {
+		return nil, fmt.Errorf("close the older of two open conversations: %w", err)
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE conversations SET customer_id = ?, updated_at = ? WHERE customer_id = ? AND channel = ?`, to, now, i.CustomerID, i.Channel)
-	return err
+	var closed []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		closed = append(closed, id)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("close the older of two open conversations: %w", err)
+	}
+	slices.Sort(closed)
+	_, err = tx.ExecContext(ctx, `UPDATE conversations SET customer_id = ?, updated_at = ? WHERE `+moved, append([]any{to, now}, args...)...)
+	return closed, err
+}
+
+// mergeDetail is the audit detail of a link or unlink; closed lists the conversations it
+// closed so the customer keeps one not-closed conversation per bot.
+func mergeDetail(i *tandem.Identity, to string, closed []string) map[string]string {
+	d := map[string]string{"from_customer": i.CustomerID, "to_customer": to, "channel": string(i.Channel)}
+	if len(closed) > 0 {
+		d["closed_conversations"] = strings.Join(closed, ",")
+	}
+	return d
 }
 
 // LinkIdentity moves a proven identity to customerID, marks it verified and moves its
@@ -270,12 +310,13 @@ func (s *Store) LinkIdentity(ctx context.Context, identityID, customerID, actor 
 		if _, err := s.findCustomer(ctx, tx, customerID); err != nil {
 			return err
 		}
-		if err := s.moveIdentity(ctx, tx, i, customerID, true); err != nil {
+		closed, err := s.moveIdentity(ctx, tx, i, customerID, true)
+		if err != nil {
 			return err
 		}
 		moved = i
 		return s.appendAudit(ctx, tx, &tandem.AuditEntry{Actor: actor, Action: "identity.link", Subject: identityID,
-			Detail: map[string]string{"from_customer": i.CustomerID, "to_customer": customerID, "channel": string(i.Channel)}})
+			Detail: mergeDetail(i, customerID, closed)})
 	}, func() {
 		if moved != nil {
 			s.cache.movedIdentity(moved)
@@ -299,12 +340,14 @@ func (s *Store) UnlinkIdentity(ctx context.Context, identityID, actor string) (*
 		if err := insertCustomer(ctx, s, tx, c); err != nil {
 			return err
 		}
-		if err := s.moveIdentity(ctx, tx, i, c.ID, false); err != nil {
+		// The new customer has no conversation, so nothing is closed.
+		closed, err := s.moveIdentity(ctx, tx, i, c.ID, false)
+		if err != nil {
 			return err
 		}
 		moved = i
 		return s.appendAudit(ctx, tx, &tandem.AuditEntry{Actor: actor, Action: "identity.unlink", Subject: identityID,
-			Detail: map[string]string{"from_customer": i.CustomerID, "to_customer": c.ID, "channel": string(i.Channel)}})
+			Detail: mergeDetail(i, c.ID, closed)})
 	}, func() { s.cache.movedIdentity(moved) })
 	if err != nil {
 		return nil, translate("unlink identity", err)

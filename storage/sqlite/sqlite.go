@@ -496,7 +496,8 @@ var hotWrites = []string{
 	insertMessagesSQL[2],
 	insertMessagesSQL[3],
 	insertMessagesSQL[4],
-	updateConversationSQL,
+	updateConversationSQL[0][0],
+	updateConversationSQL[1][0],
 	setAnnotationsSQL,
 }
 

@@ -42,11 +42,148 @@ func testConversations(t *testing.T, s storage.Store, _ Features) {
 		_, err := s.FindConversationByID(ctx, "missing")
 		wantCode(t, err, tandem.ENOTFOUND)
 	})
+	t.Run("CreateConversation/ErrSecondOpen", func(t *testing.T) {
+		t.Parallel()
+		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550207")
+		other, _ := resolve(t, s, tandem.ChannelSMS, "+15550208")
+		first := newConversation(t, s, "bot", cust.ID, tandem.ChannelSMS)
+		for _, tt := range []struct {
+			name     string
+			bot      string
+			customer string
+			status   tandem.ConversationStatus
+			want     string // error code; empty: created
+		}{
+			{"Open", "bot", cust.ID, tandem.StatusOpen, tandem.EDUPLICATE},
+			{"HandoffOnOtherChannel", "bot", cust.ID, tandem.StatusHandoff, tandem.EDUPLICATE},
+			{"OtherBot", "other-bot", cust.ID, tandem.StatusOpen, ""},
+			{"OtherCustomer", "bot", other.ID, tandem.StatusOpen, ""},
+			{"Closed", "bot", cust.ID, tandem.StatusClosed, ""},
+			{"ClosedAgain", "bot", cust.ID, tandem.StatusClosed, ""},
+		} {
+			c := &tandem.Conversation{BotID: tt.bot, CustomerID: tt.customer, Channel: tandem.ChannelWebChat, Status: tt.status}
+			if got := tandem.ErrorCode(s.CreateConversation(ctx, c)); got != tt.want {
+				t.Errorf("%s: error code %q, want %q", tt.name, got, tt.want)
+			}
+		}
+		got, err := s.FindOpenConversation(ctx, "bot", cust.ID)
+		must(t, err)
+		if got.ID != first.ID {
+			t.Errorf("open conversation = %s, want the first %s", got.ID, first.ID)
+		}
+	})
+	t.Run("CreateConversation/ConcurrentSecondOpen", func(t *testing.T) {
+		t.Parallel()
+		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550209")
+		const n = 8
+		convs := make([]*tandem.Conversation, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			convs[i] = &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusOpen}
+			wg.Go(func() {
+				<-start
+				errs[i] = s.CreateConversation(ctx, convs[i])
+			})
+		}
+		close(start)
+		wg.Wait()
+		var won []string
+		for i, err := range errs {
+			switch tandem.ErrorCode(err) {
+			case "":
+				won = append(won, convs[i].ID)
+			case tandem.EDUPLICATE:
+			default:
+				t.Errorf("create %d: %v, want success or EDUPLICATE", i, err)
+			}
+		}
+		if len(won) != 1 {
+			t.Fatalf("%d of %d concurrent creates succeeded, want exactly 1", len(won), n)
+		}
+		got, err := s.FindOpenConversation(ctx, "bot", cust.ID)
+		must(t, err)
+		if got.ID != won[0] {
+			t.Errorf("open conversation = %s, want the one created %s", got.ID, won[0])
+		}
+		all, err := s.ListConversations(ctx, storage.ConversationFilter{CustomerID: cust.ID})
+		must(t, err)
+		if len(all) != 1 {
+			t.Errorf("customer has %d conversations, want 1", len(all))
+		}
+	})
+	t.Run("UpdateConversation/ErrSecondOpen", func(t *testing.T) {
+		t.Parallel()
+		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550210")
+		other, _ := resolve(t, s, tandem.ChannelSMS, "+15550211")
+		closed := &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusClosed, State: []byte("closed")}
+		must(t, s.CreateConversation(ctx, closed))
+		open := newConversation(t, s, "bot", cust.ID, tandem.ChannelWebChat)
+		others := newConversation(t, s, "bot", other.ID, tandem.ChannelSMS)
+		for _, tt := range []struct {
+			name string
+			do   func() error
+		}{
+			{"Reopen", func() error {
+				_, err := s.UpdateConversation(ctx, closed.ID, storage.ConversationUpdate{Status: ptr(tandem.StatusOpen)})
+				return err
+			}},
+			{"HandOffClosed", func() error {
+				_, err := s.UpdateConversation(ctx, closed.ID, storage.ConversationUpdate{Status: ptr(tandem.StatusHandoff)})
+				return err
+			}},
+			{"MoveToCustomer", func() error {
+				_, err := s.UpdateConversation(ctx, others.ID, storage.ConversationUpdate{CustomerID: ptr(cust.ID)})
+				return err
+			}},
+			{"RecordTurnReopen", func() error {
+				return s.RecordTurn(ctx, storage.TurnRecord{ConversationID: closed.ID,
+					Replies: []*tandem.Message{{Channel: tandem.ChannelSMS, Text: "welcome back"}},
+					Update:  storage.ConversationUpdate{Status: ptr(tandem.StatusOpen), State: []byte("reopened")}})
+			}},
+		} {
+			if got := tandem.ErrorCode(tt.do()); got != tandem.EDUPLICATE {
+				t.Errorf("%s: error code %q, want %q", tt.name, got, tandem.EDUPLICATE)
+			}
+		}
+		// Nothing changed: not the rows, not what the look-ups return.
+		for _, want := range []*tandem.Conversation{closed, open, others} {
+			got, err := s.FindConversationByID(ctx, want.ID)
+			must(t, err)
+			if got.Status != want.Status || got.CustomerID != want.CustomerID || string(got.State) != string(want.State) {
+				t.Errorf("after refused updates: %+v, want %+v", got, want)
+			}
+		}
+		msgs, err := s.ListMessages(ctx, closed.ID, storage.MessageFilter{})
+		must(t, err)
+		if len(msgs) != 0 {
+			t.Errorf("refused turn stored %d messages", len(msgs))
+		}
+		for cust, want := range map[string]string{cust.ID: open.ID, other.ID: others.ID} {
+			got, err := s.FindOpenConversation(ctx, "bot", cust)
+			must(t, err)
+			if got.ID != want {
+				t.Errorf("open conversation of %s = %s, want %s", cust, got.ID, want)
+			}
+		}
+		// Once the open one is closed, the closed one may be reopened.
+		_, err = s.UpdateConversation(ctx, open.ID, storage.ConversationUpdate{Status: ptr(tandem.StatusClosed)})
+		must(t, err)
+		_, err = s.UpdateConversation(ctx, closed.ID, storage.ConversationUpdate{Status: ptr(tandem.StatusOpen)})
+		must(t, err)
+		if got, err := s.FindOpenConversation(ctx, "bot", cust.ID); err != nil || got.ID != closed.ID {
+			t.Errorf("after reopening: %v, %v; want %s", got, err, closed.ID)
+		}
+	})
 	t.Run("FindOpenConversation/OK", func(t *testing.T) {
 		t.Parallel()
 		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550202")
+		// older is closed after newer's time: updated later, and still not the open one.
 		older := &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusOpen, CreatedAt: when}
 		must(t, s.CreateConversation(ctx, older))
+		_, err := s.UpdateConversation(ctx, older.ID, storage.ConversationUpdate{Status: ptr(tandem.StatusClosed)})
+		must(t, err)
 		newer := &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelWebChat, Status: tandem.StatusHandoff, CreatedAt: when.Add(time.Hour)}
 		must(t, s.CreateConversation(ctx, newer))
 		closed := &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusClosed, CreatedAt: when.Add(2 * time.Hour)}
@@ -56,7 +193,7 @@ func testConversations(t *testing.T, s storage.Store, _ Features) {
 		got, err := s.FindOpenConversation(ctx, "bot", cust.ID)
 		must(t, err)
 		if got.ID != newer.ID {
-			t.Errorf("open conversation = %s, want newest not-closed %s", got.ID, newer.ID)
+			t.Errorf("open conversation = %s, want the not-closed %s", got.ID, newer.ID)
 		}
 	})
 	t.Run("FindOpenConversation/ErrNotFound", func(t *testing.T) {

@@ -2,8 +2,10 @@ package storagetest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/storage"
@@ -200,6 +202,89 @@ func testIdentities(t *testing.T, s storage.Store, _ Features) {
 		must(t, err)
 		if len(audit) != 1 || audit[0].Actor != "agent:a2" {
 			t.Errorf("unlink audit = %+v", audit)
+		}
+	})
+	t.Run("LinkIdentity/BothOpen", func(t *testing.T) {
+		t.Parallel()
+		for i, tt := range []struct {
+			name string
+			// The moved (web) and the target's (SMS) conversation with "bot" are updated at
+			// these times; the target's is with otherBot when set.
+			moved, target time.Time
+			otherBot      bool
+			closeMoved    bool // the moved one is the older and is closed; else the target's
+		}{
+			{name: "TargetOlder", moved: when.Add(time.Hour), target: when},
+			{name: "MovedOlder", moved: when, target: when.Add(time.Hour), closeMoved: true},
+			{name: "OtherBots", moved: when, target: when.Add(time.Hour), otherBot: true},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				web, webID := resolve(t, s, tandem.ChannelWebChat, fmt.Sprintf("visitor-both-open-%d", i))
+				known, _ := resolve(t, s, tandem.ChannelSMS, fmt.Sprintf("+1555011%d", i))
+				targetBot := "bot"
+				if tt.otherBot {
+					targetBot = "other-bot"
+				}
+				moved := &tandem.Conversation{BotID: "bot", CustomerID: web.ID, Channel: tandem.ChannelWebChat, Status: tandem.StatusOpen, CreatedAt: tt.moved}
+				must(t, s.CreateConversation(ctx, moved))
+				target := &tandem.Conversation{BotID: targetBot, CustomerID: known.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusHandoff, CreatedAt: tt.target}
+				must(t, s.CreateConversation(ctx, target))
+				// Look both up first, so a store that caches them must forget them.
+				if c, err := s.FindOpenConversation(ctx, "bot", web.ID); err != nil || c.ID != moved.ID {
+					t.Fatalf("before link: %v, %v; want %s", c, err, moved.ID)
+				}
+				if c, err := s.FindOpenConversation(ctx, targetBot, known.ID); err != nil || c.ID != target.ID {
+					t.Fatalf("before link: %v, %v; want %s", c, err, target.ID)
+				}
+
+				must(t, s.LinkIdentity(ctx, webID.ID, known.ID, "agent:a1"))
+
+				newer, older := moved, target
+				if tt.closeMoved {
+					newer, older = target, moved
+				}
+				wantOpen := map[string]string{moved.ID: "bot", target.ID: targetBot}
+				var wantClosed string
+				if !tt.otherBot {
+					wantOpen = map[string]string{newer.ID: "bot"}
+					wantClosed = older.ID
+				}
+				for _, c := range []*tandem.Conversation{moved, target} {
+					got, err := s.FindConversationByID(ctx, c.ID)
+					must(t, err)
+					if got.CustomerID != known.ID {
+						t.Errorf("conversation %s belongs to %s, want %s", c.ID, got.CustomerID, known.ID)
+					}
+					if closed := got.Status == tandem.StatusClosed; closed != (c.ID == wantClosed) {
+						t.Errorf("conversation %s status %s, want closed: %v", c.ID, got.Status, c.ID == wantClosed)
+					}
+					if c.ID != wantClosed && got.Status != c.Status {
+						t.Errorf("conversation %s status %s, want %s kept", c.ID, got.Status, c.Status)
+					}
+				}
+				for id, bot := range wantOpen {
+					if got, err := s.FindOpenConversation(ctx, bot, known.ID); err != nil || got.ID != id {
+						t.Errorf("open conversation with %s after link: %v, %v; want %s", bot, got, err, id)
+					}
+				}
+				open, err := s.ListConversations(ctx, storage.ConversationFilter{CustomerID: known.ID})
+				must(t, err)
+				var n int
+				for _, c := range open {
+					if c.Status != tandem.StatusClosed {
+						n++
+					}
+				}
+				if n != len(wantOpen) {
+					t.Errorf("%d not-closed conversations after link, want %d", n, len(wantOpen))
+				}
+				audit, err := s.ListAudit(ctx, storage.AuditFilter{Subject: webID.ID, Action: "identity.link"})
+				must(t, err)
+				if len(audit) != 1 || audit[0].Detail["to_customer"] != known.ID || audit[0].Detail["closed_conversations"] != wantClosed {
+					t.Errorf("audit = %+v, want one identity.link closing %q", audit, wantClosed)
+				}
+			})
 		}
 	})
 	t.Run("LinkIdentity/ErrNotFound", func(t *testing.T) {

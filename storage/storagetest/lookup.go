@@ -58,16 +58,31 @@ func testLookups(t *testing.T, s storage.Store, _ Features) {
 		if got := find(); string(got.State) != `{"turns":1}` {
 			t.Errorf("state after caller's change = %s", got.State)
 		}
-		// A conversation updated later than a (in the future) is the newest.
+		// Closed by a turn: the customer has no open conversation until b is created.
+		must(t, s.RecordTurn(ctx, storage.TurnRecord{ConversationID: a.ID, Update: storage.ConversationUpdate{Status: ptr(tandem.StatusClosed)}}))
+		if got := find(); got != nil {
+			t.Fatalf("after closing a: %+v", got)
+		}
 		b := &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusOpen, CreatedAt: time.Now().Add(time.Hour)}
 		must(t, s.CreateConversation(ctx, b))
 		if got := find(); got == nil || got.ID != b.ID {
-			t.Fatalf("after newer create: %+v, want %s", got, b.ID)
+			t.Fatalf("after create: %+v, want %s", got, b.ID)
 		}
-		_, err := s.UpdateConversation(ctx, b.ID, storage.ConversationUpdate{Status: ptr(tandem.StatusClosed)})
+		// Reopening a while b is open is refused and changes no look-up.
+		_, err := s.UpdateConversation(ctx, a.ID, storage.ConversationUpdate{Status: ptr(tandem.StatusOpen)})
+		wantCode(t, err, tandem.EDUPLICATE)
+		if got := find(); got == nil || got.ID != b.ID {
+			t.Fatalf("after refused reopen: %+v, want %s", got, b.ID)
+		}
+		_, err = s.UpdateConversation(ctx, b.ID, storage.ConversationUpdate{Status: ptr(tandem.StatusClosed)})
 		must(t, err)
+		if got := find(); got != nil {
+			t.Fatalf("after closing b: %+v", got)
+		}
+		// Reopened by a turn, a is the open one again.
+		must(t, s.RecordTurn(ctx, storage.TurnRecord{ConversationID: a.ID, Update: storage.ConversationUpdate{Status: ptr(tandem.StatusOpen)}}))
 		if got := find(); got == nil || got.ID != a.ID {
-			t.Fatalf("after closing the newest: %+v, want %s", got, a.ID)
+			t.Fatalf("after reopening a: %+v, want %s", got, a.ID)
 		}
 		must(t, s.RecordTurn(ctx, storage.TurnRecord{ConversationID: a.ID, Update: storage.ConversationUpdate{Status: ptr(tandem.StatusClosed)}}))
 		if got := find(); got != nil {

@@ -28,8 +28,11 @@ func testResolveTurn(t *testing.T, s storage.Store, _ Features) {
 	t.Run("OpenConversation", func(t *testing.T) {
 		t.Parallel()
 		cust, ident := resolve(t, s, tandem.ChannelSMS, "+15550901")
+		// older is closed after newer's time: updated later, and still not the open one.
 		older := &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusOpen, CreatedAt: when}
 		must(t, s.CreateConversation(ctx, older))
+		_, err := s.UpdateConversation(ctx, older.ID, storage.ConversationUpdate{Status: ptr(tandem.StatusClosed)})
+		must(t, err)
 		newer := &tandem.Conversation{BotID: "bot", CustomerID: cust.ID, Channel: tandem.ChannelWebChat, Status: tandem.StatusHandoff,
 			State: []byte("state"), CreatedAt: when.Add(time.Hour)}
 		must(t, s.CreateConversation(ctx, newer))
@@ -42,7 +45,7 @@ func testResolveTurn(t *testing.T, s storage.Store, _ Features) {
 		}
 		c := ts.Conversation
 		if c == nil {
-			t.Fatalf("no conversation, want the newest not-closed %s", newer.ID)
+			t.Fatalf("no conversation, want the not-closed %s", newer.ID)
 		}
 		if c.ID != newer.ID || c.BotID != "bot" || c.CustomerID != cust.ID || c.Channel != tandem.ChannelWebChat ||
 			c.Status != tandem.StatusHandoff || string(c.State) != "state" {

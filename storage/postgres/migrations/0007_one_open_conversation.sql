@@ -1,0 +1,22 @@
+-- A customer has at most one not-closed conversation with a bot (storage.ConversationStore).
+-- Before this index, two replicas answering a new customer's first two messages at once
+-- could each create one and split the customer's history between them; now the second
+-- CreateConversation fails with a unique violation (EDUPLICATE) and its turn continues in
+-- the first.
+-- Rows that already break the rule are settled first: every not-closed conversation but
+-- the newest of its (bot_id, customer_id) is closed. Newest is FindOpenConversation's
+-- order, updated_at then id, so the conversation turns were continuing stays open.
+-- updated_at is left as it was: the closed rows are history.
+UPDATE conversations SET status = 'closed'
+WHERE status <> 'closed' AND EXISTS (
+	SELECT 1 FROM conversations n
+	WHERE n.bot_id = conversations.bot_id AND n.customer_id = conversations.customer_id
+		AND n.status <> 'closed'
+		AND (n.updated_at > conversations.updated_at
+			OR (n.updated_at = conversations.updated_at AND n.id > conversations.id)));
+-- Turns stay HOT updates (see 0003): the index holds bot_id and customer_id, which a turn
+-- never changes, and its predicate reads status, which a normal turn assigns its own value
+-- (coalesce(NULL, status)). PostgreSQL blocks HOT only when an indexed or predicate
+-- column's value changes, so only a turn that hands off, closes or reopens (which changes
+-- status) updates this index, as it must.
+CREATE UNIQUE INDEX conversations_one_open ON conversations (bot_id, customer_id) WHERE status <> 'closed';
