@@ -8,7 +8,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/events"
 	"github.com/tandemhq/tandem/events/internal/fanout"
 )
@@ -45,14 +44,7 @@ func (b *Bus) Publish(ctx context.Context, e events.Event) error {
 
 // Subscribe returns the events of topic from now on, until ctx ends or Close.
 func (b *Bus) Subscribe(ctx context.Context, topic string) (<-chan events.Event, error) {
-	if err := events.ValidateTopic(topic); err != nil {
-		return nil, err
-	}
-	ch, ok := b.hub.Subscribe(ctx, topic)
-	if !ok {
-		return nil, tandem.Errorf(tandem.ECONFLICT, "events: the bus is closed")
-	}
-	return ch, nil
+	return b.hub.Subscribe(ctx, topic)
 }
 
 // Close ends every subscription. It is idempotent.

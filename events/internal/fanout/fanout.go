@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/events"
 )
 
@@ -48,13 +49,17 @@ type sub struct {
 }
 
 // Subscribe adds a subscriber to topic until ctx ends or the hub closes; then the returned
-// channel is closed. It reports false when the hub is already closed.
-func (h *Hub) Subscribe(ctx context.Context, topic string) (<-chan events.Event, bool) {
+// channel is closed. Errors are events.Bus.Subscribe's: EINVALID for a bad topic,
+// ECONFLICT when the hub is closed.
+func (h *Hub) Subscribe(ctx context.Context, topic string) (<-chan events.Event, error) {
+	if err := events.ValidateTopic(topic); err != nil {
+		return nil, err
+	}
 	s := &sub{topic: topic, out: make(chan events.Event), signal: make(chan struct{}, 1)}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
-		return nil, false
+		return nil, tandem.Errorf(tandem.ECONFLICT, "events: the bus is closed")
 	}
 	if h.subs[topic] == nil {
 		h.subs[topic] = map[*sub]struct{}{}
@@ -62,7 +67,7 @@ func (h *Hub) Subscribe(ctx context.Context, topic string) (<-chan events.Event,
 	h.subs[topic][s] = struct{}{}
 	h.mu.Unlock()
 	go h.pump(ctx, s)
-	return s.out, true
+	return s.out, nil
 }
 
 // pump moves a subscriber's queue to its channel, one event at a time, until ctx ends or
