@@ -174,19 +174,6 @@ func (v visitorStore) agentReply(t *testing.T, bus events.Bus, conv, text string
 
 var _ webchat.Store = visitorStore{}
 
-// countTimers makes the page count every timer it starts and request it makes from now on
-// (window.__polls), so a test can prove it is not polling.
-const countTimers = `(function () {
-  window.__polls = 0;
-  ["setTimeout", "setInterval", "fetch"].forEach(function (name) {
-    var orig = window[name];
-    window[name] = function () { window.__polls++; return orig.apply(this, arguments); };
-  });
-  var send = XMLHttpRequest.prototype.send;
-  XMLHttpRequest.prototype.send = function () { window.__polls++; return send.apply(this, arguments); };
-  return true;
-}())`
-
 // TestChatPageLiveBrowser: an agent's reply published on the events bus appears in the
 // open chat page while the page runs no timer and makes no request: the socket pushed it.
 func TestChatPageLiveBrowser(t *testing.T) {
@@ -207,19 +194,14 @@ func TestChatPageLiveBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ask for a human: %v", err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](countTimers)); err != nil {
-		t.Fatalf("count timers: %v", err)
-	}
+	browsertest.CountPolls(t, ctx)
 	const reply = "Hi, this is Ann."
 	visitorStore{f.engine}.agentReply(t, bus, "conv-1", reply)
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(".msg-agent .msg-text"))); err != nil {
 		t.Fatalf("agent reply: %v", err)
 	}
 	got := text(t, ctx, "agent reply", chromedp.Text(chromedp.CSS(".msg-agent .msg-text")))
-	polls, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__polls`))
-	if err != nil {
-		t.Fatalf("read counter: %v", err)
-	}
+	polls := browsertest.Polls(t, ctx)
 	if got != reply || polls != 0 {
 		t.Errorf("page shows %q after %d timers or requests; want %q pushed with none", got, polls, reply)
 	}

@@ -35,9 +35,7 @@ func TestInboxBrowser(t *testing.T) {
 	}
 
 	// From now on the chat page counts the timers it starts and requests it makes.
-	if _, err := chromedp.Run(chat, chromedp.Evaluate[bool](countTimers)); err != nil {
-		t.Fatalf("count timers: %v", err)
-	}
+	browsertest.CountPolls(t, chat)
 	const reply = "Hi, this is Ann from Acme. I'm looking at your order now."
 	err = chromedp.Do(inbox,
 		chromedp.Navigate(base+"/inbox/"),
@@ -77,8 +75,8 @@ func TestInboxBrowser(t *testing.T) {
 	if err := chromedp.Do(chat, chromedp.WaitVisible(chromedp.CSS(".msg-agent .msg-text"))); err != nil {
 		t.Fatalf("agent reply in the chat page: %v", err)
 	}
-	if polls, err := chromedp.Run(chat, chromedp.Evaluate[int](`window.__polls`)); err != nil || polls != 0 {
-		t.Errorf("chat page started %d timers or requests (%v) before the agent's reply showed, want 0", polls, err)
+	if polls := browsertest.Polls(t, chat); polls != 0 {
+		t.Errorf("chat page started %d timers or requests before the agent's reply showed, want 0", polls)
 	}
 	got, err := chromedp.Run(chat, chromedp.Text(chromedp.CSS(".msg-agent .msg-text")))
 	if err != nil || got != reply {
@@ -105,16 +103,3 @@ func TestInboxBrowser(t *testing.T) {
 		t.Fatalf("bot answers again after the handoff: %v", err)
 	}
 }
-
-// countTimers makes a page count every timer it starts and request it makes from now on
-// (window.__polls), so a test can prove it is not polling.
-const countTimers = `(function () {
-  window.__polls = 0;
-  ["setTimeout", "setInterval", "fetch"].forEach(function (name) {
-    var orig = window[name];
-    window[name] = function () { window.__polls++; return orig.apply(this, arguments); };
-  });
-  var send = XMLHttpRequest.prototype.send;
-  XMLHttpRequest.prototype.send = function () { window.__polls++; return send.apply(this, arguments); };
-  return true;
-}())`

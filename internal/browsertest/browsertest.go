@@ -117,3 +117,31 @@ func ScreenshotOnFailure(t testing.TB, ctx context.Context) {
 		Screenshot(t, ctx, filepath.Join(os.TempDir(), name))
 	})
 }
+
+// CountPolls makes the page in ctx count every timer it starts and request it makes from
+// now on; Polls reads the count, so a test can prove a page is not polling.
+func CountPolls(t testing.TB, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function () {
+  window.__polls = 0;
+  ["setTimeout", "setInterval", "fetch"].forEach(function (name) {
+    var orig = window[name];
+    window[name] = function () { window.__polls++; return orig.apply(this, arguments); };
+  });
+  var send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function () { window.__polls++; return send.apply(this, arguments); };
+  return true;
+}())`)); err != nil {
+		t.Fatalf("count the page's timers and requests: %v", err)
+	}
+}
+
+// Polls returns how many timers and requests the page started since CountPolls.
+func Polls(t testing.TB, ctx context.Context) int {
+	t.Helper()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__polls`))
+	if err != nil {
+		t.Fatalf("read the page's poll count: %v", err)
+	}
+	return n
+}
