@@ -51,23 +51,8 @@ func TestReadLabeledCSV(t *testing.T) {
 
 func TestStratifiedSplitRoundTrip(t *testing.T) {
 	t.Parallel()
-	var rows []LabeledText
-	for i := range 50 {
-		rows = append(rows, LabeledText{strings.Repeat("a", i+1), "x"})
-		if i < 10 {
-			rows = append(rows, LabeledText{strings.Repeat("b", i+1), "y"})
-		}
-	}
+	rows := splitRows()
 	rest, held := StratifiedSplit(rows, 0.2, 1)
-	count := func(rs []LabeledText, l string) int {
-		n := 0
-		for _, r := range rs {
-			if r.Label == l {
-				n++
-			}
-		}
-		return n
-	}
 	if count(held, "x") != 10 || count(held, "y") != 2 || len(rest) != 48 {
 		t.Fatalf("split sizes: held x=%d y=%d rest=%d", count(held, "x"), count(held, "y"), len(rest))
 	}
@@ -103,23 +88,8 @@ func FuzzReadLabeledCSV(f *testing.F) {
 
 func TestBalancedSplit(t *testing.T) {
 	t.Parallel()
-	var rows []LabeledText
-	for i := range 50 {
-		rows = append(rows, LabeledText{strings.Repeat("a", i+1), "x"})
-		if i < 10 {
-			rows = append(rows, LabeledText{strings.Repeat("b", i+1), "y"})
-		}
-	}
+	rows := splitRows()
 	rest, held := BalancedSplit(rows, 8, 1)
-	count := func(rs []LabeledText, l string) int {
-		n := 0
-		for _, r := range rs {
-			if r.Label == l {
-				n++
-			}
-		}
-		return n
-	}
 	// x has 50 rows: 8 held out; y has 10: at most half, 5.
 	if count(held, "x") != 8 || count(held, "y") != 5 || len(rest) != 47 {
 		t.Fatalf("split sizes: held x=%d y=%d rest=%d", count(held, "x"), count(held, "y"), len(rest))
@@ -131,4 +101,27 @@ func TestBalancedSplit(t *testing.T) {
 	if _, other := BalancedSplit(rows, 8, 2); slices.Equal(held, other) {
 		t.Error("another seed held out the same rows")
 	}
+}
+
+// splitRows are 50 rows labelled x and 10 labelled y, for the split tests.
+func splitRows() []LabeledText {
+	var rows []LabeledText
+	for i := range 50 {
+		rows = append(rows, LabeledText{strings.Repeat("a", i+1), "x"})
+		if i < 10 {
+			rows = append(rows, LabeledText{strings.Repeat("b", i+1), "y"})
+		}
+	}
+	return rows
+}
+
+// count is how many of rs carry label l.
+func count(rs []LabeledText, l string) int {
+	n := 0
+	for _, r := range rs {
+		if r.Label == l {
+			n++
+		}
+	}
+	return n
 }
