@@ -70,7 +70,11 @@ var intensifiers = map[string]float64{
 // flips and dampens a word, an intensifier before it scales it, an exclamation mark strengthens
 // the whole message.
 func LexiconScore(text string) float64 {
-	toks := linear.Tokens(linear.Normalize(text))
+	return lexiconScore(text, linear.Tokens(linear.Normalize(text)))
+}
+
+// lexiconScore is LexiconScore over text's tokens.
+func lexiconScore(text string, toks []string) float64 {
 	var sum float64
 	exclaim := 0
 	for i, t := range toks {

@@ -82,7 +82,7 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, error) 
 	for i, t := range texts {
 		xs[i] = m.vectorize(t, &sc).Clone()
 	}
-	lin, err := linear.Train(ctx, xs, ys, len(labels), vocab.Len()+2, linear.TrainOptions{C: opts.C, Seed: opts.Seed, Balanced: true, NB: true})
+	lin, err := linear.Train(ctx, xs, ys, len(labels), vocab.Len()+lexiconFeatures, linear.TrainOptions{C: opts.C, Seed: opts.Seed, Balanced: true, NB: true})
 	if err != nil {
 		return nil, fmt.Errorf("train sentiment: %w", err)
 	}
@@ -91,16 +91,26 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, error) 
 	return m, nil
 }
 
-// vectorize appends the two lexicon features (positive and negative strength) after the n-grams.
+// lexiconFeatures is how many lexicon features follow the n-grams in a vector.
+const lexiconFeatures = 4
+
+// vectorize appends the lexicon features after the n-grams: the positive and negative strength
+// by Tandem's lexicon, then by VADER's.
 func (m *Model) vectorize(text string, sc *linear.Scratch) linear.Vec {
 	x := m.vocab.Vectorize(text, sc)
-	ls := LexiconScore(text)
+	toks := linear.Tokens(linear.Normalize(text))
 	n := int32(m.vocab.Len())
-	if ls > 0 {
-		x.Idx, x.Val = append(x.Idx, n), append(x.Val, float32(ls*lexWeight))
-	} else if ls < 0 {
-		x.Idx, x.Val = append(x.Idx, n+1), append(x.Val, float32(-ls*lexWeight))
+	add := func(i int32, v float32) {
+		if v > 0 {
+			x.Idx, x.Val = append(x.Idx, n+i), append(x.Val, v)
+		}
 	}
+	ls := float32(lexiconScore(text, toks))
+	add(0, ls*lexWeight)
+	add(1, -ls*lexWeight)
+	pos, neg := vaderStrength(toks)
+	add(2, pos*vaderWeight)
+	add(3, neg*vaderWeight)
 	return x
 }
 
@@ -145,6 +155,9 @@ func Trend(scores []float64) float64 {
 	return max(-1, min(1, sum/wsum))
 }
 
+// snapshotVersion 2 added the VADER features.
+const snapshotVersion = 2
+
 type snapshot struct {
 	Version int
 	Opts    linear.FeatureOptions
@@ -155,7 +168,7 @@ type snapshot struct {
 
 // Save writes the model in the format Load reads.
 func (m *Model) Save(w io.Writer) error {
-	s := snapshot{Version: 1, Opts: m.vocab.Opts, Hashes: m.vocab.Hashes, IDF: m.vocab.IDF, Lin: m.lin}
+	s := snapshot{Version: snapshotVersion, Opts: m.vocab.Opts, Hashes: m.vocab.Hashes, IDF: m.vocab.IDF, Lin: m.lin}
 	if err := gob.NewEncoder(w).Encode(&s); err != nil {
 		return fmt.Errorf("save sentiment model: %w", err)
 	}
@@ -168,7 +181,7 @@ func Load(r io.Reader) (*Model, error) {
 	if err := gob.NewDecoder(r).Decode(&s); err != nil {
 		return nil, fmt.Errorf("load sentiment model: %w", err)
 	}
-	if s.Version != 1 || s.Lin == nil || len(s.Lin.Q) != (len(s.Hashes)+2)*len(labels) {
+	if s.Version != snapshotVersion || s.Lin == nil || len(s.Lin.Q) != (len(s.Hashes)+lexiconFeatures)*len(labels) {
 		return nil, errors.New("load sentiment model: unsupported or inconsistent model")
 	}
 	return &Model{vocab: linear.NewVocab(s.Opts, s.Hashes, s.IDF), lin: s.Lin}, nil
