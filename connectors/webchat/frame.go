@@ -17,6 +17,9 @@ const (
 	CodeBadFrame = "bad_frame"
 	// CodeUnknownType: the frame's "type" is not one the server knows.
 	CodeUnknownType = "unknown_type"
+	// CodeRateLimited: the visitor sent messages faster than Config.MessagesPerMinute allows;
+	// the message was not handled and may be resent with its id after retry_after_ms.
+	CodeRateLimited = "rate_limited"
 )
 
 // MaxClientIDBytes bounds a client message id.
@@ -144,6 +147,8 @@ type errorFrame struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	ID      string `json:"id,omitempty"`
+	// RetryAfterMillis is set on CodeRateLimited: when the message may be resent.
+	RetryAfterMillis int64 `json:"retry_after_ms,omitempty"`
 }
 
 type replyJSON struct {

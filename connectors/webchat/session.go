@@ -211,6 +211,11 @@ func (s *session) handle(ctx context.Context, f inFrame) error {
 	if ferr != nil {
 		return s.write(ctx, errorFrame{Type: "error", Code: ferr.Code, Message: ferr.Message, ID: ferr.ID})
 	}
+	if ok, wait := s.h.visitors.Allow(s.visitor); !ok {
+		return s.write(ctx, errorFrame{Type: "error", Code: CodeRateLimited, ID: fr.ID,
+			Message:          "You are sending messages too fast; this one will be sent again in a moment.",
+			RetryAfterMillis: max(wait.Milliseconds(), 1)})
+	}
 	in := tandem.Inbound{BotID: s.bot, Channel: tandem.ChannelWebChat, ExternalID: s.visitor, Text: fr.Text,
 		ProviderID: s.providerID(fr.ID), ConversationID: s.conv, ReceivedAt: s.h.cfg.Now()}
 	turn, err := s.h.deps.Receiver.HandleMessage(ctx, in)

@@ -35,8 +35,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"math"
+	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/coder/websocket"
@@ -44,6 +47,7 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/connectors"
 	"github.com/tandemhq/tandem/events"
+	"github.com/tandemhq/tandem/internal/ratelimit"
 	"github.com/tandemhq/tandem/internal/signed"
 	"github.com/tandemhq/tandem/storage"
 )
@@ -62,6 +66,12 @@ const (
 	DefaultWriteTimeout    = 10 * time.Second
 	DefaultTranscriptLimit = 200
 	DefaultVisitorTTL      = 365 * 24 * time.Hour
+	// A visitor types; ten quick messages and then one every two seconds is generous.
+	DefaultMessagesPerMinute = 30
+	DefaultMessageBurst      = 10
+	// A page load or reconnect opens one socket; 30 a minute from one address allows a
+	// household or office behind one address, not a script opening visitors in a loop.
+	DefaultConnectionsPerMinute = 30
 )
 
 // Config configures the endpoint. The zero value is usable (see WithDefaults).
@@ -84,6 +94,18 @@ type Config struct {
 	TranscriptLimit int
 	// VisitorTTL is how long the visitor cookie lives. Default one year.
 	VisitorTTL time.Duration
+	// MessagesPerMinute and MessageBurst bound the messages one visitor (in this process)
+	// hands to the engine; a message over the limit gets a CodeRateLimited error frame and
+	// is not handled. Defaults 30 and 10; negative MessagesPerMinute disables the limit.
+	MessagesPerMinute int
+	MessageBurst      int
+	// ConnectionsPerMinute bounds the sockets one client address opens (in this process),
+	// in bursts of as many; a handshake over it gets 429 with Retry-After. Default 30;
+	// negative disables the limit.
+	ConnectionsPerMinute int
+	// ClientIP returns a request's client address. Default: the host of RemoteAddr. Behind
+	// a proxy, set it to read the header the proxy sets (see web.ClientIPFunc).
+	ClientIP func(*http.Request) string
 	// Now stamps inbound messages and cookies. Default time.Now.
 	Now func() time.Time
 	// Logger receives failed turns and connections. Default slog.Default().
@@ -117,6 +139,18 @@ func (c Config) WithDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.MessagesPerMinute == 0 {
+		c.MessagesPerMinute = DefaultMessagesPerMinute
+	}
+	if c.MessageBurst <= 0 {
+		c.MessageBurst = DefaultMessageBurst
+	}
+	if c.ConnectionsPerMinute == 0 {
+		c.ConnectionsPerMinute = DefaultConnectionsPerMinute
+	}
+	if c.ClientIP == nil {
+		c.ClientIP = remoteHost
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -149,6 +183,8 @@ type Handler struct {
 	cfg    Config
 	deps   Deps
 	signer *signed.Signer
+	// visitors bounds messages per visitor, addrs handshakes per client address.
+	visitors, addrs *ratelimit.Limiter
 	// base ends every session on Close: http.Server.Shutdown does not wait for, or end,
 	// hijacked connections.
 	base context.Context
@@ -166,7 +202,9 @@ func New(cfg Config, deps Deps) *Handler {
 	}
 	cfg = cfg.WithDefaults()
 	base, stop := context.WithCancel(context.Background())
-	return &Handler{cfg: cfg, deps: deps, signer: signed.New(cfg.Secret), base: base, stop: stop}
+	return &Handler{cfg: cfg, deps: deps, signer: signed.New(cfg.Secret), base: base, stop: stop,
+		visitors: ratelimit.New(cfg.MessagesPerMinute, time.Minute, cfg.MessageBurst, cfg.Now),
+		addrs:    ratelimit.New(cfg.ConnectionsPerMinute, time.Minute, cfg.ConnectionsPerMinute, cfg.Now)}
 }
 
 // Close ends every open session (the browsers reconnect, to another replica or after the
@@ -192,6 +230,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.base.Err() != nil {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if ok, wait := h.addrs.Allow(h.cfg.ClientIP(r)); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		http.Error(w, "too many chat connections from your address; try again shortly", http.StatusTooManyRequests)
 		return
 	}
 	visitor := h.visitor(w, r)
@@ -237,4 +280,13 @@ func (h *Handler) visitor(w http.ResponseWriter, r *http.Request) string {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: h.signer.Seal("visitor", id, exp), Path: "/",
 		Expires: exp, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	return id
+}
+
+// remoteHost is the host of r.RemoteAddr: the client, or the proxy in front of the server.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -177,7 +177,9 @@ func (a *App) build(ctx context.Context) error {
 		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers()})))
 
 	// The chat page (/) talks to the web chat socket.
-	a.chat = webchat.New(webchat.Config{Secret: []byte(cfg.SessionSecret), MaxMessageBytes: cfg.MaxMessageBytes, Logger: a.logger},
+	a.chat = webchat.New(webchat.Config{Secret: []byte(cfg.SessionSecret), MaxMessageBytes: cfg.MaxMessageBytes, Logger: a.logger,
+		MessagesPerMinute: cfg.WebChat.MessagesPerMinute, MessageBurst: cfg.WebChat.MessageBurst,
+		ConnectionsPerMinute: cfg.WebChat.ConnectionsPerMinute, ClientIP: web.ClientIPFunc(cfg.ClientIPHeader)},
 		webchat.Deps{Receiver: a.engine, Store: a.store, Events: a.bus})
 	a.web.Mount("GET "+webchat.Path, a.chat)
 	return nil

@@ -43,6 +43,14 @@ type Config struct {
 	// ShutdownTimeout bounds graceful shutdown. Default 10s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 
+	// ClientIPHeader names the header a reverse proxy in front of the server sets to the
+	// client's address (TANDEM_CLIENT_IP_HEADER): X-Forwarded-For (its last address, the one
+	// the proxy appended) or e.g. X-Real-IP. Empty: the connection's address. Set it only
+	// behind a proxy that sets the header, or clients choose the address they are limited by.
+	ClientIPHeader string `yaml:"client_ip_header"`
+	// WebChat limits the web chat.
+	WebChat WebChat `yaml:"web_chat"`
+
 	// AnswerCache keeps recent knowledge answers in memory (TANDEM_ANSWER_CACHE). Default
 	// true. Edits made in this server are seen at once; edits by another replica or the
 	// CLI after at most AnswerCacheTTL (TANDEM_ANSWER_CACHE_TTL, default 2s).
@@ -99,6 +107,16 @@ func connectorSecret(getenv func(string) string, name, bot string) string {
 		return v
 	}
 	return strings.TrimSpace(getenv(name))
+}
+
+// WebChat limits the web chat per process (with N replicas a client gets up to N times as
+// much). Zero means the default; a negative rate disables that limit.
+type WebChat struct {
+	// MessagesPerMinute and MessageBurst bound one visitor's messages. Defaults 30 and 10.
+	MessagesPerMinute int `yaml:"messages_per_minute"`
+	MessageBurst      int `yaml:"message_burst"`
+	// ConnectionsPerMinute bounds the chat sockets one client address opens. Default 30.
+	ConnectionsPerMinute int `yaml:"connections_per_minute"`
 }
 
 // Desks configures the agents' desks in chat tools; the web inbox needs no configuration.
@@ -203,6 +221,9 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// headerNameRE is what an HTTP header name may look like (RFC 9110 token characters).
+var headerNameRE = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+
 // MinSessionSecretBytes is the shortest TANDEM_SESSION_SECRET accepted.
 const MinSessionSecretBytes = 32
 
@@ -261,6 +282,12 @@ func (c Config) Validate() error {
 			return fmt.Errorf("connectors[%d]: bot %s has two %s connectors", i, k.Bot, k.Channel)
 		}
 		seen[k.Bot+"/"+k.Channel] = true
+	}
+	if c.WebChat.MessageBurst < 0 {
+		return errors.New("web_chat.message_burst: must not be negative")
+	}
+	if h := c.ClientIPHeader; h != "" && !headerNameRE.MatchString(h) {
+		return fmt.Errorf("client_ip_header: %q is not a header name", h)
 	}
 	if c.Delivery.Poll < 0 || c.Delivery.MaxAttempts < 0 {
 		return errors.New("delivery: poll and max_attempts must not be negative")
@@ -360,6 +387,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			return fmt.Errorf("TANDEM_ANSWER_CACHE_TTL: %q is not a duration", v)
 		}
 		c.AnswerCacheTTL = d
+	}
+	if v := getenv("TANDEM_CLIENT_IP_HEADER"); v != "" {
+		c.ClientIPHeader = v
 	}
 	if v := getenv("TANDEM_MAX_MESSAGE_BYTES"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -94,6 +94,15 @@ func TestLoad(t *testing.T) {
 		{name: "ErrSlackDeskNoSecret", yaml: "desks: {slack: {channel: C0AGENTS}}\n",
 			env: map[string]string{"TANDEM_SLACKDESK_BOT_TOKEN": "xoxb-t"}, wantErr: "TANDEM_SLACKDESK_SIGNING_SECRET is required"},
 		{name: "ErrSlackDeskSecretInYAML", yaml: "desks: {slack: {channel: C0AGENTS, bot_token: xoxb-t}}\n", wantErr: "field bot_token not found"},
+		{name: "OKWebChatLimits", yaml: "web_chat: {messages_per_minute: -1, connections_per_minute: 100}\n",
+			env: map[string]string{"TANDEM_CLIENT_IP_HEADER": "X-Forwarded-For"},
+			check: func(t *testing.T, c Config) {
+				if c.WebChat.MessagesPerMinute != -1 || c.WebChat.ConnectionsPerMinute != 100 || c.ClientIPHeader != "X-Forwarded-For" {
+					t.Errorf("web_chat = %+v, client_ip_header %q", c.WebChat, c.ClientIPHeader)
+				}
+			}},
+		{name: "ErrClientIPHeader", env: map[string]string{"TANDEM_CLIENT_IP_HEADER": "X Forwarded: For"}, wantErr: "client_ip_header"},
+		{name: "ErrWebChatBurst", yaml: "web_chat: {message_burst: -2}\n", wantErr: "web_chat.message_burst"},
 		{name: "ErrConnectorTwice", yaml: "connectors: [{bot: demo, channel: discord}, {bot: demo, channel: discord}]\n", wantErr: "two discord connectors"},
 	}
 	for _, tt := range tests {

@@ -192,6 +192,12 @@
         break;
       case "error":
         showError(f.message || "Something went wrong. Please try again.");
+        if (f.code === "rate_limited" && f.id) {
+          // Not handled yet: resend it, with its id, when the server allows.
+          var again = pending.filter(function (p) { return p.id === f.id; })[0];
+          if (again) { window.setTimeout(function () { hideError(); transmit(again); }, f.retry_after_ms || 1000); }
+          break;
+        }
         if (f.id) { answered(f.id); }
         break;
     }
