@@ -47,10 +47,11 @@ type CustomerStore interface {
 	// LinkIdentity moves a proven identity to customerID, marks it verified, moves that
 	// identity's conversations too, and writes an audit entry with actor, all in one
 	// transaction. Linking to the customer it already belongs to is a no-op. When a moved
-	// not-closed conversation and one of customerID's are with the same bot, the older
-	// (by UpdatedAt, then ID) is closed in the same transaction, so the customer keeps
-	// one not-closed conversation per bot: the newer, which turns continue; the audit
-	// entry's detail lists closed ones under "closed_conversations".
+	// not-closed conversation and one of customerID's are with the same bot, one is closed
+	// in the same transaction, so the customer keeps one not-closed conversation per bot:
+	// the one with a human (status handoff) is kept, else the newer (by UpdatedAt, then
+	// ID). The closed one's queued or claimed ticket is closed with it. The audit entry's
+	// detail lists closed conversations under "closed_conversations".
 	LinkIdentity(ctx context.Context, identityID, customerID, actor string) error
 	// UnlinkIdentity reverses a link: the identity gets a new customer of its own (audited),
 	// with the conversations LinkIdentity would move; the new customer has none, so none

@@ -219,9 +219,13 @@ func (s *Store) moveIdentity(ctx context.Context, tx pgx.Tx, i *tandem.Identity,
 	}
 	const moved = `customer_id = $3 AND ($4::text IS NULL OR channel = $4)`
 	now := s.now()
+	// Of two open conversations with one bot, the one with a human is kept (the agent keeps
+	// the customer), else the newer.
 	rows, err := tx.Query(ctx, `UPDATE conversations SET status = 'closed', updated_at = $1 WHERE id IN (
-		SELECT CASE WHEN (m.updated_at, m.id) < (t.updated_at, t.id) THEN m.id ELSE t.id END
-		FROM (SELECT id, bot_id, updated_at FROM conversations WHERE `+moved+` AND status <> 'closed') m
+		SELECT CASE
+			WHEN (m.status = 'handoff') <> (t.status = 'handoff') THEN CASE WHEN m.status = 'handoff' THEN t.id ELSE m.id END
+			WHEN (m.updated_at, m.id) < (t.updated_at, t.id) THEN m.id ELSE t.id END
+		FROM (SELECT id, bot_id, status, updated_at FROM conversations WHERE `+moved+` AND status <> 'closed') m
 		JOIN conversations t ON t.bot_id = m.bot_id AND t.customer_id = $2 AND t.status <> 'closed') RETURNING id`,
 		now, to, i.CustomerID, channel)
 	if err != nil {
@@ -232,6 +236,12 @@ func (s *Store) moveIdentity(ctx context.Context, tx pgx.Tx, i *tandem.Identity,
 		return nil, fmt.Errorf("close the older of two open conversations: %w", err)
 	}
 	slices.Sort(closed)
+	// A closed conversation's handoff ends with it: no agent could answer it.
+	if len(closed) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE tickets SET status = 'closed', closed_at = $1 WHERE conversation_id = ANY($2) AND status IN ('queued', 'claimed')`, now, closed); err != nil {
+			return nil, fmt.Errorf("close the tickets of a closed conversation: %w", err)
+		}
+	}
 	_, err = tx.Exec(ctx, `UPDATE conversations SET customer_id = $1, updated_at = $2 WHERE `+moved, to, now, i.CustomerID, channel)
 	return closed, err
 }

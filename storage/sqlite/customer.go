@@ -255,9 +255,13 @@ func (s *Store) moveIdentity(ctx context.Context, tx *sql.Tx, i *tandem.Identity
 		moved, args = `customer_id = ? AND channel = ?`, []any{i.CustomerID, i.Channel}
 	}
 	now := s.now().UnixMicro()
+	// Of two open conversations with one bot, the one with a human is kept (the agent keeps
+	// the customer), else the newer.
 	rows, err := tx.QueryContext(ctx, `UPDATE conversations SET status = 'closed', updated_at = ? WHERE id IN (
-		SELECT CASE WHEN m.updated_at < t.updated_at OR (m.updated_at = t.updated_at AND m.id < t.id) THEN m.id ELSE t.id END
-		FROM (SELECT id, bot_id, updated_at FROM conversations WHERE `+moved+` AND status <> 'closed') m
+		SELECT CASE
+			WHEN (m.status = 'handoff') <> (t.status = 'handoff') THEN CASE WHEN m.status = 'handoff' THEN t.id ELSE m.id END
+			WHEN m.updated_at < t.updated_at OR (m.updated_at = t.updated_at AND m.id < t.id) THEN m.id ELSE t.id END
+		FROM (SELECT id, bot_id, status, updated_at FROM conversations WHERE `+moved+` AND status <> 'closed') m
 		JOIN conversations t ON t.bot_id = m.bot_id AND t.customer_id = ? AND t.status <> 'closed') RETURNING id`,
 		append(append([]any{now}, args...), to)...)
 	if err != nil {
@@ -279,6 +283,12 @@ func (s *Store) moveIdentity(ctx context.Context, tx *sql.Tx, i *tandem.Identity
 		return nil, fmt.Errorf("close the older of two open conversations: %w", err)
 	}
 	slices.Sort(closed)
+	// A closed conversation's handoff ends with it: no agent could answer it.
+	for _, id := range closed {
+		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET status = 'closed', closed_at = ? WHERE conversation_id = ? AND status IN ('queued', 'claimed')`, now, id); err != nil {
+			return nil, fmt.Errorf("close the tickets of a closed conversation: %w", err)
+		}
+	}
 	_, err = tx.ExecContext(ctx, `UPDATE conversations SET customer_id = ?, updated_at = ? WHERE `+moved, append([]any{to, now}, args...)...)
 	return closed, err
 }

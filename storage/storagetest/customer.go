@@ -206,17 +206,23 @@ func testIdentities(t *testing.T, s storage.Store, _ Features) {
 	})
 	t.Run("LinkIdentity/BothOpen", func(t *testing.T) {
 		t.Parallel()
+		open, handoff := tandem.StatusOpen, tandem.StatusHandoff
 		for i, tt := range []struct {
 			name string
 			// The moved (web) and the target's (SMS) conversation with "bot" are updated at
-			// these times; the target's is with otherBot when set.
-			moved, target time.Time
-			otherBot      bool
-			closeMoved    bool // the moved one is the older and is closed; else the target's
+			// these times, with these statuses; the target's is with otherBot when set. A
+			// conversation in handoff has a queued ticket.
+			moved, target             time.Time
+			movedStatus, targetStatus tandem.ConversationStatus
+			otherBot                  bool
+			closeMoved                bool // the moved one is closed; else the target's
 		}{
-			{name: "TargetOlder", moved: when.Add(time.Hour), target: when},
-			{name: "MovedOlder", moved: when, target: when.Add(time.Hour), closeMoved: true},
-			{name: "OtherBots", moved: when, target: when.Add(time.Hour), otherBot: true},
+			{name: "HumanKeptOverNewer", moved: when.Add(time.Hour), target: when, movedStatus: open, targetStatus: handoff, closeMoved: true},
+			{name: "HumanKeptOverOlder", moved: when, target: when.Add(time.Hour), movedStatus: open, targetStatus: handoff, closeMoved: true},
+			{name: "HumanKeptMoved", moved: when, target: when.Add(time.Hour), movedStatus: handoff, targetStatus: open},
+			{name: "BothHumanNewerKept", moved: when.Add(time.Hour), target: when, movedStatus: handoff, targetStatus: handoff},
+			{name: "BothBotNewerKept", moved: when, target: when.Add(time.Hour), movedStatus: open, targetStatus: open, closeMoved: true},
+			{name: "OtherBots", moved: when, target: when.Add(time.Hour), movedStatus: open, targetStatus: handoff, otherBot: true},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
@@ -226,10 +232,18 @@ func testIdentities(t *testing.T, s storage.Store, _ Features) {
 				if tt.otherBot {
 					targetBot = "other-bot"
 				}
-				moved := &tandem.Conversation{BotID: "bot", CustomerID: web.ID, Channel: tandem.ChannelWebChat, Status: tandem.StatusOpen, CreatedAt: tt.moved}
+				moved := &tandem.Conversation{BotID: "bot", CustomerID: web.ID, Channel: tandem.ChannelWebChat, Status: tt.movedStatus, CreatedAt: tt.moved}
 				must(t, s.CreateConversation(ctx, moved))
-				target := &tandem.Conversation{BotID: targetBot, CustomerID: known.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusHandoff, CreatedAt: tt.target}
+				target := &tandem.Conversation{BotID: targetBot, CustomerID: known.ID, Channel: tandem.ChannelSMS, Status: tt.targetStatus, CreatedAt: tt.target}
 				must(t, s.CreateConversation(ctx, target))
+				tickets := map[string]*tandem.Ticket{}
+				for _, c := range []*tandem.Conversation{moved, target} {
+					if c.Status == handoff {
+						tk := &tandem.Ticket{ConversationID: c.ID, BotID: c.BotID, Queue: "support", Status: tandem.TicketQueued}
+						must(t, s.CreateTicket(ctx, tk))
+						tickets[c.ID] = tk
+					}
+				}
 				// Look both up first, so a store that caches them must forget them.
 				if c, err := s.FindOpenConversation(ctx, "bot", web.ID); err != nil || c.ID != moved.ID {
 					t.Fatalf("before link: %v, %v; want %s", c, err, moved.ID)
@@ -240,7 +254,7 @@ func testIdentities(t *testing.T, s storage.Store, _ Features) {
 
 				must(t, s.LinkIdentity(ctx, webID.ID, known.ID, "agent:a1"))
 
-				newer, older := moved, target
+				newer, older := moved, target // kept, closed
 				if tt.closeMoved {
 					newer, older = target, moved
 				}
@@ -278,6 +292,18 @@ func testIdentities(t *testing.T, s storage.Store, _ Features) {
 				}
 				if n != len(wantOpen) {
 					t.Errorf("%d not-closed conversations after link, want %d", n, len(wantOpen))
+				}
+				// The closed conversation's ticket is closed with it; the kept one's stays.
+				for conv, tk := range tickets {
+					got, err := s.FindTicketByID(ctx, tk.ID)
+					must(t, err)
+					want := tandem.TicketQueued
+					if conv == wantClosed {
+						want = tandem.TicketClosed
+					}
+					if got.Status != want || (want == tandem.TicketClosed) != (got.ClosedAt != nil) {
+						t.Errorf("ticket of conversation %s: %s (closed at %v), want %s", conv, got.Status, got.ClosedAt, want)
+					}
 				}
 				audit, err := s.ListAudit(ctx, storage.AuditFilter{Subject: webID.ID, Action: "identity.link"})
 				must(t, err)
