@@ -62,7 +62,7 @@ func (c *Connector) Send(ctx context.Context, o connectors.Outgoing) (string, er
 	if c.cfg.Channel == tandem.ChannelWhatsApp {
 		params.SetBody(RenderWhatsApp(o.Reply))
 	} else {
-		params.SetBody(RenderSMS(o.Reply, c.cfg.MaxSegments))
+		params.SetBody(RenderSMS(o.Reply, c.maxSegments()))
 	}
 
 	tr := &callTransport{ctx: ctx, base: c.base, next: c.httpClient.Transport}
@@ -198,4 +198,14 @@ func (b *doneBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.done()
 	return err
+}
+
+// maxSegments is the SMS segment limit of this send.
+func (c *Connector) maxSegments() int {
+	if c.cfg.MaxSegmentsFunc != nil {
+		if n := c.cfg.MaxSegmentsFunc(); n >= 1 && n <= 10 {
+			return n
+		}
+	}
+	return c.cfg.MaxSegments
 }

@@ -48,6 +48,9 @@ type Config struct {
 	// MaxSegments bounds an SMS reply, in segments; 0 means DefaultMaxSegments. Unused on
 	// WhatsApp, whose body limit is MaxWhatsAppBody characters.
 	MaxSegments int
+	// MaxSegmentsFunc, when set, is asked at every send instead of MaxSegments, so a bot's
+	// reloaded setting applies without a restart; a result outside 1..10 means MaxSegments.
+	MaxSegmentsFunc func() int
 }
 
 // WithDefaults returns c with its unset fields defaulted.

@@ -123,8 +123,12 @@ func newConnector(a *App, k config.Connector) (connectors.Connector, error) {
 			From: k.From, MessagingServiceSID: k.MessagingServiceSID,
 			// Twilio signs the URL it was given, so it must be the public one.
 			WebhookURL: strings.TrimRight(a.cfg.BaseURL, "/") + webhookPath(k.Bot, ch)}
-		if bot, ok := a.registry.Get(k.Bot); ok {
-			cfg.MaxSegments = bot.Def.Channels[k.Channel].MaxSegments
+		// The bot's current setting, so a reload applies to the next reply.
+		cfg.MaxSegmentsFunc = func() int {
+			if bot, ok := a.registry.Get(k.Bot); ok {
+				return bot.Def.Channels[k.Channel].MaxSegments
+			}
+			return 0
 		}
 		return twilio.New(cfg, opts...)
 	case tandem.ChannelSlack:
