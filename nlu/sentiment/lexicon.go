@@ -66,6 +66,16 @@ var intensifiers = map[string]float64{
 	"slightly": 0.6, "somewhat": 0.7, "bit": 0.7, "kinda": 0.7, "little": 0.7, "barely": 0.5,
 }
 
+// negated reports a negation within the three words before toks[i].
+func negated(toks []string, i int) bool {
+	for j := i - 1; j >= 0 && j >= i-3; j-- {
+		if negations[toks[j]] {
+			return true
+		}
+	}
+	return false
+}
+
 // LexiconScore scores text in [-1, 1] from the built-in lexicon: a negation within three words
 // flips and dampens a word, an intensifier before it scales it, an exclamation mark strengthens
 // the whole message.
@@ -89,11 +99,8 @@ func lexiconScore(text string, toks []string) float64 {
 		if !ok || v == 0 {
 			continue
 		}
-		for j := i - 1; j >= 0 && j >= i-3; j-- {
-			if negations[toks[j]] {
-				v *= -0.6
-				break
-			}
+		if negated(toks, i) {
+			v *= -0.6
 		}
 		if i > 0 {
 			if m, ok := intensifiers[toks[i-1]]; ok {

@@ -48,11 +48,8 @@ func vaderStrength(toks []string) (pos, neg float32) {
 		if !ok {
 			continue
 		}
-		for j := i - 1; j >= 0 && j >= i-3; j-- {
-			if negations[toks[j]] {
-				v *= -0.74
-				break
-			}
+		if negated(toks, i) {
+			v *= -0.74
 		}
 		if v > 0 {
 			pos += v
