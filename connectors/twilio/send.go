@@ -25,16 +25,18 @@ import (
 // most excess messages itself, so a short pause is enough.
 const DefaultRetryAfter = time.Second
 
-// undeliverable are Twilio error codes for a recipient that can never receive the message
-// as addressed, so retrying is pointless (https://www.twilio.com/docs/api/errors/<code>).
+// undeliverable are Twilio Messaging error codes for a recipient that can never receive the
+// message as addressed, so retrying is pointless (https://www.twilio.com/docs/api/errors/<code>;
+// 63003 and 63024 are Twilio's codes for WhatsApp's 1006/1013/1021 and 1002/1026, per
+// https://www.twilio.com/docs/whatsapp/api/error-code-mapping).
 var undeliverable = map[int]string{
 	21211: "invalid To number",
-	21214: "To number cannot be reached",
-	21217: "phone number does not appear to be valid",
 	21265: "To number is a short code",
+	21266: "To and From are the same number",
 	21610: "recipient unsubscribed (STOP)",
 	21612: "To/From combination cannot be reached",
 	21614: "To number is not a mobile number",
+	21635: "To number is a landline",
 	63003: "WhatsApp could not find the To address",
 	63024: "invalid WhatsApp recipient",
 }
