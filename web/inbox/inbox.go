@@ -149,6 +149,9 @@ type Deps struct {
 	// Events is told about every claim, reply, close and give-back, so the customer's web
 	// chat shows them live; nil publishes nothing.
 	Events Publisher
+	// Surveys gives the CSAT question a bot asks when an agent closes one of its tickets
+	// (see handoff.Close); nil asks none.
+	Surveys handoff.Surveys
 	// Desks are the other desks showing tickets (the Slack desk's cards), told after every
 	// claim, close and give-back here so they redraw.
 	Desks []TicketWatcher
@@ -173,14 +176,15 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 type handler struct {
-	cfg    Config
-	signer *signed.Signer
-	store  Store
-	kb     Searcher
-	colls  func(string) []string
-	events Publisher
-	desks  []TicketWatcher
-	pages  *htmlpage.Pages
+	cfg     Config
+	signer  *signed.Signer
+	store   Store
+	kb      Searcher
+	colls   func(string) []string
+	events  Publisher
+	desks   []TicketWatcher
+	surveys handoff.Surveys
+	pages   *htmlpage.Pages
 }
 
 // New returns the inbox's handler, to be mounted at "/inbox/". It panics when Deps.Store is
@@ -192,7 +196,8 @@ func New(cfg Config, deps Deps) http.Handler {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events, desks: deps.Desks}
+	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events, desks: deps.Desks,
+		surveys: deps.Surveys}
 	h.signer = signed.New(h.cfg.Secret)
 	h.pages = parsePages(h.cfg.Logger)
 	mux := http.NewServeMux()
