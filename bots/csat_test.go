@@ -50,7 +50,7 @@ func TestCSATSurvey(t *testing.T) {
 		ch     tandem.Channel
 		wait   time.Duration // before the answer
 		answer string
-		score  int    // 0: not taken as a rating
+		score  int // 0: not taken as a rating
 		kind   tandem.DecisionKind
 		note   string // in the decision's reason
 	}{
