@@ -242,10 +242,10 @@ type page struct {
 	Agent *tandem.Agent
 	// Supervisor links the dashboard (set by render for supervisors and admins).
 	Supervisor bool
-	CSRF   string
-	Notice string
-	Error  string
-	Data   any
+	CSRF       string
+	Notice     string
+	Error      string
+	Data       any
 }
 
 func parsePages(logger *slog.Logger) *htmlpage.Pages {
