@@ -45,11 +45,17 @@ var ratingWords = map[string]int{
 // "5 stars", "3 ⭐".
 var digitRating = regexp.MustCompile(`^([1-5])\s*(?:/\s*5|out of 5|stars?|⭐+|★+)?$`)
 
+// maxRatingBytes bounds a rating's text, spaces included ("⭐ ⭐ ⭐ ⭐ ⭐" is 19 bytes).
+const maxRatingBytes = 40
+
 // ParseRating reads a customer's answer to the CSAT question as a score from 1 (bad) to 5
 // (great): a digit ("4", "4/5", "5 stars"), a word from a small English table ("great",
 // "terrible"), one to five stars ("⭐⭐⭐⭐") or a thumb (👍 5, 👎 1). Anything else, a
 // number out of range included, is not a rating (ok false).
 func ParseRating(text string) (score int, ok bool) {
+	if len(text) > maxRatingBytes {
+		return 0, false // every turn asks; a long message is no rating
+	}
 	s := strings.ToLower(strings.TrimSpace(text))
 	s = strings.ReplaceAll(s, "\uFE0F", "") // emoji presentation selector
 	s = strings.TrimRight(s, ".! ")
