@@ -69,3 +69,19 @@ type AuditEntry struct {
 // knowledge base had no confident answer to, with Detail "question" (personal data
 // redacted), "bot", "language" and "reason". The editors' unanswered report reads them.
 const AuditQuestionUnanswered = "question.unanswered"
+
+// AuditCSATResponse is the audit action a turn appends when the customer rates a closed
+// ticket, with Subject the ticket id and Detail "score", "bot", "queue", "agent_id" and
+// "conversation_id".
+const AuditCSATResponse = "csat.response"
+
+// CSATResponse is a customer's rating of a closed handoff ticket (customer satisfaction).
+type CSATResponse struct {
+	TicketID       string
+	ConversationID string
+	BotID          string
+	Queue          string
+	AgentID        string // the agent who closed the ticket
+	Score          int    // 1 (bad) to 5 (great)
+	At             time.Time
+}

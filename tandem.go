@@ -154,6 +154,7 @@ type DecisionKind string
 
 // Decision kinds, in policy order.
 const (
+	DecisionSurvey    DecisionKind = "survey"    // the customer rated a closed ticket (CSAT)
 	DecisionRelay     DecisionKind = "relay"     // a human has the conversation
 	DecisionFlow      DecisionKind = "flow"      // an active flow step
 	DecisionIntent    DecisionKind = "intent"    // intent mapped to a response or flow

@@ -48,4 +48,7 @@ type Turn struct {
 	// waits in; empty when no flow is active.
 	ActiveFlow string
 	ActiveStep string
+	// CSATScore is the customer's rating (1 to 5) when the turn answered a satisfaction
+	// survey (Decision.Kind DecisionSurvey), else 0.
+	CSATScore int
 }

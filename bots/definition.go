@@ -77,6 +77,8 @@ type HandoffConfig struct {
 	NegativeSentimentTrend float64  `yaml:"negative_sentiment_trend"`
 	VIPProfileField        string   `yaml:"vip_profile_field"`
 	VIPValues              []string `yaml:"vip_values"`
+	// CSAT is the satisfaction survey sent when an agent closes a ticket.
+	CSAT CSATConfig `yaml:"csat"`
 }
 
 // LLMConfig selects the bot's own language model for knowledge answers and unsure intents
@@ -325,6 +327,7 @@ func (l *loader) loadBot(d *Definition) {
 	if (d.Handoff.VIPProfileField == "") != (len(d.Handoff.VIPValues) == 0) {
 		l.errorf(file, line("handoff", "vip_profile_field"), "handoff.vip_profile_field", "vip_profile_field and vip_values go together")
 	}
+	l.checkCSAT(file, line, &d.Handoff.CSAT)
 	if d.LLM != nil {
 		switch d.LLM.Provider {
 		case "openai", "ollama":

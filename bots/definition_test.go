@@ -1,9 +1,13 @@
 package bots_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/tmc/langchaingo/llms"
 
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
@@ -69,6 +73,10 @@ func TestLoad(t *testing.T) {
 		{"ErrLLMAPIKeyEnv", map[string]string{"b/bot.yaml": "id: mini\nllm:\n  provider: openai\n  api_key_env: TANDEM_DATABASE_URL\n"}, "b/bot.yaml:4: llm.api_key_env"},
 		{"ErrLLMAPIKeyEnvLower", map[string]string{"b/bot.yaml": "id: mini\nllm:\n  provider: openai\n  api_key_env: tandem_llm_api_key_x\n"}, "b/bot.yaml:4: llm.api_key_env"},
 		{"ErrYAMLSyntax", map[string]string{"b/bot.yaml": "id: [mini\n"}, "b/bot.yaml"},
+		{"ErrCSATWindow", map[string]string{"b/bot.yaml": "id: mini\nhandoff:\n  csat:\n    window: -1h\n"}, "b/bot.yaml:4: handoff.csat.window: must be positive"},
+		{"ErrCSATWindowSyntax", map[string]string{"b/bot.yaml": "id: mini\nhandoff:\n  csat:\n    window: a day\n"}, "b/bot.yaml:4"},
+		{"ErrCSATUnknownField", map[string]string{"b/bot.yaml": "id: mini\nhandoff:\n  csat:\n    enable: true\n"}, "b/bot.yaml:4: handoff.csat.enable: unknown field"},
+		{"ErrCSATQuestionTooLong", map[string]string{"b/bot.yaml": "id: mini\nhandoff:\n  csat:\n    question: " + strings.Repeat("x", 5000) + "\n"}, "handoff.csat.question: is 5000 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,5 +135,41 @@ func TestLoadLLM(t *testing.T) {
 	want := bots.LLMConfig{Provider: "ollama", Model: "llama3", BaseURL: "http://127.0.0.1:11434", APIKeyEnv: "TANDEM_LLM_API_KEY_MINI"}
 	if def.Persona != "Calm and brief." || def.LLM == nil || *def.LLM != want {
 		t.Errorf("persona = %q, llm = %+v; want %+v", def.Persona, def.LLM, want)
+	}
+}
+
+func TestCSATConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		yaml     string
+		question string // what the registry's Survey returns
+		thanks   string
+		window   time.Duration
+	}{
+		{"OKDefaults", "id: mini\n", bots.DefaultCSATQuestion, bots.DefaultCSATThanks, bots.DefaultCSATWindow},
+		{"OKCustom", "id: mini\nhandoff:\n  csat: {question: 'Rate us 1-5', thanks: 'Merci!', window: 2h}\n", "Rate us 1-5", "Merci!", 2 * time.Hour},
+		{"OKDisabled", "id: mini\nhandoff:\n  csat: {enabled: false}\n", "", bots.DefaultCSATThanks, bots.DefaultCSATWindow},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			// Not sharedNLU: it keeps the first bot it trains for, the demo bot.
+			reg := bots.NewRegistry(bots.RegistryConfig{NLU: func(ctx context.Context, def *bots.Definition, _ llms.Model) (bots.Analyzer, error) {
+				return bots.OfflineNLU(ctx, def, nil)
+			}})
+			if _, err := reg.LoadFS(ctx, minimalBot(map[string]string{"b/bot.yaml": tt.yaml, "b/knowledge/a.md": ""}), "b"); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := reg.Get("mini")
+			c := b.Def.Handoff.CSAT
+			if got := reg.Survey("mini"); got != tt.question || c.Thanks != tt.thanks || c.Window != tt.window {
+				t.Errorf("survey %q, thanks %q, window %s; want %q, %q, %s", got, c.Thanks, c.Window, tt.question, tt.thanks, tt.window)
+			}
+			if got := reg.Survey("nobody"); got != "" {
+				t.Errorf("unknown bot's survey = %q", got)
+			}
+		})
 	}
 }

@@ -153,6 +153,9 @@ type convState struct {
 	OfferedHuman bool   `json:"offered_human,omitempty"`
 	OutDay       string `json:"out_day,omitempty"`
 	OutCount     int    `json:"out_count,omitempty"`
+	// CSAT is the satisfaction survey awaiting the customer's answer, set by handoff.Close
+	// (which writes this state with only this field) and cleared by the next message.
+	CSAT *handoff.PendingSurvey `json:"csat,omitempty"`
 }
 
 const sentimentWindow = 6
@@ -179,6 +182,7 @@ type turn struct {
 	status   *tandem.ConversationStatus
 	profile  map[string]string
 	audit    []*tandem.AuditEntry // stored with the turn
+	csat     *tandem.CSATResponse // the customer's rating, stored with the turn
 }
 
 // HandleMessage answers one inbound customer message: it resolves the customer from the
@@ -206,8 +210,13 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 		return nil, tandem.Errorf(tandem.EINVALID, "channel and external id are required")
 	}
 	// NLU needs nothing from the store, so it runs first, outside the customer's lock, and
-	// its annotations are stored with the message in the same insert.
-	ann := bot.NLU.Analyze(ctx, text)
+	// its annotations are stored with the message in the same insert. A message that reads
+	// as a CSAT rating waits: it skips NLU when a survey awaits it (see Engine.survey).
+	analyze := sync.OnceValue(func() tandem.Annotations { return bot.NLU.Analyze(ctx, text) })
+	rating, _ := handoff.ParseRating(text)
+	if rating == 0 {
+		analyze()
+	}
 	// A turn records its conversation's new state only if no other turn replaced the state
 	// it started from (storage.TurnRecord.CheckState). The customer's lock makes that
 	// certain within this process; another replica answering the same customer at the same
@@ -216,7 +225,7 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 	// sends the same idempotency keys with its flow's HTTP actions.
 	msgID := uuid.Must(uuid.NewV7()).String()
 	for attempt := 1; ; attempt++ {
-		turn, err := e.answer(ctx, bot, in, text, ann, msgID, attempt == maxTurnAttempts)
+		turn, err := e.answer(ctx, bot, in, text, analyze, rating, msgID, attempt == maxTurnAttempts)
 		if tandem.ErrorCode(err) != tandem.ECONFLICT || attempt == maxTurnAttempts {
 			return turn, err
 		}
@@ -229,10 +238,11 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 // idempotency key (flows.IdempotencyKeyHeader), so the action server can drop the repeat.
 const maxTurnAttempts = 3
 
-// answer is one attempt at a turn; msgID is the inbound message's id, the same in every
-// attempt. last says no attempt follows, so the message is stored alone when the turn
-// cannot be.
-func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text string, ann tandem.Annotations, msgID string, last bool) (*tandem.Turn, error) {
+// answer is one attempt at a turn; analyze returns the message's NLU annotations, rating
+// its CSAT score (0: not a rating) and msgID its id, the same in every attempt. last says
+// no attempt follows, so the message is stored alone when the turn cannot be.
+func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text string, analyze func() tandem.Annotations, rating int,
+	msgID string, last bool) (*tandem.Turn, error) {
 	start, mu, err := e.resolveTurn(ctx, bot.Def.ID, in)
 	if err != nil {
 		return nil, err
@@ -255,14 +265,17 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 		return nil, err
 	}
 	msg := &tandem.Message{ID: msgID, ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: in.Channel,
-		Text: text, ProviderID: in.ProviderID, Annotations: &ann, CreatedAt: in.ReceivedAt}
+		Text: text, ProviderID: in.ProviderID, CreatedAt: in.ReceivedAt}
 	t := e.newTurn(bot, conv, cust, in.Channel, in.ExternalID)
 	t.runner.IdempotencyKey = msg.ID
 	t.text = text
-	t.ann = ann
-	if err := e.policy(ctx, t); err != nil {
-		e.keepMessage(ctx, msg)
-		return nil, fmt.Errorf("handle message: %w", err)
+	if !e.survey(t, rating) {
+		t.ann = analyze()
+		msg.Annotations = &t.ann
+		if err := e.policy(ctx, t); err != nil {
+			e.keepMessage(ctx, msg)
+			return nil, fmt.Errorf("handle message: %w", err)
+		}
 	}
 	t.inbound = msg
 	if err := e.persist(ctx, t); err != nil {
@@ -279,7 +292,8 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 		e.tellDesk(ctx, t, msg)
 	}
 	return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, MessageID: msg.ID, Replies: t.replies,
-		Annotations: t.ann, Decision: t.decision, Handoff: t.handoff, ActiveFlow: t.st.Flow.Flow, ActiveStep: t.st.Flow.Step}, nil
+		Annotations: t.ann, Decision: t.decision, Handoff: t.handoff, ActiveFlow: t.st.Flow.Flow, ActiveStep: t.st.Flow.Step,
+		CSATScore: t.csatScore()}, nil
 }
 
 // tellDesk passes the stored turn's news to the agents' desk.
@@ -385,7 +399,7 @@ func (e *Engine) persist(ctx context.Context, t *turn) error {
 	}
 	rec := storage.TurnRecord{ConversationID: t.conv.ID, Inbound: t.inbound,
 		Update:     storage.ConversationUpdate{State: state, Status: t.status},
-		CheckState: true, PrevState: t.conv.State, Audit: t.audit}
+		CheckState: true, PrevState: t.conv.State, Audit: t.audit, CSAT: t.csat}
 	if t.conv.Channel != t.channel {
 		ch := t.channel
 		rec.Update.Channel = &ch

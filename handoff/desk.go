@@ -209,7 +209,15 @@ func address(ctx context.Context, s DeskStore, conv *tandem.Conversation) (strin
 
 // Close ends a ticket the agent holds: the ticket becomes closed and its conversation
 // closed, so the customer's next message starts a new conversation with the bot.
-func Close(ctx context.Context, s DeskStore, ticketID, agentID string, now time.Time) error {
+//
+// When surveys gives the ticket's bot a CSAT question, the conversation is given back to
+// the bot instead, with fresh state holding only the pending survey (PendingSurvey), and
+// the question is stored in it as a bot message, with its delivery on pushed channels, in
+// the same transaction as the close's audit entry (as in Reply). The engine reads the
+// customer's next message as the answer when it is a rating, and then closes the
+// conversation; anything else is answered as a new question in it. A customer with no
+// identity on the conversation's channel is not asked.
+func Close(ctx context.Context, s DeskStore, ticketID, agentID string, now time.Time, surveys Surveys) error {
 	t, err := held(ctx, s, ticketID, agentID)
 	if err != nil {
 		return fmt.Errorf("close: %w", err)
@@ -218,15 +226,56 @@ func Close(ctx context.Context, s DeskStore, ticketID, agentID string, now time.
 	if _, err := s.UpdateTicket(ctx, t.ID, storage.TicketUpdate{Status: &st, ClosedAt: &now}); err != nil {
 		return fmt.Errorf("close: %w", err)
 	}
+	audit := &tandem.AuditEntry{Actor: Actor(agentID), Action: ActionClose, Subject: t.ID,
+		Detail: map[string]string{"conversation_id": t.ConversationID}}
+	if surveys != nil {
+		if q := surveys(t.BotID); q != "" {
+			asked, err := survey(ctx, s, t, q, audit, now)
+			if asked || err != nil {
+				return err
+			}
+		}
+	}
 	closed := tandem.StatusClosed
 	if _, err := s.UpdateConversation(ctx, t.ConversationID, storage.ConversationUpdate{Status: &closed}); err != nil {
 		return fmt.Errorf("close: %w", err)
 	}
-	if err := s.AppendAudit(ctx, &tandem.AuditEntry{Actor: Actor(agentID), Action: ActionClose, Subject: t.ID,
-		Detail: map[string]string{"conversation_id": t.ConversationID}}); err != nil {
+	if err := s.AppendAudit(ctx, audit); err != nil {
 		return fmt.Errorf("close: %w", err)
 	}
 	return nil
+}
+
+// survey asks the customer of the closed ticket t question (see Close). It reports false,
+// having stored nothing, when the customer cannot be reached on the conversation's channel.
+func survey(ctx context.Context, s DeskStore, t *tandem.Ticket, question string, audit *tandem.AuditEntry, now time.Time) (bool, error) {
+	conv, err := s.FindConversationByID(ctx, t.ConversationID)
+	if err != nil {
+		return false, fmt.Errorf("close: %w", err)
+	}
+	m := &tandem.Message{ID: uuid.Must(uuid.NewV7()).String(), ConversationID: conv.ID, Role: tandem.RoleBot,
+		Channel: conv.Channel, Text: question, CreatedAt: now,
+		Decision: &tandem.Decision{Kind: tandem.DecisionSurvey, Reason: "asked how the handoff went after the agent closed ticket " + t.ID}}
+	open := tandem.StatusOpen
+	audit.Detail["survey_message_id"] = m.ID
+	rec := storage.TurnRecord{ConversationID: conv.ID, Replies: []*tandem.Message{m}, Audit: []*tandem.AuditEntry{audit},
+		Update: storage.ConversationUpdate{Status: &open,
+			State: surveyState(PendingSurvey{TicketID: t.ID, Queue: t.Queue, AgentID: t.AgentID, AskedAt: now})}}
+	if conv.Channel.Pushed() {
+		to, err := address(ctx, s, conv)
+		switch {
+		case tandem.ErrorCode(err) == tandem.ECONFLICT:
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("close: %w", err)
+		}
+		rec.Deliveries = []*tandem.Delivery{{MessageID: m.ID, BotID: conv.BotID, Channel: conv.Channel, To: to,
+			Reply: tandem.Reply{Text: question}}}
+	}
+	if err := s.RecordTurn(ctx, rec); err != nil {
+		return false, fmt.Errorf("close: %w", err)
+	}
+	return true, nil
 }
 
 // GiveBack returns a ticket the agent holds to the bot (see Return): the bot answers the

@@ -75,6 +75,7 @@ func TestDesk(t *testing.T) {
 			t.Run("ReplyPushed", func(t *testing.T) { t.Parallel(); testReplyPushed(t, s.Open(t)) })
 			t.Run("CloseAndGiveBack", func(t *testing.T) { t.Parallel(); testCloseAndGiveBack(t, s.Open) })
 			t.Run("ListActive", func(t *testing.T) { t.Parallel(); testListActive(t, s.Open(t)) })
+			t.Run("CloseSurvey", func(t *testing.T) { t.Parallel(); testCloseSurvey(t, s.Open) })
 		})
 	}
 }
@@ -243,9 +244,9 @@ func testCloseAndGiveBack(t *testing.T, open func(testing.TB) storage.Store) {
 		conv       tandem.ConversationStatus
 		auditEntry string
 	}{
-		{"OKClose", handoff.Close, true, "", tandem.TicketClosed, tandem.StatusClosed, handoff.ActionClose},
+		{"OKClose", closeNoSurvey, true, "", tandem.TicketClosed, tandem.StatusClosed, handoff.ActionClose},
 		{"OKGiveBack", handoff.GiveBack, true, "", tandem.TicketReturned, tandem.StatusOpen, handoff.ActionReturn},
-		{"ErrCloseUnclaimed", handoff.Close, false, tandem.ECONFLICT, tandem.TicketQueued, tandem.StatusHandoff, ""},
+		{"ErrCloseUnclaimed", closeNoSurvey, false, tandem.ECONFLICT, tandem.TicketQueued, tandem.StatusHandoff, ""},
 		{"ErrGiveBackUnclaimed", handoff.GiveBack, false, tandem.ECONFLICT, tandem.TicketQueued, tandem.StatusHandoff, ""},
 	}
 	for _, tt := range tests {

@@ -26,6 +26,7 @@ type Store interface {
 	KnowledgeStore
 	AuditStore
 	OutboxStore
+	ReportStore
 
 	// Ping checks the store can serve requests (readiness).
 	Ping(ctx context.Context) error
@@ -162,6 +163,10 @@ type TurnRecord struct {
 	// delivery's MessageID names one of Replies; Status, NextAt (now) and the times are
 	// assigned.
 	Deliveries []*tandem.Delivery
+	// CSAT, when set, is the customer's rating of a closed ticket, stored in the same
+	// transaction; a ticket rated before keeps its first rating (the new one is dropped
+	// without error), so a resent answer is a no-op.
+	CSAT *tandem.CSATResponse
 	// CheckState makes the turn a compare-and-swap of the conversation's state: it is
 	// recorded only if the state is still PrevState (nil matches a conversation with no
 	// state), the one the turn started from; otherwise nothing is stored and the error is
@@ -237,6 +242,13 @@ type AgentStore interface {
 	FindAgentByID(ctx context.Context, id string) (*tandem.Agent, error)
 	FindAgentByEmail(ctx context.Context, email string) (*tandem.Agent, error)
 	ListAgents(ctx context.Context) ([]tandem.Agent, error)
+	// UpdateAgent sets the non-nil fields; unknown id: ENOTFOUND.
+	UpdateAgent(ctx context.Context, id string, upd AgentUpdate) (*tandem.Agent, error)
+}
+
+// AgentUpdate holds the fields to change; nil means unchanged.
+type AgentUpdate struct {
+	Role *tandem.AgentRole
 }
 
 // KnowledgeStore keeps knowledge documents, their chunks and embeddings, and searches them.
@@ -339,4 +351,62 @@ type DeliveryFilter struct {
 	// MessageIDs, when set, selects the deliveries of these messages (a transcript's).
 	MessageIDs []string
 	Limit      int // 0 means a default of 100
+}
+
+// ReportStore computes the supervisors' dashboard figures where the rows are: each method
+// is one or a few aggregate queries, never a load of the rows it summarises. Periods start
+// at since (inclusive) and run to the present.
+type ReportStore interface {
+	// QueueStats summarises tickets per queue, ordered by queue: those waiting and held
+	// at now, the oldest wait, and the tickets opened, closed and claimed since. Queues
+	// with nothing to report are left out.
+	QueueStats(ctx context.Context, since, now time.Time) ([]QueueStats, error)
+	// CSATStats sums the ratings given since, per queue and per agent.
+	CSATStats(ctx context.Context, since time.Time) (*CSATStats, error)
+	// ConversationStats counts the conversations started since and those of them that had
+	// a handoff ticket (the rest were contained by the bot).
+	ConversationStats(ctx context.Context, since time.Time) (ConversationStats, error)
+	// CountAudit counts the audit entries with action appended since.
+	CountAudit(ctx context.Context, action string, since time.Time) (int, error)
+}
+
+// QueueStats is one queue's line of the dashboard.
+type QueueStats struct {
+	Queue   string
+	Waiting int // queued now
+	Claimed int // held by an agent now
+	// OldestWait is how long the oldest queued ticket has waited at now (0: none waits).
+	OldestWait time.Duration
+	Opened     int // tickets created since
+	Closed     int // tickets closed since (given back to the bot ones excluded)
+	// MedianClaim is the median time from creation to claim of the tickets claimed since
+	// (0 when none was).
+	MedianClaim time.Duration
+}
+
+// CSATStats are ratings summed per queue and per agent.
+type CSATStats struct {
+	ByQueue []CSATGroup // ordered by queue
+	ByAgent []CSATGroup // ordered by agent id
+}
+
+// CSATGroup sums the ratings of one queue or agent.
+type CSATGroup struct {
+	Key   string // the queue or agent id
+	Count int
+	Sum   int // of the scores; Sum/Count is the average
+}
+
+// Average is the mean score, 0 when there is none.
+func (g CSATGroup) Average() float64 {
+	if g.Count == 0 {
+		return 0
+	}
+	return float64(g.Sum) / float64(g.Count)
+}
+
+// ConversationStats counts conversations started in a period.
+type ConversationStats struct {
+	Started    int
+	WithTicket int
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,7 @@ type metrics struct {
 	turnDuration *prometheus.HistogramVec // bot
 	turnErrors   *prometheus.CounterVec   // code
 	handoffs     *prometheus.CounterVec   // bot
+	csat         *prometheus.CounterVec   // bot, score
 	gatherer     prometheus.Gatherer
 }
 
@@ -61,6 +63,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "tandem_handoffs_total",
 			Help: "Turns that handed the conversation to a human, by bot.",
 		}, []string{"bot"}),
+		csat: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_csat_responses_total",
+			Help: "Customers' ratings of closed handoff tickets (CSAT surveys), by bot and score from 1 to 5.",
+		}, []string{"bot", "score"}),
 	}
 	m.requests = register(reg, m.requests)
 	m.duration = register(reg, m.duration)
@@ -70,6 +76,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.turnDuration = register(reg, m.turnDuration)
 	m.turnErrors = register(reg, m.turnErrors)
 	m.handoffs = register(reg, m.handoffs)
+	m.csat = register(reg, m.csat)
 	return m
 }
 
@@ -101,6 +108,9 @@ func (m *metrics) observeTurn(bot string, t *tandem.Turn, seconds float64) {
 	m.turnDuration.WithLabelValues(bot).Observe(seconds)
 	if t.Handoff != nil {
 		m.handoffs.WithLabelValues(bot).Inc()
+	}
+	if t.CSATScore > 0 {
+		m.csat.WithLabelValues(bot, strconv.Itoa(t.CSATScore)).Inc()
 	}
 }
 

@@ -447,3 +447,17 @@ func TestObserveTurn(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsCSAT(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.srv.ObserveTurn("demo", &tandem.Turn{Decision: tandem.Decision{Kind: tandem.DecisionSurvey}, CSATScore: 4}, time.Millisecond)
+	f.srv.ObserveTurn("demo", &tandem.Turn{Decision: tandem.Decision{Kind: tandem.DecisionKnowledge}}, time.Millisecond)
+	body := f.do(t, http.MethodGet, "/metrics", "", "").Body.String()
+	if !strings.Contains(body, `tandem_csat_responses_total{bot="demo",score="4"} 1`) {
+		t.Errorf("/metrics lacks the rating:\n%s", body)
+	}
+	if n := strings.Count(body, "tandem_csat_responses_total{"); n != 1 {
+		t.Errorf("%d csat series, want 1 (a turn without a rating counts none)", n)
+	}
+}

@@ -253,8 +253,8 @@ func (s *session) handle(ctx context.Context, f inFrame) error {
 	return s.send(ctx, pending)
 }
 
-// refresh sends what the client has not seen of the conversation, then its status when it
-// changed.
+// refresh sends the conversation's status when it changed, then what the client has not
+// seen of it.
 func (s *session) refresh(ctx context.Context) error {
 	if s.conv == "" {
 		return nil
@@ -268,7 +268,7 @@ func (s *session) refresh(ctx context.Context) error {
 
 // pending lists the conversation's messages the client does not have and marks them as
 // delivered; with ownTurn, the customer's and bot's messages are left out (the turn frame
-// shows them). It also rereads the conversation's status.
+// shows them). It also rereads the conversation's status, listed first when it changed.
 func (s *session) pending(ctx context.Context, ownTurn bool) ([]any, error) {
 	since := time.Time{}
 	if !s.since.IsZero() {
@@ -302,8 +302,10 @@ func (s *session) pending(ctx context.Context, ownTurn bool) ([]any, error) {
 		return nil, fmt.Errorf("webchat: find conversation: %w", err)
 	}
 	if conv.Status != s.status {
+		// The status goes first: a message that comes with the change (the bot's CSAT
+		// question when an agent closes the ticket) follows it.
 		s.status = conv.Status
-		out = append(out, statusFrame{Type: "status", ConversationID: conv.ID, Status: string(conv.Status)})
+		out = append([]any{statusFrame{Type: "status", ConversationID: conv.ID, Status: string(conv.Status)}}, out...)
 	}
 	return out, nil
 }

@@ -133,6 +133,25 @@ func TestLive(t *testing.T) {
 	}
 }
 
+// TestLiveStatusFirst: a status change published with a message (an agent closes the
+// ticket and the bot asks how it went) reaches the socket status first, then the message.
+func TestLiveStatusFirst(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c, _ := f.dial(t, newJar(t), "bot=demo")
+	conv := c.say("human", "c-1").ConversationID
+	c.next() // status handoff
+	f.world.setStatus(conv, tandem.StatusOpen)
+	m := f.world.agent(conv, "How did we do?")
+	f.publish(t, conv, events.KindStatus, "")
+	if st := c.next(); st.Type != "status" || st.Status != string(tandem.StatusOpen) {
+		t.Fatalf("first frame %+v, want status open", st)
+	}
+	if got := c.next(); got.Type != "message" || got.message(t).ID != m.ID {
+		t.Errorf("second frame %+v, want the message", got)
+	}
+}
+
 // TestBadFrames: a refused frame gets an error frame and the socket keeps working; a frame
 // over the size limit closes it.
 func TestBadFrames(t *testing.T) {

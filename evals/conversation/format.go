@@ -76,7 +76,7 @@ const replySeparator = " | "
 var decisionKinds = map[string]bool{
 	string(tandem.DecisionRelay): true, string(tandem.DecisionFlow): true, string(tandem.DecisionIntent): true,
 	string(tandem.DecisionKnowledge): true, string(tandem.DecisionFallback): true,
-	string(tandem.DecisionHandoff): true, string(tandem.DecisionDuplicate): true,
+	string(tandem.DecisionHandoff): true, string(tandem.DecisionDuplicate): true, string(tandem.DecisionSurvey): true,
 }
 
 // Parse reads one test file. Unknown fields, a missing name, turns without text and bad

@@ -234,7 +234,9 @@ func (d *Desk) interaction(ctx context.Context, body []byte) int {
 		case ActionGiveBack:
 			op = handoff.GiveBack
 		case ActionClose:
-			op = handoff.Close
+			op = func(ctx context.Context, s handoff.DeskStore, ticketID, agentID string, now time.Time) error {
+				return handoff.Close(ctx, s, ticketID, agentID, now, d.surveys)
+			}
 		default:
 			continue
 		}

@@ -143,10 +143,11 @@ var (
 type Option func(*options)
 
 type options struct {
-	apiURL string
-	client *http.Client
-	logger *slog.Logger
-	now    func() time.Time
+	apiURL  string
+	client  *http.Client
+	logger  *slog.Logger
+	now     func() time.Time
+	surveys handoff.Surveys
 }
 
 // WithAPIURL points the Slack Web API client at url instead of https://slack.com/api/
@@ -171,15 +172,20 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // signatures are checked against the wall clock, whatever now says.
 func WithNow(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
+// WithSurveys asks the customer the bot's CSAT question when an agent closes a ticket from
+// the desk (see handoff.Close; default: no survey).
+func WithSurveys(s handoff.Surveys) Option { return func(o *options) { o.surveys = s } }
+
 // Desk is the Slack agents' desk. It is safe for concurrent use; Run must be running for
 // cards, relayed messages and answers to agents to reach Slack.
 type Desk struct {
-	cfg    Config
-	store  Store
-	api    *slack.Client
-	logger *slog.Logger
-	now    func() time.Time
-	queue  chan job
+	cfg     Config
+	store   Store
+	api     *slack.Client
+	logger  *slog.Logger
+	now     func() time.Time
+	surveys handoff.Surveys
+	queue   chan job
 	// replies de-duplicates thread replies that Slack delivers more than once.
 	replies *recent
 	// emails caches Slack users' email addresses (users.info) for a few minutes.
@@ -215,6 +221,7 @@ func New(cfg Config, store Store, opts ...Option) (*Desk, error) {
 		api:     slack.New(cfg.BotToken, slack.OptionAPIURL(o.apiURL), slack.OptionHTTPClient(o.client)),
 		logger:  o.logger.With("desk", "slack"),
 		now:     o.now,
+		surveys: o.surveys,
 		queue:   make(chan job, cfg.QueueSize),
 		replies: newRecent(4096),
 		emails:  emailCache{m: map[string]cachedEmail{}},

@@ -125,8 +125,9 @@ type fixture struct {
 }
 
 type setupOpt struct {
-	now   func() time.Time
-	noRun bool
+	now     func() time.Time
+	noRun   bool
+	surveys handoff.Surveys
 }
 
 func setup(t testing.TB, st storage.Store, o setupOpt) *fixture {
@@ -144,6 +145,9 @@ func (f *fixture) newDesk(t testing.TB, o setupOpt) *slackdesk.Desk {
 		slackdesk.WithLogger(slog.New(slog.DiscardHandler))}
 	if o.now != nil {
 		opts = append(opts, slackdesk.WithNow(o.now))
+	}
+	if o.surveys != nil {
+		opts = append(opts, slackdesk.WithSurveys(o.surveys))
 	}
 	d, err := slackdesk.New(slackdesk.Config{Channel: testChannel, BotToken: testToken, SigningSecret: testSecret,
 		InboxURL: "https://support.example.com/inbox/"}, f.st, opts...)
@@ -524,6 +528,7 @@ func testClick(t *testing.T, open func(testing.TB) storage.Store) {
 		conv    tandem.ConversationStatus
 		card    string // what the redrawn card says
 		refusal string // the ephemeral answer, for refused clicks
+		survey  string // the bot's CSAT question, sent to the customer's phone on close
 	}{
 		{name: "OKClaim", user: "U0ANN", action: slackdesk.ActionClaim, status: tandem.TicketClaimed,
 			holder: "ann@example.com", conv: tandem.StatusHandoff, card: "Claimed by *ann* (ann@example.com)"},
@@ -533,6 +538,9 @@ func testClick(t *testing.T, open func(testing.TB) storage.Store) {
 		{name: "OKClose", before: func(t *testing.T, f *fixture) { f.claim(t, "ann@example.com") },
 			user: "U0ANN", action: slackdesk.ActionClose, status: tandem.TicketClosed, holder: "ann@example.com",
 			conv: tandem.StatusClosed, card: "Closed by *ann*"},
+		{name: "OKCloseSurveys", before: func(t *testing.T, f *fixture) { f.claim(t, "ann@example.com") },
+			user: "U0ANN", action: slackdesk.ActionClose, status: tandem.TicketClosed, holder: "ann@example.com",
+			conv: tandem.StatusOpen, card: "Closed by *ann*", survey: "How did we do?"},
 		{name: "ErrClaimTaken", before: func(t *testing.T, f *fixture) {
 			rec := serve(f.desk, click("U0ANN", slackdesk.ActionClaim, f.ticket.ID, "x"))
 			if rec.Code != http.StatusOK {
@@ -552,13 +560,23 @@ func testClick(t *testing.T, open func(testing.TB) storage.Store) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			f := setup(t, open(t), setupOpt{})
+			opt := setupOpt{}
+			if tt.survey != "" {
+				opt.surveys = func(string) string { return tt.survey }
+			}
+			f := setup(t, open(t), opt)
 			ts := f.posted(t)
 			if tt.before != nil {
 				tt.before(t, f)
 			}
 			if rec := serve(f.desk, click(tt.user, tt.action, f.ticket.ID, ts)); rec.Code != http.StatusOK {
 				t.Fatalf("status = %d (%s), want 200", rec.Code, rec.Body)
+			}
+			if tt.survey != "" {
+				ds, err := f.st.ListDeliveries(ctx, storage.DeliveryFilter{})
+				if err != nil || len(ds) != 1 || ds[0].Reply.Text != tt.survey || ds[0].To != phone {
+					t.Errorf("deliveries = %+v, %v; want the survey question to %s", ds, err, phone)
+				}
 			}
 			tk := f.findTicket(t)
 			holder := ""

@@ -174,13 +174,14 @@ func (a *App) build(ctx context.Context) error {
 	a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
 		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice})))
 	a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
-		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers()})))
+		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers(),
+			Surveys: a.registry.Survey})))
 
 	// The chat page (/) talks to the web chat socket.
 	a.chat = webchat.New(webchat.Config{Secret: []byte(cfg.SessionSecret), MaxMessageBytes: cfg.MaxMessageBytes, Logger: a.logger,
 		MessagesPerMinute: cfg.WebChat.MessagesPerMinute, MessageBurst: cfg.WebChat.MessageBurst,
 		ConnectionsPerMinute: cfg.WebChat.ConnectionsPerMinute, ClientIP: web.ClientIPFunc(cfg.ClientIPHeader)},
-		webchat.Deps{Receiver: a.engine, Store: a.store, Events: a.bus})
+		webchat.Deps{Receiver: a.observed(), Store: a.store, Events: a.bus})
 	a.web.Mount("GET "+webchat.Path, a.chat)
 	return nil
 }

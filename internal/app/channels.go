@@ -10,12 +10,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/connectors"
 	"github.com/tandemhq/tandem/connectors/discord"
 	"github.com/tandemhq/tandem/connectors/slack"
 	"github.com/tandemhq/tandem/connectors/twilio"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/jobs"
+	"github.com/tandemhq/tandem/web"
 )
 
 // channelKey names one bot's connector on one channel.
@@ -55,7 +57,7 @@ func (a *App) connector(bot string, ch tandem.Channel) (connectors.Connector, bo
 // behind the staff guard: each connector checks its provider's signature.
 func (a *App) mountWebhooks() {
 	for k, c := range a.channels {
-		if h := c.Handler(a.engine); h != nil {
+		if h := c.Handler(a.observed()); h != nil {
 			a.web.Mount("POST "+webhookPath(k.bot, k.ch), h)
 		}
 	}
@@ -84,7 +86,7 @@ func (a *App) runBackground(ctx context.Context) (wait func()) {
 			continue
 		}
 		wg.Go(func() {
-			if err := g.Run(ctx, a.engine); err != nil && ctx.Err() == nil {
+			if err := g.Run(ctx, a.observed()); err != nil && ctx.Err() == nil {
 				a.logger.Error("gateway connector stopped", "bot", k.bot, "channel", k.ch, "error", err)
 			}
 		})
@@ -145,4 +147,22 @@ func newConnector(a *App, k config.Connector) (connectors.Connector, error) {
 		return discord.New(discord.Config{BotID: k.Bot, Token: k.Token}, opts...)
 	}
 	return nil, fmt.Errorf("channel %q has no connector in this build", k.Channel)
+}
+
+// observed is the engine as connectors see it: their turns are counted in the server's
+// metrics (tandem_turns_total, tandem_csat_responses_total, ...) like the API's.
+func (a *App) observed() connectors.Receiver { return observedEngine{a.engine, a.web} }
+
+type observedEngine struct {
+	engine *bots.Engine
+	web    *web.Server
+}
+
+func (o observedEngine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.Turn, error) {
+	start := time.Now()
+	turn, err := o.engine.HandleMessage(ctx, in)
+	if err == nil {
+		o.web.ObserveTurn(in.BotID, turn, time.Since(start))
+	}
+	return turn, err
 }

@@ -23,7 +23,7 @@ func (a *App) buildDesks() error {
 	if k == nil {
 		return nil
 	}
-	opts := []slackdesk.Option{slackdesk.WithLogger(a.logger)}
+	opts := []slackdesk.Option{slackdesk.WithLogger(a.logger), slackdesk.WithSurveys(a.registry.Survey)}
 	if k.APIURL != "" {
 		opts = append(opts, slackdesk.WithAPIURL(k.APIURL))
 	}

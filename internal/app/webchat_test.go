@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/connectors/webchat"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/pgtest"
@@ -21,8 +22,10 @@ import (
 
 // TestWebChatAcrossReplicas: two replicas share one PostgreSQL database. A customer chats on
 // replica B's socket and asks for a human; an agent claims and replies in replica A's inbox;
-// the reply reaches the customer's socket on B through LISTEN/NOTIFY. With SQLite the same
-// path runs through the in-process bus of one server.
+// the reply reaches the customer's socket on B through LISTEN/NOTIFY. The agent closes the
+// ticket: the bot's CSAT question reaches the socket the same way, and the customer's rating
+// is thanked and counted in B's metrics. With SQLite the same path runs through the
+// in-process bus of one server.
 func TestWebChatAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -79,11 +82,35 @@ func TestWebChatAcrossReplicas(t *testing.T) {
 			}
 
 			const reply = "Hi, Ann here from the other replica."
-			agentReply(t, agentBase, reply)
+			closeTicket := agentReply(t, agentBase, reply)
 			m := next("message")
 			msg, _ := m["message"].(map[string]any)
 			if msg["role"] != "agent" || msg["text"] != reply {
 				t.Errorf("pushed %v, want the agent's reply", m)
+			}
+
+			closeTicket()
+			if st := next("status"); st["status"] != "open" {
+				t.Fatalf("status after the close = %v, want open (the bot awaits the rating)", st)
+			}
+			m = next("message")
+			if msg, _ := m["message"].(map[string]any); msg["role"] != "bot" || msg["text"] != bots.DefaultCSATQuestion {
+				t.Errorf("pushed %v, want the CSAT question", m)
+			}
+			if err := conn.Write(ctx, websocket.MessageText, []byte(`{"type":"message","text":"5 stars","id":"c-2"}`)); err != nil {
+				t.Fatal(err)
+			}
+			turn := next("turn")
+			if replies, _ := turn["replies"].([]any); len(replies) != 1 || replies[0].(map[string]any)["text"] != bots.DefaultCSATThanks {
+				t.Errorf("rating answered %v, want the thanks", turn)
+			}
+			res, err := http.Get(customerBase + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			if b, _ := io.ReadAll(res.Body); !strings.Contains(string(b), `tandem_csat_responses_total{bot="demo",score="5"} 1`) {
+				t.Errorf("metrics lack the rating")
 			}
 		})
 	}
@@ -92,8 +119,9 @@ func TestWebChatAcrossReplicas(t *testing.T) {
 var ticketRE = regexp.MustCompile(`href="(/inbox/tickets/[^"]+)"`)
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-// agentReply signs an agent in to base's inbox, claims the only ticket and replies.
-func agentReply(t *testing.T, base, text string) {
+// agentReply signs an agent in to base's inbox, claims the only ticket and replies. It
+// returns a function that closes the ticket.
+func agentReply(t *testing.T, base, text string) (closeTicket func()) {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
@@ -121,4 +149,5 @@ func agentReply(t *testing.T, base, text string) {
 	}
 	page(c.PostForm(ticket+"/claim", url.Values{"csrf": {tok[1]}}))
 	page(c.PostForm(ticket+"/reply", url.Values{"csrf": {tok[1]}, "text": {text}}))
+	return func() { page(c.PostForm(ticket+"/close", url.Values{"csrf": {tok[1]}})) }
 }

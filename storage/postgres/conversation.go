@@ -246,6 +246,10 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 			return translate("record turn", err)
 		}
 	}
+	var csat []any
+	if t.CSAT != nil {
+		csat = s.csatArgs(t.CSAT)
+	}
 	err := s.commit.do(ctx, t.ConversationID, func(b *pgx.Batch) {
 		if t.CheckState {
 			// Locks the row until the batch commits, so nothing can change it in between.
@@ -266,6 +270,9 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 			b.Queue(insertAuditSQL, e.At, e.Actor, e.Action, e.Subject, e.Detail).QueryRow(func(row pgx.Row) error {
 				return row.Scan(&e.ID)
 			})
+		}
+		if csat != nil {
+			b.Queue(insertCSATSQL, csat...)
 		}
 	})
 	return translate("record turn", err)

@@ -410,6 +410,9 @@ func (s *Store) RecordTurn(ctx context.Context, t storage.TurnRecord) error {
 				return err
 			}
 		}
+		if t.CSAT != nil {
+			return s.insertCSAT(ctx, tx, t.CSAT)
+		}
 		return nil
 	}, func() { s.cache.wroteConversation(c, t.Update.CustomerID != nil) })
 	return translate("record turn", err)

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"SearchVector", testSearchVector},
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
+		{"Reports", testReports},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {

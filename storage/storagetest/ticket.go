@@ -267,4 +267,27 @@ func testAgents(t *testing.T, s storage.Store, _ Features) {
 			t.Errorf("zed not listed in %+v", got)
 		}
 	})
+	t.Run("UpdateAgent/OK", func(t *testing.T) {
+		t.Parallel()
+		a := &tandem.Agent{Name: "Uma", Email: "uma@example.com", Role: tandem.AgentRoleAgent, Skills: []string{"vip"}}
+		must(t, s.CreateAgent(ctx, a))
+		got, err := s.UpdateAgent(ctx, a.ID, storage.AgentUpdate{Role: ptr(tandem.AgentRoleSupervisor)})
+		must(t, err)
+		if got.Role != tandem.AgentRoleSupervisor || got.Email != a.Email || !slices.Equal(got.Skills, a.Skills) {
+			t.Errorf("updated = %+v", got)
+		}
+		if got, err = s.UpdateAgent(ctx, a.ID, storage.AgentUpdate{}); err != nil || got.Role != tandem.AgentRoleSupervisor {
+			t.Errorf("no-op update = %+v, %v", got, err)
+		}
+		found, err := s.FindAgentByID(ctx, a.ID)
+		must(t, err)
+		if found.Role != tandem.AgentRoleSupervisor {
+			t.Errorf("stored role = %s", found.Role)
+		}
+	})
+	t.Run("UpdateAgent/ErrNotFound", func(t *testing.T) {
+		t.Parallel()
+		_, err := s.UpdateAgent(ctx, "missing", storage.AgentUpdate{Role: ptr(tandem.AgentRoleAdmin)})
+		wantCode(t, err, tandem.ENOTFOUND)
+	})
 }

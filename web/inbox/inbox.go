@@ -44,6 +44,7 @@ import (
 // *tandem.Error with code ENOTFOUND.
 type Store interface {
 	handoff.DeskStore
+	storage.ReportStore
 	FindAgentByID(ctx context.Context, id string) (*tandem.Agent, error)
 	ListAgents(ctx context.Context) ([]tandem.Agent, error)
 	FindCustomerByID(ctx context.Context, id string) (*tandem.Customer, error)
@@ -149,6 +150,9 @@ type Deps struct {
 	// Events is told about every claim, reply, close and give-back, so the customer's web
 	// chat shows them live; nil publishes nothing.
 	Events Publisher
+	// Surveys gives the CSAT question a bot asks when an agent closes one of its tickets
+	// (see handoff.Close); nil asks none.
+	Surveys handoff.Surveys
 	// Desks are the other desks showing tickets (the Slack desk's cards), told after every
 	// claim, close and give-back here so they redraw.
 	Desks []TicketWatcher
@@ -173,14 +177,15 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 type handler struct {
-	cfg    Config
-	signer *signed.Signer
-	store  Store
-	kb     Searcher
-	colls  func(string) []string
-	events Publisher
-	desks  []TicketWatcher
-	pages  *htmlpage.Pages
+	cfg     Config
+	signer  *signed.Signer
+	store   Store
+	kb      Searcher
+	colls   func(string) []string
+	events  Publisher
+	desks   []TicketWatcher
+	surveys handoff.Surveys
+	pages   *htmlpage.Pages
 }
 
 // New returns the inbox's handler, to be mounted at "/inbox/". It panics when Deps.Store is
@@ -192,7 +197,8 @@ func New(cfg Config, deps Deps) http.Handler {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events, desks: deps.Desks}
+	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events, desks: deps.Desks,
+		surveys: deps.Surveys}
 	h.signer = signed.New(h.cfg.Secret)
 	h.pages = parsePages(h.cfg.Logger)
 	mux := http.NewServeMux()
@@ -202,6 +208,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	mux.HandleFunc("POST /inbox/signin", h.handleSignIn)
 	mux.HandleFunc("POST /inbox/signout", h.handleSignOut)
 	mux.HandleFunc("GET /inbox/tickets/{id}", h.agentOnly(h.handleTicket))
+	mux.HandleFunc("GET /inbox/dashboard", h.agentOnly(h.handleDashboard))
 	mux.HandleFunc("POST /inbox/tickets/{id}/{action}", h.agentOnly(h.handleAction))
 	mux.HandleFunc("/inbox/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, tandem.Errorf(tandem.ENOTFOUND, "no such page"))
@@ -231,12 +238,14 @@ func (h *handler) limitBody(next http.Handler) http.Handler {
 
 // page is the data every page template gets.
 type page struct {
-	Title  string
-	Agent  *tandem.Agent
-	CSRF   string
-	Notice string
-	Error  string
-	Data   any
+	Title string
+	Agent *tandem.Agent
+	// Supervisor links the dashboard (set by render for supervisors and admins).
+	Supervisor bool
+	CSRF       string
+	Notice     string
+	Error      string
+	Data       any
 }
 
 func parsePages(logger *slog.Logger) *htmlpage.Pages {
@@ -250,6 +259,7 @@ func parsePages(logger *slog.Logger) *htmlpage.Pages {
 
 // render writes a page with status.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	p.Supervisor = canSupervise(p.Agent)
 	h.pages.Render(w, r, status, name, p)
 }
 
@@ -263,7 +273,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, agent *tandem.Age
 var notices = map[string]string{
 	"claimed":  "You have the conversation: the customer's messages now come to you.",
 	"replied":  "Reply sent.",
-	"closed":   "Ticket closed. The customer's next message starts a new conversation with the bot.",
+	"closed":   "Ticket closed. The bot has the conversation again; when it surveys, it has asked the customer to rate the help.",
 	"returned": "Given back to the bot: it answers the customer's next message.",
 	"signedin": "Signed in.",
 }

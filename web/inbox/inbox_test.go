@@ -105,7 +105,7 @@ func setup(t *testing.T) *fixture {
 	h := inbox.New(inbox.Config{Secret: []byte("test-secret-0123456789"), MaxFormBytes: 16 << 10, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return now.Add(5 * time.Minute) }},
 		inbox.Deps{Store: st, KB: kb, Collections: func(string) []string { return []string{"demo"} },
-			Events: bus, Desks: []inbox.TicketWatcher{desk}})
+			Events: bus, Desks: []inbox.TicketWatcher{desk}, Surveys: func(string) string { return surveyQuestion }})
 	return &fixture{store: st, h: h, conv: conv, ticket: tk, bus: bus, desk: desk}
 }
 

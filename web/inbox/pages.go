@@ -281,7 +281,7 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 		}
 		done = "replied"
 	case "close":
-		err, done = handoff.Close(ctx, h.store, id, agent.ID, now), "closed"
+		err, done = handoff.Close(ctx, h.store, id, agent.ID, now, h.surveys), "closed"
 		event.Kind = events.KindStatus
 	case "return":
 		err, done = handoff.GiveBack(ctx, h.store, id, agent.ID, now), "returned"

@@ -1,0 +1,20 @@
+-- Customers' ratings of closed handoff tickets (CSAT surveys): one per ticket, so a resent
+-- answer is dropped (storage.TurnRecord.CSAT). Migration 0008 belongs to another change.
+CREATE TABLE csat_responses (
+    ticket_id       text PRIMARY KEY REFERENCES tickets (id) ON DELETE CASCADE,
+    conversation_id text NOT NULL,
+    bot_id          text NOT NULL,
+    queue           text NOT NULL,
+    agent_id        text NOT NULL DEFAULT '',
+    score           integer NOT NULL CHECK (score BETWEEN 1 AND 5),
+    at              timestamptz NOT NULL
+);
+CREATE INDEX csat_responses_at ON csat_responses (at);
+-- The supervisors' dashboard (storage.ReportStore) counts rows of a period: audit entries
+-- of one action (unanswered questions), tickets opened, claimed and closed, conversations
+-- started.
+CREATE INDEX audit_action ON audit_log (action, at);
+CREATE INDEX tickets_created ON tickets (created_at);
+CREATE INDEX tickets_claimed ON tickets (claimed_at) WHERE claimed_at IS NOT NULL;
+CREATE INDEX tickets_closed ON tickets (closed_at) WHERE closed_at IS NOT NULL;
+CREATE INDEX conversations_created ON conversations (created_at);
