@@ -174,7 +174,7 @@ func (a *App) build(ctx context.Context) error {
 	a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
 		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice})))
 	a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
-		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers(),
+		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers(), Assistant: a.engine,
 			Surveys: a.registry.Survey})))
 
 	// The chat page (/) talks to the web chat socket.

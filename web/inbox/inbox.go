@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/events"
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/internal/signed"
@@ -61,8 +62,9 @@ type Searcher interface {
 }
 
 var (
-	_ Store    = storage.Store(nil)
-	_ Searcher = (*retrieval.KnowledgeBase)(nil)
+	_ Store     = storage.Store(nil)
+	_ Searcher  = (*retrieval.KnowledgeBase)(nil)
+	_ Assistant = (*bots.Engine)(nil)
 )
 
 // Defaults of Config.
@@ -156,6 +158,14 @@ type Deps struct {
 	// Desks are the other desks showing tickets (the Slack desk's cards), told after every
 	// claim, close and give-back here so they redraw.
 	Desks []TicketWatcher
+	// Assistant proposes replies to the customer's last message; nil proposes none.
+	Assistant Assistant
+}
+
+// Assistant proposes replies an agent may send or edit; *bots.Engine satisfies it. It must
+// be safe for concurrent use and store nothing.
+type Assistant interface {
+	SuggestReplies(ctx context.Context, botID string, cust *tandem.Customer, msg *tandem.Message) ([]bots.Suggestion, error)
 }
 
 // TicketWatcher is another agents' desk that shows tickets; *slackdesk.Desk satisfies it.
@@ -185,7 +195,9 @@ type handler struct {
 	events  Publisher
 	desks   []TicketWatcher
 	surveys handoff.Surveys
-	pages   *htmlpage.Pages
+	// assistant proposes replies (Deps.Assistant).
+	assistant Assistant
+	pages     *htmlpage.Pages
 }
 
 // New returns the inbox's handler, to be mounted at "/inbox/". It panics when Deps.Store is
@@ -198,7 +210,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		panic(err)
 	}
 	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events, desks: deps.Desks,
-		surveys: deps.Surveys}
+		surveys: deps.Surveys, assistant: deps.Assistant}
 	h.signer = signed.New(h.cfg.Secret)
 	h.pages = parsePages(h.cfg.Logger)
 	mux := http.NewServeMux()

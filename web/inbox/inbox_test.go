@@ -2,6 +2,7 @@ package inbox_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/events/memory"
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/retrieval"
@@ -34,6 +36,25 @@ type fixture struct {
 	ticket *tandem.Ticket
 	bus    *memory.Bus // what the inbox publishes to
 	desk   *watcher    // another desk the inbox tells about ticket changes
+	helper *assistant  // proposes replies
+}
+
+// assistant proposes one reply per call, or fails when told to; it records what it was asked.
+type assistant struct {
+	mu    sync.Mutex
+	fail  bool
+	asked []string
+}
+
+func (a *assistant) SuggestReplies(_ context.Context, botID string, _ *tandem.Customer, msg *tandem.Message) ([]bots.Suggestion, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.asked = append(a.asked, botID+": "+msg.Text)
+	if a.fail {
+		return nil, errors.New("knowledge base down")
+	}
+	return []bots.Suggestion{{Text: "Standard shipping takes 3 to 5 <b>business</b> days.", Source: "knowledge",
+		Citations: []tandem.Citation{{DocID: "demo/faq/shipping", Title: "Shipping policy"}}}}, nil
 }
 
 // watcher is another desk as the tests record it.
@@ -100,13 +121,14 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	desk := &watcher{}
+	helper := &assistant{}
 	bus := memory.New(memory.Config{})
 	t.Cleanup(func() { _ = bus.Close() })
 	h := inbox.New(inbox.Config{Secret: []byte("test-secret-0123456789"), MaxFormBytes: 16 << 10, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return now.Add(5 * time.Minute) }},
 		inbox.Deps{Store: st, KB: kb, Collections: func(string) []string { return []string{"demo"} },
-			Events: bus, Desks: []inbox.TicketWatcher{desk}, Surveys: func(string) string { return surveyQuestion }})
-	return &fixture{store: st, h: h, conv: conv, ticket: tk, bus: bus, desk: desk}
+			Events: bus, Desks: []inbox.TicketWatcher{desk}, Surveys: func(string) string { return surveyQuestion }, Assistant: helper})
+	return &fixture{store: st, h: h, conv: conv, ticket: tk, bus: bus, desk: desk, helper: helper}
 }
 
 func (f *fixture) do(t *testing.T, r *http.Request) (*http.Response, string) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/events"
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/storage"
@@ -96,6 +97,10 @@ type ticketData struct {
 	Queued     bool
 	MaxReply   int
 	Draft      string // the reply text to show again after a refused reply
+	// Summary is the conversation's case summary (handoff.Summarize), a line each.
+	Summary []string
+	// Suggestions are replies the bot proposes to the customer's last message.
+	Suggestions []bots.Suggestion
 }
 
 type profileField struct{ Key, Value string }
@@ -130,6 +135,10 @@ func (h *handler) renderTicket(w http.ResponseWriter, r *http.Request, agent *ta
 		return
 	}
 	d.Draft = draft
+	// ?use=N puts suggestion N in the reply box, to send or edit (no script needed).
+	if n, err := strconv.Atoi(r.URL.Query().Get("use")); err == nil && draft == "" && d.Mine && n >= 0 && n < len(d.Suggestions) {
+		d.Draft = d.Suggestions[n].Text
+	}
 	h.render(w, r, status, "ticket", page{Title: d.Customer, Agent: agent, CSRF: h.csrfToken(agent.ID),
 		Notice: note, Error: errMsg, Data: d})
 }
@@ -174,14 +183,14 @@ func (h *handler) ticket(ctx context.Context, id string, agent *tandem.Agent) (*
 	if err != nil {
 		return nil, fmt.Errorf("ticket: %w", err)
 	}
-	var last string
-	for _, m := range msgs {
+	var last *tandem.Message
+	for i, m := range msgs {
 		v := messageView{Message: m, Other: m.ConversationID != conv.ID}
 		switch m.Role {
 		case tandem.RoleCustomer:
 			v.Who = d.Customer
 			if !v.Other {
-				last = m.Text
+				last = &msgs[i]
 			}
 		case tandem.RoleAgent:
 			v.Who = orDefault(names[m.AuthorID], "Agent")
@@ -193,8 +202,26 @@ func (h *handler) ticket(ctx context.Context, id string, agent *tandem.Agent) (*
 		v.Delivery = deliveries[m.ID]
 		d.Messages = append(d.Messages, v)
 	}
-	d.Articles = h.suggest(ctx, conv.BotID, last)
+	d.Summary = handoff.Summarize(conv.ID, msgs).Lines()
+	if last != nil {
+		d.Articles = h.suggest(ctx, conv.BotID, last.Text)
+		d.Suggestions = h.suggestReplies(ctx, conv.BotID, cust, last)
+	}
 	return d, nil
+}
+
+// suggestReplies asks the assistant for replies to the customer's last message. A failure
+// is logged and suggests nothing: the agent can work without it.
+func (h *handler) suggestReplies(ctx context.Context, botID string, cust *tandem.Customer, last *tandem.Message) []bots.Suggestion {
+	if h.assistant == nil {
+		return nil
+	}
+	out, err := h.assistant.SuggestReplies(ctx, botID, cust, last)
+	if err != nil {
+		h.cfg.Logger.WarnContext(ctx, "inbox: suggest replies", "bot", botID, "error", err)
+		return nil
+	}
+	return out
 }
 
 // deliveries finds how the replies among msgs are getting to the customer, so an agent sees
