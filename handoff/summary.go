@@ -144,7 +144,11 @@ func (s CaseSummary) Lines() []string {
 		out = append(out, "Bot tried: "+strings.Join(tried, ", "))
 	}
 	if s.CustomerMessages > 0 {
-		out = append(out, fmt.Sprintf("Mood: %s (%+.2f) over %d customer messages", s.Mood, s.Sentiment, s.CustomerMessages))
+		plural := "s"
+		if s.CustomerMessages == 1 {
+			plural = ""
+		}
+		out = append(out, fmt.Sprintf("Mood: %s (%+.2f) over %d customer message%s", s.Mood, s.Sentiment, s.CustomerMessages, plural))
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/storage"
 )
 
@@ -39,6 +40,9 @@ type card struct {
 
 // card draws the ticket as it stands: who the customer is, why they want a human, their
 // last messages, who holds the ticket, and the buttons that apply.
+// summaryMessages bounds the messages a card's summary reads.
+const summaryMessages = 200
+
 func (d *Desk) card(ctx context.Context, t *tandem.Ticket) (*card, error) {
 	conv, err := d.store.FindConversationByID(ctx, t.ConversationID)
 	if err != nil {
@@ -52,10 +56,12 @@ func (d *Desk) card(ctx context.Context, t *tandem.Ticket) (*card, error) {
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := d.store.ListMessages(ctx, conv.ID, storage.MessageFilter{Limit: d.cfg.LastMessages})
+	// The summary reads the conversation; the card quotes its last messages.
+	all, err := d.store.ListMessages(ctx, conv.ID, storage.MessageFilter{Limit: summaryMessages})
 	if err != nil {
 		return nil, err
 	}
+	msgs := all[max(0, len(all)-d.cfg.LastMessages):]
 	var holder *tandem.Agent
 	if t.AgentID != "" {
 		if holder, err = d.store.FindAgentByID(ctx, t.AgentID); err != nil {
@@ -88,6 +94,14 @@ func (d *Desk) card(ctx context.Context, t *tandem.Ticket) (*card, error) {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate("Customer waiting: "+name, 140), false, false)),
 		slack.NewSectionBlock(nil, fields, nil),
+	}
+	if lines := handoff.Summarize(conv.ID, all).Lines(); len(lines) > 0 {
+		var b strings.Builder
+		b.WriteString("*Summary*")
+		for _, l := range lines {
+			b.WriteString("\n• " + escape(oneLine(l)))
+		}
+		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(b.String(), maxTextBytes), false, false), nil, nil))
 	}
 	if len(msgs) > 0 {
 		var b strings.Builder

@@ -477,6 +477,7 @@ func testCard(t *testing.T, open func(testing.TB) storage.Store) {
 	raw := cardText(t, c)
 	for _, want := range []string{"Dana Scully", "customer asked for a human", "demo", "sms", phone,
 		"my order &lt;never&gt; arrived", "Sorry! Let me find someone to help.", "support",
+		"*Summary*", `Came for: "my order &lt;never&gt; arrived"`, "Mood: neutral (+0.00) over 1 customer message",
 		"https://support.example.com/inbox/tickets/" + f.ticket.ID} {
 		if !strings.Contains(raw, want) {
 			t.Errorf("card does not show %q:\n%s", want, raw)
