@@ -163,10 +163,9 @@ func newHistogram(label, axis, unit string, xs []float64) vbarChart {
 		top = max(top, x)
 	}
 	step := niceStep(top / histBins)
-	n := max(1, int(math.Ceil(top/step)))
-	if float64(n)*step <= top { // top itself opens a bin: [top, top+step)
-		n++
-	}
+	// Bins are [lo, hi) but the last one holds top too; the epsilon keeps a rounding error
+	// from adding an empty bin.
+	n := max(1, int(math.Ceil(top/step-1e-9)))
 	counts := make([]int, n)
 	for _, x := range xs {
 		counts[min(int(x/step), n-1)]++

@@ -260,7 +260,7 @@ func TestDiffHTML(t *testing.T) {
 	rows := map[string]string{} // metric → class of its row
 	for _, tr := range find(byID(t, doc, "metrics"), "tr", "") {
 		if c := find(tr, "code", ""); len(c) > 0 {
-			rows[textOf(c[0])] = attr(tr, "class")
+			rows[textOf(c[0])] = strings.TrimPrefix(attr(tr, "class"), "metric-")
 		}
 	}
 	for metric, want := range map[string]string{"intent_accuracy": "better", "handoff_recall": "worse",
