@@ -3,10 +3,11 @@
 // any browser, offline. Every text from test files and datasets goes through html/template,
 // so it is escaped.
 //
-// The terminal, JSON and JUnit formats of conversation runs live beside the runner in
-// evals/conversation: `tandem eval compare` reads the JSON back, and those formats need the
-// runner's unexported helpers. HTML is only ever written, and it also renders the dataset
-// evals (package evals), so it sits here, above both.
+// The terminal, JSON and JUnit formats of conversation runs stay beside the runner in
+// evals/conversation: the JSON is also an input (`tandem eval compare` reads it back), the
+// text format shares the runner's wording of a turn, and moving them would only rename
+// what callers use. HTML is output only and also renders the dataset evals (package evals),
+// so it sits here, above both.
 package report
 
 import (
@@ -23,13 +24,11 @@ import (
 var templateFS embed.FS
 
 var templates = template.Must(template.New("report").Funcs(template.FuncMap{
-	"f3":  func(x float64) string { return fmt.Sprintf("%.3f", x) },
-	"ms":  func(x float64) string { return fmt.Sprintf("%.1f ms", x) },
-	"num": func(x float64) string { return fmt.Sprintf("%.4g", x) },
-	"signed": func(x float64) string {
-		return fmt.Sprintf("%+.4g", x)
-	},
-	"none": orNone,
+	"f3":     func(x float64) string { return fmt.Sprintf("%.3f", x) },
+	"ms":     func(x float64) string { return fmt.Sprintf("%.1f ms", x) },
+	"num":    func(x float64) string { return fmt.Sprintf("%.4g", x) },
+	"signed": func(x float64) string { return fmt.Sprintf("%+.4g", x) },
+	"none":   orNone,
 }).ParseFS(templateFS, "templates/*.html"))
 
 // render executes the named page into w, whole or not at all.
@@ -78,8 +77,8 @@ type hbarRow struct {
 }
 
 type segment struct {
-	X, Y, W float64
-	Class   string
+	X, Y, W, H float64
+	Class      string
 }
 
 // hbarItem is one row to draw: its parts in order (value and CSS class) and the text shown
@@ -116,7 +115,7 @@ func newHBarChart(label string, items []hbarItem) hbarChart {
 				continue
 			}
 			w := round1(p.N / top * barSpace)
-			r.Segs = append(r.Segs, segment{X: round1(x), Y: y, W: w, Class: p.Class})
+			r.Segs = append(r.Segs, segment{X: round1(x), Y: y, W: w, H: barHeight, Class: p.Class})
 			x += w
 		}
 		r.ValueX = round1(x + 6)
