@@ -3,6 +3,7 @@
 package evals
 
 import (
+	"cmp"
 	"slices"
 )
 
@@ -90,4 +91,33 @@ func Classification(gold, pred []string, oosLabel string) ClassificationReport {
 	}
 	r.MacroF1 = sumF1 / float64(len(labels))
 	return r
+}
+
+// Confusion is a gold label predicted as another label, and how often.
+type Confusion struct {
+	Gold string `json:"gold"`
+	Pred string `json:"pred"`
+	N    int    `json:"n"`
+}
+
+// Confusions returns the wrong (gold, predicted) pairs of gold and pred, most frequent
+// first, ties in label order; at most n of them, or all when n <= 0.
+func Confusions(gold, pred []string, n int) []Confusion {
+	counts := map[[2]string]int{}
+	for i, g := range gold {
+		if i < len(pred) && pred[i] != g {
+			counts[[2]string{g, pred[i]}]++
+		}
+	}
+	cs := make([]Confusion, 0, len(counts))
+	for k, c := range counts {
+		cs = append(cs, Confusion{Gold: k[0], Pred: k[1], N: c})
+	}
+	slices.SortFunc(cs, func(a, b Confusion) int {
+		return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(a.Gold, b.Gold), cmp.Compare(a.Pred, b.Pred))
+	})
+	if n > 0 && len(cs) > n {
+		cs = cs[:n]
+	}
+	return cs
 }

@@ -1,7 +1,9 @@
 package evals
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -28,5 +30,31 @@ func TestClassification(t *testing.T) {
 	near("no-oos macro_f1", noOOS.MacroF1, (2.0/3+0)/2)
 	if empty := Classification(nil, nil, ""); empty.Accuracy != 0 {
 		t.Errorf("empty: %+v", empty)
+	}
+}
+
+func TestConfusions(t *testing.T) {
+	t.Parallel()
+	gold := []string{"a", "a", "a", "b", "b", "c", "c"}
+	pred := []string{"b", "b", "a", "a", "c", "a", "c"}
+	tests := []struct {
+		name string
+		n    int
+		want string
+	}{
+		{"OKAll", 0, "a>b 2, b>a 1, b>c 1, c>a 1"},
+		{"OKTop", 2, "a>b 2, b>a 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got []string
+			for _, c := range Confusions(gold, pred, tt.n) {
+				got = append(got, fmt.Sprintf("%s>%s %d", c.Gold, c.Pred, c.N))
+			}
+			if s := strings.Join(got, ", "); s != tt.want {
+				t.Errorf("confusions = %s, want %s", s, tt.want)
+			}
+		})
 	}
 }

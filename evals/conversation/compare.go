@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -33,6 +34,21 @@ type Delta struct {
 	// Regressed is true when the metric got worse. Latency never counts as a regression:
 	// it varies with the machine.
 	Regressed bool `json:"regressed"`
+	// LowerIsBetter is true for metrics that improve as they fall (latency), so reports can
+	// tell a better value from a worse one.
+	LowerIsBetter bool `json:"lower_is_better,omitempty"`
+}
+
+// Change returns how the metric moved: 1 better, -1 worse, 0 unchanged.
+func (m Delta) Change() int {
+	switch {
+	case m.New == m.Base:
+		return 0
+	case (m.New > m.Base) != m.LowerIsBetter:
+		return 1
+	default:
+		return -1
+	}
 }
 
 // Diff is what changed from a base run to a new one.
@@ -124,7 +140,8 @@ func Compare(base, next Result) Diff {
 		{"latency_p50_ms", bm.LatencyP50MS, nm.LatencyP50MS, false},
 		{"latency_p95_ms", bm.LatencyP95MS, nm.LatencyP95MS, false},
 	} {
-		d.Metrics = append(d.Metrics, Delta{Metric: m.name, Base: m.base, New: m.new, Regressed: m.quality && m.new < m.base})
+		d.Metrics = append(d.Metrics, Delta{Metric: m.name, Base: m.base, New: m.new,
+			Regressed: m.quality && m.new < m.base, LowerIsBetter: !m.quality})
 	}
 	return d
 }
@@ -161,4 +178,24 @@ func WriteDiff(w io.Writer, d Diff) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// WriteDiffJSON writes d as indented JSON with a top-level "regressed" verdict, for tools
+// that gate on a comparison.
+func WriteDiffJSON(w io.Writer, d Diff) error {
+	// Empty lists, not null, so consumers can iterate without a check.
+	for _, cs := range []*[]Change{&d.Tests, &d.Turns} {
+		if *cs == nil {
+			*cs = []Change{}
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(struct {
+		Regressed bool `json:"regressed"`
+		Diff
+	}{d.Regressed(), d}); err != nil {
+		return fmt.Errorf("write json diff: %w", err)
+	}
+	return nil
 }

@@ -70,6 +70,44 @@ func TestCompare(t *testing.T) {
 		}
 		golden(t, "diff.txt", b.Bytes())
 	})
+	t.Run("OKWriteDiffJSON", func(t *testing.T) {
+		t.Parallel()
+		var b bytes.Buffer
+		if err := conversation.WriteDiffJSON(&b, conversation.Compare(base, newRes)); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "diff.json", b.Bytes())
+		b.Reset()
+		if err := conversation.WriteDiffJSON(&b, conversation.Compare(base, base)); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.String(); !strings.Contains(got, `"regressed": false`) || !strings.Contains(got, `"tests": []`) {
+			t.Errorf("unchanged run: want regressed false and empty lists, got\n%s", got)
+		}
+	})
+}
+
+func TestDeltaChange(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		d    conversation.Delta
+		want int
+	}{
+		{"OKHigherBetter", conversation.Delta{Base: 0.5, New: 0.6}, 1},
+		{"OKHigherWorse", conversation.Delta{Base: 0.6, New: 0.5}, -1},
+		{"OKLowerBetter", conversation.Delta{Base: 9, New: 3, LowerIsBetter: true}, 1},
+		{"OKLowerWorse", conversation.Delta{Base: 3, New: 9, LowerIsBetter: true}, -1},
+		{"OKSame", conversation.Delta{Base: 3, New: 3, LowerIsBetter: true}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.d.Change(); got != tt.want {
+				t.Errorf("Change() = %d, want %d", got, tt.want)
+			}
+		})
+	}
 }
 
 func kinds(cs []conversation.Change) []string {

@@ -22,7 +22,7 @@ func WriteText(w io.Writer, r Result) error {
 			if tu.Passed {
 				continue
 			}
-			fmt.Fprintf(&b, "  %s %q: %s\n", where(t, tu), tu.User, strings.Join(tu.Failures, "; "))
+			fmt.Fprintf(&b, "  %s %q: %s\n", t.Where(tu), tu.User, strings.Join(tu.Failures, "; "))
 			if tu.Played && tu.Decision != "" {
 				fmt.Fprintf(&b, "    got intent %s %.2f, decision %s (%s), replies %q\n",
 					orNone(tu.Intent), tu.Confidence, tu.Decision, tu.Reason, strings.Join(tu.Replies, replySeparator))
@@ -37,8 +37,8 @@ func WriteText(w io.Writer, r Result) error {
 	return err
 }
 
-// where names a turn as "file:line" when the file is known, else "turn n".
-func where(t TestResult, tu TurnResult) string {
+// Where names a turn of t as "file:line turn n" when the file is known, else "turn n".
+func (t TestResult) Where(tu TurnResult) string {
 	if t.File != "" && tu.Line > 0 {
 		return fmt.Sprintf("%s:%d turn %d", t.File, tu.Line, tu.Index+1)
 	}
@@ -117,7 +117,7 @@ func WriteJUnit(w io.Writer, r Result) error {
 			ms += tu.LatencyMS
 			if !tu.Passed {
 				failed++
-				lines = append(lines, fmt.Sprintf("%s %q: %s", where(t, tu), tu.User, strings.Join(tu.Failures, "; ")))
+				lines = append(lines, fmt.Sprintf("%s %q: %s", t.Where(tu), tu.User, strings.Join(tu.Failures, "; ")))
 			}
 		}
 		total += ms

@@ -8,8 +8,8 @@ func evalCommands() map[string]command {
 		"nlu":       {"train and score the intent classifier on CSV splits", runEvalNLU},
 		"sentiment": {"train and score the sentiment model on CSV splits", runEvalSentiment},
 		"retrieval": {"ingest a JSONL corpus and score recall@k, MRR and latency", runEvalRetrieval},
-		"run":       {"play a bot's conversation tests in process and report (text, json, junit)", runEvalRun},
-		"compare":   {"compare two JSON reports of eval run; exit 1 on a regression", runEvalCompare},
+		"run":       {"play a bot's conversation tests in process and report (text, json, junit, html)", runEvalRun},
+		"compare":   {"compare two JSON reports of eval run (text, json, html); exit 1 on a regression", runEvalCompare},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/evals"
+	"github.com/tandemhq/tandem/evals/report"
 	"github.com/tandemhq/tandem/nlu"
 	"github.com/tandemhq/tandem/nlu/intent"
 	"github.com/tandemhq/tandem/nlu/sentiment"
@@ -34,7 +35,7 @@ func parseClassificationFlags(env Env, name string, args []string) (classificati
 	fs.Float64Var(&f.holdout, "holdout", 0, "when > 0, hold out this stratified share of --train as the test set instead of --test")
 	fs.IntVar(&f.perClass, "holdout-per-class", 0, "when > 0, hold out this many rows of every label of --train (at most half of each), a balanced test set like an official one")
 	fs.Int64Var(&f.seed, "seed", 1, "seed for training and for --holdout")
-	fs.StringVar(&f.format, "format", "text", "output format: text or json")
+	fs.StringVar(&f.format, "format", "text", "output format: text, json or html (one self-contained page with per-label scores and confusions)")
 	fs.StringVar(&f.splitDir, "write-split", "", "with --holdout, also write the split to train.csv and test.csv in this folder, so other tools can be scored on the same rows")
 	if err := parseFlags(fs, args); err != nil {
 		return f, nil, nil, err
@@ -45,8 +46,8 @@ func parseClassificationFlags(env Env, name string, args []string) (classificati
 	if n := btoi(f.test != "") + btoi(f.holdout > 0) + btoi(f.perClass > 0); n != 1 {
 		return f, nil, nil, fmt.Errorf("%w: %s needs exactly one of --test, --holdout and --holdout-per-class", errUsage, name)
 	}
-	if f.format != "text" && f.format != "json" {
-		return f, nil, nil, fmt.Errorf("%w: --format must be text or json", errUsage)
+	if f.format != "text" && f.format != "json" && f.format != "html" {
+		return f, nil, nil, fmt.Errorf("%w: --format must be text, json or html, got %q", errUsage, f.format)
 	}
 	train, err := evals.ReadLabeledCSVFile(f.train)
 	if err != nil {
@@ -93,6 +94,9 @@ func writeSplit(dir string, train, test []evals.LabeledText) error {
 	}
 	return nil
 }
+
+// maxConfusions bounds the confusions an HTML report lists: the most frequent say enough.
+const maxConfusions = 20
 
 // nluEvalResult is the JSON output of `tandem eval nlu`.
 type nluEvalResult struct {
@@ -177,6 +181,10 @@ func runEvalNLU(ctx context.Context, env Env, args []string) error {
 		{"p99 query µs", fmt.Sprintf("%.1f", res.P99QueryUS)},
 		{"queries/second", fmt.Sprintf("%.0f", res.QueriesPerSecond)},
 	}
+	if f.format == "html" {
+		return report.ClassificationHTML(env.Stdout, report.Classification{Title: "Intent classifier (tandem eval nlu)",
+			Summary: rowsOut, Scores: rep, Confusions: evals.Confusions(gold, pred, maxConfusions)})
+	}
 	return nluWriteTable(env.Stdout, rowsOut)
 }
 
@@ -227,6 +235,10 @@ func runEvalSentiment(ctx context.Context, env Env, args []string) error {
 		if s, ok := res.PerLabel[l]; ok {
 			rowsOut = append(rowsOut, [2]string{"F1 " + l, fmt.Sprintf("%.4f (n=%d)", s.F1, s.Support)})
 		}
+	}
+	if f.format == "html" {
+		return report.ClassificationHTML(env.Stdout, report.Classification{Title: "Sentiment model (tandem eval sentiment)",
+			Summary: rowsOut, Scores: rep, Confusions: evals.Confusions(gold, pred, maxConfusions)})
 	}
 	return nluWriteTable(env.Stdout, rowsOut)
 }

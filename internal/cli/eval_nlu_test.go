@@ -72,6 +72,18 @@ func TestEvalNLU(t *testing.T) {
 			t.Errorf("in_scope_accuracy = %v", got["in_scope_accuracy"])
 		}
 	})
+	t.Run("OK/html", func(t *testing.T) {
+		t.Parallel()
+		out, code := runCLI(t, "eval", "nlu", "--train", trainPath, "--test", testPath, "--format", "html")
+		if code != 0 || !strings.HasPrefix(out, "<!doctype html>") {
+			t.Fatalf("exit %d, output %s", code, out)
+		}
+		for _, want := range []string{"Intent classifier (tandem eval nlu)", "in-scope accuracy", "<code>order_status</code>", `id="f1-chart"`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("page lacks %q:\n%s", want, out)
+			}
+		}
+	})
 	t.Run("OK/holdoutTable", func(t *testing.T) {
 		t.Parallel()
 		out, code := runCLI(t, "eval", "nlu", "--train", trainPath, "--holdout", "0.2", "--seed", "3")
@@ -160,6 +172,10 @@ func TestEvalSentiment(t *testing.T) {
 	}
 	if got["accuracy"].(float64) < 0.9 || got["macro_f1"] == nil {
 		t.Errorf("got %s", out)
+	}
+	out, code = runCLI(t, "eval", "sentiment", "--train", p, "--holdout", "0.25", "--format", "html")
+	if code != 0 || !strings.Contains(out, "Sentiment model (tandem eval sentiment)") || strings.Count(out, `<g class="bar">`) != 3 {
+		t.Errorf("html: exit %d, want one F1 bar per label:\n%s", code, out)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,10 +15,16 @@ import (
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/bots/demo"
 	"github.com/tandemhq/tandem/evals/conversation"
+	"github.com/tandemhq/tandem/evals/report"
 )
 
 // errFailed makes a command exit 1 after it printed its report.
 var errFailed = errors.New("failed")
+
+// runWriters are the report formats of `tandem eval run`.
+var runWriters = map[string]func(io.Writer, conversation.Result) error{
+	"text": conversation.WriteText, "json": conversation.WriteJSON, "junit": conversation.WriteJUnit, "html": report.RunHTML,
+}
 
 // runEvalRun plays a bot's conversation tests in process, as `tandem chat` would talk to
 // the bot, and reports the verdicts and metrics. It exits 1 when a test fails.
@@ -27,7 +34,7 @@ func runEvalRun(ctx context.Context, env Env, args []string) error {
 	botsDir := flags.String("bots", "", "folder of bot folders")
 	botID := flags.String("bot", "", "the bot's folder inside --bots")
 	glob := flags.String("tests", "tests/*.yaml", "test files, a glob relative to the bot's folder")
-	format := flags.String("format", "text", "report format: text, json or junit")
+	format := flags.String("format", "text", "report format: text, json, junit or html (one self-contained page with charts)")
 	out := flags.String("out", "", "write the report to this file instead of standard output")
 	if err := parseFlags(flags, args); err != nil {
 		return err
@@ -35,8 +42,8 @@ func runEvalRun(ctx context.Context, env Env, args []string) error {
 	switch {
 	case flags.NArg() > 0:
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, flags.Arg(0))
-	case *format != "text" && *format != "json" && *format != "junit":
-		return fmt.Errorf("%w: --format must be text, json or junit, got %q", errUsage, *format)
+	case runWriters[*format] == nil:
+		return fmt.Errorf("%w: --format must be text, json, junit or html, got %q", errUsage, *format)
 	case *useDemo && *botsDir != "":
 		return fmt.Errorf("%w: give --demo or --bots, not both", errUsage)
 	case *botsDir != "" && *botID == "":
@@ -69,9 +76,7 @@ func runEvalRun(ctx context.Context, env Env, args []string) error {
 	res := conversation.Run(ctx, engine, tests, conversation.Options{BotID: id})
 
 	var b bytes.Buffer
-	write := map[string]func(io.Writer, conversation.Result) error{
-		"text": conversation.WriteText, "json": conversation.WriteJSON, "junit": conversation.WriteJUnit}[*format]
-	if err := write(&b, res); err != nil {
+	if err := runWriters[*format](&b, res); err != nil {
 		return err
 	}
 	if err := writeOut(env, *out, b.Bytes()); err != nil {
@@ -87,14 +92,20 @@ func runEvalRun(ctx context.Context, env Env, args []string) error {
 // exits 1 when anything regressed.
 func runEvalCompare(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem eval compare")
-	if err := parseFlags(fs, args); err != nil {
+	format := fs.String("format", "text", "report format: text, json or html (one self-contained page)")
+	out := fs.String("out", "", "write the report to this file instead of standard output")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 2 {
-		return fmt.Errorf("%w: usage: tandem eval compare BASE.json NEW.json", errUsage)
+	if len(files) != 2 {
+		return fmt.Errorf("%w: usage: tandem eval compare [--format text|json|html] [--out FILE] BASE.json NEW.json", errUsage)
+	}
+	if *format != "text" && *format != "json" && *format != "html" {
+		return fmt.Errorf("%w: --format must be text, json or html, got %q", errUsage, *format)
 	}
 	var runs [2]conversation.Result
-	for i, p := range fs.Args() {
+	for i, p := range files {
 		f, err := os.Open(p)
 		if err != nil {
 			return fmt.Errorf("%w: %w", errUsage, err)
@@ -106,13 +117,41 @@ func runEvalCompare(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	d := conversation.Compare(runs[0], runs[1])
-	if err := conversation.WriteDiff(env.Stdout, d); err != nil {
+	var b bytes.Buffer
+	switch *format {
+	case "json":
+		err = conversation.WriteDiffJSON(&b, d)
+	case "html":
+		err = report.DiffHTML(&b, files[0], files[1], d)
+	default:
+		err = conversation.WriteDiff(&b, d)
+	}
+	if err != nil {
+		return err
+	}
+	if err := writeOut(env, *out, b.Bytes()); err != nil {
 		return err
 	}
 	if d.Regressed() {
 		return fmt.Errorf("%w: the new run regressed", errFailed)
 	}
 	return nil
+}
+
+// parseInterspersed parses fs's flags wherever they stand among args ("BASE NEW --format
+// html" as well as "--format html BASE NEW") and returns the other arguments in order.
+func parseInterspersed(flags *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := parseFlags(flags, args); err != nil {
+			return nil, err
+		}
+		if flags.NArg() == 0 {
+			return rest, nil
+		}
+		rest = append(rest, flags.Arg(0))
+		args = flags.Args()[1:]
+	}
 }
 
 // newEvalEngine builds the engine `tandem chat` builds (newLocalEngine) over a temporary

@@ -3,12 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
 
 	"github.com/tandemhq/tandem/bots/demo"
 	"github.com/tandemhq/tandem/evals/conversation"
@@ -86,6 +89,49 @@ func TestEvalRun(t *testing.T) {
 		if code != 0 || !strings.Contains(got, "no test or turn changed") || !strings.Contains(got, "no regression") {
 			t.Fatalf("compare with itself: exit %d\n%s", code, got)
 		}
+		// Flags may follow the files.
+		got, code = runCLI(t, "eval", "compare", p, p, "--format", "json")
+		var d struct {
+			Regressed bool                  `json:"regressed"`
+			Tests     []conversation.Change `json:"tests"`
+			Metrics   []conversation.Delta  `json:"metrics"`
+		}
+		if err := json.Unmarshal([]byte(got), &d); err != nil || code != 0 || d.Regressed || d.Tests == nil || len(d.Metrics) == 0 {
+			t.Fatalf("compare --format json: exit %d, %v:\n%s", code, err, got)
+		}
+		got, code = runCLI(t, "eval", "compare", "--format", "html", p, p)
+		if code != 0 || !strings.HasPrefix(got, "<!doctype html>") || !strings.Contains(got, "NO REGRESSION") {
+			t.Fatalf("compare --format html: exit %d\n%s", code, got)
+		}
+	})
+	t.Run("OKDemoHTML", func(t *testing.T) {
+		t.Parallel()
+		p := filepath.Join(out, "demo.html")
+		if got, code := runCLI(t, "eval", "run", "--demo", "--format", "html", "--out", p); code != 0 || got != "" {
+			t.Fatalf("exit %d, stdout %q", code, got)
+		}
+		page, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := fs.Glob(demo.FS, demo.Root+"/tests/*.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := html.Parse(bytes.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bars := 0
+		for n := range doc.Descendants() {
+			if n.Type == html.ElementNode && n.Data == "g" && len(n.Attr) > 0 && n.Attr[0].Val == "bar" {
+				bars++
+			}
+		}
+		if bars != len(files) || !bytes.Contains(page, []byte("Conversation tests of bot demo")) ||
+			!bytes.Contains(page, []byte(`<span class="verdict ok">PASSED</span>`)) {
+			t.Errorf("%d bars for %d demo test files, page:\n%s", bars, len(files), page)
+		}
 	})
 	t.Run("OKJUnit", func(t *testing.T) {
 		t.Parallel()
@@ -140,6 +186,13 @@ func TestEvalRun(t *testing.T) {
 			!strings.Contains(got, "REGRESSED") {
 			t.Errorf("compare: exit %d, want 1 and the broken test:\n%s", code, got)
 		}
+		page := filepath.Join(out, "diff.html")
+		got, code = runCLI(t, "eval", "compare", "--format", "html", "--out", page, base, next)
+		body, err := os.ReadFile(page)
+		if code != 1 || got != "" || err != nil || !bytes.Contains(body, []byte("stopped passing")) ||
+			!bytes.Contains(body, []byte("cites: want shipping-times")) {
+			t.Errorf("compare --format html: exit %d, %v, want 1 and the broken turn:\n%s", code, err, body)
+		}
 	})
 	for _, tt := range []struct {
 		name string
@@ -154,11 +207,28 @@ func TestEvalRun(t *testing.T) {
 		{"ErrUsageNoSuchBot", []string{"run", "--bots", ".", "--bot", "nobody"}},
 		{"ErrUsageCompareArgs", []string{"compare", "a.json"}},
 		{"ErrUsageCompareMissing", []string{"compare", "missing-a.json", "missing-b.json"}},
+		{"ErrUsageCompareFlag", []string{"compare", "a.json", "b.json", "--colour"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			if _, code := runCLI(t, append([]string{"eval"}, tt.args...)...); code != 2 {
 				t.Errorf("exit %d, want 2", code)
+			}
+		})
+	}
+	for _, tt := range []struct {
+		name, want string
+		args       []string
+	}{
+		{"ErrUsageRunFormatMessage", `--format must be text, json, junit or html, got "pdf"`, []string{"run", "--demo", "--format", "pdf"}},
+		{"ErrUsageCompareFormatMessage", `--format must be text, json or html, got "junit"`, []string{"compare", "a.json", "b.json", "--format", "junit"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			code := Main(context.Background(), Env{Stdout: &stdout, Stderr: &stderr}, append([]string{"eval"}, tt.args...))
+			if code != 2 || !strings.Contains(stderr.String(), tt.want) || stdout.Len() != 0 {
+				t.Errorf("exit %d, stderr %q, stdout %q; want 2 and %q", code, stderr.String(), stdout.String(), tt.want)
 			}
 		})
 	}
