@@ -49,9 +49,14 @@ const (
 // MaxTopicBytes bounds a topic (a conversation id).
 const MaxTopicBytes = 256
 
+// TopicTickets is the reserved topic of the handoff queue as a whole: a ticket was opened,
+// claimed, closed or given back (the agents' inbox redraws its queue). It cannot be a
+// conversation id, which the stores generate as UUIDs.
+const TopicTickets = "tandem.tickets"
+
 // Event is one notification about a conversation.
 type Event struct {
-	// Topic is the conversation id.
+	// Topic is the conversation id, or TopicTickets.
 	Topic string `json:"topic"`
 	// Kind says what happened.
 	Kind Kind `json:"kind"`

@@ -29,7 +29,7 @@ var now = time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)
 
 type fixture struct {
 	store  storage.Store
-	h      http.Handler
+	h      *inbox.Handler
 	conv   *tandem.Conversation
 	ticket *tandem.Ticket
 	bus    *memory.Bus // what the inbox publishes to
@@ -58,7 +58,10 @@ func (w *watcher) told() []string {
 // setup returns the inbox on a fresh store holding one handed-off web chat conversation
 // (an angry shipping question, the bot's answer, the request for a human) and one
 // published knowledge article about shipping.
-func setup(t *testing.T) *fixture {
+func setup(t *testing.T) *fixture { return setupWith(t) }
+
+// setupWith is setup with the inbox's configuration and collaborators changed by opts.
+func setupWith(t *testing.T, opts ...func(*inbox.Config, *inbox.Deps)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"), sqlite.Config{Migrate: true})
@@ -102,10 +105,15 @@ func setup(t *testing.T) *fixture {
 	desk := &watcher{}
 	bus := memory.New(memory.Config{})
 	t.Cleanup(func() { _ = bus.Close() })
-	h := inbox.New(inbox.Config{Secret: []byte("test-secret-0123456789"), MaxFormBytes: 16 << 10, Logger: slog.New(slog.DiscardHandler),
-		Now: func() time.Time { return now.Add(5 * time.Minute) }},
-		inbox.Deps{Store: st, KB: kb, Collections: func(string) []string { return []string{"demo"} },
-			Events: bus, Desks: []inbox.TicketWatcher{desk}})
+	cfg := inbox.Config{Secret: []byte("test-secret-0123456789"), MaxFormBytes: 16 << 10, Logger: slog.New(slog.DiscardHandler),
+		Now: func() time.Time { return now.Add(5 * time.Minute) }}
+	deps := inbox.Deps{Store: st, KB: kb, Collections: func(string) []string { return []string{"demo"} },
+		Events: bus, Desks: []inbox.TicketWatcher{desk}}
+	for _, o := range opts {
+		o(&cfg, &deps)
+	}
+	h := inbox.New(cfg, deps)
+	t.Cleanup(h.Close)
 	return &fixture{store: st, h: h, conv: conv, ticket: tk, bus: bus, desk: desk}
 }
 
