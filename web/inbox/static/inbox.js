@@ -87,7 +87,7 @@
   stream.addEventListener("open", function () {
     failures = 0;
     refetch(); // the page was read before the stream began: catch up
-    document.body.dataset.live = "on";
+    document.body.dataset.stream = "on";
   });
   stream.addEventListener("refetch", refetch);
   stream.addEventListener("error", function () {
@@ -96,7 +96,7 @@
     failures++;
     if (stream.readyState === EventSource.CLOSED || failures >= 3) {
       stream.close();
-      document.body.dataset.live = "off";
+      document.body.dataset.stream = "off";
       reloadWhenIdle();
     }
   });
