@@ -1,9 +1,9 @@
 // Package events carries live notifications between the parts of Tandem that change a
 // conversation (the engine, agent desks) and the parts that show it live (the web chat's
-// socket), across replicas. It is a contract with two adapters: events/memory, an
-// in-process bus for a single process (SQLite mode), and events/postgres, LISTEN/NOTIFY
-// for replicas that share a PostgreSQL database. events/eventstest is the conformance
-// suite both pass.
+// socket, the agents' inbox pages), across replicas. It is a contract with two adapters:
+// events/memory, an in-process bus for a single process (SQLite mode), and events/postgres,
+// LISTEN/NOTIFY for replicas that share a PostgreSQL database. events/eventstest is the
+// conformance suite both pass.
 //
 // An event is a hint, not data: it says that something happened to a conversation (a
 // message was stored, its status changed), and the subscriber reads the new state from the

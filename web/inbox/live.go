@@ -83,9 +83,13 @@ func (h *handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	topic := events.TopicTickets
 	if id := r.URL.Query().Get("ticket"); id != "" {
+		if len(id) > maxIDBytes {
+			http.Error(w, "no such ticket", http.StatusNotFound)
+			return
+		}
 		t, err := h.store.FindTicketByID(ctx, id)
 		switch {
-		case tandem.ErrorCode(err) == tandem.ENOTFOUND || len(id) > maxIDBytes:
+		case tandem.ErrorCode(err) == tandem.ENOTFOUND:
 			http.Error(w, "no such ticket", http.StatusNotFound)
 			return
 		case err != nil:
