@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tandemhq/tandem"
-
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/handoff/slackdesk"
 	"github.com/tandemhq/tandem/web/inbox"

@@ -184,10 +184,10 @@ func TestPages(t *testing.T) {
 	}{
 		{"OKSignInFirst", func(*fixture) string { return "/inbox/" }, false, nil, http.StatusOK, []string{`id="email"`}},
 		{"OKQueue", func(*fixture) string { return "/inbox/" }, true, nil, http.StatusOK,
-			[]string{"webchat: web-1", "customer asked for a human", "badge-negative", "support", "waiting"}},
+			[]string{"webchat: web-1", "customer asked for a human", "badge-negative", "support", "waiting", `data-events="/inbox/events"`}},
 		{"OKTicket", func(f *fixture) string { return "/inbox/tickets/" + f.ticket.ID }, true, nil, http.StatusOK,
 			[]string{"Where is my parcel?", "<code>shipping_time</code> 82%", "negative -0.70", "knowledge: answered from faq/shipping",
-				"Sources: How long does shipping take?", `href="https://example.com/shipping"`, `id="claim"`, "webchat: web-1"}},
+				"Sources: How long does shipping take?", `href="https://example.com/shipping"`, `id="claim"`, "webchat: web-1", `data-events="/inbox/events?ticket=`}},
 		{"OKTamperedCookieAsksToSignIn", func(*fixture) string { return "/inbox/" }, true,
 			func(c *http.Cookie) *http.Cookie { c.Value = strings.Replace(c.Value, ".", "x.", 1); return c }, http.StatusOK, []string{`id="email"`}},
 		{"ErrUnknownTicket", func(*fixture) string { return "/inbox/tickets/nope" }, true, nil, http.StatusNotFound, []string{`no ticket &#34;nope&#34;`}},
