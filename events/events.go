@@ -29,6 +29,8 @@ package events
 import (
 	"context"
 	"time"
+
+	"github.com/tandemhq/tandem"
 )
 
 // Kind says what happened to a topic's conversation.
@@ -44,6 +46,10 @@ const (
 	// KindMissed: the bus may have dropped events of this topic for this subscriber; refetch.
 	// Only buses send it, never publishers.
 	KindMissed Kind = "missed"
+	// KindTyping: someone (Role) is typing a message in the conversation. It changes nothing
+	// stored: subscribers show it for a few seconds instead of refetching. Publishers send
+	// it at most every few seconds per typist, and only while a human has the conversation.
+	KindTyping Kind = "typing"
 )
 
 // MaxTopicBytes bounds a topic (a conversation id).
@@ -62,6 +68,8 @@ type Event struct {
 	Kind Kind `json:"kind"`
 	// MessageID is the stored message of a KindMessage event; empty otherwise.
 	MessageID string `json:"message_id,omitempty"`
+	// Role is who is typing in a KindTyping event (customer or agent); empty otherwise.
+	Role tandem.Role `json:"role,omitempty"`
 	// At is when it happened, by the publisher's clock.
 	At time.Time `json:"at"`
 }

@@ -183,12 +183,16 @@ type fixture struct {
 	srv     *httptest.Server
 }
 
-func setup(t *testing.T) *fixture {
+// setup serves the web chat over the world; opts change its configuration.
+func setup(t *testing.T, opts ...func(*webchat.Config)) *fixture {
 	t.Helper()
 	f := &fixture{world: newWorld(), bus: memory.New(memory.Config{})}
 	t.Cleanup(func() { _ = f.bus.Close() })
-	f.handler = webchat.New(webchat.Config{Secret: []byte("test-secret"), MaxMessageBytes: 64, Logger: slog.New(slog.DiscardHandler)},
-		webchat.Deps{Receiver: f.world, Store: f.world, Events: f.bus})
+	cfg := webchat.Config{Secret: []byte("test-secret"), MaxMessageBytes: 64, Logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	f.handler = webchat.New(cfg, webchat.Deps{Receiver: f.world, Store: f.world, Events: f.bus})
 	mux := http.NewServeMux()
 	mux.Handle("GET "+webchat.Path, f.handler)
 	f.srv = httptest.NewServer(mux)
@@ -249,6 +253,7 @@ type frame struct {
 	Duplicate      bool   `json:"duplicate"`
 	LastID         string `json:"last_id"`
 	Code           string `json:"code"`
+	Role           string `json:"role"` // of typing frames
 	Replies        []struct {
 		Text         string              `json:"text"`
 		Citations    []tandem.Citation   `json:"citations"`

@@ -12,7 +12,7 @@ import (
 // Chromium, with the chat page in a second tab. The queue page shows the customer's new
 // ticket, and the ticket page the customer's new message, without reloading and without a
 // timer: the only request either page makes is the one refetch its event asked for. The
-// half-typed reply stays as typed.
+// half-typed reply stays as typed. Customer and agent each see the other typing.
 func TestInboxLiveBrowser(t *testing.T) {
 	t.Parallel()
 	base := start(t, "")
@@ -71,29 +71,41 @@ func TestInboxLiveBrowser(t *testing.T) {
 	}
 	check("new ticket")
 
-	const draft = "Let me check your ord"
+	const question = "Are you still there?"
 	err = chromedp.Do(inbox,
 		chromedp.Click(chromedp.CSS("a.ticket-link")),
 		chromedp.WaitVisible(chromedp.ID("claim")),
 		chromedp.Click(chromedp.ID("claim")),
 		chromedp.WaitVisible(chromedp.ID("reply-text")),
 		live,
-		chromedp.SendKeys(chromedp.ID("reply-text"), draft),
 	)
 	if err != nil {
-		t.Fatalf("claim and start a reply: %v", err)
+		t.Fatalf("claim: %v", err)
 	}
+	// Each side sees the other typing.
+	if err := chromedp.Do(chat, chromedp.SendKeys(chromedp.ID("message"), question)); err != nil {
+		t.Fatalf("customer types: %v", err)
+	}
+	if err := chromedp.Do(inbox, chromedp.WaitVisible(chromedp.ID("customer-typing"))); err != nil {
+		t.Fatalf("the customer's typing on the ticket page: %v", err)
+	}
+	const draft = "Let me check your ord"
+	if err := chromedp.Do(inbox, chromedp.SendKeys(chromedp.ID("reply-text"), draft)); err != nil {
+		t.Fatalf("agent types: %v", err)
+	}
+	if err := chromedp.Do(chat, chromedp.WaitVisible(chromedp.Search(`//p[@id="status"][contains(.,"agent is typing")]`))); err != nil {
+		t.Fatalf("the agent's typing on the chat page: %v", err)
+	}
+
 	watch()
-	const question = "Are you still there?"
-	err = chromedp.Do(chat,
-		chromedp.SendKeys(chromedp.ID("message"), question),
-		chromedp.Click(chromedp.ID("send")),
-	)
-	if err != nil {
+	if err := chromedp.Do(chat, chromedp.Click(chromedp.ID("send"))); err != nil {
 		t.Fatalf("customer's message: %v", err)
 	}
-	err = chromedp.Do(inbox, chromedp.WaitVisible(chromedp.Search(
-		`//ol[@id="timeline"]/li[contains(@class,"msg-customer")]/div[@class="msg-text"][.="`+question+`"]`)))
+	err = chromedp.Do(inbox,
+		chromedp.WaitVisible(chromedp.Search(
+			`//ol[@id="timeline"]/li[contains(@class,"msg-customer")]/div[@class="msg-text"][.="`+question+`"]`)),
+		chromedp.WaitNotVisible(chromedp.ID("customer-typing")),
+	)
 	if err != nil {
 		t.Fatalf("the customer's message on the ticket page: %v", err)
 	}

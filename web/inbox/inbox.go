@@ -14,6 +14,7 @@
 // Pages are live: with JavaScript, a page follows GET /inbox/events (server-sent events; the
 // queue follows events.TopicTickets, a ticket page its conversation) and, on each event,
 // refetches itself and swaps the parts that changed, leaving the agent's reply draft alone.
+// While a human has a web chat conversation, each side sees when the other is typing.
 // The engine's side is Desk, which announces new tickets and the customer's messages to a
 // human. Without JavaScript a page shows what was stored when it loaded; when its stream
 // keeps failing, it reloads on a timer instead.
@@ -236,6 +237,7 @@ func New(cfg Config, deps Deps) *Handler {
 	mux.HandleFunc("GET /inbox/events", h.handleEvents)
 	mux.HandleFunc("GET /inbox/tickets/{id}", h.agentOnly(h.handleTicket))
 	mux.HandleFunc("POST /inbox/tickets/{id}/{action}", h.agentOnly(h.handleAction))
+	mux.HandleFunc("POST /inbox/tickets/{id}/typing", h.agentOnly(h.handleTyping))
 	mux.HandleFunc("/inbox/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, tandem.Errorf(tandem.ENOTFOUND, "no such page"))
 	})

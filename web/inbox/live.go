@@ -63,7 +63,7 @@ const sseWriteTimeout = 10 * time.Second
 // handleEvents streams server-sent events telling an agent's page to refetch what it shows:
 // the queue page follows events.TopicTickets, a ticket page (?ticket=ID) its conversation.
 // Every event, KindMissed included, is sent as a "refetch" event whose data is the event's
-// JSON; a comment every Config.Heartbeat keeps proxies from closing an idle stream. A
+// JSON, except KindTyping, sent as a "typing" event (nothing to refetch); a comment every Config.Heartbeat keeps proxies from closing an idle stream. A
 // process serves at most Config.MaxStreams streams; beyond, and when the inbox has no
 // events bus or is closed, the answer is 503, and the page falls back to reloading.
 func (h *handler) handleEvents(w http.ResponseWriter, r *http.Request) {
@@ -143,9 +143,40 @@ func (h *handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 				return // the bus closed
 			}
 			data, _ := json.Marshal(e) // plain strings and a time: never fails
-			chunk = "event: refetch\ndata: " + string(data) + "\n\n"
+			name := "refetch"
+			if e.Kind == events.KindTyping {
+				name = "typing" // nothing stored changed
+			}
+			chunk = "event: " + name + "\ndata: " + string(data) + "\n\n"
 		case <-heartbeat.C:
 			chunk = ": heartbeat\n\n"
 		}
 	}
+}
+
+// handleTyping tells the customer's web chat that the agent is typing a reply; the ticket
+// page posts it at most every few seconds while the agent types. Only the ticket's holder
+// is announced (409 for others). It answers 204: there is nothing to show.
+func (h *handler) handleTyping(w http.ResponseWriter, r *http.Request, agent *tandem.Agent) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	if len(id) > maxIDBytes {
+		http.Error(w, "no such ticket", http.StatusNotFound)
+		return
+	}
+	t, err := h.store.FindTicketByID(ctx, id)
+	switch {
+	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
+		http.Error(w, "no such ticket", http.StatusNotFound)
+		return
+	case err != nil:
+		h.cfg.Logger.ErrorContext(ctx, "inbox: typing: find ticket", "ticket_id", id, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	case t.Status != tandem.TicketClaimed || t.AgentID != agent.ID:
+		http.Error(w, "claim the ticket to reply", http.StatusConflict)
+		return
+	}
+	h.publish(ctx, id, events.Event{Topic: t.ConversationID, Kind: events.KindTyping, Role: tandem.RoleAgent, At: h.cfg.Now()})
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/events"
+	"github.com/tandemhq/tandem/events/eventstest"
 	"github.com/tandemhq/tandem/events/memory"
 	"github.com/tandemhq/tandem/web/inbox"
 )
@@ -80,23 +81,23 @@ func (s *stream) next(t *testing.T) string {
 	}
 }
 
-// nextEvent returns the next refetch event, skipping heartbeats.
-func (s *stream) nextEvent(t *testing.T) events.Event {
+// nextEvent returns the next event's name and data, skipping heartbeats.
+func (s *stream) nextEvent(t *testing.T) (string, events.Event) {
 	t.Helper()
 	for {
 		block := s.next(t)
 		if strings.HasPrefix(block, ":") {
 			continue
 		}
-		data, ok := strings.CutPrefix(block, "event: refetch\ndata: ")
+		name, data, ok := strings.Cut(strings.TrimPrefix(block, "event: "), "\ndata: ")
 		if !ok {
-			t.Fatalf("block %q, want a refetch event", block)
+			t.Fatalf("block %q, want an event", block)
 		}
 		var e events.Event
 		if err := json.Unmarshal([]byte(data), &e); err != nil {
 			t.Fatalf("event data %q: %v", data, err)
 		}
-		return e
+		return name, e
 	}
 }
 
@@ -115,7 +116,7 @@ func (b missingBus) Subscribe(ctx context.Context, topic string) (<-chan events.
 
 // TestEvents: a ticket page's stream carries its conversation's events, the queue's the
 // tickets' (from the engine's desk and the inbox's own claims), each as a refetch event;
-// a bus's KindMissed tells the page to refetch too; idle streams send heartbeats.
+// a bus's KindMissed tells the page to refetch too; typing is only shown, not refetched.
 func TestEvents(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -124,6 +125,7 @@ func TestEvents(t *testing.T) {
 		queue bool // follow the queue, not the ticket
 		act   func(t *testing.T, f *fixture, srv *httptest.Server)
 		want  func(f *fixture) events.Event // At is not compared
+		event string                        // the SSE event's name; "" means refetch
 	}{
 		{"OKTicketRelay", nil, false,
 			func(t *testing.T, f *fixture, _ *httptest.Server) {
@@ -133,21 +135,31 @@ func TestEvents(t *testing.T) {
 			},
 			func(f *fixture) events.Event {
 				return events.Event{Topic: f.conv.ID, Kind: events.KindMessage, MessageID: "m-1"}
-			}},
+			}, ""},
 		{"OKTicketClaimedElsewhere", nil, false, claim,
-			func(f *fixture) events.Event { return events.Event{Topic: f.conv.ID, Kind: events.KindStatus} }},
+			func(f *fixture) events.Event { return events.Event{Topic: f.conv.ID, Kind: events.KindStatus} }, ""},
 		{"OKQueueTicketOpened", nil, true,
 			func(t *testing.T, f *fixture, _ *httptest.Server) {
 				if err := inbox.NewDesk(f.bus, nil).TicketOpened(t.Context(), f.conv, f.ticket.ID); err != nil {
 					t.Fatal(err)
 				}
 			},
-			func(*fixture) events.Event { return events.Event{Topic: events.TopicTickets, Kind: events.KindStatus} }},
+			func(*fixture) events.Event { return events.Event{Topic: events.TopicTickets, Kind: events.KindStatus} }, ""},
 		{"OKQueueClaimed", nil, true, claim,
-			func(*fixture) events.Event { return events.Event{Topic: events.TopicTickets, Kind: events.KindStatus} }},
+			func(*fixture) events.Event { return events.Event{Topic: events.TopicTickets, Kind: events.KindStatus} }, ""},
 		{"OKMissedRefetches", func(_ *inbox.Config, d *inbox.Deps) { d.Events = missingBus{memory.New(memory.Config{})} }, false,
 			func(*testing.T, *fixture, *httptest.Server) {},
-			func(f *fixture) events.Event { return events.Event{Topic: f.conv.ID, Kind: events.KindMissed} }},
+			func(f *fixture) events.Event { return events.Event{Topic: f.conv.ID, Kind: events.KindMissed} }, ""},
+		{"OKTyping", nil, false,
+			func(t *testing.T, f *fixture, _ *httptest.Server) {
+				e := events.Event{Topic: f.conv.ID, Kind: events.KindTyping, Role: tandem.RoleCustomer, At: now}
+				if err := f.bus.Publish(t.Context(), e); err != nil {
+					t.Fatal(err)
+				}
+			},
+			func(f *fixture) events.Event {
+				return events.Event{Topic: f.conv.ID, Kind: events.KindTyping, Role: tandem.RoleCustomer}
+			}, "typing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,10 +180,14 @@ func TestEvents(t *testing.T) {
 				t.Fatalf("open stream: %d", status)
 			}
 			tt.act(t, f, srv)
-			got := s.nextEvent(t)
-			want := tt.want(f)
-			if got.Topic != want.Topic || got.Kind != want.Kind || got.MessageID != want.MessageID || got.At.IsZero() {
-				t.Errorf("event = %+v, want %+v with a time", got, want)
+			name, got := s.nextEvent(t)
+			want, wantName := tt.want(f), tt.event
+			if wantName == "" {
+				wantName = "refetch"
+			}
+			if name != wantName || got.Topic != want.Topic || got.Kind != want.Kind || got.MessageID != want.MessageID ||
+				got.Role != want.Role || got.At.IsZero() {
+				t.Errorf("event %q = %+v, want %q %+v with a time", name, got, wantName, want)
 			}
 		})
 	}
@@ -279,5 +295,50 @@ func TestEventsClose(t *testing.T) {
 	}
 	if _, status := openStream(t, srv, cookie, ""); status != http.StatusServiceUnavailable {
 		t.Errorf("stream after Close: %d, want 503", status)
+	}
+}
+
+// TestTyping: the ticket's holder typing a reply is announced to the customer's web chat;
+// others are refused.
+func TestTyping(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		claim  bool // the typing agent holds the ticket
+		csrf   bool
+		status int
+	}{
+		{"OK", true, true, http.StatusNoContent},
+		{"ErrNotTheHolder", false, true, http.StatusConflict},
+		{"ErrNoToken", true, false, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			sub := eventstest.Subscribe(t, f.bus, f.conv.ID)
+			cookie := f.signIn(t, "ann@example.com")
+			token := f.csrf(t, cookie)
+			if tt.claim {
+				if res, body := f.do(t, post("/inbox/tickets/"+f.ticket.ID+"/claim", url.Values{"csrf": {token}}, cookie)); res.StatusCode != http.StatusSeeOther {
+					t.Fatalf("claim: %d %s", res.StatusCode, body)
+				}
+				eventstest.Next(t, sub) // the claim's
+			}
+			form := url.Values{}
+			if tt.csrf {
+				form.Set("csrf", token)
+			}
+			res, body := f.do(t, post("/inbox/tickets/"+f.ticket.ID+"/typing", form, cookie))
+			if res.StatusCode != tt.status {
+				t.Fatalf("typing: %d %s, want %d", res.StatusCode, body, tt.status)
+			}
+			if tt.status != http.StatusNoContent {
+				return
+			}
+			if e := eventstest.Next(t, sub); e.Kind != events.KindTyping || e.Role != tandem.RoleAgent || !e.At.Equal(now.Add(5*time.Minute)) {
+				t.Errorf("event = %+v, want the agent typing at the inbox's now", e)
+			}
+		})
 	}
 }

@@ -3,7 +3,8 @@
 // (data-live). A part whose data-live key did not change is left alone, so the agent's
 // reply draft is never touched. No timer runs while the stream works; when it keeps failing,
 // the page falls back to reloading every data-refresh seconds while the agent is idle.
-// Everything works without JavaScript.
+// The ticket page also shows when the customer is typing, and tells the customer's web chat
+// (at most every few seconds) when the agent is. Everything works without JavaScript.
 (function () {
   "use strict";
   var root = document.querySelector("[data-events]");
@@ -78,6 +79,38 @@
     }, 1000);
   }
 
+  // showTyping shows the customer's typing hint; CSS fades it out unless shown again.
+  function showTyping() {
+    var hint = document.getElementById("customer-typing");
+    if (!hint) {
+      return;
+    }
+    hint.hidden = false;
+    hint.classList.remove("shown");
+    void hint.offsetWidth; // restart the animation
+    hint.classList.add("shown");
+  }
+
+  function hideTyping() {
+    var hint = document.getElementById("customer-typing");
+    if (hint) {
+      hint.hidden = true;
+    }
+  }
+
+  // The agent's typing, announced at most every 3 seconds to the ticket's holder's customer.
+  var typedAt = 0;
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (box.id !== "reply-text" || !box.form || Date.now() - typedAt < 3000) {
+      return;
+    }
+    typedAt = Date.now();
+    var body = new URLSearchParams({ csrf: box.form.elements.csrf.value });
+    fetch(box.form.action.replace(/\/reply$/, "/typing"), { method: "POST", body: body, credentials: "same-origin" })
+      .catch(function () {}); // only a hint
+  });
+
   if (!window.EventSource) {
     reloadWhenIdle();
     return;
@@ -89,7 +122,17 @@
     refetch(); // the page was read before the stream began: catch up
     document.body.dataset.stream = "on";
   });
-  stream.addEventListener("refetch", refetch);
+  stream.addEventListener("refetch", function (event) {
+    if (JSON.parse(event.data).kind === "message") {
+      hideTyping(); // the customer sent what they typed
+    }
+    refetch();
+  });
+  stream.addEventListener("typing", function (event) {
+    if (JSON.parse(event.data).role === "customer") {
+      showTyping();
+    }
+  });
   stream.addEventListener("error", function () {
     // The browser reconnects by itself after a dropped stream, but not after a refusal
     // (503: too many streams, live updates off).
