@@ -39,8 +39,9 @@ func TestTyping(t *testing.T) {
 			t.Fatalf("got %+v, want the error answering the marker frame", got)
 		}
 	}
-	typed() // the bot has the conversation: nothing announced
-	f.publish(t, conv, events.KindStatus, "") // a marker
+	// The bot has the conversation: nothing is announced before the test's marker.
+	typed()
+	f.publish(t, conv, events.KindStatus, "")
 	if e := eventstest.Next(t, sub); e.Kind != events.KindStatus {
 		t.Errorf("typing to the bot announced %+v, want nothing", e)
 	}
