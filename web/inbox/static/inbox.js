@@ -29,6 +29,9 @@
       if (old.dataset.live !== "" && old.dataset.live === fresh.dataset.live) {
         return;
       }
+      if (old.innerHTML === fresh.innerHTML) {
+        return; // unchanged: keep the agent's focus, selection and scroll in it
+      }
       var draft = old.querySelector("textarea");
       var part = document.importNode(fresh, true);
       var box = part.querySelector("textarea");
