@@ -1,9 +1,9 @@
 // Package events carries live notifications between the parts of Tandem that change a
 // conversation (the engine, agent desks) and the parts that show it live (the web chat's
-// socket), across replicas. It is a contract with two adapters: events/memory, an
-// in-process bus for a single process (SQLite mode), and events/postgres, LISTEN/NOTIFY
-// for replicas that share a PostgreSQL database. events/eventstest is the conformance
-// suite both pass.
+// socket, the agents' inbox pages), across replicas. It is a contract with two adapters:
+// events/memory, an in-process bus for a single process (SQLite mode), and events/postgres,
+// LISTEN/NOTIFY for replicas that share a PostgreSQL database. events/eventstest is the
+// conformance suite both pass.
 //
 // An event is a hint, not data: it says that something happened to a conversation (a
 // message was stored, its status changed), and the subscriber reads the new state from the
@@ -29,6 +29,8 @@ package events
 import (
 	"context"
 	"time"
+
+	"github.com/tandemhq/tandem"
 )
 
 // Kind says what happened to a topic's conversation.
@@ -44,19 +46,30 @@ const (
 	// KindMissed: the bus may have dropped events of this topic for this subscriber; refetch.
 	// Only buses send it, never publishers.
 	KindMissed Kind = "missed"
+	// KindTyping: someone (Role) is typing a message in the conversation. It changes nothing
+	// stored: subscribers show it for a few seconds instead of refetching. Publishers send
+	// it at most every few seconds per typist, and only while a human has the conversation.
+	KindTyping Kind = "typing"
 )
 
 // MaxTopicBytes bounds a topic (a conversation id).
 const MaxTopicBytes = 256
 
+// TopicTickets is the reserved topic of the handoff queue as a whole: a ticket was opened,
+// claimed, closed or given back (the agents' inbox redraws its queue). It cannot be a
+// conversation id, which the stores generate as UUIDs.
+const TopicTickets = "tandem.tickets"
+
 // Event is one notification about a conversation.
 type Event struct {
-	// Topic is the conversation id.
+	// Topic is the conversation id, or TopicTickets.
 	Topic string `json:"topic"`
 	// Kind says what happened.
 	Kind Kind `json:"kind"`
 	// MessageID is the stored message of a KindMessage event; empty otherwise.
 	MessageID string `json:"message_id,omitempty"`
+	// Role is who is typing in a KindTyping event (customer or agent); empty otherwise.
+	Role tandem.Role `json:"role,omitempty"`
 	// At is when it happened, by the publisher's clock.
 	At time.Time `json:"at"`
 }

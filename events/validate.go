@@ -11,6 +11,11 @@ func (e Event) Validate() error {
 	switch e.Kind {
 	case KindMessage, KindStatus:
 		return nil
+	case KindTyping:
+		if e.Role != tandem.RoleCustomer && e.Role != tandem.RoleAgent {
+			return tandem.Errorf(tandem.EINVALID, "events: a %q event needs the role customer or agent, not %q", KindTyping, e.Role)
+		}
+		return nil
 	case KindMissed:
 		return tandem.Errorf(tandem.EINVALID, "events: only a bus sends %q events", KindMissed)
 	default:

@@ -25,12 +25,14 @@ const (
 // MaxClientIDBytes bounds a client message id.
 const MaxClientIDBytes = 128
 
-// Frame is a frame the browser sends. The only type today is "message":
+// Frame is a frame the browser sends, a message or a typing hint:
 //
 //	{"type":"message","text":"Where is my order?","id":"<client message id>"}
+//	{"type":"typing"}
 //
-// The id is chosen by the client and reused when it resends the message after a
-// reconnect, so the engine drops the second copy.
+// A message's id is chosen by the client and reused when it resends the message after a
+// reconnect, so the engine drops the second copy. A typing frame says the visitor is
+// typing; while a human has the conversation, the agent sees it.
 type Frame struct {
 	Type string `json:"type"`
 	Text string `json:"text"`
@@ -50,8 +52,8 @@ type FrameError struct {
 // Error implements error.
 func (e *FrameError) Error() string { return "webchat: " + e.Code + ": " + e.Message }
 
-// ParseFrame decodes one text frame from the browser and validates it: a known type, a
-// non-empty text of at most maxText bytes (after trimming spaces) and a client id of
+// ParseFrame decodes one text frame from the browser and validates it: a known type; for a
+// message, a non-empty text of at most maxText bytes (after trimming spaces) and a client id of
 // printable characters, at most MaxClientIDBytes. The returned frame's text is trimmed and
 // valid UTF-8 (encoding/json replaces invalid bytes).
 func ParseFrame(data []byte, maxText int) (Frame, *FrameError) {
@@ -64,8 +66,12 @@ func ParseFrame(data []byte, maxText int) (Frame, *FrameError) {
 	if dec.More() {
 		return Frame{}, &FrameError{Code: CodeBadFrame, Message: "the frame holds more than one JSON value"}
 	}
-	if f.Type != "message" {
-		return Frame{}, &FrameError{Code: CodeUnknownType, Message: "unknown frame type; send \"message\"", ID: safeID(f.ID)}
+	switch f.Type {
+	case "typing":
+		return Frame{Type: f.Type}, nil
+	case "message":
+	default:
+		return Frame{}, &FrameError{Code: CodeUnknownType, Message: "unknown frame type; send \"message\" or \"typing\"", ID: safeID(f.ID)}
 	}
 	if f.ID == "" || len(f.ID) > MaxClientIDBytes || !printable(f.ID) {
 		return Frame{}, &FrameError{Code: tandem.EINVALID,
@@ -139,6 +145,12 @@ type statusFrame struct {
 	Type           string `json:"type"` // "status"
 	ConversationID string `json:"conversation_id"`
 	Status         string `json:"status"`
+}
+
+// typingFrame says an agent is typing a reply; the page shows it for a few seconds.
+type typingFrame struct {
+	Type string      `json:"type"` // "typing"
+	Role tandem.Role `json:"role"` // "agent"
 }
 
 // errorFrame refuses a frame or reports a failed turn; the socket stays open.

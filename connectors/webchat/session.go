@@ -40,6 +40,8 @@ type session struct {
 
 	events      <-chan events.Event
 	unsubscribe context.CancelFunc
+	// typedAt is when the visitor's typing was last announced (see typing).
+	typedAt time.Time
 }
 
 type inFrame struct {
@@ -87,11 +89,19 @@ func (s *session) run(ctx context.Context, conv, after string) error {
 			if err := s.handle(ctx, f); err != nil {
 				return err
 			}
-		case _, ok := <-s.events:
+		case e, ok := <-s.events:
 			if !ok {
 				// The bus closed the subscription (shutdown): keep chatting without live events.
 				s.events = nil
 				continue
+			}
+			if e.Kind == events.KindTyping {
+				if e.Role == tandem.RoleAgent {
+					if err := s.write(ctx, typingFrame{Type: "typing", Role: e.Role}); err != nil {
+						return err
+					}
+				}
+				continue // nothing stored changed
 			}
 			// Every kind, KindMissed included, means: reread the conversation.
 			if err := s.refresh(ctx); err != nil {
@@ -211,6 +221,10 @@ func (s *session) handle(ctx context.Context, f inFrame) error {
 	if ferr != nil {
 		return s.write(ctx, errorFrame{Type: "error", Code: ferr.Code, Message: ferr.Message, ID: ferr.ID})
 	}
+	if fr.Type == "typing" {
+		s.typing(ctx)
+		return nil
+	}
 	if ok, wait := s.h.visitors.Allow(s.visitor); !ok {
 		return s.write(ctx, errorFrame{Type: "error", Code: CodeRateLimited, ID: fr.ID,
 			Message:          "You are sending messages too fast; this one will be sent again in a moment.",
@@ -251,6 +265,23 @@ func (s *session) handle(ctx context.Context, f inFrame) error {
 		return err
 	}
 	return s.send(ctx, pending)
+}
+
+// typingInterval is how often a visitor's typing is announced at most.
+const typingInterval = 3 * time.Second
+
+// typing tells the agent that the visitor is typing, at most every typingInterval and only
+// while a human has the conversation: a bot's conversations cost the bus nothing.
+func (s *session) typing(ctx context.Context) {
+	now := s.h.cfg.Now()
+	if s.conv == "" || s.status != tandem.StatusHandoff || now.Sub(s.typedAt) < typingInterval {
+		return
+	}
+	s.typedAt = now
+	e := events.Event{Topic: s.conv, Kind: events.KindTyping, Role: tandem.RoleCustomer, At: now}
+	if err := s.h.deps.Events.Publish(ctx, e); err != nil {
+		s.h.cfg.Logger.WarnContext(ctx, "webchat: announce typing", "conversation_id", s.conv, "error", err)
+	}
 }
 
 // refresh sends the conversation's status when it changed, then what the client has not

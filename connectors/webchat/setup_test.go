@@ -183,14 +183,14 @@ type fixture struct {
 	srv     *httptest.Server
 }
 
-// setup starts the endpoint; configure changes its Config first.
-func setup(t *testing.T, configure ...func(*webchat.Config)) *fixture {
+// setup serves the web chat over the world; opts change its configuration.
+func setup(t *testing.T, opts ...func(*webchat.Config)) *fixture {
 	t.Helper()
 	f := &fixture{world: newWorld(), bus: memory.New(memory.Config{})}
 	t.Cleanup(func() { _ = f.bus.Close() })
 	cfg := webchat.Config{Secret: []byte("test-secret"), MaxMessageBytes: 64, Logger: slog.New(slog.DiscardHandler)}
-	for _, c := range configure {
-		c(&cfg)
+	for _, o := range opts {
+		o(&cfg)
 	}
 	f.handler = webchat.New(cfg, webchat.Deps{Receiver: f.world, Store: f.world, Events: f.bus})
 	mux := http.NewServeMux()
@@ -254,6 +254,7 @@ type frame struct {
 	LastID         string `json:"last_id"`
 	Code           string `json:"code"`
 	RetryAfterMS   int64  `json:"retry_after_ms"`
+	Role           string `json:"role"` // of typing frames
 	Replies        []struct {
 		Text         string              `json:"text"`
 		Citations    []tandem.Citation   `json:"citations"`

@@ -19,6 +19,10 @@
 //     the conversation closed), driven by the events bus: every event for the
 //     conversation makes the session reread the store, so lost events only delay what a
 //     later event, turn or reconnect shows.
+//   - Typing: while a human has the conversation, the browser's {"type":"typing"} (sent at
+//     most every few seconds as the visitor types) is published as an events.KindTyping
+//     event for the agent's inbox, and an agent's typing reaches the browser as
+//     {"type":"typing","role":"agent"}. Typing events change nothing stored.
 //   - A refused frame gets {"type":"error","code","message"} and the socket stays open;
 //     only a frame over the size limit (unusable) closes it (status 1009). The server pings
 //     every Config.PingInterval and closes a connection that does not answer.

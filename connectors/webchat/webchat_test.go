@@ -164,7 +164,7 @@ func TestBadFrames(t *testing.T) {
 	}{
 		{"ErrBinary", websocket.MessageBinary, `{"type":"message","text":"hi","id":"1"}`, webchat.CodeBadFrame},
 		{"ErrNotJSON", websocket.MessageText, `hi`, webchat.CodeBadFrame},
-		{"ErrUnknownType", websocket.MessageText, `{"type":"typing"}`, webchat.CodeUnknownType},
+		{"ErrUnknownType", websocket.MessageText, `{"type":"presence"}`, webchat.CodeUnknownType},
 		{"ErrEmpty", websocket.MessageText, `{"type":"message","text":" ","id":"1"}`, tandem.EINVALID},
 		{"ErrTooLarge", websocket.MessageText, `{"type":"message","text":"` + strings.Repeat("a", 65) + `","id":"1"}`, tandem.ETOOLARGE},
 		{"ErrEngine", websocket.MessageText, `{"type":"message","text":"boom","id":"1"}`, tandem.EINTERNAL},

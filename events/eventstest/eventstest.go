@@ -100,7 +100,8 @@ func msg(topic, id string) events.Event {
 }
 
 func same(got, want events.Event) bool {
-	return got.Topic == want.Topic && got.Kind == want.Kind && got.MessageID == want.MessageID && got.At.Equal(want.At)
+	return got.Topic == want.Topic && got.Kind == want.Kind && got.MessageID == want.MessageID && got.Role == want.Role &&
+		got.At.Equal(want.At)
 }
 
 // testDeliver: a subscriber gets its topic's events, and not another topic's (the marker
@@ -119,6 +120,11 @@ func testDeliver(t *testing.T, newBuses NewFunc) {
 	}
 	if got := Next(t, chOther); !same(got, status) {
 		t.Errorf("subscriber of %s got %+v, want only its own topic's %+v", other, got, status)
+	}
+	typing := events.Event{Topic: a, Kind: events.KindTyping, Role: tandem.RoleAgent, At: time.Now().UTC().Truncate(time.Microsecond)}
+	Publish(t, b, typing)
+	if got := Next(t, chA); !same(got, typing) {
+		t.Errorf("subscriber of %s got %+v, want %+v", a, got, typing)
 	}
 }
 
@@ -234,6 +240,8 @@ func testInvalid(t *testing.T, newBuses NewFunc) {
 		{Topic: string(long), Kind: events.KindMessage},
 		{Topic: Topic(), Kind: "typing-maybe"},
 		{Topic: Topic(), Kind: events.KindMissed},
+		{Topic: Topic(), Kind: events.KindTyping},
+		{Topic: Topic(), Kind: events.KindTyping, Role: tandem.RoleBot},
 	} {
 		if err := b.Publish(ctx, e); tandem.ErrorCode(err) != tandem.EINVALID {
 			t.Errorf("Publish(%+v) = %v, want code %s", e, err, tandem.EINVALID)

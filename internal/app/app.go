@@ -60,7 +60,9 @@ type App struct {
 	// this replica or, with PostgreSQL, all of them; chat serves those sockets.
 	bus  eventBus
 	chat *webchat.Handler
-	ln   net.Listener
+	// inbox is the agents' web inbox; Run closes its live event streams on shutdown.
+	inbox *inbox.Handler
+	ln    net.Listener
 }
 
 // New opens the store, loads the bots and builds the HTTP server; it does not listen yet.
@@ -173,9 +175,10 @@ func (a *App) build(ctx context.Context) error {
 	a.mountDesks()
 	a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
 		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice})))
-	a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
+	a.inbox = inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
 		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers(), Assistant: a.engine,
-			Surveys: a.registry.Survey})))
+			Surveys: a.registry.Survey})
+	a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, a.inbox))
 
 	// The chat page (/) talks to the web chat socket.
 	a.chat = webchat.New(webchat.Config{Secret: []byte(cfg.SessionSecret), MaxMessageBytes: cfg.MaxMessageBytes, Logger: a.logger,
@@ -267,7 +270,10 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	a.chat.Close() // Shutdown does not end WebSocket connections; browsers reconnect
+	// Shutdown neither ends WebSocket connections nor event streams, and waits for the
+	// streams; browsers reconnect.
+	a.chat.Close()
+	a.inbox.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := a.srv.Shutdown(shutdownCtx); err != nil {
@@ -279,6 +285,7 @@ func (a *App) Run(ctx context.Context) error {
 // Close releases the events bus and the store. Call it after Run returns.
 func (a *App) Close() error {
 	a.chat.Close()
+	a.inbox.Close()
 	return errors.Join(a.bus.Close(), a.store.Close())
 }
 

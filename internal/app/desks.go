@@ -1,8 +1,12 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"time"
 
+	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/handoff/slackdesk"
 	"github.com/tandemhq/tandem/web/inbox"
@@ -36,12 +40,36 @@ func (a *App) buildDesks() error {
 	return nil
 }
 
-// deskOptions tell the engine about the desk: new tickets, and customer messages to relay.
+// deskOptions tell the engine's desks about new tickets and customer messages to relay: the
+// web inbox (live events for its open pages) and the Slack desk when configured.
 func (a *App) deskOptions() []bots.Option {
-	if a.desks.slack == nil {
-		return nil
+	all := deskList{inbox.NewDesk(a.bus, time.Now)}
+	if a.desks.slack != nil {
+		all = append(all, a.desks.slack)
 	}
-	return []bots.Option{bots.WithDesk(a.desks.slack)}
+	return []bots.Option{bots.WithDesk(all)}
+}
+
+// deskList tells every desk of the list, in order; one desk's error does not keep the
+// news from the others.
+type deskList []bots.Desk
+
+// TicketOpened tells every desk about the new ticket.
+func (l deskList) TicketOpened(ctx context.Context, conv *tandem.Conversation, ticketID string) error {
+	var errs []error
+	for _, d := range l {
+		errs = append(errs, d.TicketOpened(ctx, conv, ticketID))
+	}
+	return errors.Join(errs...)
+}
+
+// Relay hands the customer's message to every desk.
+func (l deskList) Relay(ctx context.Context, conv *tandem.Conversation, msg *tandem.Message) error {
+	var errs []error
+	for _, d := range l {
+		errs = append(errs, d.Relay(ctx, conv, msg))
+	}
+	return errors.Join(errs...)
 }
 
 // ticketWatchers are the desks the web inbox tells about its claims, closes and give-backs.

@@ -21,7 +21,7 @@ func TestAssist(t *testing.T) {
 	}{
 		{name: "OK/Queued", want: []string{`id="case-summary"`, "Came for: &#34;Where is my parcel? Shipping is terribly slow&#34;",
 			"Understood: shipping_time, human_handoff", "Bot tried: knowledge answers ×1", "Mood: uneasy (-0.28)",
-			`id="suggestions"`, "Standard shipping takes 3 to 5 &lt;b&gt;business&lt;/b&gt; days.", "knowledge · sources: Shipping policy"},
+			`id="reply-suggestions"`, "Standard shipping takes 3 to 5 &lt;b&gt;business&lt;/b&gt; days.", "knowledge · sources: Shipping policy"},
 			wantNot: []string{"Use this reply"}},
 		{name: "OK/HolderMayUse", claim: true, want: []string{`href="/inbox/tickets/` + "{id}" + `?use=0#reply-text"`}},
 		{name: "OK/UseFillsReplyBox", claim: true, query: "?use=0",
@@ -29,7 +29,7 @@ func TestAssist(t *testing.T) {
 		{name: "ErrUseOutOfRange", claim: true, query: "?use=7", want: []string{`placeholder="Reply to the customer on webchat…"></textarea>`}},
 		{name: "ErrUseNotANumber", claim: true, query: "?use=x", want: []string{`placeholder="Reply to the customer on webchat…"></textarea>`}},
 		{name: "ErrUseNotHolder", query: "?use=0", wantNot: []string{"</textarea>"}},
-		{name: "ErrAssistantDown", fail: true, want: []string{`id="case-summary"`}, wantNot: []string{`id="suggestions"`}},
+		{name: "ErrAssistantDown", fail: true, want: []string{`id="case-summary"`}, wantNot: []string{`aria-label="Suggested replies"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,7 +13,8 @@ import (
 )
 
 // TestActionsPublish: every agent action that changes the conversation is announced on its
-// topic, so the customer's web chat shows it live; a refused action announces nothing.
+// topic, so the customer's web chat shows it live, and those that change the ticket on
+// events.TopicTickets too, for the queue pages; a refused action announces nothing.
 func TestActionsPublish(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -32,6 +33,7 @@ func TestActionsPublish(t *testing.T) {
 			t.Parallel()
 			f := setup(t)
 			sub := eventstest.Subscribe(t, f.bus, f.conv.ID)
+			queue := eventstest.Subscribe(t, f.bus, events.TopicTickets)
 			cookie := f.signIn(t, "ann@example.com")
 			token := f.csrf(t, cookie)
 			var got events.Event
@@ -41,6 +43,11 @@ func TestActionsPublish(t *testing.T) {
 					continue // refused: the next event must come from a later action
 				}
 				got = eventstest.Next(t, sub)
+				if got.Kind == events.KindStatus {
+					if q := eventstest.Next(t, queue); q.Kind != events.KindStatus {
+						t.Errorf("queue event = %+v, want a status event", q)
+					}
+				}
 			}
 			if got.Topic != f.conv.ID || got.Kind != tt.kind || !got.At.Equal(now.Add(5*time.Minute)) {
 				t.Errorf("event = %+v, want %s on %s at the inbox's now", got, tt.kind, f.conv.ID)

@@ -8,8 +8,16 @@
 // The package is HTTP and templates only: the operations and their audit entries are
 // handoff's (handoff.Claim, Reply, Close, GiveBack), so other desks share them. A reply is
 // stored in the conversation on the customer's current channel; every action is published on
-// Deps.Events so the customer's web chat socket shows it live, and other channels (SMS, Slack, Discord) receive it through
-// their connector's delivery, which this package does not do.
+// Deps.Events so the customer's web chat socket shows it live, and other channels (SMS, Slack,
+// Discord) receive it through their connector's delivery, which this package does not do.
+//
+// Pages are live: with JavaScript, a page follows GET /inbox/events (server-sent events; the
+// queue follows events.TopicTickets, a ticket page its conversation) and, on each event,
+// refetches itself and swaps the parts that changed, leaving the agent's reply draft alone.
+// While a human has a web chat conversation, each side sees when the other is typing.
+// The engine's side is Desk, which announces new tickets and the customer's messages to a
+// human. Without JavaScript a page shows what was stored when it loaded; when its stream
+// keeps failing, it reloads on a timer instead.
 //
 // Agents are not authenticated yet: the first visit asks for an email address, finds or
 // creates that agent and keeps its id in an HMAC-SHA256 signed cookie. The address is not
@@ -74,6 +82,8 @@ const (
 	DefaultTranscriptLimit = 200
 	DefaultSuggestions     = 3
 	DefaultSessionTTL      = 12 * time.Hour
+	DefaultMaxStreams      = 500
+	DefaultHeartbeat       = 25 * time.Second
 )
 
 // Config configures the inbox. The zero value is usable (see WithDefaults).
@@ -93,6 +103,12 @@ type Config struct {
 	Suggestions int
 	// SessionTTL is how long the agent cookie is valid. Default 12 hours.
 	SessionTTL time.Duration
+	// MaxStreams bounds the live event streams (one per open inbox page) this process
+	// serves at once; beyond, pages get 503 and fall back to reloading. Default 500.
+	MaxStreams int
+	// Heartbeat is how often an idle event stream sends a comment, so proxies keep it
+	// open. Default 25 seconds.
+	Heartbeat time.Duration
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 	// Logger receives internal errors. Default slog.Default().
@@ -120,6 +136,12 @@ func (c Config) WithDefaults() Config {
 	if c.SessionTTL <= 0 {
 		c.SessionTTL = DefaultSessionTTL
 	}
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = DefaultMaxStreams
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = DefaultHeartbeat
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -133,7 +155,8 @@ func (c Config) WithDefaults() Config {
 // EINVALID (New applies WithDefaults, so zero values are fine).
 func (c Config) Validate() error {
 	switch {
-	case c.MaxFormBytes < 0 || c.QueueLimit < 0 || c.TranscriptLimit < 0 || c.Suggestions < 0 || c.SessionTTL < 0:
+	case c.MaxFormBytes < 0 || c.QueueLimit < 0 || c.TranscriptLimit < 0 || c.Suggestions < 0 || c.SessionTTL < 0 ||
+		c.MaxStreams < 0 || c.Heartbeat < 0:
 		return tandem.Errorf(tandem.EINVALID, "inbox: limits must not be negative")
 	case c.QueueLimit > 1000 || c.TranscriptLimit > 1000 || c.Suggestions > 20:
 		return tandem.Errorf(tandem.EINVALID, "inbox: queue and transcript limits are at most 1000, suggestions at most 20")
@@ -150,8 +173,10 @@ type Deps struct {
 	// nil (or no collections) searches all of them.
 	Collections func(botID string) []string
 	// Events is told about every claim, reply, close and give-back, so the customer's web
-	// chat shows them live; nil publishes nothing.
-	Events Publisher
+	// chat and other agents' pages show them live, and feeds the inbox pages' own event
+	// streams (see Desk for the engine's side); nil publishes nothing and pages reload on a
+	// timer instead.
+	Events events.Bus
 	// Surveys gives the CSAT question a bot asks when an agent closes one of its tickets
 	// (see handoff.Close); nil asks none.
 	Surveys handoff.Surveys
@@ -192,17 +217,23 @@ type handler struct {
 	store   Store
 	kb      Searcher
 	colls   func(string) []string
-	events  Publisher
+	events  events.Bus
 	desks   []TicketWatcher
 	surveys handoff.Surveys
 	// assistant proposes replies (Deps.Assistant).
 	assistant Assistant
 	pages     *htmlpage.Pages
+	// streams holds a token per open event stream (Config.MaxStreams).
+	streams chan struct{}
+	// base ends every event stream on Handler.Close.
+	base context.Context
+	stop context.CancelFunc
 }
 
 // New returns the inbox's handler, to be mounted at "/inbox/". It panics when Deps.Store is
 // missing or cfg is invalid (wiring errors; call Config.Validate first to report them).
-func New(cfg Config, deps Deps) http.Handler {
+// Close it before shutting the server down.
+func New(cfg Config, deps Deps) *Handler {
 	if deps.Store == nil {
 		panic("inbox.New: Deps.Store is required")
 	}
@@ -213,15 +244,19 @@ func New(cfg Config, deps Deps) http.Handler {
 		surveys: deps.Surveys, assistant: deps.Assistant}
 	h.signer = signed.New(h.cfg.Secret)
 	h.pages = parsePages(h.cfg.Logger)
+	h.streams = make(chan struct{}, h.cfg.MaxStreams)
+	h.base, h.stop = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /inbox/static/", http.StripPrefix("/inbox/static/", cacheStatic(http.FileServerFS(static))))
 	mux.HandleFunc("GET /inbox/{$}", h.agentOnly(h.handleQueue))
 	mux.HandleFunc("POST /inbox/signin", h.handleSignIn)
 	mux.HandleFunc("POST /inbox/signout", h.handleSignOut)
+	mux.HandleFunc("GET /inbox/events", h.handleEvents)
 	mux.HandleFunc("GET /inbox/tickets/{id}", h.agentOnly(h.handleTicket))
 	mux.HandleFunc("GET /inbox/dashboard", h.agentOnly(h.handleDashboard))
 	mux.HandleFunc("POST /inbox/tickets/{id}/{action}", h.agentOnly(h.handleAction))
+	mux.HandleFunc("POST /inbox/tickets/{id}/typing", h.agentOnly(h.handleTyping))
 	mux.HandleFunc("/inbox/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, tandem.Errorf(tandem.ENOTFOUND, "no such page"))
 	})
@@ -229,7 +264,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, tandem.Errorf(tandem.EFORBIDDEN, "cross-origin request refused; submit the form from the inbox itself"))
 	}))
-	return cop.Handler(h.limitBody(mux))
+	return &Handler{h: h, next: cop.Handler(h.limitBody(mux))}
 }
 
 func cacheStatic(next http.Handler) http.Handler {

@@ -31,7 +31,7 @@ var now = time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)
 
 type fixture struct {
 	store  storage.Store
-	h      http.Handler
+	h      *inbox.Handler
 	conv   *tandem.Conversation
 	ticket *tandem.Ticket
 	bus    *memory.Bus // what the inbox publishes to
@@ -79,7 +79,10 @@ func (w *watcher) told() []string {
 // setup returns the inbox on a fresh store holding one handed-off web chat conversation
 // (an angry shipping question, the bot's answer, the request for a human) and one
 // published knowledge article about shipping.
-func setup(t *testing.T) *fixture {
+func setup(t *testing.T) *fixture { return setupWith(t) }
+
+// setupWith is setup with the inbox's configuration and collaborators changed by opts.
+func setupWith(t *testing.T, opts ...func(*inbox.Config, *inbox.Deps)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"), sqlite.Config{Migrate: true})
@@ -124,10 +127,15 @@ func setup(t *testing.T) *fixture {
 	helper := &assistant{}
 	bus := memory.New(memory.Config{})
 	t.Cleanup(func() { _ = bus.Close() })
-	h := inbox.New(inbox.Config{Secret: []byte("test-secret-0123456789"), MaxFormBytes: 16 << 10, Logger: slog.New(slog.DiscardHandler),
-		Now: func() time.Time { return now.Add(5 * time.Minute) }},
-		inbox.Deps{Store: st, KB: kb, Collections: func(string) []string { return []string{"demo"} },
-			Events: bus, Desks: []inbox.TicketWatcher{desk}, Surveys: func(string) string { return surveyQuestion }, Assistant: helper})
+	cfg := inbox.Config{Secret: []byte("test-secret-0123456789"), MaxFormBytes: 16 << 10, Logger: slog.New(slog.DiscardHandler),
+		Now: func() time.Time { return now.Add(5 * time.Minute) }}
+	deps := inbox.Deps{Store: st, KB: kb, Collections: func(string) []string { return []string{"demo"} },
+		Events: bus, Desks: []inbox.TicketWatcher{desk}, Surveys: func(string) string { return surveyQuestion }, Assistant: helper}
+	for _, o := range opts {
+		o(&cfg, &deps)
+	}
+	h := inbox.New(cfg, deps)
+	t.Cleanup(h.Close)
 	return &fixture{store: st, h: h, conv: conv, ticket: tk, bus: bus, desk: desk, helper: helper}
 }
 
@@ -198,10 +206,10 @@ func TestPages(t *testing.T) {
 	}{
 		{"OKSignInFirst", func(*fixture) string { return "/inbox/" }, false, nil, http.StatusOK, []string{`id="email"`}},
 		{"OKQueue", func(*fixture) string { return "/inbox/" }, true, nil, http.StatusOK,
-			[]string{"webchat: web-1", "customer asked for a human", "badge-negative", "support", "waiting"}},
+			[]string{"webchat: web-1", "customer asked for a human", "badge-negative", "support", "waiting", `data-events="/inbox/events"`}},
 		{"OKTicket", func(f *fixture) string { return "/inbox/tickets/" + f.ticket.ID }, true, nil, http.StatusOK,
 			[]string{"Where is my parcel?", "<code>shipping_time</code> 82%", "negative -0.70", "knowledge: answered from faq/shipping",
-				"Sources: How long does shipping take?", `href="https://example.com/shipping"`, `id="claim"`, "webchat: web-1"}},
+				"Sources: How long does shipping take?", `href="https://example.com/shipping"`, `id="claim"`, "webchat: web-1", `data-events="/inbox/events?ticket=`}},
 		{"OKTamperedCookieAsksToSignIn", func(*fixture) string { return "/inbox/" }, true,
 			func(c *http.Cookie) *http.Cookie { c.Value = strings.Replace(c.Value, ".", "x.", 1); return c }, http.StatusOK, []string{`id="email"`}},
 		{"ErrUnknownTicket", func(*fixture) string { return "/inbox/tickets/nope" }, true, nil, http.StatusNotFound, []string{`no ticket &#34;nope&#34;`}},

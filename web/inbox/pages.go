@@ -322,6 +322,8 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 		event.At = now
 		h.publish(ctx, id, event)
 		if event.Kind == events.KindStatus {
+			// The queue pages show who holds which ticket.
+			h.publish(ctx, id, events.Event{Topic: events.TopicTickets, Kind: events.KindStatus, At: now})
 			for _, d := range h.desks {
 				if err := d.TicketChanged(ctx, id); err != nil {
 					h.cfg.Logger.WarnContext(ctx, "inbox: tell another desk", "ticket_id", id, "error", err)
@@ -340,9 +342,9 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 	}
 }
 
-// publish tells live views (the customer's web chat) that the ticket's conversation
-// changed. The change is stored already, so a failure is logged, not shown to the agent:
-// the customer's page catches up when it next reads the conversation.
+// publish tells live views (the customer's web chat, agents' inbox pages) that the ticket's
+// conversation (or, with Topic set, e.Topic) changed. The change is stored already, so a
+// failure is logged, not shown to the agent: the pages catch up when they next read it.
 func (h *handler) publish(ctx context.Context, ticketID string, e events.Event) {
 	if h.events == nil {
 		return

@@ -5,7 +5,9 @@
 // replies as buttons), an agent's replies and status changes live while a human has the
 // conversation. After a dropped connection it reconnects, asks for what it missed
 // (?after=<last message id>) and resends unanswered messages with their ids, which the
-// server drops if they already arrived. Nothing polls: the only timer is the reconnect.
+// server drops if they already arrived. While a human has the conversation, the page sends
+// {"type":"typing"} at most every 3 seconds as the visitor types, and shows when the agent
+// is typing. Nothing polls: the only timer is the reconnect.
 (function () {
   "use strict";
 
@@ -26,6 +28,7 @@
   var shown = {};         // client ids of our messages already in the log
   var retryMillis = 500;
   var retryTimer = null;
+  var typedAt = 0;        // when our typing was last sent
 
   function randomId() {
     var bytes = new Uint8Array(16);
@@ -121,7 +124,23 @@
   function showError(message) { errorBox.textContent = message; errorBox.hidden = false; }
   function hideError() { errorBox.textContent = ""; errorBox.hidden = true; }
 
+  // showAgentTyping shows the agent's typing hint; CSS fades it out unless shown again.
+  function showAgentTyping() {
+    statusLine.textContent = "An agent is typing…";
+    statusLine.classList.remove("typing");
+    void statusLine.offsetWidth; // restart the animation
+    statusLine.classList.add("typing");
+  }
+
+  function hideAgentTyping() {
+    if (statusLine.classList.contains("typing")) {
+      statusLine.classList.remove("typing");
+      statusLine.textContent = "";
+    }
+  }
+
   function setBusy() {
+    hideAgentTyping();
     var busy = pending.length > 0;
     sendButton.disabled = busy;
     root.dataset.state = busy ? "busy" : "idle";
@@ -184,7 +203,11 @@
         answered(f.id);
         break;
       case "message":
+        if (f.message.role === "agent") { hideAgentTyping(); }
         addStored(f.message);
+        break;
+      case "typing":
+        if (f.role === "agent") { showAgentTyping(); }
         break;
       case "status":
         conversation = f.conversation_id;
@@ -227,6 +250,12 @@
       retryMillis = Math.min(retryMillis * 2, 15000);
     };
   }
+
+  input.addEventListener("input", function () {
+    if (status !== "handoff" || Date.now() - typedAt < 3000 || !socket || socket.readyState !== WebSocket.OPEN) { return; }
+    typedAt = Date.now();
+    socket.send(JSON.stringify({ type: "typing" }));
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
