@@ -188,7 +188,7 @@ func handedOff(t testing.TB, st storage.Store, number, name string) (*tandem.Con
 			t.Fatal(err)
 		}
 	}
-	tk, err := handoff.Open(ctx, st, conv, "support", "customer asked for a human", 0)
+	tk, err := handoff.Open(ctx, st, conv, handoff.Request{Queue: "support", Reason: "customer asked for a human"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -156,9 +156,7 @@ type Deps struct {
 
 // TicketWatcher is another agents' desk that shows tickets; *slackdesk.Desk satisfies it.
 // TicketChanged must not wait for the desk's own network calls.
-type TicketWatcher interface {
-	TicketChanged(ctx context.Context, ticketID string) error
-}
+type TicketWatcher = handoff.TicketWatcher
 
 // Publisher announces that a conversation changed; an events.Bus satisfies it. Publish must
 // not wait for subscribers.

@@ -95,7 +95,7 @@ func setup(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	tk, err := handoff.Open(ctx, st, conv, "support", "customer asked for a human", 0)
+	tk, err := handoff.Open(ctx, st, conv, handoff.Request{Queue: "support", Reason: "customer asked for a human"})
 	if err != nil {
 		t.Fatal(err)
 	}
