@@ -33,6 +33,7 @@ func (e *Engine) policy(ctx context.Context, t *turn) error {
 	}
 	if t.conv.Status == tandem.StatusHandoff {
 		t.decide(tandem.DecisionRelay, "a human agent has the conversation; message relayed")
+		t.escalate = escalation(t)
 		return nil
 	}
 	if t.st.Flow.Active() && e.now().Sub(t.st.Flow.UpdatedAt) > t.def.FlowTimeout {
