@@ -62,10 +62,12 @@ type Escalator struct {
 // Escalate escalates the ticket at now, once: it raises the ticket's priority by
 // EscalationRaise, records reason and appends a ticket.escalate audit entry (actor
 // system, detail kind and reason) in one transaction, then tells the desks. A ticket
-// escalated before, or no longer queued or claimed, is ECONFLICT and nothing is done: of
+// escalated before, or no longer queued or claimed (no longer queued, for
+// EscalationWait), is ECONFLICT and nothing is done: of
 // concurrent callers on any number of replicas exactly one escalates.
 func (e *Escalator) Escalate(ctx context.Context, ticketID, kind, reason string, now time.Time) (*tandem.Ticket, error) {
 	t, err := e.Store.EscalateTicket(ctx, ticketID, storage.TicketEscalation{At: now, Reason: reason, Raise: EscalationRaise,
+		QueuedOnly: kind == EscalationWait,
 		Audit: &tandem.AuditEntry{At: now, Actor: "system", Action: ActionEscalate, Subject: ticketID,
 			Detail: map[string]string{"kind": kind, "reason": reason}}})
 	if err != nil {

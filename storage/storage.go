@@ -240,6 +240,9 @@ type TicketEscalation struct {
 	At     time.Time
 	Reason string // why, for the agents to read
 	Raise  int    // added to the ticket's priority
+	// QueuedOnly escalates only a queued ticket (one escalated for waiting): a ticket an
+	// agent claimed meanwhile returns ECONFLICT.
+	QueuedOnly bool
 	// Audit, when set, is appended in the same transaction (ID and, when zero, At assigned).
 	Audit *tandem.AuditEntry
 }

@@ -178,8 +178,8 @@ func (s *Store) EscalateTicket(ctx context.Context, id string, e storage.TicketE
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
 		t, err = scanTicket(tx.QueryRow(ctx, `UPDATE tickets SET escalated_at = $2, escalation = $3, priority = priority + $4
-			WHERE id = $1 AND escalated_at IS NULL AND status IN ('queued', 'claimed') RETURNING `+ticketCols,
-			id, dbTime(e.At), e.Reason, e.Raise))
+			WHERE id = $1 AND escalated_at IS NULL AND status IN ('queued', $5) RETURNING `+ticketCols,
+			id, dbTime(e.At), e.Reason, e.Raise, escalable(e)))
 		if errors.Is(err, pgx.ErrNoRows) {
 			cur, err := findTicket(ctx, tx, id)
 			switch {
@@ -203,6 +203,14 @@ func (s *Store) EscalateTicket(ctx context.Context, id string, e storage.TicketE
 		return nil, translate("escalate ticket", err)
 	}
 	return t, nil
+}
+
+// escalable is the status besides queued a ticket may have to be escalated.
+func escalable(e storage.TicketEscalation) tandem.TicketStatus {
+	if e.QueuedOnly {
+		return tandem.TicketQueued
+	}
+	return tandem.TicketClaimed
 }
 
 // ListTickets returns matching tickets, oldest first.

@@ -182,7 +182,7 @@ func (s *Store) EscalateTicket(ctx context.Context, id string, e storage.TicketE
 	var t *tandem.Ticket
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tickets SET escalated_at = ?, escalation = ?, priority = priority + ?
-			WHERE id = ? AND escalated_at IS NULL AND status IN ('queued', 'claimed')`, dbTime(e.At).UnixMicro(), e.Reason, e.Raise, id)
+			WHERE id = ? AND escalated_at IS NULL AND status IN ('queued', ?)`, dbTime(e.At).UnixMicro(), e.Reason, e.Raise, id, escalable(e))
 		if err != nil {
 			return err
 		}
@@ -204,6 +204,14 @@ func (s *Store) EscalateTicket(ctx context.Context, id string, e storage.TicketE
 		return nil, translate("escalate ticket", err)
 	}
 	return t, nil
+}
+
+// escalable is the status besides queued a ticket may have to be escalated.
+func escalable(e storage.TicketEscalation) tandem.TicketStatus {
+	if e.QueuedOnly {
+		return tandem.TicketQueued
+	}
+	return tandem.TicketClaimed
 }
 
 // ListTickets returns matching tickets, oldest first.

@@ -73,6 +73,16 @@ func testSupervision(t *testing.T, s storage.Store, _ Features) {
 		must(t, err)
 		_, err = s.EscalateTicket(ctx, closed.ID, escalation(closed.ID))
 		wantCode(t, err, tandem.ECONFLICT)
+		claimed := open(t, "+15550805", "bot", when)
+		_, err = s.ClaimTicket(ctx, claimed.ID, "agent-1", when)
+		must(t, err)
+		queuedOnly := escalation(claimed.ID)
+		queuedOnly.QueuedOnly = true
+		_, err = s.EscalateTicket(ctx, claimed.ID, queuedOnly)
+		wantCode(t, err, tandem.ECONFLICT)
+		if _, err := s.EscalateTicket(ctx, claimed.ID, escalation(claimed.ID)); err != nil {
+			t.Errorf("escalate a claimed ticket: %v", err)
+		}
 		got, err := s.FindTicketByID(ctx, again.ID)
 		must(t, err)
 		if got.Priority != 3 {
