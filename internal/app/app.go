@@ -25,6 +25,7 @@ import (
 	"github.com/tandemhq/tandem/connectors"
 	"github.com/tandemhq/tandem/connectors/webchat"
 	"github.com/tandemhq/tandem/events"
+	"github.com/tandemhq/tandem/handoff"
 	eventsmemory "github.com/tandemhq/tandem/events/memory"
 	eventspostgres "github.com/tandemhq/tandem/events/postgres"
 	"github.com/tandemhq/tandem/internal/config"
@@ -53,6 +54,8 @@ type App struct {
 	// channels are the configured connectors; deliverer sends their replies.
 	channels  map[channelKey]connectors.Connector
 	deliverer *jobs.Deliverer
+	// escalations escalates tickets that waited too long (supervision.go).
+	escalations *jobs.Escalations
 	desks     desks // the agents' desks in chat tools (desks.go)
 	web       *web.Server
 	srv       *http.Server
@@ -138,7 +141,9 @@ func (a *App) build(ctx context.Context) error {
 	if cfg.Demo {
 		codes.fallback = devNotifier{a.logger}
 	}
-	engineOpts := []bots.Option{bots.WithDeliveryNotify(a.deliverer.Wake), bots.WithNotifier(codes)}
+	var escalator *handoff.Escalator
+	escalator, a.escalations = a.newEscalations(reg)
+	engineOpts := []bots.Option{bots.WithDeliveryNotify(a.deliverer.Wake), bots.WithNotifier(codes), bots.WithEscalator(escalator)}
 	engineOpts = append(engineOpts, a.deskOptions()...)
 	a.engine = bots.New(a.store, a.registry, append(engineOpts,
 		bots.WithKnowledge(knowledge),
@@ -174,7 +179,7 @@ func (a *App) build(ctx context.Context) error {
 	a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
 		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice})))
 	a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
-		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers()})))
+		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers(), Queues: a.queues})))
 
 	// The chat page (/) talks to the web chat socket.
 	a.chat = webchat.New(webchat.Config{Secret: []byte(cfg.SessionSecret), MaxMessageBytes: cfg.MaxMessageBytes, Logger: a.logger},

@@ -150,8 +150,11 @@ type Deps struct {
 	// chat shows them live; nil publishes nothing.
 	Events Publisher
 	// Desks are the other desks showing tickets (the Slack desk's cards), told after every
-	// claim, close and give-back here so they redraw.
+	// claim, close, give-back and transfer here so they redraw.
 	Desks []TicketWatcher
+	// Queues lists the handoff queues a ticket can be transferred to (the bots'), besides
+	// the agents' skills and the ticket's own queue; nil adds none.
+	Queues func() []string
 }
 
 // TicketWatcher is another agents' desk that shows tickets; *slackdesk.Desk satisfies it.
@@ -178,6 +181,7 @@ type handler struct {
 	colls  func(string) []string
 	events Publisher
 	desks  []TicketWatcher
+	queues func() []string
 	pages  *htmlpage.Pages
 }
 
@@ -190,7 +194,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events, desks: deps.Desks}
+	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events, desks: deps.Desks, queues: deps.Queues}
 	h.signer = signed.New(h.cfg.Secret)
 	h.pages = parsePages(h.cfg.Logger)
 	mux := http.NewServeMux()
@@ -239,7 +243,7 @@ type page struct {
 
 func parsePages(logger *slog.Logger) *htmlpage.Pages {
 	funcs := template.FuncMap{
-		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"date": formatDate,
 		"pct":  func(f float64) string { return formatPct(f) },
 		"sign": func(f float64) string { return formatSigned(f) },
 	}
@@ -263,9 +267,25 @@ var notices = map[string]string{
 	"replied":  "Reply sent.",
 	"closed":   "Ticket closed. The customer's next message starts a new conversation with the bot.",
 	"returned": "Given back to the bot: it answers the customer's next message.",
+	"transferred": "Transferred.",
 	"signedin": "Signed in.",
 }
 
 func notice(r *http.Request) string { return htmlpage.Notice(r, notices) }
+
+// formatDate shows a time.Time or *time.Time (empty for nil) in UTC.
+func formatDate(v any) string {
+	var t time.Time
+	switch v := v.(type) {
+	case time.Time:
+		t = v
+	case *time.Time:
+		if v == nil {
+			return ""
+		}
+		t = *v
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
 
 func ticketPath(id string) string { return "/inbox/tickets/" + url.PathEscape(id) }

@@ -1,4 +1,4 @@
-// Tandem inbox: reloads the queue, and a ticket page whose reply box is empty, every few
+// Tandem inbox: reloads the queue, and a ticket page whose text boxes are empty, every few
 // seconds (data-refresh) so new tickets and customer messages show up; it waits while the
 // agent is typing or has just interacted. Everything else works without JavaScript.
 (function () {
@@ -14,7 +14,9 @@
     document.addEventListener(type, function () { last = Date.now(); }, true);
   });
   window.setInterval(function () {
-    var typing = reply && (reply.value !== "" || document.activeElement === reply);
+    var typing = Array.prototype.some.call(document.querySelectorAll("textarea, input[type=text]"), function (el) {
+      return el.value !== "" || document.activeElement === el;
+    });
     if (!typing && Date.now() - last >= seconds * 1000) {
       window.location.replace(window.location.pathname);
     }
