@@ -25,9 +25,9 @@ import (
 	"github.com/tandemhq/tandem/connectors"
 	"github.com/tandemhq/tandem/connectors/webchat"
 	"github.com/tandemhq/tandem/events"
-	"github.com/tandemhq/tandem/handoff"
 	eventsmemory "github.com/tandemhq/tandem/events/memory"
 	eventspostgres "github.com/tandemhq/tandem/events/postgres"
+	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/jobs"
 	"github.com/tandemhq/tandem/retrieval"
@@ -56,9 +56,9 @@ type App struct {
 	deliverer *jobs.Deliverer
 	// escalations escalates tickets that waited too long (supervision.go).
 	escalations *jobs.Escalations
-	desks     desks // the agents' desks in chat tools (desks.go)
-	web       *web.Server
-	srv       *http.Server
+	desks       desks // the agents' desks in chat tools (desks.go)
+	web         *web.Server
+	srv         *http.Server
 	// bus carries live conversation events (agent replies, status) to web chat sockets, on
 	// this replica or, with PostgreSQL, all of them; chat serves those sockets.
 	bus  eventBus
