@@ -1,7 +1,10 @@
 // Package handoff moves conversations between the bot and human agents: it opens tickets
 // when the engine hands a conversation over and gives conversations back to the bot, and
 // (desk.go) does what agents do with a ticket: claim, reply, close, give back, each audited.
-// Desks (the web inbox, later Slack) are HTTP or chat front ends over these operations.
+// supervise.go supervises handoffs: escalation of tickets that waited too long or whose
+// customer is upset (at most once, raising the priority), transfer to another queue or
+// agent, agents' capacity, and the queue's order and routing marks (skills, languages).
+// Desks (the web inbox, Slack) are HTTP or chat front ends over these operations.
 package handoff
 
 import (

@@ -116,22 +116,30 @@ func testTransfer(t *testing.T, open func(testing.TB) storage.Store) {
 		agent  func(f *fixture) string
 	}{
 		{name: "OKHolderToQueue", before: holdsAnn,
-			req:    func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.ann, ToQueue: "billing", Note: "refund question"} },
+			req: func(f *fixture) handoff.TransferRequest {
+				return handoff.TransferRequest{By: f.ann, ToQueue: "billing", Note: "refund question"}
+			},
 			status: tandem.TicketQueued, queue: "billing", agent: func(*fixture) string { return "" }},
 		{name: "OKHolderToAgent", before: holdsAnn,
 			req:    func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.ann, ToAgent: f.bob.ID} },
 			status: tandem.TicketClaimed, queue: "support", agent: func(f *fixture) string { return f.bob.ID }},
 		{name: "OKSupervisorMovesHeld", before: holdsAnn,
-			req:    func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.carol, ToAgent: f.bob.ID} },
+			req: func(f *fixture) handoff.TransferRequest {
+				return handoff.TransferRequest{By: f.carol, ToAgent: f.bob.ID}
+			},
 			status: tandem.TicketClaimed, queue: "support", agent: func(f *fixture) string { return f.bob.ID }},
 		{name: "OKSupervisorMovesQueued",
 			req:    func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.carol, ToQueue: "vip"} },
 			status: tandem.TicketQueued, queue: "vip", agent: func(*fixture) string { return "" }},
 		{name: "ErrNotHolder", before: holdsAnn,
-			req:  func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.bob, ToQueue: "billing"} },
+			req: func(f *fixture) handoff.TransferRequest {
+				return handoff.TransferRequest{By: f.bob, ToQueue: "billing"}
+			},
 			code: tandem.ECONFLICT, msg: "only the agent holding this ticket, or a supervisor, can transfer it"},
 		{name: "ErrQueuedNotSupervisor",
-			req:  func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.ann, ToQueue: "billing"} },
+			req: func(f *fixture) handoff.TransferRequest {
+				return handoff.TransferRequest{By: f.ann, ToQueue: "billing"}
+			},
 			code: tandem.ECONFLICT, msg: "only the agent holding this ticket"},
 		{name: "ErrAgentAtCapacity", before: func(t *testing.T, f *fixture) {
 			holdsAnn(t, f)
@@ -144,10 +152,14 @@ func testTransfer(t *testing.T, open func(testing.TB) storage.Store) {
 			req:  func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.ann, ToAgent: f.bob.ID} },
 			code: tandem.ECONFLICT, msg: "bob is at capacity: holding 1 conversations of 1"},
 		{name: "ErrAlreadyHolds", before: holdsAnn,
-			req:  func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.carol, ToAgent: f.ann.ID} },
+			req: func(f *fixture) handoff.TransferRequest {
+				return handoff.TransferRequest{By: f.carol, ToAgent: f.ann.ID}
+			},
 			code: tandem.ECONFLICT, msg: "ann already holds this ticket"},
 		{name: "ErrSameQueue",
-			req:  func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.carol, ToQueue: "support"} },
+			req: func(f *fixture) handoff.TransferRequest {
+				return handoff.TransferRequest{By: f.carol, ToQueue: "support"}
+			},
 			code: tandem.ECONFLICT, msg: "already waits in queue support"},
 		{name: "ErrClosed", before: func(t *testing.T, f *fixture) {
 			holdsAnn(t, f)
@@ -155,19 +167,25 @@ func testTransfer(t *testing.T, open func(testing.TB) storage.Store) {
 				t.Fatal(err)
 			}
 		},
-			req:  func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.carol, ToQueue: "billing"} },
+			req: func(f *fixture) handoff.TransferRequest {
+				return handoff.TransferRequest{By: f.carol, ToQueue: "billing"}
+			},
 			code: tandem.ECONFLICT, msg: "the ticket is closed"},
 		{name: "ErrNoTarget", before: holdsAnn,
 			req:  func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.ann} },
 			code: tandem.EINVALID, msg: "choose either a queue or an agent"},
 		{name: "ErrBothTargets", before: holdsAnn,
-			req:  func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.ann, ToQueue: "x", ToAgent: f.bob.ID} },
+			req: func(f *fixture) handoff.TransferRequest {
+				return handoff.TransferRequest{By: f.ann, ToQueue: "x", ToAgent: f.bob.ID}
+			},
 			code: tandem.EINVALID, msg: "choose either a queue or an agent"},
 		{name: "ErrUnknownAgent", before: holdsAnn,
 			req:  func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.ann, ToAgent: "nobody"} },
 			code: tandem.EINVALID, msg: "no such agent"},
 		{name: "ErrBadQueue", before: holdsAnn,
-			req:  func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.ann, ToQueue: "bad\nqueue"} },
+			req: func(f *fixture) handoff.TransferRequest {
+				return handoff.TransferRequest{By: f.ann, ToQueue: "bad\nqueue"}
+			},
 			code: tandem.EINVALID, msg: "queue name"},
 	}
 	for _, tt := range tests {

@@ -1,12 +1,15 @@
 // Package inbox is the agents' web inbox of Tandem's web app, mounted at /inbox/: the queue
-// of conversations waiting for or held by a human (active handoff tickets, oldest first), and
-// one page per ticket with the customer (profile, linked identities), their whole timeline
-// across channels with what the bot understood and why it answered as it did, the handoff
-// reason and knowledge articles suggested for the customer's last message. An agent claims a
-// ticket, replies, closes it or gives the conversation back to the bot.
+// of conversations waiting for or held by a human (active handoff tickets: escalated first,
+// with a badge and the reason, then by priority, then oldest; those that suit the agent's
+// skills and languages marked), and one page per ticket with the customer (profile, linked
+// identities), their whole timeline across channels with what the bot understood and why
+// it answered as it did, the handoff reason and knowledge articles suggested for the
+// customer's last message. An agent claims a
+// ticket, replies, closes it, gives the conversation back to the bot or transfers it to
+// another queue or agent (supervisors may transfer any active ticket).
 //
 // The package is HTTP and templates only: the operations and their audit entries are
-// handoff's (handoff.Claim, Reply, Close, GiveBack), so other desks share them. A reply is
+// handoff's (handoff.Claim, Reply, Close, GiveBack, Transfer), so other desks share them. A reply is
 // stored in the conversation on the customer's current channel; every action is published on
 // Deps.Events so the customer's web chat socket shows it live, and other channels (SMS, Slack, Discord) receive it through
 // their connector's delivery, which this package does not do.
@@ -263,12 +266,12 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, agent *tandem.Age
 
 // notices are the messages shown after a redirect (htmlpage.Redirect).
 var notices = map[string]string{
-	"claimed":  "You have the conversation: the customer's messages now come to you.",
-	"replied":  "Reply sent.",
-	"closed":   "Ticket closed. The customer's next message starts a new conversation with the bot.",
-	"returned": "Given back to the bot: it answers the customer's next message.",
+	"claimed":     "You have the conversation: the customer's messages now come to you.",
+	"replied":     "Reply sent.",
+	"closed":      "Ticket closed. The customer's next message starts a new conversation with the bot.",
+	"returned":    "Given back to the bot: it answers the customer's next message.",
 	"transferred": "Transferred.",
-	"signedin": "Signed in.",
+	"signedin":    "Signed in.",
 }
 
 func notice(r *http.Request) string { return htmlpage.Notice(r, notices) }
