@@ -26,11 +26,22 @@ type Ticket struct {
 	// DeskRef is the desk's own reference to the ticket's card (e.g. a Slack channel and
 	// message ts), so replies in the card's thread find the ticket; empty until a desk
 	// posts one.
-	DeskRef   string
-	CreatedAt time.Time
-	ClaimedAt *time.Time
-	ClosedAt  *time.Time
+	DeskRef string
+	// Language is the customer's language when the ticket was opened (as NLU detected it
+	// in the message that handed off), for routing to agents who speak it; "" when unknown.
+	Language string
+	// EscalatedAt is when the ticket was escalated to supervisors (it waited too long, or
+	// the customer wrote something strongly negative); nil when it was not. A ticket is
+	// escalated at most once; Escalation says why.
+	EscalatedAt *time.Time
+	Escalation  string
+	CreatedAt   time.Time
+	ClaimedAt   *time.Time
+	ClosedAt    *time.Time
 }
+
+// Escalated reports whether the ticket was escalated.
+func (t *Ticket) Escalated() bool { return t.EscalatedAt != nil }
 
 // AgentRole grants what an agent may do.
 type AgentRole string

@@ -79,6 +79,26 @@ type HandoffConfig struct {
 	VIPValues              []string `yaml:"vip_values"`
 	// CSAT is the satisfaction survey sent when an agent closes a ticket.
 	CSAT CSATConfig `yaml:"csat"`
+	// EscalateAfter escalates a ticket to supervisors when it has waited queued this long
+	// (YAML escalate_after, a duration; default DefaultEscalateAfter, 0 disables).
+	EscalateAfter time.Duration `yaml:"-"`
+	// EscalateBelow escalates a ticket when the customer, waiting for or talking to a
+	// human, writes a message whose sentiment score is at or below it (YAML
+	// escalate_below, in [-1, 0]; default DefaultEscalateBelow, 0 disables).
+	EscalateBelow float64 `yaml:"-"`
+}
+
+// Defaults of a bot's escalation settings (HandoffConfig).
+const (
+	DefaultEscalateAfter = 10 * time.Minute
+	DefaultEscalateBelow = -0.7
+)
+
+// handoffYAML is the handoff section of bot.yaml.
+type handoffYAML struct {
+	HandoffConfig `yaml:",inline"`
+	EscalateAfter string   `yaml:"escalate_after"`
+	EscalateBelow *float64 `yaml:"escalate_below"`
 }
 
 // LLMConfig selects the bot's own language model for knowledge answers and unsure intents
@@ -175,7 +195,7 @@ type botYAML struct {
 	Persona   string                   `yaml:"persona"`
 	NLU       NLUConfig                `yaml:"nlu"`
 	Knowledge KnowledgeConfig          `yaml:"knowledge"`
-	Handoff   HandoffConfig            `yaml:"handoff"`
+	Handoff   handoffYAML              `yaml:"handoff"`
 	LLM       *LLMConfig               `yaml:"llm"`
 	Channels  map[string]ChannelConfig `yaml:"channels"`
 	Actions   ActionsConfig            `yaml:"actions"`
@@ -298,7 +318,7 @@ func (l *loader) loadBot(d *Definition) {
 		return ln
 	}
 	d.ID, d.Name, d.Language, d.Persona = by.ID, by.Name, by.Language, by.Persona
-	d.NLU, d.Knowledge, d.Handoff, d.LLM, d.Channels = by.NLU, by.Knowledge, by.Handoff, by.LLM, by.Channels
+	d.NLU, d.Knowledge, d.Handoff, d.LLM, d.Channels = by.NLU, by.Knowledge, by.Handoff.HandoffConfig, by.LLM, by.Channels
 	d.Actions, d.Outbound = by.Actions, by.Outbound
 	if !botIDRE.MatchString(d.ID) {
 		l.errorf(file, line("id"), "id", "must match [a-z0-9_-]+, got %q", d.ID)
@@ -328,6 +348,22 @@ func (l *loader) loadBot(d *Definition) {
 		l.errorf(file, line("handoff", "vip_profile_field"), "handoff.vip_profile_field", "vip_profile_field and vip_values go together")
 	}
 	l.checkCSAT(file, line, &d.Handoff.CSAT)
+	d.Handoff.EscalateAfter = DefaultEscalateAfter
+	if raw := by.Handoff.EscalateAfter; raw != "" {
+		if v, err := time.ParseDuration(raw); err != nil || v < 0 {
+			l.errorf(file, line("handoff", "escalate_after"), "handoff.escalate_after", "must be a duration such as 10m (0 disables), got %q", raw)
+		} else {
+			d.Handoff.EscalateAfter = v
+		}
+	}
+	d.Handoff.EscalateBelow = DefaultEscalateBelow
+	if v := by.Handoff.EscalateBelow; v != nil {
+		if *v > 0 || *v < -1 {
+			l.errorf(file, line("handoff", "escalate_below"), "handoff.escalate_below", "must be in [-1, 0] (0 disables), got %g", *v)
+		} else {
+			d.Handoff.EscalateBelow = *v
+		}
+	}
 	if d.LLM != nil {
 		switch d.LLM.Provider {
 		case "openai", "ollama":

@@ -64,6 +64,12 @@ func TestLoad(t *testing.T) {
 		{"ErrBadTemplate", map[string]string{"b/responses.yaml": "responses:\n  greet:\n    - text: '{{.Slots.x'\n"}, "b/responses.yaml:2: responses.greet[0].text"},
 		{"ErrBadPattern", map[string]string{"b/entities.yaml": "patterns:\n  order_number: '(['\n"}, "b/entities.yaml:2: patterns.order_number"},
 		{"ErrFlowSlotType", map[string]string{"b/flows/track.yaml": "name: track\nsteps:\n  - ask: x\n    type: list:colour\n    prompt: p\n"}, "b/flows/track.yaml:4: type"},
+		{"OKEscalation", map[string]string{"b/bot.yaml": "id: mini\nhandoff:\n  escalate_after: 0\n  escalate_below: -0.9\n"}, ""},
+		{"ErrEscalateAfter", map[string]string{"b/bot.yaml": "id: mini\nhandoff:\n  queue: q\n  escalate_after: soon\n"},
+			`b/bot.yaml:4: handoff.escalate_after: must be a duration such as 10m (0 disables), got "soon"`},
+		{"ErrEscalateAfterNegative", map[string]string{"b/bot.yaml": "id: mini\nhandoff:\n  escalate_after: -5m\n"}, "b/bot.yaml:3: handoff.escalate_after"},
+		{"ErrEscalateBelow", map[string]string{"b/bot.yaml": "id: mini\nhandoff:\n  escalate_below: 0.5\n"},
+			"b/bot.yaml:3: handoff.escalate_below: must be in [-1, 0] (0 disables), got 0.5"},
 		{"ErrFlowTimeout", map[string]string{"b/bot.yaml": "id: mini\nflow_timeout: forever\n"}, "b/bot.yaml:2: flow_timeout"},
 		{"ErrQuietHours", map[string]string{"b/bot.yaml": "id: mini\noutbound:\n  quiet_hours: night\n"}, "b/bot.yaml:3: outbound.quiet_hours"},
 		{"ErrLLMProvider", map[string]string{"b/bot.yaml": "id: mini\nllm:\n  provider: skynet\n"}, "b/bot.yaml:3: llm.provider"},
@@ -93,6 +99,32 @@ func TestLoad(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadEscalation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		handoff   string
+		wantAfter time.Duration
+		wantBelow float64
+	}{
+		{"Defaults", "  queue: q\n", bots.DefaultEscalateAfter, bots.DefaultEscalateBelow},
+		{"Set", "  escalate_after: 90s\n  escalate_below: -0.9\n", 90 * time.Second, -0.9},
+		{"Disabled", "  escalate_after: 0\n  escalate_below: 0\n", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			def, err := bots.Load(minimalBot(map[string]string{"b/bot.yaml": "id: mini\nhandoff:\n" + tt.handoff}), "b")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := def.Handoff; got.EscalateAfter != tt.wantAfter || got.EscalateBelow != tt.wantBelow {
+				t.Errorf("escalate_after, escalate_below = %s, %g; want %s, %g", got.EscalateAfter, got.EscalateBelow, tt.wantAfter, tt.wantBelow)
 			}
 		})
 	}

@@ -74,6 +74,7 @@ type Engine struct {
 	bots     *Registry
 	kb       Answerer
 	desk     Desk
+	escalate Escalator
 	notifier Notifier
 	secret   []byte
 	now      func() time.Time
@@ -135,6 +136,9 @@ func New(store Store, reg *Registry, opts ...Option) *Engine {
 	if len(e.secret) == 0 {
 		e.secret = randomSecret()
 	}
+	if e.escalate == nil {
+		e.escalate = &handoff.Escalator{Store: store, Logger: e.logger}
+	}
 	return e
 }
 
@@ -179,6 +183,7 @@ type turn struct {
 	decision tandem.Decision
 	notes    []string
 	handoff  *tandem.HandoffInfo
+	escalate string // why the customer's ticket must be escalated after the turn, if it must
 	status   *tandem.ConversationStatus
 	profile  map[string]string
 	audit    []*tandem.AuditEntry // stored with the turn
@@ -290,6 +295,9 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 	}
 	if e.desk != nil {
 		e.tellDesk(ctx, t, msg)
+	}
+	if t.escalate != "" {
+		e.escalateTicket(ctx, t.conv.ID, t.escalate)
 	}
 	return &tandem.Turn{ConversationID: conv.ID, CustomerID: cust.ID, MessageID: msg.ID, Replies: t.replies,
 		Annotations: t.ann, Decision: t.decision, Handoff: t.handoff, ActiveFlow: t.st.Flow.Flow, ActiveStep: t.st.Flow.Step,

@@ -33,6 +33,7 @@ func (e *Engine) policy(ctx context.Context, t *turn) error {
 	}
 	if t.conv.Status == tandem.StatusHandoff {
 		t.decide(tandem.DecisionRelay, "a human agent has the conversation; message relayed")
+		t.escalate = escalation(t)
 		return nil
 	}
 	if t.st.Flow.Active() && e.now().Sub(t.st.Flow.UpdatedAt) > t.def.FlowTimeout {
@@ -114,7 +115,8 @@ func (e *Engine) handoffTrigger(t *turn) (string, int) {
 // handOff opens a ticket and gives the conversation to a human. quiet skips the
 // handoff_started reply (a flow step already said something).
 func (e *Engine) handOff(ctx context.Context, t *turn, reason string, priority int, quiet bool) error {
-	ticket, err := handoff.Open(ctx, e.store, t.conv, t.def.Handoff.Queue, reason, priority)
+	ticket, err := handoff.Open(ctx, e.store, t.conv, handoff.Request{Queue: t.def.Handoff.Queue, Reason: reason, Priority: priority,
+		Language: t.ann.Language})
 	if err != nil {
 		return err
 	}

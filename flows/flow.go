@@ -468,17 +468,7 @@ func checkFields(file, path string, n *yaml.Node, t reflect.Type) error {
 			return nil // Decode reports the type error
 		}
 		fields := make(map[string]reflect.Type, t.NumField())
-		for i := 0; i < t.NumField(); i++ {
-			sf := t.Field(i)
-			name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
-			if name == "-" || !sf.IsExported() {
-				continue
-			}
-			if name == "" {
-				name = strings.ToLower(sf.Name)
-			}
-			fields[name] = sf.Type
-		}
+		yamlFields(t, fields)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			ft, ok := fields[k.Value]
@@ -515,6 +505,26 @@ func checkFields(file, path string, n *yaml.Node, t reflect.Type) error {
 		}
 	}
 	return nil
+}
+
+// yamlFields adds the YAML keys of struct type t to fields, with those of its inlined
+// structs.
+func yamlFields(t reflect.Type, fields map[string]reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		name, opts, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		if name == "-" || !sf.IsExported() {
+			continue
+		}
+		if opts == "inline" && sf.Type.Kind() == reflect.Struct {
+			yamlFields(sf.Type, fields)
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(sf.Name)
+		}
+		fields[name] = sf.Type
+	}
 }
 
 func sortStrings(s []string) []string {

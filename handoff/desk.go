@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
-	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +52,7 @@ type DeskStore interface {
 	RecordTurn(ctx context.Context, t storage.TurnRecord) error
 	ListIdentities(ctx context.Context, customerID string) ([]tandem.Identity, error)
 	CreateAgent(ctx context.Context, a *tandem.Agent) error
+	FindAgentByID(ctx context.Context, id string) (*tandem.Agent, error)
 	FindAgentByEmail(ctx context.Context, email string) (*tandem.Agent, error)
 }
 
@@ -95,17 +95,27 @@ func SignIn(ctx context.Context, s DeskStore, email string) (*tandem.Agent, erro
 	}
 }
 
-// ListActive returns the queued and claimed tickets, oldest first, at most limit (0: all).
+// ListActive returns the queued and claimed tickets in SortQueue's order (escalated first,
+// then by priority, then oldest), at most limit (0: all). Escalated tickets are listed
+// first, so a long queue does not hide them.
 func ListActive(ctx context.Context, s DeskStore, limit int) ([]tandem.Ticket, error) {
 	var out []tandem.Ticket
-	for _, st := range []tandem.TicketStatus{tandem.TicketQueued, tandem.TicketClaimed} {
-		ts, err := s.ListTickets(ctx, storage.TicketFilter{Status: st, Limit: limit})
-		if err != nil {
-			return nil, fmt.Errorf("list active tickets: %w", err)
+	seen := map[string]bool{}
+	for _, escalated := range []bool{true, false} {
+		for _, st := range []tandem.TicketStatus{tandem.TicketQueued, tandem.TicketClaimed} {
+			ts, err := s.ListTickets(ctx, storage.TicketFilter{Status: st, Escalated: &escalated, Limit: limit})
+			if err != nil {
+				return nil, fmt.Errorf("list active tickets: %w", err)
+			}
+			for _, t := range ts {
+				if !seen[t.ID] { // escalated between the two reads
+					seen[t.ID] = true
+					out = append(out, t)
+				}
+			}
 		}
-		out = append(out, ts...)
 	}
-	slices.SortStableFunc(out, func(a, b tandem.Ticket) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	SortQueue(out)
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
@@ -114,7 +124,8 @@ func ListActive(ctx context.Context, s DeskStore, limit int) ([]tandem.Ticket, e
 
 // Claim gives a queued ticket to agentID. Claiming a ticket the agent already holds is a
 // no-op (no second audit entry); a ticket another agent claimed first, or one that is
-// closed or returned, is ECONFLICT.
+// closed or returned, is ECONFLICT, and so is a claim by an agent who already holds their
+// Capacity of claimed tickets (0: unlimited).
 func Claim(ctx context.Context, s DeskStore, ticketID, agentID string, now time.Time) (*tandem.Ticket, error) {
 	before, err := s.FindTicketByID(ctx, ticketID)
 	if err != nil {
@@ -122,6 +133,15 @@ func Claim(ctx context.Context, s DeskStore, ticketID, agentID string, now time.
 	}
 	if before.Status == tandem.TicketClaimed && before.AgentID == agentID {
 		return before, nil
+	}
+	if before.Status == tandem.TicketQueued {
+		agent, err := s.FindAgentByID(ctx, agentID)
+		if err != nil {
+			return nil, fmt.Errorf("claim: %w", err)
+		}
+		if err := checkCapacity(ctx, s, agent, "you are"); err != nil {
+			return nil, err
+		}
 	}
 	t, err := s.ClaimTicket(ctx, ticketID, agentID, now)
 	if tandem.ErrorCode(err) == tandem.ECONFLICT {

@@ -40,7 +40,7 @@ func setupDeskOn(t *testing.T, st storage.Store, ch tandem.Channel, ext string) 
 	if err := st.CreateConversation(ctx, conv); err != nil {
 		t.Fatal(err)
 	}
-	tk, err := handoff.Open(ctx, st, conv, "support", "customer asked for a human", 0)
+	tk, err := handoff.Open(ctx, st, conv, handoff.Request{Queue: "support", Reason: "customer asked for a human"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +304,7 @@ func testListActive(t *testing.T, st storage.Store) {
 		if err := st.CreateConversation(ctx, conv); err != nil {
 			t.Fatal(err)
 		}
-		tk, err := handoff.Open(ctx, st, conv, "support", "r", 0)
+		tk, err := handoff.Open(ctx, st, conv, handoff.Request{Queue: "support", Reason: "r"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,10 @@
 // Package handoff moves conversations between the bot and human agents: it opens tickets
 // when the engine hands a conversation over and gives conversations back to the bot, and
 // (desk.go) does what agents do with a ticket: claim, reply, close, give back, each audited.
-// Desks (the web inbox, later Slack) are HTTP or chat front ends over these operations.
+// supervise.go supervises handoffs: escalation of tickets that waited too long or whose
+// customer is upset (at most once, raising the priority), transfer to another queue or
+// agent, agents' capacity, and the queue's order and routing marks (skills, languages).
+// Desks (the web inbox, Slack) are HTTP or chat front ends over these operations.
 package handoff
 
 import (
@@ -22,12 +25,22 @@ type Store interface {
 	AppendAudit(ctx context.Context, e *tandem.AuditEntry) error
 }
 
+// Request is what a new ticket says: the queue it waits in, why, how urgent it is and the
+// customer's language ("" when unknown), which routing matches with agents' skills and
+// languages (see Matches).
+type Request struct {
+	Queue    string
+	Reason   string
+	Priority int
+	Language string
+}
+
 // Open queues a ticket for conv. When the conversation already has a queued or claimed
 // ticket, that ticket is returned unchanged (idempotent). The caller sets the
 // conversation's status to handoff (the engine does it in the turn's transaction).
-func Open(ctx context.Context, s Store, conv *tandem.Conversation, queue, reason string, priority int) (*tandem.Ticket, error) {
-	t := &tandem.Ticket{ConversationID: conv.ID, BotID: conv.BotID, Queue: queue, Priority: priority,
-		Reason: reason, Status: tandem.TicketQueued}
+func Open(ctx context.Context, s Store, conv *tandem.Conversation, r Request) (*tandem.Ticket, error) {
+	t := &tandem.Ticket{ConversationID: conv.ID, BotID: conv.BotID, Queue: r.Queue, Priority: r.Priority,
+		Reason: r.Reason, Language: r.Language, Status: tandem.TicketQueued}
 	err := s.CreateTicket(ctx, t)
 	if tandem.ErrorCode(err) == tandem.EDUPLICATE {
 		existing, ferr := s.FindActiveTicket(ctx, conv.ID)

@@ -35,11 +35,11 @@ func TestOpenIsIdempotent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st, conv := setup(t)
-	first, err := handoff.Open(ctx, st, conv, "support", "asked for a human", 0)
+	first, err := handoff.Open(ctx, st, conv, handoff.Request{Queue: "support", Reason: "asked for a human"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := handoff.Open(ctx, st, conv, "support", "again", 1)
+	second, err := handoff.Open(ctx, st, conv, handoff.Request{Queue: "support", Reason: "again", Priority: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestReturn(t *testing.T) {
 			var ticket *tandem.Ticket
 			if tt.withTicket {
 				var err error
-				if ticket, err = handoff.Open(ctx, st, conv, "support", "r", 0); err != nil {
+				if ticket, err = handoff.Open(ctx, st, conv, handoff.Request{Queue: "support", Reason: "r"}); err != nil {
 					t.Fatal(err)
 				}
 			}

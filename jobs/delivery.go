@@ -1,6 +1,8 @@
 // Package jobs runs Tandem's background work on the store. The delivery worker drains the
 // outbox (storage.OutboxStore) through the channel connectors: every replica runs one, and
-// the store's leases make sure a delivery is sent by one worker at a time.
+// the store's leases make sure a delivery is sent by one worker at a time. The escalation
+// worker (escalation.go) escalates handoff tickets that waited queued too long; every
+// replica runs one too, and the store escalates a ticket at most once.
 package jobs
 
 import (

@@ -211,28 +211,60 @@ type TicketStore interface {
 	// ClaimTicket gives a queued ticket to agentID; a ticket someone else claimed first
 	// returns ECONFLICT (exactly one of concurrent claimers wins).
 	ClaimTicket(ctx context.Context, id, agentID string, at time.Time) (*tandem.Ticket, error)
-	// UpdateTicket sets the non-nil fields.
+	// UpdateTicket sets the non-nil fields. With IfStatus or IfAgentID set it is a
+	// compare-and-swap: a ticket whose status or agent is no longer that returns ECONFLICT
+	// and changes nothing, so of two desks moving one ticket at once exactly one wins.
 	UpdateTicket(ctx context.Context, id string, upd TicketUpdate) (*tandem.Ticket, error)
+	// EscalateTicket marks an active (queued or claimed) ticket escalated, at most once: it
+	// sets EscalatedAt and Escalation, raises Priority by Raise and appends Audit, in one
+	// transaction with one conditional write. A ticket escalated before, or no longer
+	// active, returns ECONFLICT and changes nothing, so of concurrent escalators (the
+	// workers of several replicas, a turn) exactly one succeeds and one audit entry is
+	// written. Unknown id: ENOTFOUND.
+	EscalateTicket(ctx context.Context, id string, e TicketEscalation) (*tandem.Ticket, error)
 	ListTickets(ctx context.Context, f TicketFilter) ([]tandem.Ticket, error)
 }
 
 // TicketUpdate holds the fields to change; nil means unchanged.
 type TicketUpdate struct {
-	Status   *tandem.TicketStatus
-	AgentID  *string
-	Queue    *string
-	Priority *int
-	ClosedAt *time.Time
-	DeskRef  *string
+	Status  *tandem.TicketStatus
+	AgentID *string
+	Queue   *string
+	// ClaimedAt sets when the ticket was claimed; a pointer to the zero time clears it (a
+	// ticket sent back to a queue).
+	ClaimedAt *time.Time
+	Priority  *int
+	ClosedAt  *time.Time
+	DeskRef   *string
+	// IfStatus and IfAgentID make the update conditional (see TicketStore.UpdateTicket).
+	IfStatus  *tandem.TicketStatus
+	IfAgentID *string
+}
+
+// TicketEscalation is what EscalateTicket records.
+type TicketEscalation struct {
+	At     time.Time
+	Reason string // why, for the agents to read
+	Raise  int    // added to the ticket's priority
+	// QueuedOnly escalates only a queued ticket (one escalated for waiting): a ticket an
+	// agent claimed meanwhile returns ECONFLICT.
+	QueuedOnly bool
+	// Audit, when set, is appended in the same transaction (ID and, when zero, At assigned).
+	Audit *tandem.AuditEntry
 }
 
 // TicketFilter selects tickets; zero fields match everything. Results are oldest first.
 type TicketFilter struct {
+	BotID   string
 	Queue   string
 	Status  tandem.TicketStatus
 	AgentID string
 	DeskRef string
-	Limit   int
+	// CreatedBefore, when set, selects tickets created before it.
+	CreatedBefore time.Time
+	// Escalated, when set, selects escalated tickets (true) or the others (false).
+	Escalated *bool
+	Limit     int
 }
 
 // AgentStore keeps human agents.
@@ -246,9 +278,14 @@ type AgentStore interface {
 	UpdateAgent(ctx context.Context, id string, upd AgentUpdate) (*tandem.Agent, error)
 }
 
-// AgentUpdate holds the fields to change; nil means unchanged.
+// AgentUpdate holds the fields to change; nil means unchanged (an empty non-nil list
+// clears Skills or Languages).
 type AgentUpdate struct {
-	Role *tandem.AgentRole
+	Name      *string
+	Role      *tandem.AgentRole
+	Skills    []string
+	Languages []string
+	Capacity  *int
 }
 
 // KnowledgeStore keeps knowledge documents, their chunks and embeddings, and searches them.

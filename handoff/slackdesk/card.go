@@ -91,8 +91,14 @@ func (d *Desk) card(ctx context.Context, t *tandem.Ticket) (*card, error) {
 	if t.Queue != "" {
 		fields = append(fields, field("Queue", fmt.Sprintf("%s (priority %d)", t.Queue, t.Priority)))
 	}
+	header := "Customer waiting: " + name
+	if t.Escalated() {
+		// Escalated tickets stand out in the channel: supervisors scan for them.
+		header = "Escalated: " + name
+		fields = append(fields, field("Escalated", t.Escalation))
+	}
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate("Customer waiting: "+name, 140), false, false)),
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(header, 140), false, false)),
 		slack.NewSectionBlock(nil, fields, nil),
 	}
 	if lines := handoff.Summarize(conv.ID, all).Lines(); len(lines) > 0 {

@@ -192,7 +192,7 @@ func handedOff(t testing.TB, st storage.Store, number, name string) (*tandem.Con
 			t.Fatal(err)
 		}
 	}
-	tk, err := handoff.Open(ctx, st, conv, "support", "customer asked for a human", 0)
+	tk, err := handoff.Open(ctx, st, conv, handoff.Request{Queue: "support", Reason: "customer asked for a human"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,6 +425,27 @@ func TestDesk(t *testing.T) {
 	forEachStore(t, "Relay", testRelay)
 	forEachStore(t, "Refused", testRefused)
 	forEachStore(t, "TicketChanged", testTicketChanged)
+	forEachStore(t, "Escalated", testEscalated)
+}
+
+// testEscalated: an escalation (by the worker or a turn) redraws the card with its reason.
+func testEscalated(t *testing.T, open func(testing.TB) storage.Store) {
+	ctx := context.Background()
+	f := setup(t, open(t), setupOpt{})
+	ts := f.posted(t)
+	esc := &handoff.Escalator{Store: f.st, Desks: []handoff.TicketWatcher{f.desk}}
+	if _, err := esc.Escalate(ctx, f.ticket.ID, handoff.EscalationWait, "waited 12m in queue support (limit 10m)", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the escalated card", func() bool {
+		for _, c := range f.slack.called("chat.update") {
+			text := cardText(t, c)
+			if c.form.Get("ts") == ts && strings.Contains(text, "Escalated: ") && strings.Contains(text, "waited 12m in queue support (limit 10m)") {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // testTicketChanged: a claim made at another desk (the web inbox) redraws the card.

@@ -27,6 +27,7 @@ import (
 	"github.com/tandemhq/tandem/events"
 	eventsmemory "github.com/tandemhq/tandem/events/memory"
 	eventspostgres "github.com/tandemhq/tandem/events/postgres"
+	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/jobs"
 	"github.com/tandemhq/tandem/retrieval"
@@ -53,9 +54,11 @@ type App struct {
 	// channels are the configured connectors; deliverer sends their replies.
 	channels  map[channelKey]connectors.Connector
 	deliverer *jobs.Deliverer
-	desks     desks // the agents' desks in chat tools (desks.go)
-	web       *web.Server
-	srv       *http.Server
+	// escalations escalates tickets that waited too long (supervision.go).
+	escalations *jobs.Escalations
+	desks       desks // the agents' desks in chat tools (desks.go)
+	web         *web.Server
+	srv         *http.Server
 	// bus carries live conversation events (agent replies, status) to web chat sockets, on
 	// this replica or, with PostgreSQL, all of them; chat serves those sockets.
 	bus  eventBus
@@ -140,7 +143,9 @@ func (a *App) build(ctx context.Context) error {
 	if cfg.Demo {
 		codes.fallback = devNotifier{a.logger}
 	}
-	engineOpts := []bots.Option{bots.WithDeliveryNotify(a.deliverer.Wake), bots.WithNotifier(codes)}
+	var escalator *handoff.Escalator
+	escalator, a.escalations = a.newEscalations(reg)
+	engineOpts := []bots.Option{bots.WithDeliveryNotify(a.deliverer.Wake), bots.WithNotifier(codes), bots.WithEscalator(escalator)}
 	engineOpts = append(engineOpts, a.deskOptions()...)
 	a.engine = bots.New(a.store, a.registry, append(engineOpts,
 		bots.WithKnowledge(knowledge),
@@ -177,7 +182,7 @@ func (a *App) build(ctx context.Context) error {
 		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice})))
 	a.inbox = inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
 		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers(), Assistant: a.engine,
-			Surveys: a.registry.Survey})
+			Surveys: a.registry.Survey, Queues: a.queues})
 	a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, a.inbox))
 
 	// The chat page (/) talks to the web chat socket.

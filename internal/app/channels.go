@@ -63,14 +63,19 @@ func (a *App) mountWebhooks() {
 	}
 }
 
-// runBackground runs the delivery worker, the gateway connectors and the desks' workers
-// (cards, relayed messages and card updates go to Slack from there) until ctx is done, and
-// returns a wait for them to stop.
+// runBackground runs the delivery and escalation workers, the gateway connectors and the
+// desks' workers (cards, relayed messages and card updates go to Slack from there) until
+// ctx is done, and returns a wait for them to stop.
 func (a *App) runBackground(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := a.deliverer.Run(ctx); err != nil {
 			a.logger.Error("delivery worker stopped", "error", err)
+		}
+	})
+	wg.Go(func() {
+		if err := a.escalations.Run(ctx); err != nil {
+			a.logger.Error("escalation worker stopped", "error", err)
 		}
 	})
 	if d := a.desks.slack; d != nil {

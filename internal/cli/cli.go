@@ -38,7 +38,7 @@ func commands() map[string]command {
 		"bench":      {"measure throughput and latency", runBench},
 		"chat":       {"talk to a bot in the terminal, showing what it understood and why", runChat},
 		"bots":       {"bot folder tools: validate", runBots},
-		"users":      {"list agents and set their roles (supervisors and admins see the dashboard)", runUsers},
+		"users":      {"list agents; set their role (supervisors and admins see the dashboard), skills, languages and capacity", runUsers},
 		"version":    {"print the version", runVersion},
 	}
 }

@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/tandemhq/tandem"
@@ -10,21 +13,19 @@ import (
 	"github.com/tandemhq/tandem/storage"
 )
 
-// ActionSetRole is the audit action of a role change made from the command line.
-const ActionSetRole = "agent.set_role"
-
-// runUsers manages the agents of the inbox and desks (an agent is created when it first
-// signs in, with the role agent).
+// runUsers lists agents and sets what routing and supervision read from them: role,
+// skills (the queues they work), languages and capacity.
 func runUsers(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "tandem users", map[string]command{
-		"list":     {"list agents with their roles", runUsersList},
-		"set-role": {"give an agent (by email) a role: agent, supervisor, editor or admin", runUsersSetRole},
+		"list": {"list agents with their role, skills, languages and capacity", runUsersList},
+		"set":  {"create or change an agent: tandem users set EMAIL [--role R] [--skills a,b] [--languages en,fr] [--capacity N]", runUsersSet},
 	}, args)
 }
 
 func runUsersList(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem users list")
 	sf := addStoreFlags(env, fs)
+	format := fs.String("format", "text", "output format: text or json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,48 +38,115 @@ func runUsersList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *format == "json" {
+		return writeJSON(env.Stdout, as)
+	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE")
+	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tSKILLS\tLANGUAGES\tCAPACITY")
 	for _, a := range as {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Email, a.Name, a.Role)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Email, a.Name, a.Role, orDash(strings.Join(a.Skills, ",")),
+			orDash(strings.Join(a.Languages, ",")), capacityText(a.Capacity))
 	}
 	return tw.Flush()
 }
 
-// runUsersSetRole sets the role of the agent with an email address, creating the agent
-// (as a first sign-in would) when there is none, and audits the change.
-func runUsersSetRole(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "tandem users set-role")
+// runUsersSet creates the agent when missing (as signing in to the inbox would) and
+// changes the fields whose flags are given, audited as agent.update by the cli.
+func runUsersSet(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "tandem users set")
 	sf := addStoreFlags(env, fs)
+	name := fs.String("name", "", "display name")
+	role := fs.String("role", "", "agent, supervisor, editor or admin (supervisors and admins may transfer any ticket)")
+	skills := fs.String("skills", "", "comma-separated queues the agent works; empty clears")
+	langs := fs.String("languages", "", "comma-separated language codes the agent speaks (en,fr); empty clears")
+	capacity := fs.Int("capacity", 0, "most conversations the agent holds at once; 0 is unlimited")
+	var email string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		email, args = args[0], args[1:] // the email may come before the flags
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 2 {
-		return fmt.Errorf("%w: usage: tandem users set-role [flags] EMAIL ROLE", errUsage)
+	if email == "" && fs.NArg() == 1 {
+		email = fs.Arg(0)
+	} else if fs.NArg() > 0 || email == "" {
+		return fmt.Errorf("%w: tandem users set needs one agent email", errUsage)
 	}
-	role := tandem.AgentRole(fs.Arg(1))
-	switch role {
-	case tandem.AgentRoleAgent, tandem.AgentRoleSupervisor, tandem.AgentRoleEditor, tandem.AgentRoleAdmin:
-	default:
-		return fmt.Errorf("%w: role %q is not agent, supervisor, editor or admin", errUsage, role)
+	var upd storage.AgentUpdate
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "name":
+			upd.Name = name
+		case "role":
+			r := tandem.AgentRole(*role)
+			switch r {
+			case tandem.AgentRoleAgent, tandem.AgentRoleSupervisor, tandem.AgentRoleEditor, tandem.AgentRoleAdmin:
+				upd.Role = &r
+			default:
+				bad = fmt.Errorf("%w: --role %q is not agent, supervisor, editor or admin", errUsage, *role)
+			}
+		case "skills":
+			upd.Skills = splitList(*skills, false)
+		case "languages":
+			upd.Languages = splitList(*langs, true)
+		case "capacity":
+			if *capacity < 0 {
+				bad = fmt.Errorf("%w: --capacity must not be negative", errUsage)
+			}
+			upd.Capacity = capacity
+		}
+	})
+	if bad != nil {
+		return bad
 	}
 	store, err := openStore(ctx, *sf)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	a, err := handoff.SignIn(ctx, store, fs.Arg(0))
+	a, err := handoff.SignIn(ctx, store, email)
 	if err != nil {
 		return err
 	}
-	before := a.Role
-	if a, err = store.UpdateAgent(ctx, a.ID, storage.AgentUpdate{Role: &role}); err != nil {
+	if a, err = store.UpdateAgent(ctx, a.ID, upd); err != nil {
 		return err
 	}
-	if err := store.AppendAudit(ctx, &tandem.AuditEntry{Actor: "cli", Action: ActionSetRole, Subject: a.ID,
-		Detail: map[string]string{"email": a.Email, "from": string(before), "to": string(role)}}); err != nil {
+	if err := store.AppendAudit(ctx, &tandem.AuditEntry{Actor: "cli", Action: "agent.update", Subject: a.ID,
+		Detail: map[string]string{"role": string(a.Role), "skills": strings.Join(a.Skills, ","),
+			"languages": strings.Join(a.Languages, ","), "capacity": strconv.Itoa(a.Capacity)}}); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "%s is now %s (was %s)\n", a.Email, a.Role, before)
+	fmt.Fprintf(env.Stdout, "%s: role %s, skills %s, languages %s, capacity %s\n", a.Email, a.Role,
+		orDash(strings.Join(a.Skills, ",")), orDash(strings.Join(a.Languages, ",")), capacityText(a.Capacity))
 	return nil
+}
+
+// splitList splits a comma-separated flag into its non-empty items (lower-cased for
+// language codes); an empty flag is an empty, non-nil list, which clears.
+func splitList(s string, lower bool) []string {
+	out := []string{}
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			if lower {
+				v = strings.ToLower(v)
+			}
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func capacityText(n int) string {
+	if n <= 0 {
+		return "unlimited"
+	}
+	return strconv.Itoa(n)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -5,9 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/tandemhq/tandem"
-	"github.com/tandemhq/tandem/storage"
 )
 
 func TestUsersCommands(t *testing.T) {
@@ -19,12 +16,17 @@ func TestUsersCommands(t *testing.T) {
 		wantCode int
 		wantOut  string
 	}{
-		{"OK/setRoleCreates", []string{"users", "set-role", "--data-dir", data, "Sue@Example.com", "supervisor"}, 0, "sue@example.com is now supervisor (was agent)"},
-		{"OK/setRoleAgain", []string{"users", "set-role", "--data-dir", data, "sue@example.com", "admin"}, 0, "is now admin (was supervisor)"},
-		{"OK/list", []string{"users", "list", "--data-dir", data}, 0, "sue@example.com  sue   admin"},
-		{"ErrRole", []string{"users", "set-role", "--data-dir", data, "sue@example.com", "boss"}, 2, ""},
-		{"ErrUsage", []string{"users", "set-role", "--data-dir", data, "sue@example.com"}, 2, ""},
-		{"ErrEmail", []string{"users", "set-role", "--data-dir", data, "not an email", "admin"}, 1, ""},
+		{"OK/create", []string{"users", "set", "ann@example.com", "--data-dir", data, "--skills", "billing, vip", "--languages", "EN,fr", "--capacity", "3"}, 0,
+			"ann@example.com: role agent, skills billing,vip, languages en,fr, capacity 3"},
+		{"OK/promote", []string{"users", "set", "--data-dir", data, "--role", "supervisor", "ann@example.com"}, 0,
+			"role supervisor, skills billing,vip, languages en,fr, capacity 3"},
+		{"OK/clear", []string{"users", "set", "ann@example.com", "--data-dir", data, "--skills", "", "--capacity", "0"}, 0,
+			"role supervisor, skills -, languages en,fr, capacity unlimited"},
+		{"OK/list", []string{"users", "list", "--data-dir", data}, 0, "ann@example.com"},
+		{"ErrRole", []string{"users", "set", "ann@example.com", "--data-dir", data, "--role", "boss"}, 2, ""},
+		{"ErrCapacity", []string{"users", "set", "ann@example.com", "--data-dir", data, "--capacity", "-1"}, 2, ""},
+		{"ErrNoEmail", []string{"users", "set", "--data-dir", data}, 2, ""},
+		{"ErrBadEmail", []string{"users", "set", "not-an-email", "--data-dir", data}, 1, ""},
 	}
 	for _, s := range steps {
 		code, out, stderr := runKBCLI(t, s.args...)
@@ -32,18 +34,16 @@ func TestUsersCommands(t *testing.T) {
 			t.Fatalf("%s: exit %d, stdout %q, stderr %q; want exit %d and %q", s.name, code, out, stderr, s.wantCode, s.wantOut)
 		}
 	}
-	ctx := context.Background()
-	st, err := openStore(ctx, storeFlags{dataDir: data, migrate: true})
+	st, err := openStore(context.Background(), storeFlags{dataDir: data, migrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	a, err := st.FindAgentByEmail(ctx, "sue@example.com")
-	if err != nil || a.Role != tandem.AgentRoleAdmin {
-		t.Fatalf("agent = %+v, %v; want admin", a, err)
+	a, err := st.FindAgentByEmail(context.Background(), "ann@example.com")
+	if err != nil {
+		t.Fatal(err)
 	}
-	audit, err := st.ListAudit(ctx, storage.AuditFilter{Subject: a.ID, Action: ActionSetRole})
-	if err != nil || len(audit) != 2 || audit[0].Detail["to"] != "admin" || audit[0].Actor != "cli" {
-		t.Errorf("audit = %+v, %v; want two role changes, newest to admin", audit, err)
+	if a.Role != "supervisor" || len(a.Skills) != 0 || strings.Join(a.Languages, ",") != "en,fr" || a.Capacity != 0 {
+		t.Errorf("stored agent = %+v", a)
 	}
 }

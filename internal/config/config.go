@@ -67,6 +67,9 @@ type Config struct {
 	Connectors []Connector `yaml:"connectors"`
 	// Delivery tunes the worker that sends replies on those channels.
 	Delivery Delivery `yaml:"delivery"`
+	// Escalation tunes the worker that escalates handoff tickets that waited too long (how
+	// long is each bot's handoff.escalate_after).
+	Escalation Escalation `yaml:"escalation"`
 	// Desks are where agents work handed-off conversations besides the web inbox.
 	Desks Desks `yaml:"desks"`
 
@@ -166,6 +169,12 @@ func (d *SlackDesk) validate() error {
 type Delivery struct {
 	Poll        time.Duration `yaml:"poll"`
 	MaxAttempts int           `yaml:"max_attempts"`
+}
+
+// Escalation tunes the escalation worker (package jobs); zero values take its defaults
+// (poll every 30s).
+type Escalation struct {
+	Poll time.Duration `yaml:"poll"`
 }
 
 // LLM selects a language model provider (through langchaingo).
@@ -291,6 +300,9 @@ func (c Config) Validate() error {
 	}
 	if c.Delivery.Poll < 0 || c.Delivery.MaxAttempts < 0 {
 		return errors.New("delivery: poll and max_attempts must not be negative")
+	}
+	if c.Escalation.Poll < 0 {
+		return errors.New("escalation.poll: must not be negative")
 	}
 	if c.Desks.Slack != nil {
 		if err := c.Desks.Slack.validate(); err != nil {

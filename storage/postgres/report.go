@@ -2,32 +2,12 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"math"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/storage"
 )
-
-// UpdateAgent sets the non-nil fields; unknown id: ENOTFOUND.
-func (s *Store) UpdateAgent(ctx context.Context, id string, upd storage.AgentUpdate) (*tandem.Agent, error) {
-	var role *string
-	if upd.Role != nil {
-		r := string(*upd.Role)
-		role = &r
-	}
-	a, err := scanAgent(s.pool.QueryRow(ctx, `UPDATE agents SET role = coalesce($1, role) WHERE id = $2 RETURNING `+agentCols, role, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, translate("update agent", notFound("agent", id))
-	}
-	if err != nil {
-		return nil, translate("update agent", err)
-	}
-	return a, nil
-}
 
 // insertCSATSQL stores a rating unless its ticket has one (storage.TurnRecord.CSAT).
 const insertCSATSQL = `INSERT INTO csat_responses (ticket_id, conversation_id, bot_id, queue, agent_id, score, at)

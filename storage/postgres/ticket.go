@@ -13,14 +13,15 @@ import (
 	"github.com/tandemhq/tandem/storage"
 )
 
-const ticketCols = `id, conversation_id, bot_id, queue, priority, reason, status, agent_id, created_at, claimed_at, closed_at, desk_ref`
+const ticketCols = `id, conversation_id, bot_id, queue, priority, reason, status, agent_id, created_at, claimed_at, closed_at, desk_ref, language, escalated_at, escalation`
 
 func scanTicket(row pgx.Row) (*tandem.Ticket, error) {
 	var t tandem.Ticket
-	if err := row.Scan(&t.ID, &t.ConversationID, &t.BotID, &t.Queue, &t.Priority, &t.Reason, &t.Status, &t.AgentID, &t.CreatedAt, &t.ClaimedAt, &t.ClosedAt, &t.DeskRef); err != nil {
+	if err := row.Scan(&t.ID, &t.ConversationID, &t.BotID, &t.Queue, &t.Priority, &t.Reason, &t.Status, &t.AgentID, &t.CreatedAt, &t.ClaimedAt, &t.ClosedAt, &t.DeskRef,
+		&t.Language, &t.EscalatedAt, &t.Escalation); err != nil {
 		return nil, err
 	}
-	t.CreatedAt, t.ClaimedAt, t.ClosedAt = utc(t.CreatedAt), utcPtr(t.ClaimedAt), utcPtr(t.ClosedAt)
+	t.CreatedAt, t.ClaimedAt, t.ClosedAt, t.EscalatedAt = utc(t.CreatedAt), utcPtr(t.ClaimedAt), utcPtr(t.ClosedAt), utcPtr(t.EscalatedAt)
 	return &t, nil
 }
 
@@ -45,9 +46,10 @@ func (s *Store) CreateTicket(ctx context.Context, t *tandem.Ticket) error {
 		t.CreatedAt = s.now()
 	}
 	t.CreatedAt = dbTime(t.CreatedAt)
-	t.ClaimedAt, t.ClosedAt = dbTimePtr(t.ClaimedAt), dbTimePtr(t.ClosedAt)
-	_, err := s.pool.Exec(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		t.ID, t.ConversationID, t.BotID, t.Queue, t.Priority, t.Reason, t.Status, t.AgentID, t.CreatedAt, t.ClaimedAt, t.ClosedAt, t.DeskRef)
+	t.ClaimedAt, t.ClosedAt, t.EscalatedAt = dbTimePtr(t.ClaimedAt), dbTimePtr(t.ClosedAt), dbTimePtr(t.EscalatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		t.ID, t.ConversationID, t.BotID, t.Queue, t.Priority, t.Reason, t.Status, t.AgentID, t.CreatedAt, t.ClaimedAt, t.ClosedAt, t.DeskRef,
+		t.Language, t.EscalatedAt, t.Escalation)
 	return translate("create ticket", err)
 }
 
@@ -128,20 +130,87 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, upd storage.TicketU
 	if upd.DeskRef != nil {
 		add("desk_ref", *upd.DeskRef)
 	}
+	if upd.ClaimedAt != nil {
+		var v *time.Time // the zero time clears
+		if !upd.ClaimedAt.IsZero() {
+			v = dbTimePtr(upd.ClaimedAt)
+		}
+		add("claimed_at", v)
+	}
+	where := []string{"id = $1"}
+	if upd.IfStatus != nil {
+		args = append(args, *upd.IfStatus)
+		where = append(where, fmt.Sprintf("status = $%d", len(args)))
+	}
+	if upd.IfAgentID != nil {
+		args = append(args, *upd.IfAgentID)
+		where = append(where, fmt.Sprintf("agent_id = $%d", len(args)))
+	}
 	var t *tandem.Ticket
 	var err error
-	if len(set) == 0 {
+	switch {
+	case len(set) == 0 && len(where) == 1:
 		t, err = findTicket(ctx, s.pool, id)
-	} else {
-		t, err = scanTicket(s.pool.QueryRow(ctx, `UPDATE tickets SET `+strings.Join(set, ", ")+` WHERE id = $1 RETURNING `+ticketCols, args...))
+	case len(set) == 0:
+		// Only a condition: the ticket is returned when it holds.
+		set = []string{"id = id"}
+		fallthrough
+	default:
+		t, err = scanTicket(s.pool.QueryRow(ctx, `UPDATE tickets SET `+strings.Join(set, ", ")+` WHERE `+strings.Join(where, " AND ")+` RETURNING `+ticketCols, args...))
 		if errors.Is(err, pgx.ErrNoRows) {
-			err = notFound("ticket", id)
+			// Either there is no such ticket or the condition failed.
+			if _, err = findTicket(ctx, s.pool, id); err == nil {
+				err = tandem.Errorf(tandem.ECONFLICT, "the ticket changed meanwhile")
+			}
 		}
 	}
 	if err != nil {
 		return nil, translate("update ticket", err)
 	}
 	return t, nil
+}
+
+// EscalateTicket marks an active ticket escalated at most once (storage.TicketStore): one
+// conditional UPDATE, so exactly one of concurrent escalators wins, and the audit entry in
+// the same transaction.
+func (s *Store) EscalateTicket(ctx context.Context, id string, e storage.TicketEscalation) (*tandem.Ticket, error) {
+	var t *tandem.Ticket
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		t, err = scanTicket(tx.QueryRow(ctx, `UPDATE tickets SET escalated_at = $2, escalation = $3, priority = priority + $4
+			WHERE id = $1 AND escalated_at IS NULL AND status IN ('queued', $5) RETURNING `+ticketCols,
+			id, dbTime(e.At), e.Reason, e.Raise, escalable(e)))
+		if errors.Is(err, pgx.ErrNoRows) {
+			cur, err := findTicket(ctx, tx, id)
+			switch {
+			case err != nil:
+				return err
+			case cur.Escalated():
+				return tandem.Errorf(tandem.ECONFLICT, "the ticket was escalated already")
+			default:
+				return tandem.Errorf(tandem.ECONFLICT, "the ticket is %s", cur.Status)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if e.Audit != nil {
+			return s.appendAudit(ctx, tx, e.Audit)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, translate("escalate ticket", err)
+	}
+	return t, nil
+}
+
+// escalable is the status besides queued a ticket may have to be escalated.
+func escalable(e storage.TicketEscalation) tandem.TicketStatus {
+	if e.QueuedOnly {
+		return tandem.TicketQueued
+	}
+	return tandem.TicketClaimed
 }
 
 // ListTickets returns matching tickets, oldest first.
@@ -152,8 +221,19 @@ func (s *Store) ListTickets(ctx context.Context, f storage.TicketFilter) ([]tand
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
+	if f.BotID != "" {
+		add("bot_id = $%d", f.BotID)
+	}
 	if f.Queue != "" {
 		add("queue = $%d", f.Queue)
+	}
+	if !f.CreatedBefore.IsZero() {
+		add("created_at < $%d", dbTime(f.CreatedBefore))
+	}
+	if f.Escalated != nil && *f.Escalated {
+		where = append(where, "escalated_at IS NOT NULL")
+	} else if f.Escalated != nil {
+		where = append(where, "escalated_at IS NULL")
 	}
 	if f.Status != "" {
 		add("status = $%d", f.Status)
@@ -254,6 +334,43 @@ func (s *Store) ListAgents(ctx context.Context) ([]tandem.Agent, error) {
 	}
 	out, err := collect(rows, scanAgent)
 	return out, translate("list agents", err)
+}
+
+// UpdateAgent sets the non-nil fields.
+func (s *Store) UpdateAgent(ctx context.Context, id string, upd storage.AgentUpdate) (*tandem.Agent, error) {
+	var set []string
+	args := []any{id}
+	add := func(col string, v any) {
+		args = append(args, v)
+		set = append(set, fmt.Sprintf("%s = $%d", col, len(args)))
+	}
+	if upd.Name != nil {
+		add("name", *upd.Name)
+	}
+	if upd.Role != nil {
+		add("role", *upd.Role)
+	}
+	if upd.Skills != nil {
+		add("skills", upd.Skills)
+	}
+	if upd.Languages != nil {
+		add("languages", upd.Languages)
+	}
+	if upd.Capacity != nil {
+		add("capacity", *upd.Capacity)
+	}
+	q := `SELECT ` + agentCols + ` FROM agents WHERE id = $1`
+	if len(set) > 0 {
+		q = `UPDATE agents SET ` + strings.Join(set, ", ") + ` WHERE id = $1 RETURNING ` + agentCols
+	}
+	a, err := scanAgent(s.pool.QueryRow(ctx, q, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = notFound("agent", id)
+	}
+	if err != nil {
+		return nil, translate("update agent", err)
+	}
+	return a, nil
 }
 
 const insertAuditSQL = `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5) RETURNING id`

@@ -3,34 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"math"
 	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/storage"
 )
-
-// UpdateAgent sets the non-nil fields; unknown id: ENOTFOUND.
-func (s *Store) UpdateAgent(ctx context.Context, id string, upd storage.AgentUpdate) (*tandem.Agent, error) {
-	var a *tandem.Agent
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		var role any
-		if upd.Role != nil {
-			role = string(*upd.Role)
-		}
-		var err error
-		a, err = scanAgent(tx.QueryRowContext(ctx, `UPDATE agents SET role = coalesce(?, role) WHERE id = ? RETURNING `+agentCols, role, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("agent", id)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, translate("update agent", err)
-	}
-	return a, nil
-}
 
 // insertCSAT stores a rating unless its ticket has one (storage.TurnRecord.CSAT).
 func (s *Store) insertCSAT(ctx context.Context, tx *sql.Tx, r *tandem.CSATResponse) error {

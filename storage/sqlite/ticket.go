@@ -13,25 +13,27 @@ import (
 	"github.com/tandemhq/tandem/storage"
 )
 
-const ticketCols = `id, conversation_id, bot_id, queue, priority, reason, status, agent_id, created_at, claimed_at, closed_at, desk_ref`
+const ticketCols = `id, conversation_id, bot_id, queue, priority, reason, status, agent_id, created_at, claimed_at, closed_at, desk_ref, language, escalated_at, escalation`
 
 func scanTicket(row interface{ Scan(...any) error }) (*tandem.Ticket, error) {
 	var t tandem.Ticket
 	var created int64
-	var claimed, closed sql.NullInt64
-	if err := row.Scan(&t.ID, &t.ConversationID, &t.BotID, &t.Queue, &t.Priority, &t.Reason, &t.Status, &t.AgentID, &created, &claimed, &closed, &t.DeskRef); err != nil {
+	var claimed, closed, escalated sql.NullInt64
+	if err := row.Scan(&t.ID, &t.ConversationID, &t.BotID, &t.Queue, &t.Priority, &t.Reason, &t.Status, &t.AgentID, &created, &claimed, &closed, &t.DeskRef,
+		&t.Language, &escalated, &t.Escalation); err != nil {
 		return nil, err
 	}
 	t.CreatedAt = fromMicros(created)
-	if claimed.Valid {
-		v := fromMicros(claimed.Int64)
-		t.ClaimedAt = &v
-	}
-	if closed.Valid {
-		v := fromMicros(closed.Int64)
-		t.ClosedAt = &v
-	}
+	t.ClaimedAt, t.ClosedAt, t.EscalatedAt = timePtr(claimed), timePtr(closed), timePtr(escalated)
 	return &t, nil
+}
+
+func timePtr(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
 }
 
 func nullMicros(t *time.Time) any {
@@ -55,8 +57,9 @@ func (s *Store) CreateTicket(ctx context.Context, t *tandem.Ticket) error {
 	}
 	t.CreatedAt = dbTime(t.CreatedAt)
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.ConversationID, t.BotID, t.Queue, t.Priority, t.Reason, t.Status, t.AgentID, t.CreatedAt.UnixMicro(), nullMicros(t.ClaimedAt), nullMicros(t.ClosedAt), t.DeskRef)
+		_, err := tx.ExecContext(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.ConversationID, t.BotID, t.Queue, t.Priority, t.Reason, t.Status, t.AgentID, t.CreatedAt.UnixMicro(), nullMicros(t.ClaimedAt), nullMicros(t.ClosedAt), t.DeskRef,
+			t.Language, nullMicros(t.EscalatedAt), t.Escalation)
 		return err
 	})
 	return translate("create ticket", err)
@@ -144,16 +147,27 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, upd storage.TicketU
 		if upd.ClosedAt != nil {
 			set, args = append(set, "closed_at = ?"), append(args, nullMicros(upd.ClosedAt))
 		}
-		if len(set) > 0 {
-			res, err := tx.ExecContext(ctx, `UPDATE tickets SET `+strings.Join(set, ", ")+` WHERE id = ?`, append(args, id)...)
-			if err != nil {
-				return err
+		if upd.ClaimedAt != nil {
+			var v any // the zero time clears
+			if !upd.ClaimedAt.IsZero() {
+				v = nullMicros(upd.ClaimedAt)
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return notFound("ticket", id)
-			}
+			set, args = append(set, "claimed_at = ?"), append(args, v)
 		}
 		var err error
+		if t, err = s.findTicket(ctx, tx, id); err != nil {
+			return err
+		}
+		// The writer is single, so what was just read is what the update changes.
+		if (upd.IfStatus != nil && t.Status != *upd.IfStatus) || (upd.IfAgentID != nil && t.AgentID != *upd.IfAgentID) {
+			return tandem.Errorf(tandem.ECONFLICT, "the ticket changed meanwhile")
+		}
+		if len(set) == 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET `+strings.Join(set, ", ")+` WHERE id = ?`, append(args, id)...); err != nil {
+			return err
+		}
 		t, err = s.findTicket(ctx, tx, id)
 		return err
 	})
@@ -163,12 +177,60 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, upd storage.TicketU
 	return t, nil
 }
 
+// EscalateTicket marks an active ticket escalated at most once (storage.TicketStore).
+func (s *Store) EscalateTicket(ctx context.Context, id string, e storage.TicketEscalation) (*tandem.Ticket, error) {
+	var t *tandem.Ticket
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tickets SET escalated_at = ?, escalation = ?, priority = priority + ?
+			WHERE id = ? AND escalated_at IS NULL AND status IN ('queued', ?)`, dbTime(e.At).UnixMicro(), e.Reason, e.Raise, id, escalable(e))
+		if err != nil {
+			return err
+		}
+		if t, err = s.findTicket(ctx, tx, id); err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if t.Escalated() {
+				return tandem.Errorf(tandem.ECONFLICT, "the ticket was escalated already")
+			}
+			return tandem.Errorf(tandem.ECONFLICT, "the ticket is %s", t.Status)
+		}
+		if e.Audit != nil {
+			return s.appendAudit(ctx, tx, e.Audit)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, translate("escalate ticket", err)
+	}
+	return t, nil
+}
+
+// escalable is the status besides queued a ticket may have to be escalated.
+func escalable(e storage.TicketEscalation) tandem.TicketStatus {
+	if e.QueuedOnly {
+		return tandem.TicketQueued
+	}
+	return tandem.TicketClaimed
+}
+
 // ListTickets returns matching tickets, oldest first.
 func (s *Store) ListTickets(ctx context.Context, f storage.TicketFilter) ([]tandem.Ticket, error) {
 	var where []string
 	var args []any
+	if f.BotID != "" {
+		where, args = append(where, "bot_id = ?"), append(args, f.BotID)
+	}
 	if f.Queue != "" {
 		where, args = append(where, "queue = ?"), append(args, f.Queue)
+	}
+	if !f.CreatedBefore.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, dbTime(f.CreatedBefore).UnixMicro())
+	}
+	if f.Escalated != nil && *f.Escalated {
+		where = append(where, "escalated_at IS NOT NULL")
+	} else if f.Escalated != nil {
+		where = append(where, "escalated_at IS NULL")
 	}
 	if f.Status != "" {
 		where, args = append(where, "status = ?"), append(args, f.Status)
@@ -298,6 +360,45 @@ func (s *Store) ListAgents(ctx context.Context) ([]tandem.Agent, error) {
 		out = append(out, *a)
 	}
 	return out, translate("list agents", rows.Err())
+}
+
+// UpdateAgent sets the non-nil fields.
+func (s *Store) UpdateAgent(ctx context.Context, id string, upd storage.AgentUpdate) (*tandem.Agent, error) {
+	var set []string
+	var args []any
+	if upd.Name != nil {
+		set, args = append(set, "name = ?"), append(args, *upd.Name)
+	}
+	if upd.Role != nil {
+		set, args = append(set, "role = ?"), append(args, *upd.Role)
+	}
+	if upd.Skills != nil {
+		set, args = append(set, "skills = ?"), append(args, jsonList(upd.Skills))
+	}
+	if upd.Languages != nil {
+		set, args = append(set, "languages = ?"), append(args, jsonList(upd.Languages))
+	}
+	if upd.Capacity != nil {
+		set, args = append(set, "capacity = ?"), append(args, *upd.Capacity)
+	}
+	var a *tandem.Agent
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		if len(set) > 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE agents SET `+strings.Join(set, ", ")+` WHERE id = ?`, append(args, id)...); err != nil {
+				return err
+			}
+		}
+		var err error
+		a, err = scanAgent(tx.QueryRowContext(ctx, `SELECT `+agentCols+` FROM agents WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("agent", id)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, translate("update agent", err)
+	}
+	return a, nil
 }
 
 // AppendAudit stores e, assigning ID and, when zero, At.

@@ -68,7 +68,7 @@ type csatLine struct {
 func (h *handler) handleDashboard(w http.ResponseWriter, r *http.Request, agent *tandem.Agent) {
 	if !canSupervise(agent) {
 		h.fail(w, r, agent, tandem.Errorf(tandem.EFORBIDDEN,
-			"the dashboard is for supervisors and admins; you are signed in as %s with the role %s (an admin can run: tandem users set-role %s supervisor)",
+			"the dashboard is for supervisors and admins; you are signed in as %s with the role %s (an admin can run: tandem users set %s --role supervisor)",
 			agent.Email, agent.Role, agent.Email))
 		return
 	}

@@ -45,7 +45,7 @@ func TestDashboard(t *testing.T) {
 		{"OKAdminLastWeek", tandem.AgentRoleAdmin, "/inbox/dashboard?period=7d", http.StatusOK,
 			[]string{"Dashboard · Last 7 days", `data-queue="support"`}, nil},
 		{"ErrAgent", tandem.AgentRoleAgent, "/inbox/dashboard", http.StatusForbidden,
-			[]string{"403 · Forbidden", "the dashboard is for supervisors and admins", "tandem users set-role ann@example.com supervisor"},
+			[]string{"403 · Forbidden", "the dashboard is for supervisors and admins", "tandem users set ann@example.com --role supervisor"},
 			[]string{`id="nav-dashboard"`, "queue-stats"}},
 		{"ErrEditor", tandem.AgentRoleEditor, "/inbox/dashboard", http.StatusForbidden, []string{"for supervisors and admins"}, nil},
 		{"ErrPeriod", tandem.AgentRoleSupervisor, "/inbox/dashboard?period=year", http.StatusBadRequest, []string{"no period"}, nil},

@@ -1,12 +1,15 @@
 // Package inbox is the agents' web inbox of Tandem's web app, mounted at /inbox/: the queue
-// of conversations waiting for or held by a human (active handoff tickets, oldest first), and
-// one page per ticket with the customer (profile, linked identities), their whole timeline
-// across channels with what the bot understood and why it answered as it did, the handoff
-// reason and knowledge articles suggested for the customer's last message. An agent claims a
-// ticket, replies, closes it or gives the conversation back to the bot.
+// of conversations waiting for or held by a human (active handoff tickets: escalated first,
+// with a badge and the reason, then by priority, then oldest; those that suit the agent's
+// skills and languages marked), and one page per ticket with the customer (profile, linked
+// identities), their whole timeline across channels with what the bot understood and why
+// it answered as it did, the handoff reason and knowledge articles suggested for the
+// customer's last message. An agent claims a
+// ticket, replies, closes it, gives the conversation back to the bot or transfers it to
+// another queue or agent (supervisors may transfer any active ticket).
 //
 // The package is HTTP and templates only: the operations and their audit entries are
-// handoff's (handoff.Claim, Reply, Close, GiveBack), so other desks share them. A reply is
+// handoff's (handoff.Claim, Reply, Close, GiveBack, Transfer), so other desks share them. A reply is
 // stored in the conversation on the customer's current channel; every action is published on
 // Deps.Events so the customer's web chat socket shows it live, and other channels (SMS, Slack,
 // Discord) receive it through their connector's delivery, which this package does not do.
@@ -181,8 +184,11 @@ type Deps struct {
 	// (see handoff.Close); nil asks none.
 	Surveys handoff.Surveys
 	// Desks are the other desks showing tickets (the Slack desk's cards), told after every
-	// claim, close and give-back here so they redraw.
+	// claim, close, give-back and transfer here so they redraw.
 	Desks []TicketWatcher
+	// Queues lists the handoff queues a ticket can be transferred to (the bots'), besides
+	// the agents' skills and the ticket's own queue; nil adds none.
+	Queues func() []string
 	// Assistant proposes replies to the customer's last message; nil proposes none.
 	Assistant Assistant
 }
@@ -195,9 +201,7 @@ type Assistant interface {
 
 // TicketWatcher is another agents' desk that shows tickets; *slackdesk.Desk satisfies it.
 // TicketChanged must not wait for the desk's own network calls.
-type TicketWatcher interface {
-	TicketChanged(ctx context.Context, ticketID string) error
-}
+type TicketWatcher = handoff.TicketWatcher
 
 // Publisher announces that a conversation changed; an events.Bus satisfies it. Publish must
 // not wait for subscribers.
@@ -220,6 +224,7 @@ type handler struct {
 	events  events.Bus
 	desks   []TicketWatcher
 	surveys handoff.Surveys
+	queues  func() []string
 	// assistant proposes replies (Deps.Assistant).
 	assistant Assistant
 	pages     *htmlpage.Pages
@@ -241,7 +246,7 @@ func New(cfg Config, deps Deps) *Handler {
 		panic(err)
 	}
 	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events, desks: deps.Desks,
-		surveys: deps.Surveys, assistant: deps.Assistant}
+		surveys: deps.Surveys, assistant: deps.Assistant, queues: deps.Queues}
 	h.signer = signed.New(h.cfg.Secret)
 	h.pages = parsePages(h.cfg.Logger)
 	h.streams = make(chan struct{}, h.cfg.MaxStreams)
@@ -297,7 +302,7 @@ type page struct {
 
 func parsePages(logger *slog.Logger) *htmlpage.Pages {
 	funcs := template.FuncMap{
-		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"date": formatDate,
 		"pct":  func(f float64) string { return formatPct(f) },
 		"sign": func(f float64) string { return formatSigned(f) },
 	}
@@ -318,13 +323,29 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, agent *tandem.Age
 
 // notices are the messages shown after a redirect (htmlpage.Redirect).
 var notices = map[string]string{
-	"claimed":  "You have the conversation: the customer's messages now come to you.",
-	"replied":  "Reply sent.",
-	"closed":   "Ticket closed. The bot has the conversation again; when it surveys, it has asked the customer to rate the help.",
-	"returned": "Given back to the bot: it answers the customer's next message.",
-	"signedin": "Signed in.",
+	"claimed":     "You have the conversation: the customer's messages now come to you.",
+	"replied":     "Reply sent.",
+	"closed":      "Ticket closed. The bot has the conversation again; when it surveys, it has asked the customer to rate the help.",
+	"returned":    "Given back to the bot: it answers the customer's next message.",
+	"transferred": "Transferred.",
+	"signedin":    "Signed in.",
 }
 
 func notice(r *http.Request) string { return htmlpage.Notice(r, notices) }
+
+// formatDate shows a time.Time or *time.Time (empty for nil) in UTC.
+func formatDate(v any) string {
+	var t time.Time
+	switch v := v.(type) {
+	case time.Time:
+		t = v
+	case *time.Time:
+		if v == nil {
+			return ""
+		}
+		t = *v
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
 
 func ticketPath(id string) string { return "/inbox/tickets/" + url.PathEscape(id) }

@@ -119,7 +119,7 @@ func setupWith(t *testing.T, opts ...func(*inbox.Config, *inbox.Deps)) *fixture 
 			t.Fatal(err)
 		}
 	}
-	tk, err := handoff.Open(ctx, st, conv, "support", "customer asked for a human", 0)
+	tk, err := handoff.Open(ctx, st, conv, handoff.Request{Queue: "support", Reason: "customer asked for a human"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,13 @@ func TestActions(t *testing.T) {
 			status: http.StatusRequestEntityTooLarge, want: "larger than 16384 bytes", ticket: tandem.TicketClaimed},
 		{name: "OKClose", before: claimAs("ann@example.com"), action: "close", status: http.StatusSeeOther, want: "done=closed", ticket: tandem.TicketClosed},
 		{name: "OKGiveBack", before: claimAs("ann@example.com"), action: "return", status: http.StatusSeeOther, want: "done=returned", ticket: tandem.TicketReturned},
-		{name: "ErrUnknownAction", action: "transfer", status: http.StatusNotFound, want: "no such action", ticket: tandem.TicketQueued},
+		{name: "OKTransferToQueue", before: claimAs("ann@example.com"), action: "transfer", form: url.Values{"queue": {"billing"}, "note": {"billing question"}},
+			status: http.StatusSeeOther, want: "done=transferred", ticket: tandem.TicketQueued},
+		{name: "ErrTransferNotHolder", before: claimAs("bob@example.com"), action: "transfer", form: url.Values{"queue": {"billing"}},
+			status: http.StatusConflict, want: "only the agent holding this ticket, or a supervisor, can transfer it", ticket: tandem.TicketClaimed},
+		{name: "ErrTransferNoTarget", before: claimAs("ann@example.com"), action: "transfer", status: http.StatusBadRequest,
+			want: "choose either a queue or an agent", ticket: tandem.TicketClaimed},
+		{name: "ErrUnknownAction", action: "snooze", status: http.StatusNotFound, want: "no such action", ticket: tandem.TicketQueued},
 		{name: "ErrMissingCSRF", action: "claim", csrf: "-", status: http.StatusForbidden, want: "security token", ticket: tandem.TicketQueued},
 		{name: "ErrInvalidCSRF", action: "claim", csrf: "forged", status: http.StatusForbidden, want: "security token", ticket: tandem.TicketQueued},
 		{name: "ErrCrossSite", action: "claim", header: map[string]string{"Sec-Fetch-Site": "cross-site"},

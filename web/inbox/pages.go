@@ -34,9 +34,11 @@ type queueRow struct {
 	Agent      string // who holds it, "" when queued
 	Mine       bool
 	Negative   bool // a recent customer message was negative
+	Match      bool // the ticket suits the signed-in agent's skills and languages
 }
 
-// handleQueue lists the active tickets, oldest first.
+// handleQueue lists the active tickets: escalated first, then by priority, then oldest
+// (handoff.ListActive).
 func (h *handler) handleQueue(w http.ResponseWriter, r *http.Request, agent *tandem.Agent) {
 	ctx := r.Context()
 	tickets, err := handoff.ListActive(ctx, h.store, h.cfg.QueueLimit)
@@ -53,7 +55,7 @@ func (h *handler) handleQueue(w http.ResponseWriter, r *http.Request, agent *tan
 	rows := make([]queueRow, 0, len(tickets))
 	for _, t := range tickets {
 		row := queueRow{Ticket: t, Link: ticketPath(t.ID), Wait: waitText(now.Sub(t.CreatedAt)),
-			Agent: names[t.AgentID], Mine: t.AgentID == agent.ID}
+			Agent: names[t.AgentID], Mine: t.AgentID == agent.ID, Match: handoff.Matches(&t, agent)}
 		conv, err := h.store.FindConversationByID(ctx, t.ConversationID)
 		if err != nil {
 			h.fail(w, r, agent, fmt.Errorf("queue: %w", err))
@@ -101,6 +103,8 @@ type ticketData struct {
 	Summary []string
 	// Suggestions are replies the bot proposes to the customer's last message.
 	Suggestions []bots.Suggestion
+	// Transfer is the transfer form, nil when the agent may not transfer the ticket.
+	Transfer *transferForm
 }
 
 type profileField struct{ Key, Value string }
@@ -207,6 +211,9 @@ func (h *handler) ticket(ctx context.Context, id string, agent *tandem.Agent) (*
 		d.Articles = h.suggest(ctx, conv.BotID, last.Text)
 		d.Suggestions = h.suggestReplies(ctx, conv.BotID, cust, last)
 	}
+	if d.Transfer, err = h.transferForm(ctx, t, agent, names); err != nil {
+		return nil, fmt.Errorf("ticket: %w", err)
+	}
 	return d, nil
 }
 
@@ -278,7 +285,7 @@ func (h *handler) suggest(ctx context.Context, botID, text string) []article {
 	return out
 }
 
-// handleAction runs claim, reply, close or return on the ticket. A refusal (another agent
+// handleAction runs claim, reply, close, return or transfer on the ticket. A refusal (another agent
 // was first, the conversation is not with a human, bad input) shows the ticket again with
 // the reason and the status of its code.
 func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *tandem.Agent) {
@@ -313,6 +320,10 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 	case "return":
 		err, done = handoff.GiveBack(ctx, h.store, id, agent.ID, now), "returned"
 		event.Kind = events.KindStatus
+	case "transfer":
+		_, err = handoff.Transfer(ctx, h.store, handoff.TransferRequest{TicketID: id, By: agent, ToQueue: r.PostFormValue("queue"),
+			ToAgent: r.PostFormValue("agent"), Note: r.PostFormValue("note"), At: now})
+		done, event.Kind = "transferred", events.KindStatus
 	default:
 		h.fail(w, r, agent, tandem.Errorf(tandem.ENOTFOUND, "no such action"))
 		return
