@@ -17,6 +17,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/connectors"
+	"github.com/tandemhq/tandem/events"
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/storage"
 )
@@ -181,10 +182,14 @@ func (d *Desk) threadReply(ctx context.Context, channel, threadTS, ts, user, tex
 		d.logger.ErrorContext(ctx, "slackdesk: find the agent of a thread reply", "error", err)
 		return http.StatusServiceUnavailable
 	}
-	_, err = handoff.Reply(ctx, d.store, handoff.AgentReply{TicketID: t.ID, AgentID: agent.ID, Text: text,
+	m, err := handoff.Reply(ctx, d.store, handoff.AgentReply{TicketID: t.ID, AgentID: agent.ID, Text: text,
 		ProviderID: key, At: d.now()})
 	switch tandem.ErrorCode(err) {
-	case "", tandem.EDUPLICATE: // EDUPLICATE: a retry another replica (or an earlier run) stored
+	case "":
+		handled = true
+		d.publish(ctx, events.Event{Topic: t.ConversationID, Kind: events.KindMessage, MessageID: m.ID})
+		return http.StatusOK
+	case tandem.EDUPLICATE: // a retry another replica (or an earlier run) stored
 		handled = true
 		return http.StatusOK
 	case tandem.ECONFLICT, tandem.EINVALID, tandem.ETOOLARGE, tandem.ENOTFOUND:
@@ -260,6 +265,10 @@ func (d *Desk) click(ctx context.Context, op func(ctx context.Context, s handoff
 	err = op(ctx, d.store, ticketID, agent.ID, d.now())
 	switch tandem.ErrorCode(err) {
 	case "":
+		if t, ferr := d.store.FindTicketByID(ctx, ticketID); ferr == nil {
+			d.publish(ctx, events.Event{Topic: t.ConversationID, Kind: events.KindStatus})
+		}
+		d.publish(ctx, events.Event{Topic: events.TopicTickets, Kind: events.KindStatus})
 	case tandem.ECONFLICT, tandem.EINVALID, tandem.ENOTFOUND:
 		d.tell(user, "", tandem.ErrorMessage(err))
 	default:

@@ -32,6 +32,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
+	"github.com/tandemhq/tandem/events"
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/storage"
 )
@@ -148,7 +149,18 @@ type options struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	surveys handoff.Surveys
+	events  Publisher
 }
+
+// Publisher announces that a conversation changed; an events.Bus satisfies it. Publish
+// must not wait for subscribers.
+type Publisher interface {
+	Publish(ctx context.Context, e events.Event) error
+}
+
+// WithEvents announces what agents do in Slack (replies, claims, closes, give-backs) on p,
+// so the customer's web chat and the web inbox's pages show it live (default: nothing).
+func WithEvents(p Publisher) Option { return func(o *options) { o.events = p } }
 
 // WithAPIURL points the Slack Web API client at url instead of https://slack.com/api/
 // (tests use a local server). A missing trailing slash is added.
@@ -185,6 +197,7 @@ type Desk struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	surveys handoff.Surveys
+	events  Publisher
 	queue   chan job
 	// replies de-duplicates thread replies that Slack delivers more than once.
 	replies *recent
@@ -222,6 +235,7 @@ func New(cfg Config, store Store, opts ...Option) (*Desk, error) {
 		logger:  o.logger.With("desk", "slack"),
 		now:     o.now,
 		surveys: o.surveys,
+		events:  o.events,
 		queue:   make(chan job, cfg.QueueSize),
 		replies: newRecent(4096),
 		emails:  emailCache{m: map[string]cachedEmail{}},
@@ -507,4 +521,16 @@ func (d *Desk) agent(ctx context.Context, user string) (*tandem.Agent, error) {
 		d.emails.mu.Unlock()
 	}
 	return handoff.SignIn(ctx, d.store, c.email)
+}
+
+// publish announces e (a hint: subscribers reread the store). A failure is logged: the
+// change is stored, and pages catch up on their next event or reload.
+func (d *Desk) publish(ctx context.Context, e events.Event) {
+	if d.events == nil {
+		return
+	}
+	e.At = d.now()
+	if err := d.events.Publish(ctx, e); err != nil {
+		d.logger.WarnContext(ctx, "slackdesk: publish event", "topic", e.Topic, "kind", string(e.Kind), "error", err)
+	}
 }

@@ -128,6 +128,7 @@ type setupOpt struct {
 	now     func() time.Time
 	noRun   bool
 	surveys handoff.Surveys
+	events  slackdesk.Publisher
 }
 
 func setup(t testing.TB, st storage.Store, o setupOpt) *fixture {
@@ -148,6 +149,9 @@ func (f *fixture) newDesk(t testing.TB, o setupOpt) *slackdesk.Desk {
 	}
 	if o.surveys != nil {
 		opts = append(opts, slackdesk.WithSurveys(o.surveys))
+	}
+	if o.events != nil {
+		opts = append(opts, slackdesk.WithEvents(o.events))
 	}
 	d, err := slackdesk.New(slackdesk.Config{Channel: testChannel, BotToken: testToken, SigningSecret: testSecret,
 		InboxURL: "https://support.example.com/inbox/"}, f.st, opts...)
@@ -426,6 +430,7 @@ func TestDesk(t *testing.T) {
 	forEachStore(t, "Refused", testRefused)
 	forEachStore(t, "TicketChanged", testTicketChanged)
 	forEachStore(t, "Escalated", testEscalated)
+	forEachStore(t, "Events", testEvents)
 }
 
 // testEscalated: an escalation (by the worker or a turn) redraws the card with its reason.

@@ -27,7 +27,7 @@ func (a *App) buildDesks() error {
 	if k == nil {
 		return nil
 	}
-	opts := []slackdesk.Option{slackdesk.WithLogger(a.logger), slackdesk.WithSurveys(a.registry.Survey)}
+	opts := []slackdesk.Option{slackdesk.WithLogger(a.logger), slackdesk.WithSurveys(a.registry.Survey), slackdesk.WithEvents(a.bus)}
 	if k.APIURL != "" {
 		opts = append(opts, slackdesk.WithAPIURL(k.APIURL))
 	}
