@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"Messages", testMessages},
 		{"Tickets", testTickets},
 		{"Agents", testAgents},
+		{"AgentCredentials", testAgentCredentials},
 		{"Collections", testCollections},
 		{"Documents", testDocuments},
 		{"SearchText", testSearchText},
