@@ -17,8 +17,10 @@ const ActionSetRole = "agent.set_role"
 // signs in, with the role agent).
 func runUsers(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "tandem users", map[string]command{
-		"list":     {"list agents with their roles", runUsersList},
-		"set-role": {"give an agent (by email) a role: agent, supervisor, editor or admin", runUsersSetRole},
+		"list":           {"list agents with their roles", runUsersList},
+		"set-role":       {"give an agent (by email) a role: agent, supervisor, editor or admin", runUsersSetRole},
+		"add":            {"create a staff account and print its one-time set-password link", runUsersAdd},
+		"reset-password": {"print a one-time link where an agent sets a new password", runUsersResetPassword},
 	}, args)
 }
 
