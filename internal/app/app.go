@@ -171,11 +171,13 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.mountWebhooks()
 	a.mountDesks()
-	a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
-		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice})))
-	a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
+	if err := a.mountStaffSites(ctx,
+		kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)}, kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice}),
+		inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
 		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers(), Assistant: a.engine,
-			Surveys: a.registry.Survey})))
+			Surveys: a.registry.Survey}); err != nil {
+		return err
+	}
 
 	// The chat page (/) talks to the web chat socket.
 	a.chat = webchat.New(webchat.Config{Secret: []byte(cfg.SessionSecret), MaxMessageBytes: cfg.MaxMessageBytes, Logger: a.logger,

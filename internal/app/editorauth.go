@@ -1,14 +1,51 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/web"
+	"github.com/tandemhq/tandem/web/inbox"
+	"github.com/tandemhq/tandem/web/staff"
 )
 
-// editorsOnly guards the staff pages (the knowledge editor, the agent inbox) until agent
-// accounts exist: with API keys
+// mountStaffSites mounts the knowledge editor (/kb/) and the inbox (/inbox/) behind the
+// configured staff authentication (config.StaffAuth): with accounts, staff sign in at
+// /staff/signin and their role decides what they open (inbox: agent, supervisor; editor:
+// editor; admins everything); open keeps the guard of editorsOnly and the inbox's email
+// sign-in, so the demo works in a browser with nothing to set up.
+func (a *App) mountStaffSites(ctx context.Context, editor http.Handler, icfg inbox.Config, ideps inbox.Deps) error {
+	cfg := a.cfg
+	if cfg.StaffAuthMode() == config.StaffAuthOpen {
+		a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, editor))
+		a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, inbox.New(icfg, ideps)))
+		return nil
+	}
+	// The CLI signs the set-password links it prints with the same secret; a per-process key
+	// would make every link fail.
+	if cfg.SessionSecret == "" {
+		return errors.New("staff_auth accounts needs TANDEM_SESSION_SECRET (it signs staff sessions and the links of tandem users add); set it, or TANDEM_STAFF_AUTH=open")
+	}
+	st := staff.New(staff.Config{Secret: []byte(cfg.SessionSecret), SessionTTL: cfg.StaffSessionTTL,
+		ClientIP: web.ClientIPFunc(cfg.ClientIPHeader), SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://"), Logger: a.logger}, a.store)
+	ideps.Agent = func(r *http.Request) (*tandem.Agent, error) { return staff.AgentFrom(r.Context()), nil }
+	ideps.SignOut = st.SignOut
+	a.web.Mount("/staff/", st)
+	a.web.Mount("/kb/", st.Require(tandem.AgentRoleEditor)(editor))
+	a.web.Mount("/inbox/", st.Require(tandem.AgentRoleAgent, tandem.AgentRoleSupervisor)(inbox.New(icfg, ideps)))
+	if agents, err := a.store.ListAgents(ctx); err == nil && !slices.ContainsFunc(agents, func(ag tandem.Agent) bool { return ag.Role == tandem.AgentRoleAdmin }) {
+		a.logger.Info("no staff admin yet: create one with `tandem users add EMAIL --role admin` and open the link it prints")
+	}
+	return nil
+}
+
+// editorsOnly guards the staff pages (the knowledge editor, the agent inbox) when staff
+// sign in without accounts (staff_auth: open): with API keys
 // configured, a request must carry one (HTTP Basic password, any user name, or a Bearer
 // token); with none configured, only requests from this machine (loopback) are let in, so the
 // demo works on localhost and nothing is exposed on a network by default.
