@@ -133,6 +133,18 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// Validate reports a configuration New would not accept, as a *tandem.Error with code
+// EINVALID (New applies WithDefaults, so zero values are fine).
+func (c Config) Validate() error {
+	if c.SessionTTL < 0 || c.MaxFormBytes < 0 {
+		return tandem.Errorf(tandem.EINVALID, "staff: session TTL and form limit must not be negative")
+	}
+	if c.HashParams != (argon2id.Params{}) && (c.HashParams.Iterations == 0 || c.HashParams.Parallelism == 0 || c.HashParams.SaltLength < 16 || c.HashParams.KeyLength < 16) {
+		return tandem.Errorf(tandem.EINVALID, "staff: hash parameters need iterations, parallelism, and salt and key lengths of 16 bytes or more")
+	}
+	return nil
+}
+
 //go:embed templates/*.html
 var templateFS embed.FS
 
@@ -154,10 +166,14 @@ type Staff struct {
 	dummyErr  error
 }
 
-// New returns staff sign-in over store, to be mounted at "/staff/".
+// New returns staff sign-in over store, to be mounted at "/staff/". It panics when store
+// is nil or cfg is invalid (wiring errors; call Config.Validate first to report them).
 func New(cfg Config, store Store) *Staff {
 	if store == nil {
 		panic("staff.New: store is required")
+	}
+	if err := cfg.Validate(); err != nil {
+		panic(err)
 	}
 	cfg = cfg.WithDefaults()
 	s := &Staff{cfg: cfg, signer: signed.New(cfg.Secret), store: store,

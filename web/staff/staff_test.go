@@ -113,6 +113,25 @@ func (f *fixture) signIn(t *testing.T, email, password string) (*httptest.Respon
 	return w, nil
 }
 
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cfg  Config
+		ok   bool
+	}{
+		{"OKZero", Config{}, true},
+		{"OKTestParams", Config{HashParams: testParams}, true},
+		{"ErrNegativeTTL", Config{SessionTTL: -time.Second}, false},
+		{"ErrWeakParams", Config{HashParams: argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 4, KeyLength: 32}}, false},
+	}
+	for _, tt := range tests {
+		if err := tt.cfg.Validate(); (err == nil) != tt.ok {
+			t.Errorf("%s: Validate = %v, want ok %v", tt.name, err, tt.ok)
+		}
+	}
+}
+
 func TestCheckPasswordRules(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
