@@ -172,7 +172,7 @@ func (a *App) build(ctx context.Context) error {
 	a.mountWebhooks()
 	a.mountDesks()
 	if err := a.mountStaffSites(ctx,
-		kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)}, kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice}),
+		kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)}, kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice, Actor: staffActor}),
 		inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
 		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers(), Assistant: a.engine,
 			Surveys: a.registry.Survey}); err != nil {

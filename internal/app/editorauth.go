@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/web"
 	"github.com/tandemhq/tandem/web/inbox"
@@ -42,6 +43,15 @@ func (a *App) mountStaffSites(ctx context.Context, editor http.Handler, icfg inb
 		a.logger.Info("no staff admin yet: create one with `tandem users add EMAIL --role admin` and open the link it prints")
 	}
 	return nil
+}
+
+// staffActor is the audit actor of the staff member signed in to a request (accounts
+// mode), or "" (open mode).
+func staffActor(ctx context.Context) string {
+	if a := staff.AgentFrom(ctx); a != nil {
+		return handoff.Actor(a.ID)
+	}
+	return ""
 }
 
 // editorsOnly guards the staff pages (the knowledge editor, the agent inbox) when staff

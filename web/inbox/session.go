@@ -11,7 +11,8 @@ import (
 	"github.com/tandemhq/tandem/internal/signed"
 )
 
-// Agent identity, kept deliberately simple until agent logins exist: the agent types an
+// Agent identity without staff accounts (staff_auth: open; with accounts, Deps.Agent names
+// the agent and this cookie is unused): the agent types an
 // email address, and the cookie holds that agent's id and an expiry signed with
 // HMAC-SHA256 (package signed, shared with the web chat's visitor cookie). Anyone who can reach the inbox can claim any address, which is why the inbox
 // sits behind the staff-only guard.
