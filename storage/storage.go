@@ -276,6 +276,26 @@ type AgentStore interface {
 	ListAgents(ctx context.Context) ([]tandem.Agent, error)
 	// UpdateAgent sets the non-nil fields; unknown id: ENOTFOUND.
 	UpdateAgent(ctx context.Context, id string, upd AgentUpdate) (*tandem.Agent, error)
+
+	// FindAgentCredentials returns the password state of agent id; unknown id: ENOTFOUND.
+	FindAgentCredentials(ctx context.Context, id string) (*AgentCredentials, error)
+	// SetAgentPassword replaces the agent's password hash with newHash when it still is
+	// oldHash (else ECONFLICT: someone set it meanwhile, so a one-time link was used), records
+	// at as PasswordChangedAt and bumps SessionEpoch; unknown id: ENOTFOUND.
+	SetAgentPassword(ctx context.Context, id, oldHash, newHash string, at time.Time) (*AgentCredentials, error)
+	// RevokeAgentSessions bumps the agent's SessionEpoch (sign-out); unknown id: ENOTFOUND.
+	RevokeAgentSessions(ctx context.Context, id string) (*AgentCredentials, error)
+}
+
+// AgentCredentials is what signs an agent in. It is kept apart from tandem.Agent so a
+// password hash never travels with the agent into pages and logs.
+type AgentCredentials struct {
+	AgentID string
+	// PasswordHash is the encoded password hash; "" until the agent sets a password.
+	PasswordHash      string
+	PasswordChangedAt *time.Time
+	// SessionEpoch is carried by sessions: bumping it ends every session issued before.
+	SessionEpoch int64
 }
 
 // AgentUpdate holds the fields to change; nil means unchanged (an empty non-nil list

@@ -178,12 +178,16 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.mountWebhooks()
 	a.mountDesks()
-	a.web.Mount("/kb/", editorsOnly(cfg.APIKeys, kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
-		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice})))
+	guard, err := a.newStaffGuard(ctx)
+	if err != nil {
+		return err
+	}
+	a.web.Mount("/kb/", guard.editor(kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry)},
+		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice, Actor: staffActor})))
 	a.inbox = inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
 		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers(), Assistant: a.engine,
-			Surveys: a.registry.Survey, Queues: a.queues})
-	a.web.Mount("/inbox/", editorsOnly(cfg.APIKeys, a.inbox))
+			Surveys: a.registry.Survey, Queues: a.queues, Agent: guard.agent, SignOut: guard.signOut})
+	a.web.Mount("/inbox/", guard.inbox(a.inbox))
 
 	// The chat page (/) talks to the web chat socket.
 	a.chat = webchat.New(webchat.Config{Secret: []byte(cfg.SessionSecret), MaxMessageBytes: cfg.MaxMessageBytes, Logger: a.logger,

@@ -46,6 +46,7 @@ func TestBotOwnLLM(t *testing.T) {
 	writeShopBot(t, root, "own", "Owl Olive.", "llm:\n  provider: openai\n  model: own-model\n  base_url: "+botLLM.BaseURL()+"\n")
 	base := start(t, "", func(c *config.Config) {
 		c.Demo = false
+		c.StaffAuth = config.StaffAuthOpen // no staff pages here; accounts would need a session secret
 		c.BotsDir = root
 		c.LLM = config.LLM{Provider: "openai", Model: "server-model", BaseURL: serverLLM.BaseURL()}
 	})

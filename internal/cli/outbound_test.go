@@ -47,6 +47,7 @@ func TestOutbound(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Addr, cfg.DataDir, cfg.BotsDir = "127.0.0.1:0", t.TempDir(), dir
+	cfg.StaffAuth = config.StaffAuthOpen // no staff pages here; accounts would need a session secret
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

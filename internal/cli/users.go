@@ -17,8 +17,10 @@ import (
 // skills (the queues they work), languages and capacity.
 func runUsers(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "tandem users", map[string]command{
-		"list": {"list agents with their role, skills, languages and capacity", runUsersList},
-		"set":  {"create or change an agent: tandem users set EMAIL [--role R] [--skills a,b] [--languages en,fr] [--capacity N]", runUsersSet},
+		"list":           {"list agents with their role, skills, languages and capacity", runUsersList},
+		"set":            {"create or change an agent: tandem users set EMAIL [--role R] [--skills a,b] [--languages en,fr] [--capacity N]", runUsersSet},
+		"add":            {"create a staff account and print its one-time set-password link", runUsersAdd},
+		"reset-password": {"print a one-time link where an agent sets a new password", runUsersResetPassword},
 	}, args)
 }
 

@@ -50,6 +50,13 @@ type Config struct {
 	ClientIPHeader string `yaml:"client_ip_header"`
 	// WebChat limits the web chat.
 	WebChat WebChat `yaml:"web_chat"`
+	// StaffAuth is how staff reach the inbox and the knowledge editor (TANDEM_STAFF_AUTH):
+	// "accounts" (agents sign in with a password, roles decide what they open: web/staff),
+	// or "open" (this machine only until TANDEM_API_KEYS is set, then an API key; the inbox
+	// asks only for an email). Default: open with the demo, accounts otherwise.
+	StaffAuth string `yaml:"staff_auth"`
+	// StaffSessionTTL is how long a staff sign-in lasts (TANDEM_STAFF_SESSION_TTL). Default 12h.
+	StaffSessionTTL time.Duration `yaml:"staff_session_ttl"`
 
 	// AnswerCache keeps recent knowledge answers in memory (TANDEM_ANSWER_CACHE). Default
 	// true. Edits made in this server are seen at once; edits by another replica or the
@@ -230,6 +237,24 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// Staff authentication modes (Config.StaffAuth).
+const (
+	StaffAuthAccounts = "accounts"
+	StaffAuthOpen     = "open"
+)
+
+// StaffAuthMode returns StaffAuth, or its default when unset: open with the demo (so the
+// demo's inbox and editor work in a browser at once), accounts otherwise.
+func (c Config) StaffAuthMode() string {
+	if c.StaffAuth != "" {
+		return c.StaffAuth
+	}
+	if c.Demo {
+		return StaffAuthOpen
+	}
+	return StaffAuthAccounts
+}
+
 // headerNameRE is what an HTTP header name may look like (RFC 9110 token characters).
 var headerNameRE = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
@@ -295,6 +320,14 @@ func (c Config) Validate() error {
 	if c.WebChat.MessageBurst < 0 {
 		return errors.New("web_chat.message_burst: must not be negative")
 	}
+	switch c.StaffAuth {
+	case "", StaffAuthAccounts, StaffAuthOpen:
+	default:
+		return fmt.Errorf("staff_auth: %q is not accounts or open", c.StaffAuth)
+	}
+	if c.StaffSessionTTL < 0 {
+		return fmt.Errorf("staff_session_ttl: %s is negative", c.StaffSessionTTL)
+	}
 	if h := c.ClientIPHeader; h != "" && !headerNameRE.MatchString(h) {
 		return fmt.Errorf("client_ip_header: %q is not a header name", h)
 	}
@@ -356,6 +389,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	str("TANDEM_LLM_API_KEY", &c.LLMAPIKey)
 	str("TANDEM_ACTION_SECRET", &c.ActionSecret)
 	str("TANDEM_SESSION_SECRET", &c.SessionSecret)
+	str("TANDEM_STAFF_AUTH", &c.StaffAuth)
 	for i := range c.Connectors {
 		k := &c.Connectors[i]
 		k.AuthToken = connectorSecret(getenv, "TANDEM_TWILIO_AUTH_TOKEN", k.Bot)
@@ -399,6 +433,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			return fmt.Errorf("TANDEM_ANSWER_CACHE_TTL: %q is not a duration", v)
 		}
 		c.AnswerCacheTTL = d
+	}
+	if v := getenv("TANDEM_STAFF_SESSION_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("TANDEM_STAFF_SESSION_TTL: %q is not a duration", v)
+		}
+		c.StaffSessionTTL = d
 	}
 	if v := getenv("TANDEM_CLIENT_IP_HEADER"); v != "" {
 		c.ClientIPHeader = v

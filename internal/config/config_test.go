@@ -38,6 +38,23 @@ func TestLoad(t *testing.T) {
 		{name: "ErrNegativeTTL", yaml: "answer_cache_ttl: -1s\n", wantErr: "answer_cache_ttl"},
 		{name: "OKEmptyFile", yaml: "", check: func(t *testing.T, c Config) {}},
 		{name: "ErrUnknownKey", yaml: "adr: x\n", wantErr: "field adr not found"},
+		{name: "OKStaffAuthDefault", check: func(t *testing.T, c Config) {
+			if got := c.StaffAuthMode(); got != StaffAuthAccounts {
+				t.Errorf("StaffAuthMode = %q, want accounts", got)
+			}
+			c.Demo = true
+			if got := c.StaffAuthMode(); got != StaffAuthOpen {
+				t.Errorf("demo StaffAuthMode = %q, want open", got)
+			}
+		}},
+		{name: "OKStaffAuth", yaml: "staff_auth: open\nstaff_session_ttl: 8h\n", env: map[string]string{"TANDEM_STAFF_AUTH": "accounts", "TANDEM_DEMO": "true"},
+			check: func(t *testing.T, c Config) {
+				if c.StaffAuthMode() != StaffAuthAccounts || c.StaffSessionTTL != 8*time.Hour {
+					t.Errorf("staff auth %q ttl %s; want accounts (env over file, even with the demo), 8h", c.StaffAuthMode(), c.StaffSessionTTL)
+				}
+			}},
+		{name: "ErrStaffAuth", env: map[string]string{"TANDEM_STAFF_AUTH": "none"}, wantErr: "staff_auth"},
+		{name: "ErrStaffSessionTTL", env: map[string]string{"TANDEM_STAFF_SESSION_TTL": "long"}, wantErr: "TANDEM_STAFF_SESSION_TTL"},
 		{name: "ErrBadBool", env: map[string]string{"TANDEM_DEMO": "maybe"}, wantErr: "TANDEM_DEMO"},
 		{name: "ErrBadDatabaseURL", env: map[string]string{"TANDEM_DATABASE_URL": "mysql://x"}, wantErr: "database_url"},
 		{name: "ErrMessageLimit", env: map[string]string{"TANDEM_MAX_MESSAGE_BYTES": "-1"}, wantErr: "max_message_bytes"},

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"Tickets", testTickets},
 		{"Agents", testAgents},
 		{"Supervision", testSupervision},
+		{"AgentCredentials", testAgentCredentials},
 		{"Collections", testCollections},
 		{"Documents", testDocuments},
 		{"SearchText", testSearchText},

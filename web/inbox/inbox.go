@@ -22,10 +22,11 @@
 // human. Without JavaScript a page shows what was stored when it loaded; when its stream
 // keeps failing, it reloads on a timer instead.
 //
-// Agents are not authenticated yet: the first visit asks for an email address, finds or
-// creates that agent and keeps its id in an HMAC-SHA256 signed cookie. The address is not
-// proven, so the inbox must be mounted behind access control for staff (the app mounts it
-// behind the same guard as the knowledge editor). State-changing requests are POST forms
+// With staff accounts (Deps.Agent), the signed-in agent comes from the staff session
+// (web/staff) and the inbox has no sign-in of its own. Without them, the first visit asks
+// for an email address, finds or creates that agent and keeps its id in an HMAC-SHA256
+// signed cookie; the address is not proven, so the inbox must then be mounted behind access
+// control for staff (the app mounts it behind the same guard as the knowledge editor). State-changing requests are POST forms
 // behind http.CrossOriginProtection, and agent actions also carry a token derived from the
 // agent's session. Pages use no inline script or style, so the server's Content-Security-
 // Policy holds.
@@ -191,6 +192,11 @@ type Deps struct {
 	Queues func() []string
 	// Assistant proposes replies to the customer's last message; nil proposes none.
 	Assistant Assistant
+	// Agent returns the signed-in agent when staff sign in with accounts (web/staff, whose
+	// middleware guards the inbox); the inbox's own email sign-in is then off, and its
+	// sign-out form calls SignOut. Nil keeps the email sign-in.
+	Agent   func(*http.Request) (*tandem.Agent, error)
+	SignOut http.HandlerFunc
 }
 
 // Assistant proposes replies an agent may send or edit; *bots.Engine satisfies it. It must
@@ -227,7 +233,10 @@ type handler struct {
 	queues  func() []string
 	// assistant proposes replies (Deps.Assistant).
 	assistant Assistant
-	pages     *htmlpage.Pages
+	// accountAgent and signOut are Deps.Agent and Deps.SignOut.
+	accountAgent func(*http.Request) (*tandem.Agent, error)
+	signOut      http.HandlerFunc
+	pages        *htmlpage.Pages
 	// streams holds a token per open event stream (Config.MaxStreams).
 	streams chan struct{}
 	// base ends every event stream on Handler.Close.
@@ -246,7 +255,7 @@ func New(cfg Config, deps Deps) *Handler {
 		panic(err)
 	}
 	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events, desks: deps.Desks,
-		surveys: deps.Surveys, assistant: deps.Assistant, queues: deps.Queues}
+		surveys: deps.Surveys, assistant: deps.Assistant, queues: deps.Queues, accountAgent: deps.Agent, signOut: deps.SignOut}
 	h.signer = signed.New(h.cfg.Secret)
 	h.pages = parsePages(h.cfg.Logger)
 	h.streams = make(chan struct{}, h.cfg.MaxStreams)

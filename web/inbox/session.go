@@ -11,7 +11,8 @@ import (
 	"github.com/tandemhq/tandem/internal/signed"
 )
 
-// Agent identity, kept deliberately simple until agent logins exist: the agent types an
+// Agent identity without staff accounts (staff_auth: open; with accounts, Deps.Agent names
+// the agent and this cookie is unused): the agent types an
 // email address, and the cookie holds that agent's id and an expiry signed with
 // HMAC-SHA256 (package signed, shared with the web chat's visitor cookie). Anyone who can reach the inbox can claim any address, which is why the inbox
 // sits behind the staff-only guard.
@@ -35,6 +36,9 @@ func (h *handler) csrfToken(agentID string) string { return h.signer.MAC("csrf",
 
 // agent returns the signed-in agent, or nil.
 func (h *handler) agent(r *http.Request) (*tandem.Agent, error) {
+	if h.accountAgent != nil {
+		return h.accountAgent(r)
+	}
 	c, err := r.Cookie(CookieName)
 	if err != nil {
 		return nil, nil
@@ -62,6 +66,10 @@ func (h *handler) agentOnly(next func(http.ResponseWriter, *http.Request, *tande
 		if a == nil {
 			if r.Method == http.MethodPost {
 				h.fail(w, r, nil, tandem.Errorf(tandem.EFORBIDDEN, "your session has ended; sign in again"))
+				return
+			}
+			if h.accountAgent != nil {
+				h.fail(w, r, nil, tandem.Errorf(tandem.EUNAUTHORIZED, "sign in at /staff/signin"))
 				return
 			}
 			h.render(w, r, http.StatusOK, "signin", page{Title: "Sign in", Data: r.URL.Path})
@@ -101,6 +109,10 @@ func formError(r *http.Request) error {
 // handleSignIn finds or creates the agent with the posted email and sets the session
 // cookie, then returns to the page the agent came from (an inbox path only).
 func (h *handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
+	if h.accountAgent != nil {
+		h.fail(w, r, nil, tandem.Errorf(tandem.ENOTFOUND, "staff sign in at /staff/signin"))
+		return
+	}
 	if err := formError(r); err != nil {
 		h.fail(w, r, nil, err)
 		return
@@ -125,8 +137,13 @@ func (h *handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// handleSignOut clears the session cookie.
+// handleSignOut clears the session cookie, or with staff accounts ends the staff session
+// (the form's token is checked first).
 func (h *handler) handleSignOut(w http.ResponseWriter, r *http.Request) {
+	if h.signOut != nil {
+		h.agentOnly(func(w http.ResponseWriter, r *http.Request, _ *tandem.Agent) { h.signOut(w, r) })(w, r)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/inbox/", MaxAge: -1,
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/inbox/", http.StatusSeeOther)

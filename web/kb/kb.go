@@ -44,7 +44,8 @@ const (
 	ActionIngest    = "document.ingest"
 )
 
-// Actor is the audit actor of editor changes until editors are authenticated.
+// Actor is the audit actor of editor changes when Deps.Actor names no one (staff without
+// accounts).
 const Actor = "editor"
 
 // KnowledgeBase is what the editor needs from the knowledge base; *retrieval.KnowledgeBase
@@ -163,6 +164,9 @@ type Deps struct {
 	// so "try a question" answers as customers of that bot would be answered (nil model: the
 	// knowledge base's own). Optional.
 	Voice func(collection string) (llms.Model, string)
+	// Actor names the signed-in editor of a request's context for the audit log (with staff
+	// accounts, "agent:<id>"); nil or "" records Actor. Optional.
+	Actor func(ctx context.Context) string
 }
 
 //go:embed templates/*.html
@@ -176,6 +180,7 @@ type handler struct {
 	kb    KnowledgeBase
 	store Store
 	voice func(collection string) (llms.Model, string)
+	actor func(ctx context.Context) string // Deps.Actor
 	pages *htmlpage.Pages
 	jobs  *jobs
 }
@@ -189,7 +194,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	h := &handler{cfg: cfg.WithDefaults(), kb: deps.KB, store: deps.Store, voice: deps.Voice, jobs: newJobs()}
+	h := &handler{cfg: cfg.WithDefaults(), kb: deps.KB, store: deps.Store, voice: deps.Voice, actor: deps.Actor, jobs: newJobs()}
 	h.pages = parsePages(h.cfg.Logger)
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
@@ -307,7 +312,13 @@ var notices = map[string]string{
 func notice(r *http.Request) string { return htmlpage.Notice(r, notices) }
 
 func (h *handler) audit(ctx context.Context, action, subject string, detail map[string]string) error {
-	if err := h.store.AppendAudit(ctx, &tandem.AuditEntry{Actor: Actor, Action: action, Subject: subject, Detail: detail}); err != nil {
+	actor := Actor
+	if h.actor != nil {
+		if a := h.actor(ctx); a != "" {
+			actor = a
+		}
+	}
+	if err := h.store.AppendAudit(ctx, &tandem.AuditEntry{Actor: actor, Action: action, Subject: subject, Detail: detail}); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
 	return nil

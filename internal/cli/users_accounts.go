@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/storage"
+	"github.com/tandemhq/tandem/web/staff"
+)
+
+// Audit actions of staff accounts made from the command line.
+const (
+	ActionCreateAccount = "agent.create"
+	ActionPasswordLink  = "staff.password_link"
+)
+
+// accountFlags are the flags of the commands that print a set-password link: the store,
+// and the configuration that gives the server's base URL and session secret.
+type accountFlags struct {
+	store  *storeFlags
+	config *string
+}
+
+func addAccountFlags(env Env, fs *flag.FlagSet) accountFlags {
+	return accountFlags{store: addStoreFlags(env, fs),
+		config: fs.String("config", envDefault(env, "TANDEM_CONFIG", ""), "server configuration file, for base_url (env TANDEM_CONFIG)")}
+}
+
+// linkMaker returns how to make a set-password link as the server will accept it: signed
+// with TANDEM_SESSION_SECRET, under the configured base URL.
+func (f accountFlags) linkMaker(env Env) (func(agentID, hash string) string, error) {
+	cfg, err := config.Load(*f.config, env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.SessionSecret == "" {
+		return nil, errors.New("TANDEM_SESSION_SECRET is unset: set it to the server's secret, which signs the set-password link")
+	}
+	return func(agentID, hash string) string {
+		return staff.PasswordLink([]byte(cfg.SessionSecret), cfg.BaseURL, agentID, hash, time.Now().Add(staff.DefaultLinkTTL))
+	}, nil
+}
+
+// runUsersAdd creates a staff account and prints its one-time set-password link.
+func runUsersAdd(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "tandem users add")
+	af := addAccountFlags(env, fs)
+	role := fs.String("role", "", "agent, supervisor, editor or admin (required)")
+	name := fs.String("name", "", "display name; default: the email's local part")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *role == "" {
+		return fmt.Errorf("%w: usage: tandem users add EMAIL --role ROLE [--name NAME]", errUsage)
+	}
+	r := tandem.AgentRole(*role)
+	if !validRole(r) {
+		return fmt.Errorf("%w: role %q is not agent, supervisor, editor or admin", errUsage, r)
+	}
+	email, err := normalizeEmail(pos[0])
+	if err != nil {
+		return err
+	}
+	link, err := af.linkMaker(env)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, *af.store)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	a := &tandem.Agent{Name: strings.TrimSpace(*name), Email: email, Role: r}
+	if a.Name == "" {
+		a.Name, _, _ = strings.Cut(email, "@")
+	}
+	if err := store.CreateAgent(ctx, a); err != nil {
+		if tandem.ErrorCode(err) == tandem.EDUPLICATE {
+			return fmt.Errorf("%s already has an account: use tandem users reset-password, or tandem users set to change the role", email)
+		}
+		return err
+	}
+	if err := store.AppendAudit(ctx, &tandem.AuditEntry{Actor: "cli", Action: ActionCreateAccount, Subject: a.ID,
+		Detail: map[string]string{"email": a.Email, "role": string(a.Role)}}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Created %s (%s). Send them this link to set a password (works once, for %s):\n%s\n",
+		a.Email, a.Role, staff.DefaultLinkTTL, link(a.ID, ""))
+	return nil
+}
+
+// runUsersResetPassword prints a one-time link where an agent sets a new password. The
+// current password keeps working until the link is used.
+func runUsersResetPassword(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "tandem users reset-password")
+	af := addAccountFlags(env, fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: usage: tandem users reset-password [flags] EMAIL", errUsage)
+	}
+	link, err := af.linkMaker(env)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, *af.store)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	a, cred, err := findAccount(ctx, store, pos[0])
+	if err != nil {
+		return err
+	}
+	if err := store.AppendAudit(ctx, &tandem.AuditEntry{Actor: "cli", Action: ActionPasswordLink, Subject: a.ID,
+		Detail: map[string]string{"email": a.Email}}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Send %s this link to set a new password (works once, for %s):\n%s\n",
+		a.Email, staff.DefaultLinkTTL, link(a.ID, cred.PasswordHash))
+	return nil
+}
+
+func findAccount(ctx context.Context, store storage.Store, email string) (*tandem.Agent, *storage.AgentCredentials, error) {
+	a, err := store.FindAgentByEmail(ctx, strings.TrimSpace(email))
+	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		return nil, nil, fmt.Errorf("no account for %s: create one with tandem users add", email)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	cred, err := store.FindAgentCredentials(ctx, a.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, cred, nil
+}
+
+func validRole(r tandem.AgentRole) bool {
+	switch r {
+	case tandem.AgentRoleAgent, tandem.AgentRoleSupervisor, tandem.AgentRoleEditor, tandem.AgentRoleAdmin:
+		return true
+	}
+	return false
+}
+
+// normalizeEmail returns the lower-cased address, or EINVALID (as handoff.SignIn does).
+func normalizeEmail(email string) (string, error) {
+	addr, err := mail.ParseAddress(strings.TrimSpace(email))
+	if err != nil || addr.Name != "" || len(addr.Address) > 254 {
+		return "", tandem.Errorf(tandem.EINVALID, "%q is not an email address", email)
+	}
+	return strings.ToLower(addr.Address), nil
+}
