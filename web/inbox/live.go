@@ -83,18 +83,8 @@ func (h *handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	topic := events.TopicTickets
 	if id := r.URL.Query().Get("ticket"); id != "" {
-		if len(id) > maxIDBytes {
-			http.Error(w, "no such ticket", http.StatusNotFound)
-			return
-		}
-		t, err := h.store.FindTicketByID(ctx, id)
-		switch {
-		case tandem.ErrorCode(err) == tandem.ENOTFOUND:
-			http.Error(w, "no such ticket", http.StatusNotFound)
-			return
-		case err != nil:
-			h.cfg.Logger.ErrorContext(ctx, "inbox: events: find ticket", "ticket_id", id, "error", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
+		t, ok := h.plainTicket(w, r, id, "events")
+		if !ok {
 			return
 		}
 		topic = t.ConversationID
@@ -160,23 +150,34 @@ func (h *handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 func (h *handler) handleTyping(w http.ResponseWriter, r *http.Request, agent *tandem.Agent) {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	if len(id) > maxIDBytes {
-		http.Error(w, "no such ticket", http.StatusNotFound)
+	t, ok := h.plainTicket(w, r, id, "typing")
+	if !ok {
 		return
 	}
-	t, err := h.store.FindTicketByID(ctx, id)
-	switch {
-	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
-		http.Error(w, "no such ticket", http.StatusNotFound)
-		return
-	case err != nil:
-		h.cfg.Logger.ErrorContext(ctx, "inbox: typing: find ticket", "ticket_id", id, "error", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	case t.Status != tandem.TicketClaimed || t.AgentID != agent.ID:
+	if t.Status != tandem.TicketClaimed || t.AgentID != agent.ID {
 		http.Error(w, "claim the ticket to reply", http.StatusConflict)
 		return
 	}
 	h.publish(ctx, id, events.Event{Topic: t.ConversationID, Kind: events.KindTyping, Role: tandem.RoleAgent, At: h.cfg.Now()})
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// plainTicket finds ticket id for the inbox's plain-text endpoints (event streams, typing),
+// answering 404 or 500 itself when it cannot; op names the endpoint in logs.
+func (h *handler) plainTicket(w http.ResponseWriter, r *http.Request, id, op string) (*tandem.Ticket, bool) {
+	if len(id) > maxIDBytes {
+		http.Error(w, "no such ticket", http.StatusNotFound)
+		return nil, false
+	}
+	t, err := h.store.FindTicketByID(r.Context(), id)
+	switch {
+	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
+		http.Error(w, "no such ticket", http.StatusNotFound)
+		return nil, false
+	case err != nil:
+		h.cfg.Logger.ErrorContext(r.Context(), "inbox: "+op+": find ticket", "ticket_id", id, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return nil, false
+	}
+	return t, true
 }
