@@ -145,6 +145,9 @@ func Claim(ctx context.Context, s DeskStore, ticketID, agentID string, now time.
 	}
 	t, err := s.ClaimTicket(ctx, ticketID, agentID, now)
 	if tandem.ErrorCode(err) == tandem.ECONFLICT {
+		if now, ferr := s.FindTicketByID(ctx, ticketID); ferr == nil && now.Status == tandem.TicketQueued {
+			return nil, err // still queued: the agent reached capacity (storage.AtCapacity)
+		}
 		return nil, refusal(ctx, s, ticketID, agentID)
 	}
 	if err != nil {

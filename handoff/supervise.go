@@ -191,9 +191,10 @@ func Supervises(a *tandem.Agent) bool {
 }
 
 // checkCapacity refuses with ECONFLICT when a already holds Capacity claimed tickets
-// (Capacity 0 is unlimited); who starts the message ("you are", "Ann is"). The count
-// and the claim after it are two steps: two claims by the same agent at the same instant
-// may both pass, leaving them one ticket over capacity.
+// (Capacity 0 is unlimited); who starts the message ("you are", "Ann is"). For a claim it
+// is the friendly early answer: the store checks again atomically (storage.AtCapacity). A
+// transfer to an agent counts and moves in two steps, so two transfers to the same agent
+// at the same instant may leave them one ticket over capacity.
 func checkCapacity(ctx context.Context, s DeskStore, a *tandem.Agent, who string) error {
 	if a.Capacity <= 0 {
 		return nil

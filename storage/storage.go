@@ -208,7 +208,9 @@ type TicketStore interface {
 	FindTicketByID(ctx context.Context, id string) (*tandem.Ticket, error)
 	// FindActiveTicket returns the conversation's queued or claimed ticket, or ENOTFOUND.
 	FindActiveTicket(ctx context.Context, conversationID string) (*tandem.Ticket, error)
-	// ClaimTicket gives a queued ticket to agentID; a ticket someone else claimed first
+	// ClaimTicket gives a queued ticket to agentID, unless the agent already holds their
+	// Capacity of claimed tickets (AtCapacity; 0 or no agent row: no limit), checked
+	// atomically with the claim; a ticket someone else claimed first
 	// returns ECONFLICT (exactly one of concurrent claimers wins).
 	ClaimTicket(ctx context.Context, id, agentID string, at time.Time) (*tandem.Ticket, error)
 	// UpdateTicket sets the non-nil fields. With IfStatus or IfAgentID set it is a
@@ -466,4 +468,10 @@ func (g CSATGroup) Average() float64 {
 type ConversationStats struct {
 	Started    int
 	WithTicket int
+}
+
+// AtCapacity is ClaimTicket's refusal (ECONFLICT) for an agent who holds capacity claimed
+// tickets already; its message is for the agent.
+func AtCapacity(held, capacity int) error {
+	return tandem.Errorf(tandem.ECONFLICT, "you are at capacity: holding %d conversations of %d; close, give back or transfer one first", held, capacity)
 }

@@ -86,22 +86,42 @@ func (s *Store) FindActiveTicket(ctx context.Context, conversationID string) (*t
 // concurrent claimer wins. Claiming a ticket the same agent holds returns it unchanged; any
 // other non-queued ticket returns ECONFLICT.
 func (s *Store) ClaimTicket(ctx context.Context, id, agentID string, at time.Time) (*tandem.Ticket, error) {
-	t, err := scanTicket(s.pool.QueryRow(ctx, `UPDATE tickets SET status = 'claimed', agent_id = $2, claimed_at = $3
-		WHERE id = $1 AND status = 'queued' RETURNING `+ticketCols, id, agentID, dbTime(at)))
-	if err == nil {
-		return t, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return nil, translate("claim ticket", err)
-	}
-	t, err = findTicket(ctx, s.pool, id)
+	var t *tandem.Ticket
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		// The agent's row lock orders their claims, so two at once cannot both pass the
+		// capacity check; an agent without a row (or capacity 0) has no limit.
+		var capacity int
+		err := tx.QueryRow(ctx, `SELECT capacity FROM agents WHERE id = $1 FOR UPDATE`, agentID).Scan(&capacity)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if capacity > 0 {
+			var held int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE agent_id = $1 AND status = 'claimed' AND id <> $2`,
+				agentID, id).Scan(&held); err != nil {
+				return err
+			}
+			if held >= capacity {
+				return storage.AtCapacity(held, capacity)
+			}
+		}
+		t, err = scanTicket(tx.QueryRow(ctx, `UPDATE tickets SET status = 'claimed', agent_id = $2, claimed_at = $3
+			WHERE id = $1 AND status = 'queued' RETURNING `+ticketCols, id, agentID, dbTime(at)))
+		if err == nil || !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if t, err = findTicket(ctx, tx, id); err != nil {
+			return err
+		}
+		if t.Status == tandem.TicketClaimed && t.AgentID == agentID {
+			return nil
+		}
+		return tandem.Errorf(tandem.ECONFLICT, "ticket is %s", t.Status)
+	})
 	if err != nil {
 		return nil, translate("claim ticket", err)
 	}
-	if t.Status == tandem.TicketClaimed && t.AgentID == agentID {
-		return t, nil
-	}
-	return nil, translate("claim ticket", tandem.Errorf(tandem.ECONFLICT, "ticket is %s", t.Status))
+	return t, nil
 }
 
 // UpdateTicket sets the non-nil fields.

@@ -110,6 +110,22 @@ func (s *Store) ClaimTicket(ctx context.Context, id, agentID string, at time.Tim
 		if t.Status != tandem.TicketQueued {
 			return tandem.Errorf(tandem.ECONFLICT, "ticket is %s", t.Status)
 		}
+		// One writer: the count and the claim cannot interleave with another claim. An agent
+		// without a row (or capacity 0) has no limit.
+		var capacity int
+		err = tx.QueryRowContext(ctx, `SELECT capacity FROM agents WHERE id = ?`, agentID).Scan(&capacity)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if capacity > 0 {
+			var held int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tickets WHERE agent_id = ? AND status = 'claimed'`, agentID).Scan(&held); err != nil {
+				return err
+			}
+			if held >= capacity {
+				return storage.AtCapacity(held, capacity)
+			}
+		}
 		claimed := dbTime(at)
 		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET status = 'claimed', agent_id = ?, claimed_at = ? WHERE id = ?`, agentID, claimed.UnixMicro(), id); err != nil {
 			return err

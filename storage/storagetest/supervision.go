@@ -34,6 +34,43 @@ func testSupervision(t *testing.T, s storage.Store, _ Features) {
 		return storage.TicketEscalation{At: when, Reason: "waited 10m", Raise: 2,
 			Audit: &tandem.AuditEntry{Actor: "system", Action: "ticket.escalate", Subject: ticketID}}
 	}
+	t.Run("ClaimTicket/Capacity", func(t *testing.T) {
+		t.Parallel()
+		a := &tandem.Agent{Name: "Cap", Email: "capacity@example.com", Role: tandem.AgentRoleAgent, Capacity: 2}
+		must(t, s.CreateAgent(ctx, a))
+		var tickets []*tandem.Ticket
+		for i := range 5 {
+			tickets = append(tickets, open(t, fmt.Sprintf("+1555097%d", i), "bot", when))
+		}
+		// Five claims at once by an agent who may hold two: two win, three are told why.
+		var wg sync.WaitGroup
+		errs := make([]error, len(tickets))
+		for i, tk := range tickets {
+			wg.Go(func() { _, errs[i] = s.ClaimTicket(ctx, tk.ID, a.ID, when) })
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch tandem.ErrorCode(err) {
+			case "":
+				won++
+			case tandem.ECONFLICT:
+				if msg := tandem.ErrorMessage(err); msg != tandem.ErrorMessage(storage.AtCapacity(2, 2)) {
+					t.Errorf("refusal %q, want the capacity message", msg)
+				}
+			default:
+				t.Errorf("claim: %v", err)
+			}
+		}
+		if won != 2 {
+			t.Errorf("%d claims won, want the agent's capacity of 2", won)
+		}
+		held, err := s.ListTickets(ctx, storage.TicketFilter{AgentID: a.ID, Status: tandem.TicketClaimed})
+		must(t, err)
+		if len(held) != 2 {
+			t.Errorf("the agent holds %d tickets, want 2", len(held))
+		}
+	})
 	t.Run("CreateTicket/Language", func(t *testing.T) {
 		t.Parallel()
 		tk := open(t, "+15550800", "bot", when)
