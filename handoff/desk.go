@@ -153,7 +153,7 @@ func Claim(ctx context.Context, s DeskStore, ticketID, agentID string, now time.
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
-	if err := s.AppendAudit(ctx, &tandem.AuditEntry{Actor: Actor(agentID), Action: ActionClaim, Subject: t.ID,
+	if err := s.AppendAudit(ctx, &tandem.AuditEntry{At: now, Actor: Actor(agentID), Action: ActionClaim, Subject: t.ID,
 		Detail: map[string]string{"conversation_id": t.ConversationID}}); err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
@@ -193,7 +193,7 @@ func Reply(ctx context.Context, s DeskStore, r AgentReply) (*tandem.Message, err
 	m := &tandem.Message{ID: uuid.Must(uuid.NewV7()).String(), ConversationID: conv.ID, Role: tandem.RoleAgent,
 		Channel: conv.Channel, Text: text, AuthorID: agentID, ProviderID: r.ProviderID, CreatedAt: now}
 	rec := storage.TurnRecord{ConversationID: conv.ID, Replies: []*tandem.Message{m},
-		Audit: []*tandem.AuditEntry{{Actor: Actor(agentID), Action: ActionReply, Subject: conv.ID,
+		Audit: []*tandem.AuditEntry{{At: now, Actor: Actor(agentID), Action: ActionReply, Subject: conv.ID,
 			Detail: map[string]string{"ticket_id": t.ID, "message_id": m.ID}}}}
 	if conv.Channel.Pushed() {
 		// The reply goes where the customer last wrote from.
@@ -249,7 +249,7 @@ func Close(ctx context.Context, s DeskStore, ticketID, agentID string, now time.
 	if _, err := s.UpdateTicket(ctx, t.ID, storage.TicketUpdate{Status: &st, ClosedAt: &now}); err != nil {
 		return fmt.Errorf("close: %w", err)
 	}
-	audit := &tandem.AuditEntry{Actor: Actor(agentID), Action: ActionClose, Subject: t.ID,
+	audit := &tandem.AuditEntry{At: now, Actor: Actor(agentID), Action: ActionClose, Subject: t.ID,
 		Detail: map[string]string{"conversation_id": t.ConversationID}}
 	if surveys != nil {
 		if q := surveys(t.BotID); q != "" {

@@ -65,6 +65,7 @@ type Store interface {
 	ListMessages(ctx context.Context, conversationID string, f storage.MessageFilter) ([]tandem.Message, error)
 	ListCustomerMessages(ctx context.Context, customerID string, f storage.MessageFilter) ([]tandem.Message, error)
 	ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([]tandem.Delivery, error)
+	ListAudit(ctx context.Context, f storage.AuditFilter) ([]tandem.AuditEntry, error)
 }
 
 // Searcher finds knowledge passages; *retrieval.KnowledgeBase satisfies it. It must be safe

@@ -105,6 +105,9 @@ type ticketData struct {
 	Suggestions []bots.Suggestion
 	// Transfer is the transfer form, nil when the agent may not transfer the ticket.
 	Transfer *transferForm
+	// History is what happened to the ticket (claims, transfers with their notes,
+	// escalations, closes), oldest first.
+	History []historyEntry
 }
 
 type profileField struct{ Key, Value string }
@@ -212,6 +215,9 @@ func (h *handler) ticket(ctx context.Context, id string, agent *tandem.Agent) (*
 		d.Suggestions = h.suggestReplies(ctx, conv.BotID, cust, last)
 	}
 	if d.Transfer, err = h.transferForm(ctx, t, agent, names); err != nil {
+		return nil, fmt.Errorf("ticket: %w", err)
+	}
+	if d.History, err = h.history(ctx, t.ID, names); err != nil {
 		return nil, fmt.Errorf("ticket: %w", err)
 	}
 	return d, nil
@@ -467,3 +473,50 @@ func orDefault(s, def string) string {
 func formatPct(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "%" }
 
 func formatSigned(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
+
+// historyEntry is one line of a ticket's history.
+type historyEntry struct {
+	At   time.Time
+	Text string
+	Note string // a transfer's note for the next agent
+}
+
+// historyLimit bounds the history a ticket page shows.
+const historyLimit = 50
+
+// history reads the ticket's audit entries as sentences; names maps agent ids to names.
+func (h *handler) history(ctx context.Context, ticketID string, names map[string]string) ([]historyEntry, error) {
+	es, err := h.store.ListAudit(ctx, storage.AuditFilter{Subject: ticketID, Limit: historyLimit})
+	if err != nil {
+		return nil, err
+	}
+	who := func(actor string) string {
+		if id, ok := strings.CutPrefix(actor, "agent:"); ok {
+			return orDefault(names[id], "an agent")
+		}
+		return orDefault(actor, "someone")
+	}
+	var out []historyEntry
+	for _, e := range es {
+		var text string
+		switch e.Action {
+		case handoff.ActionClaim:
+			text = who(e.Actor) + " claimed it"
+		case handoff.ActionTransfer:
+			if to := e.Detail["to_agent"]; to != "" {
+				text = who(e.Actor) + " gave it to " + orDefault(names[to], "another agent")
+			} else {
+				text = who(e.Actor) + " moved it to queue " + e.Detail["to_queue"]
+			}
+		case handoff.ActionEscalate:
+			text = "Escalated: " + e.Detail["reason"]
+		case handoff.ActionClose:
+			text = who(e.Actor) + " closed it"
+		default:
+			continue
+		}
+		out = append(out, historyEntry{At: e.At, Text: text, Note: e.Detail["note"]})
+	}
+	slices.SortStableFunc(out, func(a, b historyEntry) int { return a.At.Compare(b.At) })
+	return out, nil
+}

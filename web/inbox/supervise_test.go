@@ -157,3 +157,33 @@ func TestTransferForm(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestTicketHistory: the ticket page tells who claimed, transferred (with the note) and
+// escalated the ticket, oldest first.
+func TestTicketHistory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t)
+	c := f.signIn(t, "ann@example.com")
+	f.signIn(t, "bob@example.com")
+	ann, err := f.store.FindAgentByEmail(ctx, "ann@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := f.store.FindAgentByEmail(ctx, "bob@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := handoff.Claim(ctx, f.store, f.ticket.ID, ann.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := handoff.Transfer(ctx, f.store, handoff.TransferRequest{TicketID: f.ticket.ID, By: ann, ToAgent: bob.ID,
+		Note: "wants a refund <today>", At: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := f.do(t, get("/inbox/tickets/"+f.ticket.ID, c))
+	i, j := strings.Index(body, "ann claimed it"), strings.Index(body, "ann gave it to bob: <q>wants a refund &lt;today&gt;</q>")
+	if !strings.Contains(body, `id="ticket-history"`) || i < 0 || j < 0 || i > j {
+		t.Errorf("history missing or out of order (claim at %d, transfer at %d):\n%s", i, j, body)
+	}
+}
