@@ -22,8 +22,14 @@ type Escalator interface {
 func WithEscalator(x Escalator) Option { return func(e *Engine) { e.escalate = x } }
 
 // escalation says why a message relayed to a human escalates the conversation's ticket:
-// its sentiment is at or below the bot's escalate_below; "" when it does not.
+// its sentiment is at or below the bot's escalate_below; "" when it does not. Asking for a
+// human again does not count: the sentiment model, learned from complaints, scores "I want
+// to talk to an agent" about -0.9, and a customer repeating it while waiting is what the
+// wait limit (escalate_after) is for.
 func escalation(t *turn) string {
+	if in, ok := t.def.Intent(t.ann.Intent.Name); ok && in.Handoff {
+		return ""
+	}
 	th := t.def.Handoff.EscalateBelow
 	if score := t.ann.Sentiment.Score; th < 0 && score <= th {
 		return fmt.Sprintf("the customer wrote a strongly negative message (sentiment %.2f, threshold %.2f)", score, th)

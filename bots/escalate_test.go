@@ -25,6 +25,7 @@ func TestEscalationByNegativeMessage(t *testing.T) {
 		{"OKNegative", []string{"this is the worst service ever, absolutely useless"}, true},
 		{"OKOnce", []string{"this is the worst service ever, absolutely useless", "still nothing? this is ridiculous"}, true},
 		{"OKCalm", []string{"hello?"}, false},
+		{"OKAskingForAHumanAgain", []string{"I want to talk to a human"}, false},
 	}
 	for _, b := range teststore.All {
 		for _, tt := range tests {
