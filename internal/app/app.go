@@ -56,6 +56,8 @@ type App struct {
 	deliverer *jobs.Deliverer
 	// escalations escalates tickets that waited too long (supervision.go).
 	escalations *jobs.Escalations
+	// retention deletes and redacts old data (retention.go).
+	retention *jobs.Retention
 	desks       desks // the agents' desks in chat tools (desks.go)
 	web         *web.Server
 	srv         *http.Server
@@ -145,6 +147,7 @@ func (a *App) build(ctx context.Context) error {
 	}
 	var escalator *handoff.Escalator
 	escalator, a.escalations = a.newEscalations(reg)
+	a.retention = a.newRetention(reg)
 	engineOpts := []bots.Option{bots.WithDeliveryNotify(a.deliverer.Wake), bots.WithNotifier(codes), bots.WithEscalator(escalator)}
 	engineOpts = append(engineOpts, a.deskOptions()...)
 	a.engine = bots.New(a.store, a.registry, append(engineOpts,
