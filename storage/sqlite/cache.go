@@ -191,3 +191,13 @@ func (c *lookupCache) erasedCustomer(id string, idents []tandem.Identity) {
 		}
 	}
 }
+
+// reset forgets everything: another process wrote to the database.
+func (c *lookupCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.identities)
+	clear(c.customers)
+	clear(c.open)
+}
