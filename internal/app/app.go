@@ -58,9 +58,9 @@ type App struct {
 	escalations *jobs.Escalations
 	// retention deletes and redacts old data (retention.go).
 	retention *jobs.Retention
-	desks       desks // the agents' desks in chat tools (desks.go)
-	web         *web.Server
-	srv         *http.Server
+	desks     desks // the agents' desks in chat tools (desks.go)
+	web       *web.Server
+	srv       *http.Server
 	// bus carries live conversation events (agent replies, status) to web chat sockets, on
 	// this replica or, with PostgreSQL, all of them; chat serves those sockets.
 	bus  eventBus
