@@ -56,11 +56,9 @@ type App struct {
 	deliverer *jobs.Deliverer
 	// escalations escalates tickets that waited too long (supervision.go).
 	escalations *jobs.Escalations
-	// retention deletes and redacts old data (retention.go).
-	retention *jobs.Retention
-	desks     desks // the agents' desks in chat tools (desks.go)
-	web       *web.Server
-	srv       *http.Server
+	desks       desks // the agents' desks in chat tools (desks.go)
+	web         *web.Server
+	srv         *http.Server
 	// bus carries live conversation events (agent replies, status) to web chat sockets, on
 	// this replica or, with PostgreSQL, all of them; chat serves those sockets.
 	bus  eventBus
@@ -68,6 +66,8 @@ type App struct {
 	// inbox is the agents' web inbox; Run closes its live event streams on shutdown.
 	inbox *inbox.Handler
 	ln    net.Listener
+	// retention deletes and redacts old data (retention.go).
+	retention *jobs.Retention
 }
 
 // New opens the store, loads the bots and builds the HTTP server; it does not listen yet.
