@@ -92,6 +92,8 @@ func (w *Retention) Run(ctx context.Context) error {
 	if !w.Enabled() {
 		return nil
 	}
+	w.cfg.Logger.Info("retention worker started", "closed_conversations", w.cfg.ClosedConversations,
+		"redact_after", w.cfg.RedactAfter, "poll", w.cfg.Poll)
 	t := time.NewTicker(w.cfg.Poll)
 	defer t.Stop()
 	for {

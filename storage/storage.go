@@ -479,14 +479,15 @@ type RetentionStore interface {
 	// activity (UpdatedAt) is before `before`, oldest first, with their messages (and so
 	// their NLU annotations), deliveries, tickets and CSAT responses. Not-closed
 	// conversations are never deleted. It returns how many conversations it deleted; fewer
-	// than limit means none is left. limit < 1: EINVALID.
+	// than limit means none is left for this caller (rows a concurrent caller holds are
+	// its to delete). limit < 1: EINVALID.
 	DeleteClosedConversations(ctx context.Context, before time.Time, limit int) (int, error)
 	// RedactMessages replaces the text of up to limit messages created before `before` and
 	// not redacted yet with redact(text), oldest first, and marks them redacted so they are
 	// never processed again. The entities of their NLU annotations (spans of the original
 	// text) are dropped, and the reply text of their deliveries is redacted too. It returns
-	// how many messages it redacted; fewer than limit means none is left. limit < 1 or a
-	// nil redact: EINVALID.
+	// how many messages it redacted; fewer than limit means none is left for this caller.
+	// limit < 1 or a nil redact: EINVALID.
 	RedactMessages(ctx context.Context, before time.Time, limit int, redact func(string) string) (int, error)
 	// CountCustomerData counts what EraseCustomer would delete; unknown id: ENOTFOUND.
 	CountCustomerData(ctx context.Context, id string) (Erasure, error)
