@@ -109,3 +109,35 @@ func TestRetentionDisabled(t *testing.T) {
 		t.Errorf("sweep = %+v, %v", got, err)
 	}
 }
+
+// TestRetentionRun checks the worker sweeps as it starts, then stops with its context.
+func TestRetentionRun(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := teststore.All[0].Open(t)
+	cust, _, err := st.ResolveIdentity(ctx, tandem.ChannelSMS, "+15550951")
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-48 * time.Hour)
+	c := &tandem.Conversation{BotID: "a", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusClosed, CreatedAt: long, UpdatedAt: long}
+	if err := st.CreateConversation(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	swept := make(chan string, 1)
+	w := jobs.NewRetention(st, jobs.RetentionConfig{ClosedConversations: 24 * time.Hour, Poll: time.Hour,
+		Observe: func(kind string, n int) { swept <- kind }})
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	if kind := <-swept; kind != jobs.RetentionConversations {
+		t.Errorf("swept %q", kind)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.FindConversationByID(context.Background(), c.ID); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("old closed conversation: err = %v, want not found", err)
+	}
+}
