@@ -2,7 +2,9 @@ package storagetest
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,6 +149,47 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		wantCode(t, err, tandem.EINVALID)
 		_, err = s.RedactMessages(ctx, cutoff, 10, nil)
 		wantCode(t, err, tandem.EINVALID)
+	})
+
+	t.Run("Concurrent/OK", func(t *testing.T) {
+		// Replicas sweeping at once share the work: each row is done exactly once.
+		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550804")
+		keep := newConversation(t, s, "keep", cust.ID, tandem.ChannelSMS)
+		const n = 12
+		for i := range n {
+			c := &tandem.Conversation{BotID: fmt.Sprint("c", i), CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusClosed}
+			must(t, s.CreateConversation(ctx, c))
+			must(t, s.CreateMessage(ctx, &tandem.Message{ConversationID: keep.ID, Role: tandem.RoleCustomer, Channel: tandem.ChannelSMS, Text: "secret"}))
+		}
+		var mu sync.Mutex
+		deleted, redacted := 0, 0
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for {
+					d, err := s.DeleteClosedConversations(ctx, cutoff, 2)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					r, err := s.RedactMessages(ctx, cutoff, 2, strings.ToUpper)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					deleted, redacted = deleted+d, redacted+r
+					mu.Unlock()
+					if d == 0 && r == 0 {
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if deleted != n || redacted != n {
+			t.Errorf("deleted %d, redacted %d; want %d each", deleted, redacted, n)
+		}
 	})
 
 	t.Run("EraseCustomer/OK", func(t *testing.T) {
