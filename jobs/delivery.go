@@ -266,7 +266,12 @@ func (d *Deliverer) update(ctx context.Context, dl tandem.Delivery, upd storage.
 	// The outcome is recorded even when ctx ended during the send.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if _, err := d.store.UpdateDelivery(ctx, dl.MessageID, upd); err != nil {
+	_, err := d.store.UpdateDelivery(ctx, dl.MessageID, upd)
+	switch {
+	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
+		// Erased with its customer (or deleted by retention) while it was being sent.
+		d.cfg.Logger.Info("delivery outcome not recorded: the delivery is gone", "message_id", dl.MessageID)
+	case err != nil:
 		d.cfg.Logger.Error("delivery outcome not recorded; it will be tried again when its lease ends",
 			"message_id", dl.MessageID, "error", err)
 	}

@@ -66,6 +66,8 @@ type App struct {
 	// inbox is the agents' web inbox; Run closes its live event streams on shutdown.
 	inbox *inbox.Handler
 	ln    net.Listener
+	// retention deletes and redacts old data (retention.go).
+	retention *jobs.Retention
 }
 
 // New opens the store, loads the bots and builds the HTTP server; it does not listen yet.
@@ -145,6 +147,7 @@ func (a *App) build(ctx context.Context) error {
 	}
 	var escalator *handoff.Escalator
 	escalator, a.escalations = a.newEscalations(reg)
+	a.retention = a.newRetention(reg)
 	engineOpts := []bots.Option{bots.WithDeliveryNotify(a.deliverer.Wake), bots.WithNotifier(codes), bots.WithEscalator(escalator)}
 	engineOpts = append(engineOpts, a.deskOptions()...)
 	a.engine = bots.New(a.store, a.registry, append(engineOpts,

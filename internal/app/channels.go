@@ -63,7 +63,7 @@ func (a *App) mountWebhooks() {
 	}
 }
 
-// runBackground runs the delivery and escalation workers, the gateway connectors and the
+// runBackground runs the delivery, escalation and retention workers, the gateway connectors and the
 // desks' workers (cards, relayed messages and card updates go to Slack from there) until
 // ctx is done, and returns a wait for them to stop.
 func (a *App) runBackground(ctx context.Context) (wait func()) {
@@ -76,6 +76,11 @@ func (a *App) runBackground(ctx context.Context) (wait func()) {
 	wg.Go(func() {
 		if err := a.escalations.Run(ctx); err != nil {
 			a.logger.Error("escalation worker stopped", "error", err)
+		}
+	})
+	wg.Go(func() {
+		if err := a.retention.Run(ctx); err != nil {
+			a.logger.Error("retention worker stopped", "error", err)
 		}
 	})
 	if d := a.desks.slack; d != nil {

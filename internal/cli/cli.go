@@ -35,6 +35,7 @@ func commands() map[string]command {
 		"kb":         {"manage the knowledge base: ingest, list, search, publish, reembed", runKB},
 		"outbound":   {"ask a running server to write first to a customer (message, response or flow)", runOutbound},
 		"deliveries": {"list and retry messages on their way to customers' channels", runDeliveries},
+		"customers":  {"show a customer's stored data; erase a customer on request (right to erasure)", runCustomers},
 		"bench":      {"measure throughput and latency", runBench},
 		"chat":       {"talk to a bot in the terminal, showing what it understood and why", runChat},
 		"bots":       {"bot folder tools: validate", runBots},

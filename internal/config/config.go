@@ -77,6 +77,9 @@ type Config struct {
 	// Escalation tunes the worker that escalates handoff tickets that waited too long (how
 	// long is each bot's handoff.escalate_after).
 	Escalation Escalation `yaml:"escalation"`
+	// Retention deletes old closed conversations and redacts old messages; by default
+	// nothing is deleted or redacted.
+	Retention Retention `yaml:"retention"`
 	// Desks are where agents work handed-off conversations besides the web inbox.
 	Desks Desks `yaml:"desks"`
 
@@ -182,6 +185,39 @@ type Delivery struct {
 // (poll every 30s).
 type Escalation struct {
 	Poll time.Duration `yaml:"poll"`
+}
+
+// Retention tunes the retention worker (package jobs). Each age is off at 0, the default;
+// ages under MinRetention are refused, so a unit typo cannot delete what is in use.
+type Retention struct {
+	// ClosedConversations deletes closed conversations inactive for longer than this,
+	// with their messages, deliveries, tickets and CSAT ratings
+	// (TANDEM_RETENTION_CLOSED_CONVERSATIONS, e.g. 2160h for 90 days).
+	ClosedConversations time.Duration `yaml:"closed_conversations"`
+	// RedactAfter replaces personal data (cards, e-mails, phones, IBANs, national ids) in
+	// messages older than this with placeholders such as [EMAIL]
+	// (TANDEM_RETENTION_REDACT_AFTER).
+	RedactAfter time.Duration `yaml:"redact_after"`
+	// Poll is how often the worker looks for old data (TANDEM_RETENTION_POLL). Default 1h.
+	Poll time.Duration `yaml:"poll"`
+}
+
+// MinRetention is the shortest retention age accepted.
+const MinRetention = time.Hour
+
+func (r Retention) validate() error {
+	for _, f := range []struct {
+		key string
+		v   time.Duration
+	}{{"closed_conversations", r.ClosedConversations}, {"redact_after", r.RedactAfter}} {
+		if f.v != 0 && f.v < MinRetention {
+			return fmt.Errorf("retention.%s: %s is under %s (0 disables it)", f.key, f.v, MinRetention)
+		}
+	}
+	if r.Poll < 0 {
+		return errors.New("retention.poll: must not be negative")
+	}
+	return nil
 }
 
 // LLM selects a language model provider (through langchaingo).
@@ -337,6 +373,9 @@ func (c Config) Validate() error {
 	if c.Escalation.Poll < 0 {
 		return errors.New("escalation.poll: must not be negative")
 	}
+	if err := c.Retention.validate(); err != nil {
+		return err
+	}
 	if c.Desks.Slack != nil {
 		if err := c.Desks.Slack.validate(); err != nil {
 			return err
@@ -434,12 +473,16 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.AnswerCacheTTL = d
 	}
-	if v := getenv("TANDEM_STAFF_SESSION_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("TANDEM_STAFF_SESSION_TTL: %q is not a duration", v)
+	for key, dst := range map[string]*time.Duration{"TANDEM_STAFF_SESSION_TTL": &c.StaffSessionTTL,
+		"TANDEM_RETENTION_CLOSED_CONVERSATIONS": &c.Retention.ClosedConversations,
+		"TANDEM_RETENTION_REDACT_AFTER":         &c.Retention.RedactAfter, "TANDEM_RETENTION_POLL": &c.Retention.Poll} {
+		if v := getenv(key); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a duration", key, v)
+			}
+			*dst = d
 		}
-		c.StaffSessionTTL = d
 	}
 	if v := getenv("TANDEM_CLIENT_IP_HEADER"); v != "" {
 		c.ClientIPHeader = v

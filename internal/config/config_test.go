@@ -120,6 +120,23 @@ func TestLoad(t *testing.T) {
 			}},
 		{name: "ErrClientIPHeader", env: map[string]string{"TANDEM_CLIENT_IP_HEADER": "X Forwarded: For"}, wantErr: "client_ip_header"},
 		{name: "ErrWebChatBurst", yaml: "web_chat: {message_burst: -2}\n", wantErr: "web_chat.message_burst"},
+		{name: "OKRetentionOff", check: func(t *testing.T, c Config) {
+			if c.Retention != (Retention{}) {
+				t.Errorf("retention = %+v, want everything off", c.Retention)
+			}
+		}},
+		{name: "OKRetention", yaml: "retention: {closed_conversations: 2160h, redact_after: 720h, poll: 30m}\n",
+			env: map[string]string{"TANDEM_RETENTION_REDACT_AFTER": "168h"},
+			check: func(t *testing.T, c Config) {
+				want := Retention{ClosedConversations: 2160 * time.Hour, RedactAfter: 168 * time.Hour, Poll: 30 * time.Minute}
+				if c.Retention != want {
+					t.Errorf("retention = %+v, want %+v", c.Retention, want)
+				}
+			}},
+		{name: "ErrRetentionTooShort", yaml: "retention: {closed_conversations: 90s}\n", wantErr: "retention.closed_conversations: 1m30s is under 1h0m0s"},
+		{name: "ErrRetentionNegative", env: map[string]string{"TANDEM_RETENTION_REDACT_AFTER": "-1h"}, wantErr: "retention.redact_after"},
+		{name: "ErrRetentionPoll", yaml: "retention: {poll: -1s}\n", wantErr: "retention.poll"},
+		{name: "ErrRetentionEnv", env: map[string]string{"TANDEM_RETENTION_CLOSED_CONVERSATIONS": "90d"}, wantErr: "TANDEM_RETENTION_CLOSED_CONVERSATIONS"},
 		{name: "ErrConnectorTwice", yaml: "connectors: [{bot: demo, channel: discord}, {bot: demo, channel: discord}]\n", wantErr: "two discord connectors"},
 	}
 	for _, tt := range tests {

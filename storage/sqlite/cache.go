@@ -175,3 +175,29 @@ func newerConversation(a, b *tandem.Conversation) bool {
 	}
 	return a.ID >= b.ID
 }
+
+// erasedCustomer forgets an erased customer, their identities and open conversations.
+func (c *lookupCache) erasedCustomer(id string, idents []tandem.Identity) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.customers, id)
+	for _, i := range idents {
+		delete(c.identities, identityKey{i.Channel, i.ExternalID})
+	}
+	for k := range c.open {
+		if k.customerID == id {
+			delete(c.open, k)
+		}
+	}
+}
+
+// reset forgets everything: another process wrote to the database.
+func (c *lookupCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.identities)
+	clear(c.customers)
+	clear(c.open)
+}

@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -31,5 +33,41 @@ func TestLookupCacheRace(t *testing.T) {
 	c.putOpen(gen, conv)
 	if _, ok := c.openConversation("b", "c1"); ok {
 		t.Fatal("a conversation read before it was closed was cached")
+	}
+}
+
+// TestLookupCacheOtherWriter checks the cache forgets what another process changed: a
+// customer erased by the CLI while a server runs on the same file.
+func TestLookupCacheOtherWriter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	server, err := Open(ctx, path, Config{Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	cust, _, err := server.ResolveIdentity(ctx, tandem.ChannelSMS, "+15550960") // now cached
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := server.noticeOtherWriters(0)
+
+	cli, err := Open(ctx, path, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.EraseCustomer(ctx, cust.ID, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	cli.Close()
+
+	server.noticeOtherWriters(version) // what the writer does every otherWritersPoll
+	again, _, err := server.ResolveIdentity(ctx, tandem.ChannelSMS, "+15550960")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ID == cust.ID {
+		t.Error("the server still resolves the identity to the erased customer")
 	}
 }

@@ -357,14 +357,24 @@ func (s *Store) writeTxThen(ctx context.Context, fn func(tx *sql.Tx) error, afte
 	}
 }
 
+// otherWritersPoll is how often the writer asks whether another process (the CLI erasing a
+// customer, say) committed to the database, which the lookup cache cannot see.
+const otherWritersPoll = time.Second
+
 // writer runs queued write transactions until Close.
 func (s *Store) writer() {
 	defer close(s.writerDone)
 	batch := make([]*writeReq, 0, maxGroup)
+	poll := time.NewTicker(otherWritersPoll)
+	defer poll.Stop()
+	var version int64
 	for {
 		var first *writeReq
 		select {
 		case first = <-s.wq:
+		case <-poll.C:
+			version = s.noticeOtherWriters(version)
+			continue
 		case <-s.quit:
 			return
 		}
@@ -388,6 +398,20 @@ func (s *Store) writer() {
 			close(r.done)
 		}
 	}
+}
+
+// noticeOtherWriters empties the lookup cache when another connection (another process)
+// committed since data version last; it returns the current version. The writer's own
+// commits leave the version unchanged (SQLite's data_version is per connection).
+func (s *Store) noticeOtherWriters(last int64) int64 {
+	var v int64
+	if err := s.w.QueryRow(`PRAGMA data_version`).Scan(&v); err != nil {
+		return last
+	}
+	if last != 0 && v != last {
+		s.cache.reset()
+	}
+	return v
 }
 
 // runGroup executes a group of write requests in one transaction and sets their errors.

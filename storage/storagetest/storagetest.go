@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
 		{"Reports", testReports},
+		{"Retention", testRetention},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {
