@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
 )
 
 // SetDocumentStatus publishes or unpublishes a document (see storage.KnowledgeStore). Going
@@ -23,6 +24,16 @@ func (kb *KnowledgeBase) DeleteDocument(ctx context.Context, id string) error {
 	defer kb.answers.purge()
 	if err := kb.store.DeleteDocument(ctx, id); err != nil {
 		return fmt.Errorf("delete document: %w", err)
+	}
+	return nil
+}
+
+// ReviewDocument applies a review transition (storage.KnowledgeStore.ReviewDocument); the
+// answer cache is cleared, as approving publishes.
+func (kb *KnowledgeBase) ReviewDocument(ctx context.Context, c storage.ReviewChange) error {
+	defer kb.answers.purge()
+	if err := kb.store.ReviewDocument(ctx, c); err != nil {
+		return fmt.Errorf("review document: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,181 @@
+// Package review is the review-before-publish workflow of knowledge documents: an editor
+// submits a draft (draft → in_review), another editor or an admin approves it (→ published)
+// or requests changes with a comment (→ draft, the comment kept). Each step is audited.
+//
+// With Workflow.RequireReview, publishing directly is refused ("needs review") and only an
+// approval publishes; without it (the default) editors may still publish drafts directly.
+// Editing a document in review ingests a new draft version, which ends the review round:
+// approving always applies to the version that was submitted.
+package review
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/storage"
+)
+
+// Action is a step of the workflow.
+type Action string
+
+// Workflow steps; Publish is a direct publication without review.
+const (
+	Submit         Action = "submit"
+	Approve        Action = "approve"
+	RequestChanges Action = "request_changes"
+	Publish        Action = "publish"
+)
+
+// Audit actions appended by the workflow.
+const (
+	AuditSubmit         = "document.submit"
+	AuditApprove        = "document.approve"
+	AuditRequestChanges = "document.request_changes"
+)
+
+// MaxCommentRunes bounds a review comment.
+const MaxCommentRunes = 2000
+
+// Actor is who takes a step: Name is the audit actor ("agent:<id>", "cli"); an admin may
+// review their own submission, anyone else may not.
+type Actor struct {
+	Name  string
+	Admin bool
+}
+
+// Transition returns the status document d moves to when by takes action a, or why it may
+// not: a step that does not apply to d's status gives ECONFLICT, reviewing one's own
+// submission or publishing without review when it is required EFORBIDDEN, a request for
+// changes without a comment EINVALID. last is d's latest review round (nil when none).
+func Transition(d tandem.Document, last *tandem.DocumentReview, a Action, by Actor, comment string, requireReview bool) (tandem.DocumentStatus, error) {
+	switch a {
+	case Submit:
+		if d.Status != tandem.DocumentDraft {
+			return "", tandem.Errorf(tandem.ECONFLICT, "only a draft can be submitted for review; %q is %s", d.ID, statusText(d.Status))
+		}
+		return tandem.DocumentInReview, nil
+	case Approve, RequestChanges:
+		if d.Status != tandem.DocumentInReview {
+			return "", tandem.Errorf(tandem.ECONFLICT, "%q is %s, not in review", d.ID, statusText(d.Status))
+		}
+		if last != nil && last.SubmittedBy == by.Name && !by.Admin {
+			return "", tandem.Errorf(tandem.EFORBIDDEN, "another editor must review %q: you submitted it", d.ID)
+		}
+		if a == Approve {
+			return tandem.DocumentPublished, nil
+		}
+		switch n := utf8.RuneCountInString(strings.TrimSpace(comment)); {
+		case n == 0:
+			return "", tandem.Errorf(tandem.EINVALID, "say what to change: a comment is required")
+		case n > MaxCommentRunes:
+			return "", tandem.Errorf(tandem.EINVALID, "the comment is longer than %d characters", MaxCommentRunes)
+		}
+		return tandem.DocumentDraft, nil
+	case Publish:
+		if requireReview && d.Status != tandem.DocumentPublished {
+			return "", tandem.Errorf(tandem.EFORBIDDEN, "needs review: %q must be submitted and approved before it is published", d.ID)
+		}
+		return tandem.DocumentPublished, nil
+	}
+	return "", tandem.Errorf(tandem.EINVALID, "unknown review action %q", a)
+}
+
+func statusText(s tandem.DocumentStatus) string {
+	if s == tandem.DocumentInReview {
+		return "in review"
+	}
+	return string(s)
+}
+
+// Store is what the workflow reads and appends to; storage.Store satisfies it.
+type Store interface {
+	FindDocumentByID(ctx context.Context, id string) (*tandem.Document, error)
+	FindDocumentReview(ctx context.Context, documentID string) (*tandem.DocumentReview, error)
+	AppendAudit(ctx context.Context, e *tandem.AuditEntry) error
+}
+
+// Changer applies a transition; *retrieval.KnowledgeBase satisfies it (and clears its
+// answer cache, so an approval answers customers at once).
+type Changer interface {
+	ReviewDocument(ctx context.Context, c storage.ReviewChange) error
+}
+
+// Workflow takes review steps on stored documents.
+type Workflow struct {
+	Store   Store
+	Changer Changer
+	// RequireReview refuses direct publication (Publish) of unpublished documents.
+	RequireReview bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// LastReview returns the latest review round of a document, nil when it has none.
+func (w *Workflow) LastReview(ctx context.Context, id string) (*tandem.DocumentReview, error) {
+	r, err := w.Store.FindDocumentReview(ctx, id)
+	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find review: %w", err)
+	}
+	return r, nil
+}
+
+// CheckPublish reports whether d may be published directly (see Transition).
+func (w *Workflow) CheckPublish(d tandem.Document) error {
+	_, err := Transition(d, nil, Publish, Actor{}, "", w.RequireReview)
+	return err
+}
+
+// Take applies action a (Submit, Approve or RequestChanges) to document id on behalf of by,
+// records the review round and appends the audit entry. It returns the document as it was.
+func (w *Workflow) Take(ctx context.Context, id string, a Action, by Actor, comment string) (*tandem.Document, error) {
+	if a == Publish {
+		return nil, tandem.Errorf(tandem.EINVALID, "publish is not a review step")
+	}
+	d, err := w.Store.FindDocumentByID(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("find document: %w", err)
+	}
+	last, err := w.LastReview(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	to, err := Transition(*d, last, a, by, comment, w.RequireReview)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	r := tandem.DocumentReview{DocumentID: id, SubmittedBy: by.Name, SubmittedAt: now()}
+	audit := AuditSubmit
+	if a != Submit {
+		if last != nil {
+			r.SubmittedBy, r.SubmittedAt = last.SubmittedBy, last.SubmittedAt
+		}
+		r.ReviewedBy, r.ReviewedAt = by.Name, now()
+		audit = AuditApprove
+		if a == RequestChanges {
+			r.Comment, audit = strings.TrimSpace(comment), AuditRequestChanges
+		}
+	}
+	if err := w.Changer.ReviewDocument(ctx, storage.ReviewChange{Version: d.Version, From: d.Status, To: to, Review: r}); err != nil {
+		return nil, err
+	}
+	detail := map[string]string{"version": strconv.Itoa(d.Version)}
+	if r.Comment != "" {
+		detail["comment"] = r.Comment
+	}
+	if err := w.Store.AppendAudit(ctx, &tandem.AuditEntry{Actor: by.Name, Action: audit, Subject: id, Detail: detail}); err != nil {
+		return nil, fmt.Errorf("audit %s: %w", audit, err)
+	}
+	return d, nil
+}
