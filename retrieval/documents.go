@@ -3,8 +3,10 @@ package retrieval
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/retrieval/ingest"
 	"github.com/tandemhq/tandem/storage"
 )
 
@@ -36,4 +38,13 @@ func (kb *KnowledgeBase) ReviewDocument(ctx context.Context, c storage.ReviewCha
 		return fmt.Errorf("review document: %w", err)
 	}
 	return nil
+}
+
+// KindOf guesses how a stored document was chunked, to re-ingest an edit of it the same
+// way: an FAQ pair is one chunk headed by its question and holding the whole answer.
+func KindOf(d *tandem.Document, chunks []tandem.Chunk) ingest.Kind {
+	if len(chunks) == 1 && chunks[0].Heading == d.Title && chunks[0].Text == strings.TrimSpace(d.Body) {
+		return ingest.KindFAQ
+	}
+	return ingest.KindMarkdown
 }

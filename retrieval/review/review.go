@@ -6,6 +6,12 @@
 // approval publishes; without it (the default) editors may still publish drafts directly.
 // Editing a document in review ingests a new draft version, which ends the review round:
 // approving always applies to the version that was submitted.
+//
+// A published document keeps answering customers while its next version is written and
+// reviewed: with RequireReview, the editor saves an edit of a published document as a
+// separate draft document, its next version (NextID: the id with NextSuffix), which only
+// published documents' retrieval never sees. Approving the next version re-ingests its
+// content into the published document (a new version, still published) and deletes it.
 package review
 
 import (
@@ -17,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/storage"
 )
 
@@ -96,19 +103,32 @@ func statusText(s tandem.DocumentStatus) string {
 type Store interface {
 	FindDocumentByID(ctx context.Context, id string) (*tandem.Document, error)
 	FindDocumentReview(ctx context.Context, documentID string) (*tandem.DocumentReview, error)
+	ListChunks(ctx context.Context, documentID string) ([]tandem.Chunk, error)
 	AppendAudit(ctx context.Context, e *tandem.AuditEntry) error
 }
 
-// Changer applies a transition; *retrieval.KnowledgeBase satisfies it (and clears its
+// KnowledgeBase changes documents; *retrieval.KnowledgeBase satisfies it (and clears its
 // answer cache, so an approval answers customers at once).
-type Changer interface {
+type KnowledgeBase interface {
 	ReviewDocument(ctx context.Context, c storage.ReviewChange) error
+	Ingest(ctx context.Context, collection string, srcs []retrieval.Source, progress retrieval.ProgressFunc) (retrieval.IngestStats, error)
+	DeleteDocument(ctx context.Context, id string) error
 }
+
+// NextSuffix ends the id of a published document's next version (see the package comment).
+// Editor and file ids cannot hold "~", so it names no other document.
+const NextSuffix = "~next"
+
+// NextID is the id of the next version of published document id.
+func NextID(id string) string { return id + NextSuffix }
+
+// LiveID returns the published document whose next version id is, and whether it is one.
+func LiveID(id string) (string, bool) { return strings.CutSuffix(id, NextSuffix) }
 
 // Workflow takes review steps on stored documents.
 type Workflow struct {
-	Store   Store
-	Changer Changer
+	Store Store
+	KB    KnowledgeBase
 	// RequireReview refuses direct publication (Publish) of unpublished documents.
 	RequireReview bool
 	// Now is the clock; nil means time.Now.
@@ -151,6 +171,11 @@ func (w *Workflow) Take(ctx context.Context, id string, a Action, by Actor, comm
 	if err != nil {
 		return nil, err
 	}
+	live, isNext := LiveID(id)
+	applyNext := isNext && to == tandem.DocumentPublished
+	if applyNext {
+		to = tandem.DocumentInReview // it never answers itself: publishNext copies it
+	}
 	now := time.Now
 	if w.Now != nil {
 		now = w.Now
@@ -167,10 +192,17 @@ func (w *Workflow) Take(ctx context.Context, id string, a Action, by Actor, comm
 			r.Comment, audit = strings.TrimSpace(comment), AuditRequestChanges
 		}
 	}
-	if err := w.Changer.ReviewDocument(ctx, storage.ReviewChange{Version: d.Version, From: d.Status, To: to, Review: r}); err != nil {
+	if err := w.KB.ReviewDocument(ctx, storage.ReviewChange{Version: d.Version, From: d.Status, To: to, Review: r}); err != nil {
 		return nil, err
 	}
 	detail := map[string]string{"version": strconv.Itoa(d.Version)}
+	if applyNext {
+		v, err := w.publishNext(ctx, d, live, r)
+		if err != nil {
+			return nil, err
+		}
+		id, detail["version"], detail["next"] = live, strconv.Itoa(v), d.ID
+	}
 	if r.Comment != "" {
 		detail["comment"] = r.Comment
 	}
@@ -178,4 +210,34 @@ func (w *Workflow) Take(ctx context.Context, id string, a Action, by Actor, comm
 		return nil, fmt.Errorf("audit %s: %w", audit, err)
 	}
 	return d, nil
+}
+
+// publishNext ingests the approved next version into the published document live, records
+// the review round there and deletes the next version. It returns live's new version.
+func (w *Workflow) publishNext(ctx context.Context, next *tandem.Document, live string, r tandem.DocumentReview) (int, error) {
+	chunks, err := w.Store.ListChunks(ctx, next.ID)
+	if err != nil {
+		return 0, fmt.Errorf("list chunks: %w", err)
+	}
+	origin := next.Source
+	if old, err := w.Store.FindDocumentByID(ctx, live); err == nil {
+		origin = old.Source
+	}
+	src := retrieval.Source{ID: retrieval.LocalID(next.Collection, live), Title: next.Title, Body: next.Body, Kind: retrieval.KindOf(next, chunks),
+		Origin: origin, URL: next.URL, Tags: next.Tags, Language: next.Language, Status: tandem.DocumentPublished}
+	if _, err := w.KB.Ingest(ctx, next.Collection, []retrieval.Source{src}, nil); err != nil {
+		return 0, fmt.Errorf("publish next version: %w", err)
+	}
+	d, err := w.Store.FindDocumentByID(ctx, live)
+	if err != nil {
+		return 0, fmt.Errorf("find document: %w", err)
+	}
+	r.DocumentID = live
+	if err := w.KB.ReviewDocument(ctx, storage.ReviewChange{Version: d.Version, From: d.Status, To: tandem.DocumentPublished, Review: r}); err != nil {
+		return 0, err
+	}
+	if err := w.KB.DeleteDocument(ctx, next.ID); err != nil {
+		return 0, fmt.Errorf("delete next version: %w", err)
+	}
+	return d.Version, nil
 }

@@ -2,11 +2,13 @@ package review_test
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/retrieval/review"
 	"github.com/tandemhq/tandem/storage"
 	"github.com/tandemhq/tandem/storage/sqlite"
@@ -63,20 +65,17 @@ func TestTransition(t *testing.T) {
 
 func TestWorkflowTake(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, ":memory:", sqlite.Config{Migrate: true})
+	s := openStore(t)
+	k := retrieval.New(s, nil, retrieval.WithLogger(slog.New(slog.DiscardHandler)))
+	if _, err := k.Ingest(ctx, "faq", []retrieval.Source{{ID: "returns", Title: "Returns", Body: "Return within 30 days.", Status: tandem.DocumentDraft}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.FindDocumentByID(ctx, "faq/returns")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.EnsureCollection(ctx, tandem.Collection{Name: "faq", Embedder: "test", Dimension: 3}); err != nil {
-		t.Fatal(err)
-	}
-	d := &tandem.Document{ID: "faq/returns", Collection: "faq", Title: "Returns", ContentHash: "h", Status: tandem.DocumentDraft}
-	if _, err := s.PutDocument(ctx, d, nil); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
-	w := &review.Workflow{Store: s, Changer: s, RequireReview: true, Now: func() time.Time { return now }}
+	w := &review.Workflow{Store: s, KB: k, RequireReview: true, Now: func() time.Time { return now }}
 	ann, bob := review.Actor{Name: "agent:ann"}, review.Actor{Name: "agent:bob"}
 
 	step := func(a review.Action, by review.Actor, comment string, want tandem.DocumentStatus) {
@@ -118,5 +117,76 @@ func TestWorkflowTake(t *testing.T) {
 	want := "agent:bob document.approve|agent:ann document.submit|agent:bob document.request_changes|agent:ann document.submit"
 	if g := strings.Join(got, "|"); g != want {
 		t.Errorf("audit = %s", g)
+	}
+}
+
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), ":memory:", sqlite.Config{Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestWorkflowNextVersion checks that a published document keeps answering while its next
+// version is in review, and that approving the next version publishes its content in place.
+func TestWorkflowNextVersion(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	k := retrieval.New(s, nil, retrieval.WithLogger(slog.New(slog.DiscardHandler)))
+	srcs := []retrieval.Source{
+		{ID: "returns", Title: "Returns", Body: "Return any item within 30 days.", Status: tandem.DocumentPublished},
+		{ID: "returns" + review.NextSuffix, Title: "Returns", Body: "Return any item within 60 days.", Status: tandem.DocumentDraft},
+	}
+	if _, err := k.Ingest(ctx, "faq", srcs, nil); err != nil {
+		t.Fatal(err)
+	}
+	w := &review.Workflow{Store: s, KB: k, RequireReview: true}
+	next := review.NextID("faq/returns")
+	if live, ok := review.LiveID(next); !ok || live != "faq/returns" {
+		t.Fatalf("LiveID(%q) = %q, %v", next, live, ok)
+	}
+	answers := func() string {
+		t.Helper()
+		hits, err := k.Search(ctx, "how many days to return an item", storage.SearchFilter{Collections: []string{"faq"}, Status: tandem.DocumentPublished})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		for _, h := range hits {
+			texts = append(texts, h.DocumentID+": "+h.Text)
+		}
+		return strings.Join(texts, "|")
+	}
+	if _, err := w.Take(ctx, next, review.Submit, review.Actor{Name: "agent:ann"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := answers(); !strings.Contains(got, "30 days") || strings.Contains(got, "60 days") {
+		t.Fatalf("while in review, answers = %s; want the published 30 days only", got)
+	}
+	if _, err := w.Take(ctx, next, review.Approve, review.Actor{Name: "agent:bob"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	live, err := s.FindDocumentByID(ctx, "faq/returns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.Status != tandem.DocumentPublished || live.Version != 2 || !strings.Contains(live.Body, "60 days") {
+		t.Errorf("live after approval = %s v%d %q", live.Status, live.Version, live.Body)
+	}
+	if _, err := s.FindDocumentByID(ctx, next); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("next version still stored: %v", err)
+	}
+	if got := answers(); !strings.Contains(got, "60 days") || strings.Contains(got, "30 days") {
+		t.Errorf("after approval, answers = %s", got)
+	}
+	if r, err := w.LastReview(ctx, "faq/returns"); err != nil || r == nil || r.SubmittedBy != "agent:ann" || r.ReviewedBy != "agent:bob" {
+		t.Errorf("live review = %+v, %v", r, err)
+	}
+	es, err := s.ListAudit(ctx, storage.AuditFilter{Action: review.AuditApprove})
+	if err != nil || len(es) != 1 || es[0].Subject != "faq/returns" || es[0].Detail["next"] != next || es[0].Detail["version"] != "2" {
+		t.Errorf("approve audit = %+v, %v", es, err)
 	}
 }

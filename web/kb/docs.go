@@ -274,15 +274,6 @@ func validURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// kindOf guesses how a stored document was chunked: an FAQ pair is one chunk headed by its
-// question and holding the whole answer.
-func kindOf(d *tandem.Document, chunks []tandem.Chunk) ingest.Kind {
-	if len(chunks) == 1 && chunks[0].Heading == d.Title && chunks[0].Text == strings.TrimSpace(d.Body) {
-		return ingest.KindFAQ
-	}
-	return ingest.KindMarkdown
-}
-
 func (h *handler) saveEdit(w http.ResponseWriter, r *http.Request, doc *tandem.Document) {
 	ctx := r.Context()
 	f := readForm(r)
@@ -303,7 +294,7 @@ func (h *handler) saveEdit(w http.ResponseWriter, r *http.Request, doc *tandem.D
 		return
 	}
 	src := retrieval.Source{
-		ID: f.LocalID, Title: f.Title, Body: f.Body, Kind: kindOf(doc, chunks), Origin: doc.Source,
+		ID: f.LocalID, Title: f.Title, Body: f.Body, Kind: retrieval.KindOf(doc, chunks), Origin: doc.Source,
 		URL: f.URL, Tags: tags, Language: doc.Language, Status: tandem.DocumentDraft,
 	}
 	st, err := h.kb.Ingest(ctx, doc.Collection, []retrieval.Source{src}, nil)
