@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/retrieval"
+	"github.com/tandemhq/tandem/retrieval/review"
 	"github.com/tandemhq/tandem/storage"
 )
 
@@ -30,6 +31,9 @@ func kbCommands() map[string]command {
 		"delete":  {"delete a document", runKBDelete},
 		"publish": {"publish a document (or --draft to unpublish)", runKBPublish},
 		"reembed": {"recompute a collection's vectors with the configured embedder", runKBReembed},
+		"submit":  {"submit draft documents for review", runKBReview(review.Submit)},
+		"approve": {"approve documents in review (publishes them)", runKBReview(review.Approve)},
+		"reject":  {"request changes to documents in review (--comment required)", runKBReview(review.RequestChanges)},
 	}
 }
 
@@ -320,6 +324,7 @@ func runKBPublish(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem kb publish")
 	kf := addKBFlags(env, fs)
 	draft := fs.Bool("draft", false, "set the documents back to draft")
+	requireReview := addRequireReviewFlag(env, fs)
 	_, store, err := kf.open(ctx, env, fs, args)
 	if err != nil {
 		return err
@@ -333,6 +338,11 @@ func runKBPublish(ctx context.Context, env Env, args []string) error {
 		status = tandem.DocumentDraft
 	}
 	for _, id := range fs.Args() {
+		if !*draft {
+			if err := checkPublish(ctx, store, kf.docID(id), *requireReview); err != nil {
+				return err
+			}
+		}
 		if err := store.SetDocumentStatus(ctx, kf.docID(id), status); err != nil {
 			return err
 		}

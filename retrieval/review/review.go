@@ -84,6 +84,9 @@ func Transition(d tandem.Document, last *tandem.DocumentReview, a Action, by Act
 		}
 		return tandem.DocumentDraft, nil
 	case Publish:
+		if _, isNext := LiveID(d.ID); isNext {
+			return "", tandem.Errorf(tandem.EINVALID, "%q is the next version of a published document: approve it to publish it", d.ID)
+		}
 		if requireReview && d.Status != tandem.DocumentPublished {
 			return "", tandem.Errorf(tandem.EFORBIDDEN, "needs review: %q must be submitted and approved before it is published", d.ID)
 		}

@@ -48,11 +48,16 @@ func TestTransition(t *testing.T) {
 		{"publish a draft with review required", tandem.DocumentDraft, nil, review.Publish, admin, "", true, "", tandem.EFORBIDDEN},
 		{"publish in review with review required", tandem.DocumentInReview, byAnn, review.Publish, bob, "", true, "", tandem.EFORBIDDEN},
 		{"publish published with review required", tandem.DocumentPublished, nil, review.Publish, ann, "", true, tandem.DocumentPublished, ""},
+		{"publish a next version directly", "", nil, review.Publish, admin, "", false, "", tandem.EINVALID},
 		{"unknown action", tandem.DocumentDraft, nil, "merge", ann, "", false, "", tandem.EINVALID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := review.Transition(doc(tt.status), tt.last, tt.action, tt.by, tt.comment, tt.require)
+			d := doc(tt.status)
+			if tt.status == "" {
+				d = tandem.Document{ID: review.NextID("faq/x"), Status: tandem.DocumentDraft}
+			}
+			got, err := review.Transition(d, tt.last, tt.action, tt.by, tt.comment, tt.require)
 			if tandem.ErrorCode(err) != tt.code && !(tt.code == "" && err == nil) {
 				t.Fatalf("err = %v, want code %q", err, tt.code)
 			}

@@ -170,10 +170,6 @@ func (h *handler) handleDocPost(w http.ResponseWriter, r *http.Request) {
 		if action == "unpublish" {
 			status, act = tandem.DocumentDraft, ActionUnpublish
 		}
-		if _, isNext := review.LiveID(doc.ID); isNext && action == "publish" {
-			h.fail(w, r, tandem.Errorf(tandem.EINVALID, "a next version is published by approving it"))
-			return
-		}
 		if action == "publish" {
 			if err := h.wf.CheckPublish(*doc); err != nil {
 				h.fail(w, r, err)
