@@ -224,6 +224,9 @@ func runKBShow(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "id:       %s\ntitle:    %s\nstatus:   %s\nversion:  %d\nsource:   %s\nurl:      %s\ntags:     %s\nlanguage: %s\nhash:     %s\nupdated:  %s\n",
 		d.ID, d.Title, d.Status, d.Version, d.Source, d.URL, strings.Join(d.Tags, ", "), d.Language, d.ContentHash, d.UpdatedAt.Format(time.RFC3339))
+	if err := showReview(ctx, env, store, d.ID); err != nil {
+		return err
+	}
 	for _, c := range chunks {
 		fmt.Fprintf(env.Stdout, "\n--- chunk %d %s\n%s\n", c.Ordinal, c.Heading, c.Text)
 	}

@@ -127,6 +127,7 @@ func TestKBReviewCommands(t *testing.T) {
 		{"OK/submit", kb("submit", "returns"), 0, "help/returns is in_review", ""},
 		{"ErrRejectWithoutComment", kb("reject", "returns"), 1, "", "comment is required"},
 		{"OK/reject", kb("reject", "--comment", "Add the address.", "returns"), 0, "help/returns is draft", ""},
+		{"OK/showComment", kb("show", "returns"), 0, "comment:  Add the address.", ""},
 		{"OK/resubmit", kb("submit", "returns"), 0, "is in_review", ""},
 		{"OK/approve", kb("approve", "returns"), 0, "help/returns is published", ""},
 		{"OK/publishPublished", kb("publish", "--require-review", "returns"), 0, "is published", ""},

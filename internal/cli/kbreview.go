@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/tandemhq/tandem/retrieval/review"
 )
@@ -30,7 +31,7 @@ func runKBReview(a review.Action) func(ctx context.Context, env Env, args []stri
 		w := &review.Workflow{Store: store, KB: kb}
 		for _, id := range fs.Args() {
 			id = kf.docID(id)
-			if _, err := w.Take(ctx, id, a, cliReviewer, *comment); err != nil {
+			if _, err := w.Take(ctx, id, 0, a, cliReviewer, *comment); err != nil {
 				return err
 			}
 			if live, isNext := review.LiveID(id); isNext && a == review.Approve {
@@ -62,6 +63,22 @@ func checkPublish(ctx context.Context, store review.Store, id string, requireRev
 	w := &review.Workflow{RequireReview: requireReview}
 	if err := w.CheckPublish(*d); err != nil {
 		return fmt.Errorf("%w (tandem kb submit, then another editor approves)", err)
+	}
+	return nil
+}
+
+// showReview prints a document's latest review round, if any (`tandem kb show`).
+func showReview(ctx context.Context, env Env, store review.Store, id string) error {
+	r, err := (&review.Workflow{Store: store}).LastReview(ctx, id)
+	if err != nil || r == nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "submitted: by %s at %s\n", r.SubmittedBy, r.SubmittedAt.Format(time.RFC3339))
+	if r.ReviewedBy != "" {
+		fmt.Fprintf(env.Stdout, "reviewed: by %s at %s\n", r.ReviewedBy, r.ReviewedAt.Format(time.RFC3339))
+	}
+	if r.Comment != "" {
+		fmt.Fprintf(env.Stdout, "comment:  %s\n", r.Comment)
 	}
 	return nil
 }

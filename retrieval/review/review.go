@@ -157,14 +157,20 @@ func (w *Workflow) CheckPublish(d tandem.Document) error {
 }
 
 // Take applies action a (Submit, Approve or RequestChanges) to document id on behalf of by,
-// records the review round and appends the audit entry. It returns the document as it was.
-func (w *Workflow) Take(ctx context.Context, id string, a Action, by Actor, comment string) (*tandem.Document, error) {
+// records the review round and appends the audit entry. version is the version by saw (an
+// editor's page); when it is not the stored one the step is refused with ECONFLICT, so an
+// approval never publishes content its reviewer did not see. 0 takes the stored version.
+// It returns the document as it was.
+func (w *Workflow) Take(ctx context.Context, id string, version int, a Action, by Actor, comment string) (*tandem.Document, error) {
 	if a == Publish {
 		return nil, tandem.Errorf(tandem.EINVALID, "publish is not a review step")
 	}
 	d, err := w.Store.FindDocumentByID(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("find document: %w", err)
+	}
+	if version != 0 && version != d.Version {
+		return nil, tandem.Errorf(tandem.ECONFLICT, "%q changed since you opened it (now v%d); reload it", id, d.Version)
 	}
 	last, err := w.LastReview(ctx, id)
 	if err != nil {

@@ -85,7 +85,7 @@ func TestWorkflowTake(t *testing.T) {
 
 	step := func(a review.Action, by review.Actor, comment string, want tandem.DocumentStatus) {
 		t.Helper()
-		if _, err := w.Take(ctx, d.ID, a, by, comment); err != nil {
+		if _, err := w.Take(ctx, d.ID, 0, a, by, comment); err != nil {
 			t.Fatalf("%s by %s: %v", a, by.Name, err)
 		}
 		got, err := s.FindDocumentByID(ctx, d.ID)
@@ -100,7 +100,7 @@ func TestWorkflowTake(t *testing.T) {
 		t.Errorf("publish a draft = %v, want forbidden", err)
 	}
 	step(review.Submit, ann, "", tandem.DocumentInReview)
-	if _, err := w.Take(ctx, d.ID, review.Approve, ann, ""); tandem.ErrorCode(err) != tandem.EFORBIDDEN {
+	if _, err := w.Take(ctx, d.ID, 0, review.Approve, ann, ""); tandem.ErrorCode(err) != tandem.EFORBIDDEN {
 		t.Errorf("approve own = %v, want forbidden", err)
 	}
 	step(review.RequestChanges, bob, " add the address ", tandem.DocumentDraft)
@@ -109,6 +109,17 @@ func TestWorkflowTake(t *testing.T) {
 		t.Fatalf("last review = %+v, %v", last, err)
 	}
 	step(review.Submit, ann, "", tandem.DocumentInReview)
+	// A change while in review (here a re-ingest keeping the status) ends the round.
+	if _, err := k.Ingest(ctx, "faq", []retrieval.Source{{ID: "returns", Title: "Returns", Body: "Return within 30 days, postage paid."}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.FindDocumentByID(ctx, d.ID); got.Status != tandem.DocumentDraft {
+		t.Fatalf("changed in review: status %s, want draft", got.Status)
+	}
+	step(review.Submit, ann, "", tandem.DocumentInReview)
+	if _, err := w.Take(ctx, d.ID, 1, review.Approve, bob, ""); tandem.ErrorCode(err) != tandem.ECONFLICT {
+		t.Errorf("approve the version seen before the change = %v, want conflict", err)
+	}
 	step(review.Approve, bob, "", tandem.DocumentPublished)
 
 	audit, err := s.ListAudit(ctx, storage.AuditFilter{Subject: d.ID})
@@ -119,7 +130,7 @@ func TestWorkflowTake(t *testing.T) {
 	for _, e := range audit { // newest first
 		got = append(got, e.Actor+" "+e.Action)
 	}
-	want := "agent:bob document.approve|agent:ann document.submit|agent:bob document.request_changes|agent:ann document.submit"
+	want := "agent:bob document.approve|agent:ann document.submit|agent:ann document.submit|agent:bob document.request_changes|agent:ann document.submit"
 	if g := strings.Join(got, "|"); g != want {
 		t.Errorf("audit = %s", g)
 	}
@@ -165,13 +176,13 @@ func TestWorkflowNextVersion(t *testing.T) {
 		}
 		return strings.Join(texts, "|")
 	}
-	if _, err := w.Take(ctx, next, review.Submit, review.Actor{Name: "agent:ann"}, ""); err != nil {
+	if _, err := w.Take(ctx, next, 0, review.Submit, review.Actor{Name: "agent:ann"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := answers(); !strings.Contains(got, "30 days") || strings.Contains(got, "60 days") {
 		t.Fatalf("while in review, answers = %s; want the published 30 days only", got)
 	}
-	if _, err := w.Take(ctx, next, review.Approve, review.Actor{Name: "agent:bob"}, ""); err != nil {
+	if _, err := w.Take(ctx, next, 0, review.Approve, review.Actor{Name: "agent:bob"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	live, err := s.FindDocumentByID(ctx, "faq/returns")

@@ -3,6 +3,7 @@ package kb
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/tandemhq/tandem"
@@ -86,7 +87,16 @@ func (h *handler) reviewStep(w http.ResponseWriter, r *http.Request, doc *tandem
 		"request-changes": {review.RequestChanges, "changes"},
 	}
 	step := steps[action]
-	if _, err := h.wf.Take(r.Context(), doc.ID, step.a, h.who(r.Context()), r.PostFormValue("comment")); err != nil {
+	version := 0
+	if v := r.PostFormValue("version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			h.fail(w, r, tandem.Errorf(tandem.EINVALID, "version must be a positive number"))
+			return
+		}
+		version = n
+	}
+	if _, err := h.wf.Take(r.Context(), doc.ID, version, step.a, h.who(r.Context()), r.PostFormValue("comment")); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -60,7 +60,9 @@ func TestReviewFlow(t *testing.T) {
 		{"CommentShown", as(form("GET", doc, nil), "ann"), 200, "", []string{"Say who pays the postage.", "by agent:bob"}, nil, tandem.DocumentDraft},
 		{"Resubmit", as(form("POST", doc+"/submit", nil), "ann"), 303, doc, nil, nil, tandem.DocumentInReview},
 		{"AdminSeesForms", as(form("GET", doc, nil), "admin"), 200, "", []string{`class="approve"`}, nil, tandem.DocumentInReview},
-		{"ApproveFromReviewPage", as(form("POST", doc+"/approve", url.Values{"from": {"review"}}), "bob"), 303, "/kb/review", nil, nil, tandem.DocumentPublished},
+		{"ErrApproveStaleVersion", as(form("POST", doc+"/approve", url.Values{"version": {"9"}}), "bob"), 409, "", []string{"changed since you opened it"}, nil, tandem.DocumentInReview},
+		{"ErrApproveBadVersion", as(form("POST", doc+"/approve", url.Values{"version": {"x"}}), "bob"), 400, "", nil, nil, tandem.DocumentInReview},
+		{"ApproveFromReviewPage", as(form("POST", doc+"/approve", url.Values{"from": {"review"}, "version": {"1"}}), "bob"), 303, "/kb/review", nil, nil, tandem.DocumentPublished},
 		{"ReviewListEmpty", as(form("GET", "/kb/review", nil), "bob"), 200, "", []string{"Nothing waits for review"}, nil, tandem.DocumentPublished},
 	}
 	for _, s := range steps {
