@@ -5,11 +5,24 @@ import "time"
 // DocumentStatus is a knowledge document's review state.
 type DocumentStatus string
 
-// Document states: only published documents answer customers.
+// Document states: only published documents answer customers. A draft is submitted for
+// review (in review) and approved (published) or sent back with a comment (draft).
 const (
 	DocumentDraft     DocumentStatus = "draft"
+	DocumentInReview  DocumentStatus = "in_review"
 	DocumentPublished DocumentStatus = "published"
 )
+
+// DocumentReview is the latest review round of a document: who submitted it and when, who
+// reviewed it and the comment of a request for changes (kept until the next review).
+type DocumentReview struct {
+	DocumentID  string
+	SubmittedBy string
+	SubmittedAt time.Time
+	ReviewedBy  string // "" until reviewed
+	ReviewedAt  time.Time
+	Comment     string
+}
 
 // Document is one knowledge article, FAQ pair or ingested file.
 type Document struct {

@@ -88,6 +88,9 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, collection string, srcs []S
 			if old != nil {
 				status = old.Status
 			}
+			if status == tandem.DocumentInReview {
+				status = tandem.DocumentDraft // a change ends the review round
+			}
 		}
 		pieces, err := kb.splitter.Split(s)
 		if err != nil {

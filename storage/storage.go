@@ -329,6 +329,14 @@ type KnowledgeStore interface {
 	FindDocumentByID(ctx context.Context, id string) (*tandem.Document, error)
 	ListDocuments(ctx context.Context, f DocumentFilter) ([]tandem.Document, error)
 	SetDocumentStatus(ctx context.Context, id string, status tandem.DocumentStatus) error
+	// ReviewDocument moves a document from one status to another and stores the review
+	// round as its latest (replacing the previous), atomically. A document that is no longer
+	// at c.From and c.Version (edited or reviewed meanwhile) gives ECONFLICT, a missing one
+	// ENOTFOUND.
+	ReviewDocument(ctx context.Context, c ReviewChange) error
+	// FindDocumentReview returns a document's latest review round; ENOTFOUND when it has
+	// none. Deleting the document deletes it.
+	FindDocumentReview(ctx context.Context, documentID string) (*tandem.DocumentReview, error)
 	DeleteDocument(ctx context.Context, id string) error
 	ListChunks(ctx context.Context, documentID string) ([]tandem.Chunk, error)
 	// ReplaceEmbeddings overwrites the embeddings of the given chunks (re-embed).
@@ -340,6 +348,13 @@ type KnowledgeStore interface {
 	// SearchVector ranks chunks by cosine similarity to vec, best first; Score is the
 	// cosine similarity.
 	SearchVector(ctx context.Context, vec []float32, f SearchFilter) ([]tandem.ScoredChunk, error)
+}
+
+// ReviewChange is one review transition of a document (see ReviewDocument).
+type ReviewChange struct {
+	Version  int // the version reviewed
+	From, To tandem.DocumentStatus
+	Review   tandem.DocumentReview // DocumentID names the document
 }
 
 // DocumentFilter selects documents; zero fields match everything.

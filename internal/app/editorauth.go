@@ -62,6 +62,12 @@ func staffActor(ctx context.Context) string {
 	return ""
 }
 
+// staffAdmin reports whether the staff member signed in to a request is an admin.
+func staffAdmin(ctx context.Context) bool {
+	a := staff.AgentFrom(ctx)
+	return a != nil && a.Role == tandem.AgentRoleAdmin
+}
+
 // editorsOnly guards the staff pages (the knowledge editor, the agent inbox) when staff
 // sign in without accounts (staff_auth: open): with API keys
 // configured, a request must carry one (HTTP Basic password, any user name, or a Bearer

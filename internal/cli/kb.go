@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/retrieval"
+	"github.com/tandemhq/tandem/retrieval/review"
 	"github.com/tandemhq/tandem/storage"
 )
 
@@ -30,6 +31,9 @@ func kbCommands() map[string]command {
 		"delete":  {"delete a document", runKBDelete},
 		"publish": {"publish a document (or --draft to unpublish)", runKBPublish},
 		"reembed": {"recompute a collection's vectors with the configured embedder", runKBReembed},
+		"submit":  {"submit draft documents for review", runKBReview(review.Submit)},
+		"approve": {"approve documents in review (publishes them)", runKBReview(review.Approve)},
+		"reject":  {"request changes to documents in review (--comment required)", runKBReview(review.RequestChanges)},
 	}
 }
 
@@ -220,6 +224,9 @@ func runKBShow(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "id:       %s\ntitle:    %s\nstatus:   %s\nversion:  %d\nsource:   %s\nurl:      %s\ntags:     %s\nlanguage: %s\nhash:     %s\nupdated:  %s\n",
 		d.ID, d.Title, d.Status, d.Version, d.Source, d.URL, strings.Join(d.Tags, ", "), d.Language, d.ContentHash, d.UpdatedAt.Format(time.RFC3339))
+	if err := showReview(ctx, env, store, d.ID); err != nil {
+		return err
+	}
 	for _, c := range chunks {
 		fmt.Fprintf(env.Stdout, "\n--- chunk %d %s\n%s\n", c.Ordinal, c.Heading, c.Text)
 	}
@@ -320,6 +327,7 @@ func runKBPublish(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem kb publish")
 	kf := addKBFlags(env, fs)
 	draft := fs.Bool("draft", false, "set the documents back to draft")
+	requireReview := addRequireReviewFlag(env, fs)
 	_, store, err := kf.open(ctx, env, fs, args)
 	if err != nil {
 		return err
@@ -333,6 +341,11 @@ func runKBPublish(ctx context.Context, env Env, args []string) error {
 		status = tandem.DocumentDraft
 	}
 	for _, id := range fs.Args() {
+		if !*draft {
+			if err := checkPublish(ctx, store, kf.docID(id), *requireReview); err != nil {
+				return err
+			}
+		}
 		if err := store.SetDocumentStatus(ctx, kf.docID(id), status); err != nil {
 			return err
 		}

@@ -103,3 +103,40 @@ func TestEvalRetrieval(t *testing.T) {
 		t.Errorf("missing --questions: code %d, want 2", code)
 	}
 }
+
+func TestKBReviewCommands(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	writeKBFiles(t, dir, map[string]string{
+		"kb/returns.md": "---\nid: returns\ntitle: Returns\n---\nReturn any item within 30 days.\n",
+	})
+	kb := func(args ...string) []string {
+		return append([]string{"kb", args[0], "--data-dir", data, "--collection", "help"}, args[1:]...)
+	}
+	steps := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{"OK/ingestDraft", kb("ingest", "--draft", filepath.Join(dir, "kb")), 0, "1 added", ""},
+		{"ErrPublishNeedsReview", kb("publish", "--require-review", "returns"), 1, "", "needs review"},
+		{"ErrApproveDraft", kb("approve", "returns"), 1, "", "not in review"},
+		{"OK/submit", kb("submit", "returns"), 0, "help/returns is in_review", ""},
+		{"ErrRejectWithoutComment", kb("reject", "returns"), 1, "", "comment is required"},
+		{"OK/reject", kb("reject", "--comment", "Add the address.", "returns"), 0, "help/returns is draft", ""},
+		{"OK/showComment", kb("show", "returns"), 0, "comment:  Add the address.", ""},
+		{"OK/resubmit", kb("submit", "returns"), 0, "is in_review", ""},
+		{"OK/approve", kb("approve", "returns"), 0, "help/returns is published", ""},
+		{"OK/publishPublished", kb("publish", "--require-review", "returns"), 0, "is published", ""},
+		{"ErrUsage", []string{"kb", "submit", "--data-dir", data}, 2, "", ""},
+	}
+	for _, s := range steps {
+		code, out, errOut := runKBCLI(t, s.args...)
+		if code != s.wantCode || !strings.Contains(out, s.wantOut) || !strings.Contains(errOut, s.wantErr) {
+			t.Fatalf("%s: code %d, out %q, err %q; want %d, %q and %q", s.name, code, out, errOut, s.wantCode, s.wantOut, s.wantErr)
+		}
+	}
+}

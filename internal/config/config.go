@@ -64,6 +64,9 @@ type Config struct {
 	AnswerCache    *bool         `yaml:"answer_cache"`
 	AnswerCacheTTL time.Duration `yaml:"answer_cache_ttl"`
 
+	// Knowledge configures the knowledge editor's workflow.
+	Knowledge Knowledge `yaml:"knowledge"`
+
 	// LLM configures answer generation; empty Provider means offline extractive answers.
 	LLM LLM `yaml:"llm"`
 	// Embedder configures knowledge embeddings; empty Provider means the offline hashing embedder.
@@ -120,6 +123,16 @@ func connectorSecret(getenv func(string) string, name, bot string) string {
 		return v
 	}
 	return strings.TrimSpace(getenv(name))
+}
+
+// Knowledge configures the knowledge base's editorial workflow.
+type Knowledge struct {
+	// RequireReview makes every knowledge document go through review before it answers
+	// customers (TANDEM_KNOWLEDGE_REQUIRE_REVIEW): publishing a draft directly, in the
+	// editor or with `tandem kb publish`, is refused ("needs review"); an editor submits it
+	// and another editor or an admin approves it (package retrieval/review). Default false:
+	// editors publish directly and may still ask for a review.
+	RequireReview bool `yaml:"require_review"`
 }
 
 // WebChat limits the web chat per process (with N replicas a client gets up to N times as
@@ -448,7 +461,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			}
 		}
 	}
-	for key, dst := range map[string]*bool{"TANDEM_DEMO": &c.Demo} {
+	for key, dst := range map[string]*bool{"TANDEM_DEMO": &c.Demo, "TANDEM_KNOWLEDGE_REQUIRE_REVIEW": &c.Knowledge.RequireReview} {
 		if v := getenv(key); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {

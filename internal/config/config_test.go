@@ -55,6 +55,17 @@ func TestLoad(t *testing.T) {
 			}},
 		{name: "ErrStaffAuth", env: map[string]string{"TANDEM_STAFF_AUTH": "none"}, wantErr: "staff_auth"},
 		{name: "ErrStaffSessionTTL", env: map[string]string{"TANDEM_STAFF_SESSION_TTL": "long"}, wantErr: "TANDEM_STAFF_SESSION_TTL"},
+		{name: "OKRequireReview", yaml: "knowledge:\n  require_review: true\n", check: func(t *testing.T, c Config) {
+			if !c.Knowledge.RequireReview {
+				t.Error("knowledge.require_review not read")
+			}
+		}},
+		{name: "OKRequireReviewEnv", yaml: "knowledge:\n  require_review: true\n", env: map[string]string{"TANDEM_KNOWLEDGE_REQUIRE_REVIEW": "false"},
+			check: func(t *testing.T, c Config) {
+				if c.Knowledge.RequireReview {
+					t.Error("TANDEM_KNOWLEDGE_REQUIRE_REVIEW=false did not override the file")
+				}
+			}},
 		{name: "ErrBadBool", env: map[string]string{"TANDEM_DEMO": "maybe"}, wantErr: "TANDEM_DEMO"},
 		{name: "ErrBadDatabaseURL", env: map[string]string{"TANDEM_DATABASE_URL": "mysql://x"}, wantErr: "database_url"},
 		{name: "ErrMessageLimit", env: map[string]string{"TANDEM_MAX_MESSAGE_BYTES": "-1"}, wantErr: "max_message_bytes"},

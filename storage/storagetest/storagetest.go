@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"AgentCredentials", testAgentCredentials},
 		{"Collections", testCollections},
 		{"Documents", testDocuments},
+		{"DocumentReviews", testDocumentReviews},
 		{"SearchText", testSearchText},
 		{"SearchVector", testSearchVector},
 		{"Audit", testAudit},

@@ -13,6 +13,7 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/retrieval/ingest"
+	"github.com/tandemhq/tandem/retrieval/review"
 	"github.com/tandemhq/tandem/storage"
 	"github.com/tandemhq/tandem/web/htmlpage"
 )
@@ -29,9 +30,9 @@ func (h *handler) handleList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d := listData{Query: strings.TrimSpace(q.Get("q")), Collection: q.Get("collection"), Status: q.Get("status"), Tag: strings.TrimSpace(q.Get("tag"))}
 	switch tandem.DocumentStatus(d.Status) {
-	case "", tandem.DocumentDraft, tandem.DocumentPublished:
+	case "", tandem.DocumentDraft, tandem.DocumentInReview, tandem.DocumentPublished:
 	default:
-		h.fail(w, r, tandem.Errorf(tandem.EINVALID, "status must be draft or published"))
+		h.fail(w, r, tandem.Errorf(tandem.EINVALID, "status must be draft, in_review or published"))
 		return
 	}
 	d.Page = 1
@@ -96,7 +97,7 @@ func (h *handler) handleList(w http.ResponseWriter, r *http.Request) {
 
 // actions are the suffixes of document URLs; a document id that ends in one of them is
 // read as that action on the shorter id.
-var postActions = []string{"edit", "publish", "unpublish", "delete"}
+var postActions = []string{"edit", "publish", "unpublish", "delete", "submit", "approve", "request-changes"}
 
 // splitAction splits ".../publish" into the document id and the action.
 func splitAction(path string) (id, action string) {
@@ -106,14 +107,9 @@ func splitAction(path string) (id, action string) {
 	return path, ""
 }
 
-type docData struct {
-	Doc    *tandem.Document
-	Chunks []tandem.Chunk
-}
-
 func (h *handler) handleDocGet(w http.ResponseWriter, r *http.Request) {
 	id, action := splitAction(r.PathValue("path"))
-	if action == "publish" || action == "unpublish" {
+	if action != "" && action != "edit" && action != "delete" {
 		h.methodNotAllowed(w, r, http.MethodPost)
 		return
 	}
@@ -124,16 +120,16 @@ func (h *handler) handleDocGet(w http.ResponseWriter, r *http.Request) {
 	}
 	switch action {
 	case "edit":
+		if next := h.nextOf(r, doc); next != nil {
+			// One next version at a time: edit it rather than the published document.
+			http.Redirect(w, r, docPath(next.ID, "edit"), http.StatusSeeOther)
+			return
+		}
 		h.render(w, r, http.StatusOK, "edit", page{Title: "Edit " + doc.Title, Nav: "docs", Data: formFromDoc(doc)})
 	case "delete":
 		h.render(w, r, http.StatusOK, "delete", page{Title: "Delete " + doc.Title, Nav: "docs", Data: docData{Doc: doc}})
 	default:
-		chunks, err := h.store.ListChunks(r.Context(), doc.ID)
-		if err != nil {
-			h.fail(w, r, fmt.Errorf("list chunks: %w", err))
-			return
-		}
-		h.render(w, r, http.StatusOK, "doc", page{Title: doc.Title, Nav: "docs", Notice: notice(r), Data: docData{Doc: doc, Chunks: chunks}})
+		h.renderDoc(w, r, doc)
 	}
 }
 
@@ -167,10 +163,18 @@ func (h *handler) handleDocPost(w http.ResponseWriter, r *http.Request) {
 	switch action {
 	case "edit":
 		h.saveEdit(w, r, doc)
+	case "submit", "approve", "request-changes":
+		h.reviewStep(w, r, doc, action)
 	case "publish", "unpublish":
 		status, act := tandem.DocumentPublished, ActionPublish
 		if action == "unpublish" {
 			status, act = tandem.DocumentDraft, ActionUnpublish
+		}
+		if action == "publish" {
+			if err := h.wf.CheckPublish(*doc); err != nil {
+				h.fail(w, r, err)
+				return
+			}
 		}
 		if doc.Status != status {
 			if err := h.kb.SetDocumentStatus(ctx, doc.ID, status); err != nil {
@@ -191,6 +195,12 @@ func (h *handler) handleDocPost(w http.ResponseWriter, r *http.Request) {
 		if err := h.kb.DeleteDocument(ctx, doc.ID); err != nil {
 			h.fail(w, r, err)
 			return
+		}
+		if _, isNext := review.LiveID(doc.ID); !isNext {
+			if err := h.kb.DeleteDocument(ctx, review.NextID(doc.ID)); err != nil && tandem.ErrorCode(err) != tandem.ENOTFOUND {
+				h.fail(w, r, err)
+				return
+			}
 		}
 		if err := h.audit(ctx, ActionDelete, doc.ID, map[string]string{"title": doc.Title, "version": strconv.Itoa(doc.Version)}); err != nil {
 			h.fail(w, r, err)
@@ -274,15 +284,6 @@ func validURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// kindOf guesses how a stored document was chunked: an FAQ pair is one chunk headed by its
-// question and holding the whole answer.
-func kindOf(d *tandem.Document, chunks []tandem.Chunk) ingest.Kind {
-	if len(chunks) == 1 && chunks[0].Heading == d.Title && chunks[0].Text == strings.TrimSpace(d.Body) {
-		return ingest.KindFAQ
-	}
-	return ingest.KindMarkdown
-}
-
 func (h *handler) saveEdit(w http.ResponseWriter, r *http.Request, doc *tandem.Document) {
 	ctx := r.Context()
 	f := readForm(r)
@@ -302,8 +303,17 @@ func (h *handler) saveEdit(w http.ResponseWriter, r *http.Request, doc *tandem.D
 		h.fail(w, r, fmt.Errorf("list chunks: %w", err))
 		return
 	}
+	// With review required, a published document keeps answering: the edit becomes its
+	// next version, reviewed aside (retrieval/review).
+	_, isNext := review.LiveID(doc.ID)
+	toNext := h.cfg.RequireReview && doc.Status == tandem.DocumentPublished && !isNext
+	id := doc.ID
+	if toNext {
+		f.LocalID += review.NextSuffix
+		id = review.NextID(doc.ID)
+	}
 	src := retrieval.Source{
-		ID: f.LocalID, Title: f.Title, Body: f.Body, Kind: kindOf(doc, chunks), Origin: doc.Source,
+		ID: f.LocalID, Title: f.Title, Body: f.Body, Kind: retrieval.KindOf(doc, chunks), Origin: doc.Source,
 		URL: f.URL, Tags: tags, Language: doc.Language, Status: tandem.DocumentDraft,
 	}
 	st, err := h.kb.Ingest(ctx, doc.Collection, []retrieval.Source{src}, nil)
@@ -311,19 +321,23 @@ func (h *handler) saveEdit(w http.ResponseWriter, r *http.Request, doc *tandem.D
 		h.fail(w, r, fmt.Errorf("save document: %w", err))
 		return
 	}
-	if st.Updated == 0 {
-		htmlpage.Redirect(w, r, docPath(doc.ID), "unchanged")
+	if st.Updated == 0 && st.Added == 0 {
+		htmlpage.Redirect(w, r, docPath(id), "unchanged")
 		return
 	}
 	version := doc.Version + 1
-	if saved, err := h.store.FindDocumentByID(ctx, doc.ID); err == nil {
+	if saved, err := h.store.FindDocumentByID(ctx, id); err == nil {
 		version = saved.Version
 	}
-	if err := h.audit(ctx, ActionUpdate, doc.ID, map[string]string{"version": strconv.Itoa(version), "chunks": strconv.Itoa(st.Chunks)}); err != nil {
+	if err := h.audit(ctx, ActionUpdate, id, map[string]string{"version": strconv.Itoa(version), "chunks": strconv.Itoa(st.Chunks)}); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	htmlpage.Redirect(w, r, docPath(doc.ID), "saved")
+	if toNext {
+		htmlpage.Redirect(w, r, docPath(id), "next")
+		return
+	}
+	htmlpage.Redirect(w, r, docPath(id), "saved")
 }
 
 func (h *handler) collections(r *http.Request) []string {
@@ -389,7 +403,7 @@ func (h *handler) handleNewSave(w http.ResponseWriter, r *http.Request) {
 	case f.LocalID == "" || !idRE.MatchString(f.LocalID) || strings.Contains(f.LocalID, "..") || strings.HasSuffix(f.LocalID, "/"):
 		msg = "The id may hold letters, digits, '.', '_', '-' and '/'."
 	case slices.Contains(postActions, f.LocalID[strings.LastIndex(f.LocalID, "/")+1:]):
-		msg = "The id may not end in edit, publish, unpublish or delete."
+		msg = "The id may not end in " + strings.Join(postActions, ", ") + "."
 	}
 	if msg == "" {
 		id := retrieval.DocumentID(f.Collection, f.LocalID)

@@ -3,7 +3,10 @@
 // pairs (saved as drafts through the knowledge base, so chunks and embeddings follow),
 // publish, unpublish and delete them, try a question against the knowledge base, see the
 // customer questions that found no confident answer grouped by similarity, and upload
-// files whose ingestion progress streams to the page (server-sent events).
+// files whose ingestion progress streams to the page (server-sent events). Drafts may be
+// submitted for review, and approved or sent back with a comment from /kb/review by
+// another editor or an admin (package retrieval/review); with Config.RequireReview only
+// an approval publishes.
 //
 // Every change appends an audit entry (actor "editor"). State-changing requests are POST
 // forms behind http.CrossOriginProtection; templates and static files are embedded and the
@@ -27,6 +30,7 @@ import (
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/retrieval"
+	"github.com/tandemhq/tandem/retrieval/review"
 	"github.com/tandemhq/tandem/storage"
 	"github.com/tandemhq/tandem/web/htmlpage"
 )
@@ -58,6 +62,7 @@ type KnowledgeBase interface {
 	// Status changes and deletions go through the knowledge base so that customers' answers
 	// reflect them at once (it caches answers).
 	SetDocumentStatus(ctx context.Context, id string, status tandem.DocumentStatus) error
+	ReviewDocument(ctx context.Context, c storage.ReviewChange) error
 	DeleteDocument(ctx context.Context, id string) error
 }
 
@@ -67,6 +72,7 @@ type Store interface {
 	ListCollections(ctx context.Context) ([]tandem.Collection, error)
 	ListDocuments(ctx context.Context, f storage.DocumentFilter) ([]tandem.Document, error)
 	FindDocumentByID(ctx context.Context, id string) (*tandem.Document, error)
+	FindDocumentReview(ctx context.Context, documentID string) (*tandem.DocumentReview, error)
 	ListChunks(ctx context.Context, documentID string) ([]tandem.Chunk, error)
 	AppendAudit(ctx context.Context, e *tandem.AuditEntry) error
 	ListAudit(ctx context.Context, f storage.AuditFilter) ([]tandem.AuditEntry, error)
@@ -110,6 +116,10 @@ type Config struct {
 	// *tandem.Error with EUNAUTHORIZED gives 401, EFORBIDDEN 403). nil allows everyone:
 	// mount the editor only where editors are trusted until authentication exists.
 	Authorize func(*http.Request) error
+	// RequireReview refuses to publish a document that was not approved ("needs review"):
+	// only an approval publishes, and an edit of a published document is saved as its next
+	// version, reviewed while the published one keeps answering (see retrieval/review).
+	RequireReview bool
 	// Logger receives internal errors. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -167,6 +177,10 @@ type Deps struct {
 	// Actor names the signed-in editor of a request's context for the audit log (with staff
 	// accounts, "agent:<id>"); nil or "" records Actor. Optional.
 	Actor func(ctx context.Context) string
+	// Admin reports whether the signed-in editor is an admin, who may review their own
+	// submissions; other editors may not. When Actor names no one (no accounts), editors
+	// cannot be told apart and everyone may review. Optional.
+	Admin func(ctx context.Context) bool
 }
 
 //go:embed templates/*.html
@@ -181,6 +195,8 @@ type handler struct {
 	store Store
 	voice func(collection string) (llms.Model, string)
 	actor func(ctx context.Context) string // Deps.Actor
+	admin func(ctx context.Context) bool   // Deps.Admin
+	wf    *review.Workflow
 	pages *htmlpage.Pages
 	jobs  *jobs
 }
@@ -194,7 +210,8 @@ func New(cfg Config, deps Deps) http.Handler {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	h := &handler{cfg: cfg.WithDefaults(), kb: deps.KB, store: deps.Store, voice: deps.Voice, actor: deps.Actor, jobs: newJobs()}
+	h := &handler{cfg: cfg.WithDefaults(), kb: deps.KB, store: deps.Store, voice: deps.Voice, actor: deps.Actor, admin: deps.Admin, jobs: newJobs()}
+	h.wf = &review.Workflow{Store: deps.Store, KB: deps.KB, RequireReview: cfg.RequireReview}
 	h.pages = parsePages(h.cfg.Logger)
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
@@ -204,6 +221,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	mux.HandleFunc("POST /kb/docs/{path...}", h.handleDocPost)
 	mux.HandleFunc("GET /kb/new", h.handleNewForm)
 	mux.HandleFunc("POST /kb/new", h.handleNewSave)
+	mux.HandleFunc("GET /kb/review", h.handleReviewList)
 	mux.HandleFunc("GET /kb/try", h.handleTry)
 	mux.HandleFunc("GET /kb/unanswered", h.handleUnanswered)
 	mux.HandleFunc("GET /kb/ingest", h.handleIngestForm)
@@ -264,6 +282,7 @@ func parsePages(logger *slog.Logger) *htmlpage.Pages {
 		"localid":  retrieval.LocalID,
 		"add":      func(a, b int) int { return a + b },
 		"rankText": rankText,
+		"status":   statusText,
 	}
 	return htmlpage.Parse("kb", templateFS, funcs, logger)
 }
@@ -307,18 +326,27 @@ var notices = map[string]string{
 	"published":   "Published: customers can now get answers from this document.",
 	"unpublished": "Unpublished: the document is a draft again and no longer answers customers.",
 	"deleted":     "Document deleted.",
+	"submitted":   "Submitted for review: another editor or an admin can approve it from the Review page.",
+	"approved":    "Approved and published: customers can now get answers from this document.",
+	"changes":     "Changes requested: the document is a draft again, with your comment.",
+	"next":        "Saved as the next version, a draft: the published version keeps answering customers until this one is approved.",
 }
 
 func notice(r *http.Request) string { return htmlpage.Notice(r, notices) }
 
-func (h *handler) audit(ctx context.Context, action, subject string, detail map[string]string) error {
-	actor := Actor
+// who is the signed-in editor as a reviewer; without accounts (Deps.Actor names no one)
+// editors cannot be told apart, so the rule that another editor reviews cannot hold.
+func (h *handler) who(ctx context.Context) review.Actor {
 	if h.actor != nil {
 		if a := h.actor(ctx); a != "" {
-			actor = a
+			return review.Actor{Name: a, Admin: h.admin != nil && h.admin(ctx)}
 		}
 	}
-	if err := h.store.AppendAudit(ctx, &tandem.AuditEntry{Actor: actor, Action: action, Subject: subject, Detail: detail}); err != nil {
+	return review.Actor{Name: Actor, Admin: true}
+}
+
+func (h *handler) audit(ctx context.Context, action, subject string, detail map[string]string) error {
+	if err := h.store.AppendAudit(ctx, &tandem.AuditEntry{Actor: h.who(ctx).Name, Action: action, Subject: subject, Detail: detail}); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
 	return nil

@@ -107,7 +107,7 @@ func TestReadRoutes(t *testing.T) {
 		{"ListStatusDraft", "/kb/?status=draft", 200, []string{"Returns and refunds", "badge-draft"}, []string{"shipping take"}},
 		{"ListTag", "/kb/?tag=billing", 200, []string{"Returns and refunds"}, []string{"shipping take"}},
 		{"ListCollectionNone", "/kb/?collection=other", 200, []string{"No documents match"}, nil},
-		{"ErrListBadStatus", "/kb/?status=weird", 400, []string{"status must be draft or published"}, nil},
+		{"ErrListBadStatus", "/kb/?status=weird", 400, []string{"status must be draft, in_review or published"}, nil},
 		{"ErrListBadPage", "/kb/?page=-1", 400, nil, nil},
 		{"DocOK", "/kb/docs/" + returnsID, 200, []string{"Returns and refunds", "Returning an item", "within 30 days", "Refunds reach", "returns", "draft"}, nil},
 		{"DocEscapedID", "/kb/docs/default/faq%2Fshipping", 200, []string{"Standard shipping takes"}, nil},
