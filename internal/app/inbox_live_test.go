@@ -16,8 +16,6 @@ import (
 
 	"github.com/tandemhq/tandem/connectors/webchat"
 	"github.com/tandemhq/tandem/events"
-	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/pgtest"
 )
 
 // chatSocket is a customer's web chat socket.
@@ -119,21 +117,7 @@ func (s *eventStream) next(t *testing.T) events.Event {
 // the streams still open, so shutting down must end them.
 func TestInboxEventsAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		bases func(t *testing.T) (agent, customer string)
-	}{
-		{"OKSQLite", func(t *testing.T) (string, string) {
-			base := start(t, "")
-			return base, base
-		}},
-		{"OKPostgresTwoReplicas", func(t *testing.T) (string, string) {
-			dsn := pgtest.NewSchema(t)
-			secret := func(c *config.Config) { c.SessionSecret = "replicas-share-this-secret-0123456789" }
-			return start(t, dsn, secret), start(t, dsn, secret)
-		}},
-	}
-	for _, tt := range tests {
+	for _, tt := range replicaPairs {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var streams []*eventStream

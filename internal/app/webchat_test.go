@@ -28,21 +28,7 @@ import (
 // in-process bus of one server.
 func TestWebChatAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		bases func(t *testing.T) (agent, customer string)
-	}{
-		{"OKSQLite", func(t *testing.T) (string, string) {
-			base := start(t, "")
-			return base, base
-		}},
-		{"OKPostgresTwoReplicas", func(t *testing.T) (string, string) {
-			dsn := pgtest.NewSchema(t)
-			secret := func(c *config.Config) { c.SessionSecret = "replicas-share-this-secret-0123456789" }
-			return start(t, dsn, secret), start(t, dsn, secret)
-		}},
-	}
-	for _, tt := range tests {
+	for _, tt := range replicaPairs {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			agentBase, customerBase := tt.bases(t)
@@ -150,4 +136,22 @@ func agentReply(t *testing.T, base, text string) (closeTicket func()) {
 	page(c.PostForm(ticket+"/claim", url.Values{"csrf": {tok[1]}}))
 	page(c.PostForm(ticket+"/reply", url.Values{"csrf": {tok[1]}, "text": {text}}))
 	return func() { page(c.PostForm(ticket+"/close", url.Values{"csrf": {tok[1]}})) }
+}
+
+// replicaPairs are the setups of the across-replicas tests: one SQLite server playing both
+// the agent's and the customer's side, and two PostgreSQL replicas sharing a schema and a
+// session secret.
+var replicaPairs = []struct {
+	name  string
+	bases func(t *testing.T) (agent, customer string)
+}{
+	{"OKSQLite", func(t *testing.T) (string, string) {
+		base := start(t, "")
+		return base, base
+	}},
+	{"OKPostgresTwoReplicas", func(t *testing.T) (string, string) {
+		dsn := pgtest.NewSchema(t)
+		secret := func(c *config.Config) { c.SessionSecret = "replicas-share-this-secret-0123456789" }
+		return start(t, dsn, secret), start(t, dsn, secret)
+	}},
 }
