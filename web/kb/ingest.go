@@ -184,6 +184,10 @@ func (h *handler) handleIngestUpload(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, tandem.Errorf(tandem.EINVALID, "%s holds no documents", name))
 		return
 	}
+	if publish && h.cfg.RequireReview {
+		h.fail(w, r, tandem.Errorf(tandem.EFORBIDDEN, "needs review: upload without publishing, then submit the drafts for review"))
+		return
+	}
 	status := tandem.DocumentDraft
 	if publish {
 		status = tandem.DocumentPublished

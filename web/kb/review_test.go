@@ -3,6 +3,7 @@ package kb_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -164,5 +165,23 @@ func TestReviewNextVersion(t *testing.T) {
 	ans, err = f.kb.Answer(context.Background(), "How long does shipping take?", retrieval.AnswerOptions{})
 	if err != nil || !strings.Contains(ans.Text, "2 to 4") {
 		t.Errorf("after approval the answer is %+v, %v", ans, err)
+	}
+}
+
+// TestReviewUpload: with review required an upload cannot publish; without publishing it
+// lands as drafts to submit.
+func TestReviewUpload(t *testing.T) {
+	t.Parallel()
+	f := setupReview(t, kb.Config{RequireReview: true})
+	faq := []byte("question,answer\nDo you ship abroad?,Yes to 40 countries.\n")
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, as(upload(t, "faq.csv", faq, map[string]string{"collection": "demo", "publish": "on"}), "ann"))
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "needs review") {
+		t.Errorf("publishing upload with review required: %d %s, want 403 needs review", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	f.h.ServeHTTP(rec, as(upload(t, "faq.csv", faq, map[string]string{"collection": "demo"}), "ann"))
+	if rec.Code != http.StatusSeeOther {
+		t.Errorf("draft upload: %d %s, want 303 to the job", rec.Code, rec.Body)
 	}
 }
