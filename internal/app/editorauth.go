@@ -39,7 +39,7 @@ func (a *App) newStaffGuard(ctx context.Context) (staffGuard, error) {
 	if cfg.SessionSecret == "" {
 		return staffGuard{}, errors.New("staff_auth accounts needs TANDEM_SESSION_SECRET (it signs staff sessions and the links of tandem users add); set it, or TANDEM_STAFF_AUTH=open")
 	}
-	st := staff.New(staff.Config{Secret: []byte(cfg.SessionSecret), SessionTTL: cfg.StaffSessionTTL,
+	st := staff.New(staff.Config{Secret: []byte(cfg.SessionSecret), BaseURL: cfg.BaseURL, SessionTTL: cfg.StaffSessionTTL,
 		ClientIP: web.ClientIPFunc(cfg.ClientIPHeader), SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://"), Logger: a.logger}, a.store)
 	a.web.Mount("/staff/", st)
 	if agents, err := a.store.ListAgents(ctx); err == nil && !slices.ContainsFunc(agents, func(ag tandem.Agent) bool { return ag.Role == tandem.AgentRoleAdmin }) {

@@ -30,7 +30,9 @@ func TestStaffAuthModes(t *testing.T) {
 		{"ErrAccountsInbox", []func(*config.Config){accounts}, "/inbox/", http.StatusSeeOther, "/staff/signin?next=%2Finbox%2F"},
 		{"ErrAccountsEditor", []func(*config.Config){accounts}, "/kb/", http.StatusSeeOther, "/staff/signin?next=%2Fkb%2F"},
 		{"OKOpenDemoInbox", nil, "/inbox/", http.StatusOK, ""},
+		{"ErrAccountsAdmin", []func(*config.Config){accounts}, "/staff/admin", http.StatusSeeOther, "/staff/signin?next=%2Fstaff%2Fadmin"},
 		{"OKOpenNoStaffPages", nil, "/staff/signin", http.StatusNotFound, ""},
+		{"OKOpenNoAdminPage", nil, "/staff/admin", http.StatusNotFound, ""},
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tt := range tests {

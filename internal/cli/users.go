@@ -11,6 +11,7 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/storage"
+	"github.com/tandemhq/tandem/web/staff"
 )
 
 // runUsers lists agents and sets what routing and supervision read from them: role,
@@ -114,7 +115,7 @@ func runUsersSet(ctx context.Context, env Env, args []string) error {
 	if a, err = store.UpdateAgent(ctx, a.ID, upd); err != nil {
 		return err
 	}
-	if err := store.AppendAudit(ctx, &tandem.AuditEntry{Actor: "cli", Action: "agent.update", Subject: a.ID,
+	if err := store.AppendAudit(ctx, &tandem.AuditEntry{Actor: "cli", Action: staff.ActionAgentUpdate, Subject: a.ID,
 		Detail: map[string]string{"role": string(a.Role), "skills": strings.Join(a.Skills, ","),
 			"languages": strings.Join(a.Languages, ","), "capacity": strconv.Itoa(a.Capacity)}}); err != nil {
 		return err

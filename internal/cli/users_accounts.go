@@ -17,8 +17,8 @@ import (
 
 // Audit actions of staff accounts made from the command line.
 const (
-	ActionCreateAccount = "agent.create"
-	ActionPasswordLink  = "staff.password_link"
+	ActionCreateAccount = staff.ActionAgentCreate
+	ActionPasswordLink  = staff.ActionPasswordLink
 )
 
 // accountFlags are the flags of the commands that print a set-password link: the store,

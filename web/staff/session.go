@@ -28,27 +28,35 @@ func AgentFrom(ctx context.Context) *tandem.Agent {
 // after signing in); a signed-in agent of another role, a 403 page.
 func (s *Staff) Require(roles ...tandem.AgentRole) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			a, _, err := s.session(r)
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			if a == nil {
-				if r.Method == http.MethodGet || r.Method == http.MethodHead {
-					http.Redirect(w, r, SignInPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-					return
-				}
-				s.fail(w, r, tandem.Errorf(tandem.EFORBIDDEN, "your session has ended; sign in again"))
-				return
-			}
-			if !allowed(a.Role, roles) {
-				s.fail(w, r, tandem.Errorf(tandem.EFORBIDDEN, "your role (%s) may not open this page", a.Role))
-				return
-			}
+		return s.guard(roles, func(w http.ResponseWriter, r *http.Request, a *tandem.Agent, _ *storage.AgentCredentials) {
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), agentKey{}, a)))
 		})
 	}
+}
+
+// guard is Require for the package's own pages, which also need the session's
+// credentials (for the form token).
+func (s *Staff) guard(roles []tandem.AgentRole, next func(http.ResponseWriter, *http.Request, *tandem.Agent, *storage.AgentCredentials)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, cred, err := s.session(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if a == nil {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, SignInPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.fail(w, r, tandem.Errorf(tandem.EFORBIDDEN, "your session has ended; sign in again"))
+			return
+		}
+		if !allowed(a.Role, roles) {
+			s.fail(w, r, tandem.Errorf(tandem.EFORBIDDEN, "your role (%s) may not open this page", a.Role))
+			return
+		}
+		next(w, r, a, cred)
+	})
 }
 
 func allowed(role tandem.AgentRole, roles []tandem.AgentRole) bool {

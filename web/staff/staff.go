@@ -11,6 +11,10 @@
 // session of that agent. Sign-ins are limited per email and per client address, and
 // audited (staff.signin, staff.signin_failed, staff.password_set) without the password.
 //
+// Admins manage accounts at AdminPath: role, skills, languages and capacity (audited
+// agent.update, as tandem users set), new accounts and set-password links (shown on the
+// page, never emailed). The last admin cannot be demoted.
+//
 // Pages are server-rendered with no inline script or style (the server's CSP); POST forms
 // are behind http.CrossOriginProtection, and the sign-out form carries a token bound to the
 // session.
@@ -58,6 +62,9 @@ type Store interface {
 	FindAgentCredentials(ctx context.Context, id string) (*storage.AgentCredentials, error)
 	SetAgentPassword(ctx context.Context, id, oldHash, newHash string, at time.Time) (*storage.AgentCredentials, error)
 	RevokeAgentSessions(ctx context.Context, id string) (*storage.AgentCredentials, error)
+	ListAgents(ctx context.Context) ([]tandem.Agent, error)
+	CreateAgent(ctx context.Context, a *tandem.Agent) error
+	UpdateAgent(ctx context.Context, id string, upd storage.AgentUpdate) (*tandem.Agent, error)
 	AppendAudit(ctx context.Context, e *tandem.AuditEntry) error
 }
 
@@ -77,6 +84,9 @@ type Config struct {
 	// only verify when it is the server's TANDEM_SESSION_SECRET. Empty means a random key
 	// per process.
 	Secret []byte
+	// BaseURL is the server's public URL, which the set-password links the admin page
+	// shows start with (as the CLI's do). Empty makes them relative.
+	BaseURL string
 	// SessionTTL is how long a sign-in lasts. Default 12 hours.
 	SessionTTL time.Duration
 	// SignInsPerEmail and SignInsPerClient bound sign-in attempts per hour for one email
@@ -161,6 +171,7 @@ type Staff struct {
 	perEmail  *ratelimit.Limiter
 	perClient *ratelimit.Limiter
 	handler   http.Handler
+	adminMu   sync.Mutex // serializes the admin page's changes (the last-admin check)
 	dummyOnce sync.Once
 	dummyHash string // what unknown emails are checked against, so they cost a hash too
 	dummyErr  error
@@ -189,6 +200,7 @@ func New(cfg Config, store Store) *Staff {
 	mux.HandleFunc("GET "+PasswordPath, s.handlePasswordPage)
 	mux.HandleFunc("POST "+PasswordPath, s.handleSetPassword)
 	mux.HandleFunc("POST "+SignOutPath, s.handleSignOut)
+	s.mountAdmin(mux)
 	mux.HandleFunc("/staff/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, tandem.Errorf(tandem.ENOTFOUND, "no such page"))
 	})
@@ -215,6 +227,7 @@ type page struct {
 	CSRF   string
 	Notice string
 	Error  string
+	Wide   bool // a page of tables rather than one form
 	Data   any
 }
 
