@@ -3,7 +3,9 @@ package discord
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +45,7 @@ func TestBackfill(t *testing.T) {
 		fail    func(tandem.Inbound, int) error
 		want    []string // provider ids reaching the engine, in order (all of ann's)
 		fetches []string // history requests wanted, "channel after"
+		lost    bool     // wait for the message-lost log before stopping
 	}{
 		{
 			name:   "OKMissedWhileDisconnected",
@@ -74,6 +77,7 @@ func TestBackfill(t *testing.T) {
 			fail:    failing("201", -1),
 			want:    slices.Repeat([]string{"201"}, 3*(1+maxRefills)),
 			fetches: slices.Repeat([]string{"dm-" + ann + " 200"}, maxRefills),
+			lost:    true,
 		},
 	}
 	for _, tc := range tests {
@@ -82,6 +86,8 @@ func TestBackfill(t *testing.T) {
 			g := newFakeGateway(t)
 			k := newTestConnector(t, g.srv)
 			k.attempts, k.refillDelay = 3, time.Millisecond
+			lost := make(chan string, 4)
+			k.log = slog.New(lostHandler{k.log.Handler(), lost})
 			if tc.source != nil {
 				k.backfill = sourceFunc(func(_ context.Context, botID string) ([]Recent, error) {
 					if botID != "demo" {
@@ -106,6 +112,13 @@ func TestBackfill(t *testing.T) {
 					fetches = append(fetches, f)
 				case <-timeout:
 					t.Fatalf("history requests %v, want %v", fetches, tc.fetches)
+				}
+			}
+			if tc.lost {
+				select {
+				case <-lost:
+				case <-time.After(deadline):
+					t.Fatal("the message was never logged as lost")
 				}
 			}
 			if n := len(tc.want); n > 0 {
@@ -159,6 +172,19 @@ func TestBackfill(t *testing.T) {
 			t.Errorf("%d history requests, want none when the source fails", n)
 		}
 	})
+}
+
+// lostHandler also reports the messages logged as lost.
+type lostHandler struct {
+	slog.Handler
+	lost chan<- string
+}
+
+func (h lostHandler) Handle(ctx context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, "discord message lost") {
+		h.lost <- r.Message
+	}
+	return h.Handler.Handle(ctx, r)
 }
 
 func countOf(s []string, v string) int {
