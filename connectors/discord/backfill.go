@@ -53,7 +53,6 @@ const (
 // messages. One goroutine (run) does the fetching, woken by READY or by a given-up message.
 type backfill struct {
 	k      *Connector
-	q      *queue
 	push   func(in tandem.Inbound, channelID string, round int)
 	self   func() string
 	wake   chan struct{} // buffered 1: wakes run, coalesced

@@ -46,7 +46,7 @@ func (k *Connector) Run(ctx context.Context, r connectors.Receiver) error {
 	work := context.WithoutCancel(ctx)
 	q := &queue{pending: map[string][]func(){}}
 	var self atomic.Pointer[string]
-	b := &backfill{k: k, q: q, wake: make(chan struct{}, 1), missed: map[string]target{},
+	b := &backfill{k: k, wake: make(chan struct{}, 1), missed: map[string]target{},
 		self: func() string {
 			if p := self.Load(); p != nil {
 				return *p
@@ -217,7 +217,7 @@ func (q *queue) drain(key string, job func()) {
 	}
 }
 
-// goAck runs job now, outside any key's order, and wait waits for it too.
+// goAck runs job now, outside any key's order (an ack, the backfill loop), and wait waits for it too.
 func (q *queue) goAck(job func()) {
 	q.wg.Add(1)
 	go func() {
