@@ -77,7 +77,7 @@ func (b *backfill) onReady() {
 	b.poke()
 }
 
-// gaveUp schedules the lost message m (round: how often it was fetched again already) to be
+// gaveUp schedules in, whose delivery gave up (round: how often it was fetched again), to be
 // fetched again after k.refillDelay, with everything its author sent after it.
 func (b *backfill) gaveUp(in tandem.Inbound, channelID string, round int) {
 	after, ok := precede(in.ProviderID)
