@@ -115,6 +115,10 @@ type Connector struct {
 	attempts int
 	backoff  time.Duration
 	running  atomic.Bool
+
+	// Fetching what the gateway did not deliver (see WithBackfill).
+	backfill    BackfillSource
+	refillDelay time.Duration // before a given-up message is fetched again
 }
 
 var (
@@ -130,7 +134,7 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 		return nil, err
 	}
 	k := &Connector{cfg: cfg, client: &http.Client{Timeout: 20 * time.Second}, log: slog.Default(),
-		now: time.Now, attempts: 5, backoff: 500 * time.Millisecond}
+		now: time.Now, attempts: 5, backoff: 500 * time.Millisecond, refillDelay: time.Minute}
 	for _, o := range opts {
 		o(k)
 	}

@@ -27,10 +27,15 @@ import (
 // Discord does not redeliver gateway events, so the connector cannot leave a retry to the
 // provider as the webhook connectors do: when r fails with anything but EINVALID the message
 // is handed over again in-process, up to 5 times with exponential backoff (the store drops a
-// repeat by provider id), and then logged at error level and lost. That is the limit of what
-// a gateway allows. A shutdown during the backoff also drops the message (logged). Messages
-// of one customer reach r in the order Discord sent them, one at a time; different
-// customers are handled concurrently.
+// repeat by provider id). Then, after a minute, the connector fetches the message again over
+// REST with whatever its author sent after it, and hands them over again (at most 3 such
+// rounds before it logs the message as lost at error level). A click cannot be fetched again:
+// it is lost after its 5 attempts. A shutdown during the backoff also drops the message
+// (logged). With WithBackfill, every READY (start, or a reconnect that is not a resume) also
+// fetches the DMs the source's users sent while no gateway was connected. Messages of one
+// customer reach r in the order Discord sent them, one at a time (a fetched message may
+// follow a newer one the gateway delivered meanwhile); different customers are handled
+// concurrently.
 func (k *Connector) Run(ctx context.Context, r connectors.Receiver) error {
 	if !k.running.CompareAndSwap(false, true) {
 		return errors.New("discord: gateway already running")
@@ -41,20 +46,34 @@ func (k *Connector) Run(ctx context.Context, r connectors.Receiver) error {
 	work := context.WithoutCancel(ctx)
 	q := &queue{pending: map[string][]func(){}}
 	var self atomic.Pointer[string]
+	b := &backfill{k: k, wake: make(chan struct{}, 1), missed: map[string]target{},
+		self: func() string {
+			if p := self.Load(); p != nil {
+				return *p
+			}
+			return ""
+		}}
+	b.push = func(in tandem.Inbound, channelID string, round int) {
+		q.push(in.ExternalID, func() {
+			if k.deliver(work, ctx, r, in) {
+				b.gaveUp(in, channelID, round)
+			}
+		})
+	}
 	s := k.session
 	removers := []func(){
 		s.AddHandler(func(_ *discordgo.Session, e *discordgo.Ready) {
 			if e.User != nil {
 				self.Store(&e.User.ID)
 			}
+			b.onReady()
 		}),
 		s.AddHandler(func(_ *discordgo.Session, e *discordgo.MessageCreate) {
-			me := ""
-			if p := self.Load(); p != nil {
-				me = *p
-			}
-			if in, ok := k.messageInbound(e.Message, me); ok {
-				q.push(in.ExternalID, func() { k.deliver(work, ctx, r, in) })
+			if in, ok := k.messageInbound(e.Message, b.self()); ok {
+				if e.ChannelID != "" {
+					k.dms.Add(in.ExternalID, e.ChannelID) // spares Send and the backfill opening it
+				}
+				b.push(in, e.ChannelID, 0)
 			}
 		}),
 		s.AddHandler(func(_ *discordgo.Session, e *discordgo.InteractionCreate) {
@@ -63,7 +82,7 @@ func (k *Connector) Run(ctx context.Context, r connectors.Receiver) error {
 				return
 			}
 			q.goAck(func() { k.ack(work, e.Interaction) })
-			q.push(in.ExternalID, func() { k.deliver(work, ctx, r, in) })
+			b.push(in, "", 0) // a click is not in the channel's history: it cannot be fetched again
 		}),
 	}
 	defer func() {
@@ -72,6 +91,9 @@ func (k *Connector) Run(ctx context.Context, r connectors.Receiver) error {
 		}
 	}()
 
+	fillCtx, stopFill := context.WithCancel(ctx)
+	defer stopFill()
+	q.goAck(func() { b.run(fillCtx) })
 	if err := s.Open(); err != nil {
 		return fmt.Errorf("discord: open gateway: %w", err)
 	}
@@ -130,22 +152,21 @@ func (k *Connector) ack(ctx context.Context, i *discordgo.Interaction) {
 }
 
 // deliver hands in to r, again with backoff while r fails with a retryable error, until
-// k.attempts attempts or stop is done.
-func (k *Connector) deliver(ctx, stop context.Context, r connectors.Receiver, in tandem.Inbound) {
+// k.attempts attempts or stop is done. It reports whether it gave up after k.attempts.
+func (k *Connector) deliver(ctx, stop context.Context, r connectors.Receiver, in tandem.Inbound) (gaveUp bool) {
 	attrs := []any{"bot_id", in.BotID, "provider_id", in.ProviderID}
 	wait := k.backoff
 	for attempt := 1; ; attempt++ {
 		_, err := r.HandleMessage(ctx, in)
 		switch {
 		case err == nil:
-			return
+			return false
 		case tandem.ErrorCode(err) == tandem.EINVALID:
 			k.log.Warn("discord message refused", append(attrs, "error", err)...)
-			return
+			return false
 		case attempt >= k.attempts:
-			k.log.Error("discord message lost: the engine failed and Discord does not redeliver",
-				append(attrs, "attempts", attempt, "error", err)...)
-			return
+			k.log.Warn("discord message failed, giving up for now", append(attrs, "attempts", attempt, "error", err)...)
+			return true
 		}
 		k.log.Warn("discord message failed, retrying", append(attrs, "attempt", attempt, "error", err)...)
 		t := time.NewTimer(wait)
@@ -196,7 +217,7 @@ func (q *queue) drain(key string, job func()) {
 	}
 }
 
-// goAck runs job now, outside any key's order, and wait waits for it too.
+// goAck runs job now, outside any key's order (an ack, the backfill loop), and wait waits for it too.
 func (q *queue) goAck(job func()) {
 	q.wg.Add(1)
 	go func() {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +36,10 @@ type fakeGateway struct {
 	events   chan event
 	acks     chan json.RawMessage // interaction callback bodies
 	lookup   int                  // status of the gateway lookup; 0 means 200
+
+	mu      sync.Mutex
+	history map[string][]map[string]any // DM channel id → its messages, for GET .../messages
+	fetches chan string                 // "channel after" of every history request
 }
 
 // event is one dispatch (op 0) to send.
@@ -45,7 +51,7 @@ type event struct {
 func newFakeGateway(t *testing.T) *fakeGateway {
 	t.Helper()
 	g := &fakeGateway{t: t, identify: make(chan json.RawMessage, 1), events: make(chan event, 16),
-		acks: make(chan json.RawMessage, 16)}
+		acks: make(chan json.RawMessage, 16), history: map[string][]map[string]any{}, fetches: make(chan string, 64)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/{version}/gateway", func(w http.ResponseWriter, r *http.Request) {
 		if g.lookup != 0 {
@@ -59,10 +65,49 @@ func newFakeGateway(t *testing.T) *fakeGateway {
 		g.acks <- body
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("POST /api/{version}/users/@me/channels", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			RecipientID string `json:"recipient_id"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		writeJSON(w, http.StatusOK, map[string]any{"id": "dm-" + body.RecipientID, "type": 1})
+	})
+	mux.HandleFunc("GET /api/{version}/channels/{id}/messages", g.serveHistory)
 	mux.HandleFunc("GET /{$}", g.serveWS)
 	g.srv = httptest.NewServer(mux)
 	t.Cleanup(g.srv.Close)
 	return g
+}
+
+// serveHistory answers like Discord: the messages after ?after (the oldest ?limit of them),
+// newest first.
+func (g *fakeGateway) serveHistory(w http.ResponseWriter, r *http.Request) {
+	ch, after := r.PathValue("id"), r.URL.Query().Get("after")
+	limit, err := strconv.Atoi(r.URL.Query().Get("limit"))
+	if err != nil || after == "" {
+		g.t.Errorf("history request %s, want limit and after", r.URL)
+	}
+	g.fetches <- ch + " " + after
+	g.mu.Lock()
+	var out []map[string]any
+	for _, m := range g.history[ch] { // stored oldest first
+		if compareIDs(m["id"].(string), after) > 0 && len(out) < limit {
+			out = append(out, m)
+		}
+	}
+	g.mu.Unlock()
+	slices.Reverse(out)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// post adds e's message to its channel's history, as if it had been sent, and returns e.
+func (g *fakeGateway) post(e event) event {
+	m := e.Data.(map[string]any)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ch := m["channel_id"].(string)
+	g.history[ch] = append(g.history[ch], m)
+	return e
 }
 
 type frame struct {

@@ -150,7 +150,8 @@ func newConnector(a *App, k config.Connector) (connectors.Connector, error) {
 		}
 		return slack.New(slack.Config{BotID: k.Bot, BotToken: k.BotToken, SigningSecret: k.SigningSecret}, opts...)
 	case tandem.ChannelDiscord:
-		opts := []discord.Option{discord.WithLogger(a.logger)}
+		opts := []discord.Option{discord.WithLogger(a.logger),
+			discord.WithBackfill(discordFill{store: a.store, now: time.Now})}
 		if k.APIURL != "" {
 			opts = append(opts, discord.WithAPIURL(k.APIURL))
 		}
