@@ -52,6 +52,9 @@ type PostMessageResponse struct {
 	// waits in; absent when none.
 	ActiveFlow string `json:"active_flow,omitempty"`
 	ActiveStep string `json:"active_step,omitempty"`
+	// CSATScore is the customer's rating (1 to 5) when the message answered a satisfaction
+	// survey; absent otherwise.
+	CSATScore int `json:"csat_score,omitempty"`
 }
 
 // ReplyJSON is one bot reply on the wire; Citations is always an array.
@@ -159,6 +162,7 @@ func newPostMessageResponse(t *tandem.Turn) PostMessageResponse {
 		Handoff:        t.Handoff,
 		ActiveFlow:     t.ActiveFlow,
 		ActiveStep:     t.ActiveStep,
+		CSATScore:      t.CSATScore,
 	}
 	if t.Decision.Kind != "" {
 		d := t.Decision

@@ -140,6 +140,18 @@ func TestPostMessageResponse(t *testing.T) {
 			t.Errorf("engine got %+v, want %+v", in, wantIn)
 		}
 	})
+	t.Run("OKRating", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		rec := f.do(t, http.MethodPost, "/api/v1/bots/demo/messages", jsonType, `{"user":"visitor-1","text":"4 stars"}`)
+		var got web.PostMessageResponse
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != 200 {
+			t.Fatalf("status %d, %v: %s", rec.Code, err, rec.Body)
+		}
+		if got.CSATScore != 4 || got.Decision == nil || got.Decision.Kind != tandem.DecisionSurvey {
+			t.Errorf("response = %+v, want the rating 4 and decision survey", got)
+		}
+	})
 	t.Run("OKDuplicate", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t)

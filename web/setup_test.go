@@ -185,6 +185,10 @@ func (e *scriptedEngine) HandleMessage(ctx context.Context, in tandem.Inbound) (
 			QuickReplies: []tandem.QuickReply{{Title: "Track my order", Payload: "Where is my order?"}},
 		}},
 	}
+	if in.Text == "4 stars" {
+		turn.Decision = tandem.Decision{Kind: tandem.DecisionSurvey, Reason: "rated the closed ticket 4"}
+		turn.Replies, turn.CSATScore = []tandem.Reply{{Text: "Thanks for your feedback!"}}, 4
+	}
 	if in.Text == "human" {
 		turn.Decision = tandem.Decision{Kind: tandem.DecisionHandoff, Reason: "customer asked for a human"}
 		turn.Replies = []tandem.Reply{{Text: "Connecting you with a person."}}
