@@ -64,18 +64,19 @@ func (r *Registry) Survey(botID string) string {
 	return b.Def.Handoff.CSAT.Question
 }
 
-// survey reads the message as the answer to the survey pending in the conversation, if
-// any (see handoff.Close): a rating (score, from handoff.ParseRating; 0 when the message is
-// none) within the bot's window is thanked, stored with the turn and closes the
-// conversation, and survey reports true; otherwise the survey is dropped and the turn goes
-// on as usual.
-func (e *Engine) survey(t *turn, score int) bool {
+// survey reads text as the answer to the survey pending in the conversation, if any (see
+// handoff.Close): a rating (handoff.ParseRating) within the bot's window is thanked,
+// stored with the turn and closes the conversation, and survey reports true; otherwise the
+// survey is dropped and the turn goes on as usual. Without a pending survey it costs
+// nothing: the text is parsed only when one waits.
+func (e *Engine) survey(t *turn, text string) bool {
 	p := t.st.CSAT
 	if p == nil {
 		return false
 	}
 	t.st.CSAT = nil
 	cfg := t.def.Handoff.CSAT
+	score, _ := handoff.ParseRating(text)
 	switch {
 	case score == 0:
 		t.notes = append(t.notes, fmt.Sprintf("survey of ticket %s dropped: the message is not a rating", p.TicketID))

@@ -215,13 +215,8 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 		return nil, tandem.Errorf(tandem.EINVALID, "channel and external id are required")
 	}
 	// NLU needs nothing from the store, so it runs first, outside the customer's lock, and
-	// its annotations are stored with the message in the same insert. A message that reads
-	// as a CSAT rating waits: it skips NLU when a survey awaits it (see Engine.survey).
-	analyze := sync.OnceValue(func() tandem.Annotations { return bot.NLU.Analyze(ctx, text) })
-	rating, _ := handoff.ParseRating(text)
-	if rating == 0 {
-		analyze()
-	}
+	// its annotations are stored with the message in the same insert.
+	ann := bot.NLU.Analyze(ctx, text)
 	// A turn records its conversation's new state only if no other turn replaced the state
 	// it started from (storage.TurnRecord.CheckState). The customer's lock makes that
 	// certain within this process; another replica answering the same customer at the same
@@ -230,7 +225,7 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 	// sends the same idempotency keys with its flow's HTTP actions.
 	msgID := uuid.Must(uuid.NewV7()).String()
 	for attempt := 1; ; attempt++ {
-		turn, err := e.answer(ctx, bot, in, text, analyze, rating, msgID, attempt == maxTurnAttempts)
+		turn, err := e.answer(ctx, bot, in, text, ann, msgID, attempt == maxTurnAttempts)
 		if tandem.ErrorCode(err) != tandem.ECONFLICT || attempt == maxTurnAttempts {
 			return turn, err
 		}
@@ -243,10 +238,10 @@ func (e *Engine) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.
 // idempotency key (flows.IdempotencyKeyHeader), so the action server can drop the repeat.
 const maxTurnAttempts = 3
 
-// answer is one attempt at a turn; analyze returns the message's NLU annotations, rating
-// its CSAT score (0: not a rating) and msgID its id, the same in every attempt. last says
-// no attempt follows, so the message is stored alone when the turn cannot be.
-func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text string, analyze func() tandem.Annotations, rating int,
+// answer is one attempt at a turn; msgID is the inbound message's id, the same in every
+// attempt. last says no attempt follows, so the message is stored alone when the turn
+// cannot be.
+func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text string, ann tandem.Annotations,
 	msgID string, last bool) (*tandem.Turn, error) {
 	start, mu, err := e.resolveTurn(ctx, bot.Def.ID, in)
 	if err != nil {
@@ -274,8 +269,10 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 	t := e.newTurn(bot, conv, cust, in.Channel, in.ExternalID)
 	t.runner.IdempotencyKey = msg.ID
 	t.text = text
-	if !e.survey(t, rating) {
-		t.ann = analyze()
+	// A rating answering a pending CSAT survey is stored without annotations: it is not a
+	// question for the bot.
+	if !e.survey(t, text) {
+		t.ann = ann
 		msg.Annotations = &t.ann
 		if err := e.policy(ctx, t); err != nil {
 			e.keepMessage(ctx, msg)

@@ -54,7 +54,7 @@ const maxRatingBytes = 40
 // number out of range included, is not a rating (ok false).
 func ParseRating(text string) (score int, ok bool) {
 	if len(text) > maxRatingBytes {
-		return 0, false // every turn asks; a long message is no rating
+		return 0, false // a long message is no rating
 	}
 	s := strings.ToLower(strings.TrimSpace(text))
 	s = strings.ReplaceAll(s, "\uFE0F", "") // emoji presentation selector
