@@ -3,7 +3,6 @@ package handoff
 import (
 	"context"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -65,11 +64,10 @@ func Actor(agentID string) string { return "agent:" + agentID }
 // when there is none. It is safe to call concurrently for the same email. The address is
 // not proven: desks that use it must stand behind their own access control.
 func SignIn(ctx context.Context, s DeskStore, email string) (*tandem.Agent, error) {
-	addr, err := mail.ParseAddress(strings.TrimSpace(email))
-	if err != nil || addr.Name != "" || len(addr.Address) > 254 {
-		return nil, tandem.Errorf(tandem.EINVALID, "%q is not an email address", email)
+	email, err := ParseEmail(email)
+	if err != nil {
+		return nil, err
 	}
-	email = strings.ToLower(addr.Address)
 	a, err := s.FindAgentByEmail(ctx, email)
 	if tandem.ErrorCode(err) != tandem.ENOTFOUND {
 		if err != nil {

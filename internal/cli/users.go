@@ -82,20 +82,19 @@ func runUsersSet(ctx context.Context, env Env, args []string) error {
 		case "name":
 			upd.Name = name
 		case "role":
-			r := tandem.AgentRole(*role)
-			switch r {
-			case tandem.AgentRoleAgent, tandem.AgentRoleSupervisor, tandem.AgentRoleEditor, tandem.AgentRoleAdmin:
-				upd.Role = &r
-			default:
-				bad = fmt.Errorf("%w: --role %q is not agent, supervisor, editor or admin", errUsage, *role)
-			}
+			r, err := handoff.ParseRole(*role)
+			bad, upd.Role = usageError(bad, err), &r
 		case "skills":
-			upd.Skills = splitList(*skills, false)
+			var err error
+			upd.Skills, err = handoff.ParseNames("skill", *skills, false)
+			bad = usageError(bad, err)
 		case "languages":
-			upd.Languages = splitList(*langs, true)
+			var err error
+			upd.Languages, err = handoff.ParseNames("language", *langs, true)
+			bad = usageError(bad, err)
 		case "capacity":
-			if *capacity < 0 {
-				bad = fmt.Errorf("%w: --capacity must not be negative", errUsage)
+			if *capacity < 0 || *capacity > handoff.MaxCapacity {
+				bad = usageError(bad, tandem.Errorf(tandem.EINVALID, "--capacity must be from 0 (unlimited) to %d", handoff.MaxCapacity))
 			}
 			upd.Capacity = capacity
 		}
@@ -125,19 +124,12 @@ func runUsersSet(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// splitList splits a comma-separated flag into its non-empty items (lower-cased for
-// language codes); an empty flag is an empty, non-nil list, which clears.
-func splitList(s string, lower bool) []string {
-	out := []string{}
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			if lower {
-				v = strings.ToLower(v)
-			}
-			out = append(out, v)
-		}
+// usageError keeps the first of a command's bad flags as a usage error.
+func usageError(first, err error) error {
+	if first != nil || err == nil {
+		return first
 	}
-	return out
+	return fmt.Errorf("%w: %s", errUsage, tandem.ErrorMessage(err))
 }
 
 func capacityText(n int) string {

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
 	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/storage"
 	"github.com/tandemhq/tandem/web/staff"
@@ -61,11 +61,11 @@ func runUsersAdd(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 1 || *role == "" {
 		return fmt.Errorf("%w: usage: tandem users add EMAIL --role ROLE [--name NAME]", errUsage)
 	}
-	r := tandem.AgentRole(*role)
-	if !validRole(r) {
-		return fmt.Errorf("%w: role %q is not agent, supervisor, editor or admin", errUsage, r)
+	r, err := handoff.ParseRole(*role)
+	if err != nil {
+		return fmt.Errorf("%w: %s", errUsage, tandem.ErrorMessage(err))
 	}
-	email, err := normalizeEmail(pos[0])
+	email, err := handoff.ParseEmail(pos[0])
 	if err != nil {
 		return err
 	}
@@ -144,21 +144,4 @@ func findAccount(ctx context.Context, store storage.Store, email string) (*tande
 		return nil, nil, err
 	}
 	return a, cred, nil
-}
-
-func validRole(r tandem.AgentRole) bool {
-	switch r {
-	case tandem.AgentRoleAgent, tandem.AgentRoleSupervisor, tandem.AgentRoleEditor, tandem.AgentRoleAdmin:
-		return true
-	}
-	return false
-}
-
-// normalizeEmail returns the lower-cased address, or EINVALID (as handoff.SignIn does).
-func normalizeEmail(email string) (string, error) {
-	addr, err := mail.ParseAddress(strings.TrimSpace(email))
-	if err != nil || addr.Name != "" || len(addr.Address) > 254 {
-		return "", tandem.Errorf(tandem.EINVALID, "%q is not an email address", email)
-	}
-	return strings.ToLower(addr.Address), nil
 }

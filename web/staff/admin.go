@@ -2,8 +2,6 @@ package staff
 
 import (
 	"net/http"
-	"net/mail"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,15 +24,6 @@ const (
 	ActionPasswordLink = "staff.password_link"
 )
 
-// MaxCapacity is the largest capacity the admin page accepts (0 is unlimited).
-const MaxCapacity = 1000
-
-// maxTokens bounds the skills or languages of one agent.
-const maxTokens = 20
-
-// token is one skill (a queue name) or language code.
-var token = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$`)
-
 var adminNotices = map[string]string{
 	"saved": "Saved.",
 }
@@ -55,8 +44,6 @@ type adminData struct {
 	Link, LinkEmail string
 	LinkTTL         time.Duration
 }
-
-var roles = []tandem.AgentRole{tandem.AgentRoleAgent, tandem.AgentRoleSupervisor, tandem.AgentRoleEditor, tandem.AgentRoleAdmin}
 
 func (s *Staff) mountAdmin(mux *http.ServeMux) {
 	admin := []tandem.AgentRole{tandem.AgentRoleAdmin}
@@ -93,7 +80,7 @@ func (s *Staff) renderAdmin(w http.ResponseWriter, r *http.Request, status int, 
 		s.fail(w, r, err)
 		return
 	}
-	d.Roles, d.LinkTTL = roles, DefaultLinkTTL
+	d.Roles, d.LinkTTL = handoff.Roles, DefaultLinkTTL
 	for _, ag := range agents {
 		c, err := s.store.FindAgentCredentials(ctx, ag.ID)
 		if err != nil {
@@ -120,12 +107,12 @@ func (s *Staff) invalid(w http.ResponseWriter, r *http.Request, a *tandem.Agent,
 // handleAddAgent creates an account and shows its set-password link.
 func (s *Staff) handleAddAgent(w http.ResponseWriter, r *http.Request, admin *tandem.Agent, cred *storage.AgentCredentials) {
 	ctx := r.Context()
-	role, err := parseRole(r.PostFormValue("role"))
+	role, err := handoff.ParseRole(r.PostFormValue("role"))
 	if err != nil {
 		s.invalid(w, r, admin, cred, err)
 		return
 	}
-	email, err := parseEmail(r.PostFormValue("email"))
+	email, err := handoff.ParseEmail(r.PostFormValue("email"))
 	if err != nil {
 		s.invalid(w, r, admin, cred, err)
 		return
@@ -219,65 +206,21 @@ func (s *Staff) handleUpdateAgent(w http.ResponseWriter, r *http.Request, admin 
 
 // parseUpdate reads the update form: every field is set (an empty list clears).
 func parseUpdate(r *http.Request) (storage.AgentUpdate, error) {
-	role, err := parseRole(r.PostFormValue("role"))
+	role, err := handoff.ParseRole(r.PostFormValue("role"))
 	if err != nil {
 		return storage.AgentUpdate{}, err
 	}
-	skills, err := parseTokens("skill", r.PostFormValue("skills"), false)
+	skills, err := handoff.ParseNames("skill", r.PostFormValue("skills"), false)
 	if err != nil {
 		return storage.AgentUpdate{}, err
 	}
-	langs, err := parseTokens("language", r.PostFormValue("languages"), true)
+	langs, err := handoff.ParseNames("language", r.PostFormValue("languages"), true)
 	if err != nil {
 		return storage.AgentUpdate{}, err
 	}
-	c := strings.TrimSpace(r.PostFormValue("capacity"))
-	capacity := 0
-	if c != "" {
-		if capacity, err = strconv.Atoi(c); err != nil || capacity < 0 || capacity > MaxCapacity {
-			return storage.AgentUpdate{}, tandem.Errorf(tandem.EINVALID, "capacity %q is not a whole number from 0 (unlimited) to %d", c, MaxCapacity)
-		}
+	capacity, err := handoff.ParseCapacity(r.PostFormValue("capacity"))
+	if err != nil {
+		return storage.AgentUpdate{}, err
 	}
 	return storage.AgentUpdate{Role: &role, Skills: skills, Languages: langs, Capacity: &capacity}, nil
-}
-
-func parseRole(v string) (tandem.AgentRole, error) {
-	r := tandem.AgentRole(strings.TrimSpace(v))
-	if !slices.Contains(roles, r) {
-		return "", tandem.Errorf(tandem.EINVALID, "role %q is not agent, supervisor, editor or admin", v)
-	}
-	return r, nil
-}
-
-// parseTokens splits a comma-separated list into short tokens (lower-cased for language
-// codes); empty is an empty, non-nil list, which clears.
-func parseTokens(what, v string, lower bool) ([]string, error) {
-	out := []string{}
-	for t := range strings.SplitSeq(v, ",") {
-		if t = strings.TrimSpace(t); t == "" {
-			continue
-		}
-		if !token.MatchString(t) {
-			return nil, tandem.Errorf(tandem.EINVALID, "%s %q is not a short name: use letters, digits, '-', '_' or '.', at most 32", what, t)
-		}
-		if lower {
-			t = strings.ToLower(t)
-		}
-		if !slices.Contains(out, t) {
-			out = append(out, t)
-		}
-	}
-	if len(out) > maxTokens {
-		return nil, tandem.Errorf(tandem.EINVALID, "too many %ss: at most %d", what, maxTokens)
-	}
-	return out, nil
-}
-
-// parseEmail returns the lower-cased address, or EINVALID.
-func parseEmail(v string) (string, error) {
-	addr, err := mail.ParseAddress(strings.TrimSpace(v))
-	if err != nil || addr.Name != "" || len(addr.Address) > 254 {
-		return "", tandem.Errorf(tandem.EINVALID, "%q is not an email address", v)
-	}
-	return strings.ToLower(addr.Address), nil
 }
