@@ -7,6 +7,7 @@ import (
 
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/jobs"
+	"github.com/tandemhq/tandem/web/inbox"
 )
 
 // newEscalations builds the escalator that turns (strongly negative messages) and the
@@ -20,7 +21,9 @@ func (a *App) newEscalations(reg prometheus.Registerer) (*handoff.Escalator, *jo
 		escalated.WithLabelValues(r) // both series exist from the start, at 0
 	}
 	reg.MustRegister(escalated)
-	esc := &handoff.Escalator{Store: a.store, Desks: a.ticketWatchers(), Logger: a.logger,
+	// The inbox's own pages learn of an escalation through its desk's events.
+	watchers := append(a.ticketWatchers(), inbox.NewDesk(a.bus, time.Now))
+	esc := &handoff.Escalator{Store: a.store, Desks: watchers, Logger: a.logger,
 		Observe: func(reason string) { escalated.WithLabelValues(reason).Inc() }}
 	return esc, jobs.NewEscalations(a.store, esc, jobs.EscalationConfig{Waits: a.escalationWaits,
 		Poll: a.cfg.Escalation.Poll, Logger: a.logger})

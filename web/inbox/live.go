@@ -34,6 +34,12 @@ func (d *Desk) TicketOpened(ctx context.Context, _ *tandem.Conversation, _ strin
 	return d.events.Publish(ctx, events.Event{Topic: events.TopicTickets, Kind: events.KindStatus, At: d.now()})
 }
 
+// TicketChanged announces a ticket changed elsewhere (escalated by the worker) to the
+// queue pages: it makes the Desk a TicketWatcher.
+func (d *Desk) TicketChanged(ctx context.Context, _ string) error {
+	return d.events.Publish(ctx, events.Event{Topic: events.TopicTickets, Kind: events.KindStatus, At: d.now()})
+}
+
 // Relay announces the customer's message to the pages showing their ticket.
 func (d *Desk) Relay(ctx context.Context, conv *tandem.Conversation, msg *tandem.Message) error {
 	return d.events.Publish(ctx, events.Event{Topic: conv.ID, Kind: events.KindMessage, MessageID: msg.ID, At: d.now()})

@@ -145,6 +145,13 @@ func TestEvents(t *testing.T) {
 				}
 			},
 			func(*fixture) events.Event { return events.Event{Topic: events.TopicTickets, Kind: events.KindStatus} }, ""},
+		{"OKQueueTicketEscalated", nil, true,
+			func(t *testing.T, f *fixture, _ *httptest.Server) {
+				if err := inbox.NewDesk(f.bus, nil).TicketChanged(t.Context(), f.ticket.ID); err != nil {
+					t.Fatal(err)
+				}
+			},
+			func(*fixture) events.Event { return events.Event{Topic: events.TopicTickets, Kind: events.KindStatus} }, ""},
 		{"OKQueueClaimed", nil, true, claim,
 			func(*fixture) events.Event { return events.Event{Topic: events.TopicTickets, Kind: events.KindStatus} }, ""},
 		{"OKMissedRefetches", func(_ *inbox.Config, d *inbox.Deps) { d.Events = missingBus{memory.New(memory.Config{})} }, false,
