@@ -66,6 +66,8 @@ type App struct {
 	// inbox is the agents' web inbox; Run closes its live event streams on shutdown.
 	inbox *inbox.Handler
 	ln    net.Listener
+	// certs is the TLS certificate when the server speaks HTTPS itself (tls.go).
+	certs *certFiles
 	// retention deletes and redacts old data (retention.go).
 	retention *jobs.Retention
 }
@@ -81,6 +83,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		logger.Warn("TANDEM_SESSION_SECRET is unset: signed links and one-time codes only verify on the replica that issued them")
 	}
 	var err error
+	if cfg.TLSCertFile != "" {
+		if a.certs, err = loadCertFiles(cfg.TLSCertFile, cfg.TLSKeyFile, logger); err != nil {
+			return nil, err
+		}
+	}
 	if a.store, err = OpenStore(ctx, cfg, logger); err != nil {
 		return nil, err
 	}
@@ -271,9 +278,16 @@ func (a *App) Run(ctx context.Context) error {
 	// Sends in progress finish (or time out) before Run returns and the store closes.
 	defer func() { stopBackground(); waitBackground() }()
 	a.srv = a.web.HTTPServer(a.cfg.Addr)
-	a.logger.Info("listening", "addr", a.Addr(), "url", "http://"+a.Addr())
+	scheme := "http://"
+	serve := func() error { return a.srv.Serve(a.ln) }
+	if a.certs != nil {
+		a.srv.TLSConfig = a.certs.tlsConfig()
+		scheme = "https://"
+		serve = func() error { return a.srv.ServeTLS(a.ln, "", "") }
+	}
+	a.logger.Info("listening", "addr", a.Addr(), "url", scheme+a.Addr())
 	errc := make(chan error, 1)
-	go func() { errc <- a.srv.Serve(a.ln) }()
+	go func() { errc <- serve() }()
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {

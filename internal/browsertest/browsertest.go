@@ -32,10 +32,11 @@ func ExecPath() string {
 	return DefaultExecPath
 }
 
-// New starts a headless browser for t and returns a chromedp context for one tab in it.
-// The browser and its profile directory are removed in t.Cleanup. When the browser is
-// missing, New calls t.Skip, or t.Fatal when TANDEM_REQUIRE_BROWSER=1.
-func New(t testing.TB) context.Context {
+// New starts a headless browser for t and returns a chromedp context for one tab in it;
+// extra options (flags) are added to the defaults. The browser and its profile directory
+// are removed in t.Cleanup. When the browser is missing, New calls t.Skip, or t.Fatal when
+// TANDEM_REQUIRE_BROWSER=1.
+func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := ExecPath()
 	if info, err := os.Stat(path); err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
@@ -74,6 +75,7 @@ func New(t testing.TB) context.Context {
 		chromedp.Flag("use-mock-keychain", true),
 		chromedp.Flag("no-pings", true),
 	}
+	opts = append(opts, extra...)
 	base, cancelTimeout := context.WithTimeout(context.Background(), Timeout)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(base, opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)

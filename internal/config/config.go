@@ -42,6 +42,12 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// ShutdownTimeout bounds graceful shutdown. Default 10s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// TLSCertFile and TLSKeyFile, both or neither, make the server speak HTTPS (and HTTP/2)
+	// itself (TANDEM_TLS_CERT_FILE, TANDEM_TLS_KEY_FILE): PEM files, read again when they
+	// change, so a renewed certificate needs no restart. Without them the server speaks
+	// plain HTTP/1.1, for a proxy in front that terminates TLS.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
 
 	// ClientIPHeader names the header a reverse proxy in front of the server sets to the
 	// client's address (TANDEM_CLIENT_IP_HEADER): X-Forwarded-For (its last address, the one
@@ -281,7 +287,11 @@ func (c Config) WithDefaults() Config {
 		if strings.HasPrefix(host, ":") {
 			host = "127.0.0.1" + host
 		}
-		c.BaseURL = "http://" + host
+		scheme := "http://"
+		if c.TLSCertFile != "" {
+			scheme = "https://"
+		}
+		c.BaseURL = scheme + host
 	}
 	return c
 }
@@ -319,6 +329,9 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return errors.New("tls_cert_file and tls_key_file: set both or neither")
 	}
 	if c.AnswerCacheTTL < 0 {
 		return fmt.Errorf("answer_cache_ttl: %s is negative", c.AnswerCacheTTL)
@@ -431,6 +444,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	str("TANDEM_DATABASE_URL", &c.DatabaseURL)
 	str("TANDEM_BOTS_DIR", &c.BotsDir)
 	str("TANDEM_BASE_URL", &c.BaseURL)
+	str("TANDEM_TLS_CERT_FILE", &c.TLSCertFile)
+	str("TANDEM_TLS_KEY_FILE", &c.TLSKeyFile)
 	str("TANDEM_LOG_LEVEL", &c.LogLevel)
 	str("TANDEM_LLM_PROVIDER", &c.LLM.Provider)
 	str("TANDEM_LLM_MODEL", &c.LLM.Model)

@@ -66,6 +66,13 @@ func TestLoad(t *testing.T) {
 					t.Error("TANDEM_KNOWLEDGE_REQUIRE_REVIEW=false did not override the file")
 				}
 			}},
+		{name: "OKTLS", yaml: "addr: ':8443'\ntls_key_file: /etc/tandem/key.pem\n", env: map[string]string{"TANDEM_TLS_CERT_FILE": "/etc/tandem/cert.pem"},
+			check: func(t *testing.T, c Config) {
+				if c.TLSCertFile != "/etc/tandem/cert.pem" || c.TLSKeyFile != "/etc/tandem/key.pem" || c.BaseURL != "https://127.0.0.1:8443" {
+					t.Errorf("tls cert %q key %q base_url %q; want both files and an https base URL", c.TLSCertFile, c.TLSKeyFile, c.BaseURL)
+				}
+			}},
+		{name: "ErrTLSHalf", env: map[string]string{"TANDEM_TLS_CERT_FILE": "/etc/tandem/cert.pem"}, wantErr: "set both or neither"},
 		{name: "ErrBadBool", env: map[string]string{"TANDEM_DEMO": "maybe"}, wantErr: "TANDEM_DEMO"},
 		{name: "ErrBadDatabaseURL", env: map[string]string{"TANDEM_DATABASE_URL": "mysql://x"}, wantErr: "database_url"},
 		{name: "ErrMessageLimit", env: map[string]string{"TANDEM_MAX_MESSAGE_BYTES": "-1"}, wantErr: "max_message_bytes"},
