@@ -142,6 +142,7 @@ func Transfer(ctx context.Context, s DeskStore, r TransferRequest) (*tandem.Tick
 		return nil, tandem.Errorf(tandem.ECONFLICT, "only the agent holding this ticket, or a supervisor, can transfer it")
 	}
 	upd := storage.TicketUpdate{IfStatus: &t.Status, IfAgentID: &t.AgentID}
+	var to *tandem.Agent
 	detail := map[string]string{"conversation_id": t.ConversationID, "from_queue": t.Queue, "from_agent": t.AgentID}
 	if r.ToQueue != "" {
 		if t.Status == tandem.TicketQueued && t.Queue == r.ToQueue {
@@ -151,7 +152,7 @@ func Transfer(ctx context.Context, s DeskStore, r TransferRequest) (*tandem.Tick
 		upd.Status, upd.AgentID, upd.Queue, upd.ClaimedAt = &queued, &none, &r.ToQueue, &time.Time{}
 		detail["to_queue"] = r.ToQueue
 	} else {
-		to, err := s.FindAgentByID(ctx, r.ToAgent)
+		to, err = s.FindAgentByID(ctx, r.ToAgent)
 		if tandem.ErrorCode(err) == tandem.ENOTFOUND {
 			return nil, tandem.Errorf(tandem.EINVALID, "there is no such agent to transfer to")
 		}
@@ -166,6 +167,7 @@ func Transfer(ctx context.Context, s DeskStore, r TransferRequest) (*tandem.Tick
 		}
 		claimed := tandem.TicketClaimed
 		upd.Status, upd.AgentID, upd.ClaimedAt = &claimed, &to.ID, &r.At
+		upd.IfAgentBelowCapacity = true // the store checks again, atomically with the move
 		detail["to_agent"], detail["to_queue"] = to.ID, t.Queue
 	}
 	if r.Note != "" {
@@ -173,6 +175,13 @@ func Transfer(ctx context.Context, s DeskStore, r TransferRequest) (*tandem.Tick
 	}
 	moved, err := s.UpdateTicket(ctx, t.ID, upd)
 	if tandem.ErrorCode(err) == tandem.ECONFLICT {
+		// Either the ticket moved or the receiver filled up meanwhile (storage.AtCapacity,
+		// worded for the agent themself): say which, in the sender's words.
+		if to != nil {
+			if cerr := checkCapacity(ctx, s, to, agentName(to)+" is"); cerr != nil {
+				return nil, cerr
+			}
+		}
 		return nil, tandem.Errorf(tandem.ECONFLICT, "the ticket changed while you were transferring it; look at it again")
 	}
 	if err != nil {
@@ -191,10 +200,10 @@ func Supervises(a *tandem.Agent) bool {
 }
 
 // checkCapacity refuses with ECONFLICT when a already holds Capacity claimed tickets
-// (Capacity 0 is unlimited); who starts the message ("you are", "Ann is"). For a claim it
-// is the friendly early answer: the store checks again atomically (storage.AtCapacity). A
-// transfer to an agent counts and moves in two steps, so two transfers to the same agent
-// at the same instant may leave them one ticket over capacity.
+// (Capacity 0 is unlimited); who starts the message ("you are", "Ann is"). It is the
+// friendly early answer to a claim or a transfer: the store checks again atomically with
+// the move (ClaimTicket, UpdateTicket with IfAgentBelowCapacity), so concurrent claims and
+// transfers to one agent, on any replicas, never leave them over capacity.
 func checkCapacity(ctx context.Context, s DeskStore, a *tandem.Agent, who string) error {
 	if a.Capacity <= 0 {
 		return nil

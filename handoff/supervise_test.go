@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ func TestSupervision(t *testing.T) {
 			t.Parallel()
 			t.Run("ClaimCapacity", func(t *testing.T) { t.Parallel(); testClaimCapacity(t, s.Open(t)) })
 			t.Run("Transfer", func(t *testing.T) { t.Parallel(); testTransfer(t, s.Open) })
+			t.Run("TransferCapacityRace", func(t *testing.T) { t.Parallel(); testTransferCapacityRace(t, s.Open(t)) })
 			t.Run("ListActiveOrder", func(t *testing.T) { t.Parallel(); testListActiveOrder(t, s.Open(t)) })
 		})
 	}
@@ -89,6 +91,53 @@ func testClaimCapacity(t *testing.T, st storage.Store) {
 	}
 	if _, err := handoff.Claim(ctx, st, second.ID, d.ann.ID, t0); err != nil {
 		t.Fatalf("claim after close: %v", err)
+	}
+}
+
+// testTransferCapacityRace has a supervisor send five tickets at once to Bob, who may hold
+// two: two arrive, and each of the others is refused saying Bob is at capacity, whether
+// the early count or the store's atomic check caught it.
+func testTransferCapacityRace(t *testing.T, st storage.Store) {
+	ctx := context.Background()
+	d := setupDesk(t, st)
+	carol, err := handoff.SignIn(ctx, st, "carol@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.set(t, carol, storage.AgentUpdate{Role: ptr(tandem.AgentRoleSupervisor)})
+	d.set(t, d.bob, storage.AgentUpdate{Capacity: ptr(2)})
+	tickets := []*tandem.Ticket{d.ticket}
+	for i := range 4 {
+		tickets = append(tickets, d.another(t, fmt.Sprint("race-", i)))
+	}
+	errs := make([]error, len(tickets))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, tk := range tickets {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = handoff.Transfer(ctx, st, handoff.TransferRequest{TicketID: tk.ID, By: carol, ToAgent: d.bob.ID, At: t0})
+		})
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		if err == nil {
+			won++
+			continue
+		}
+		wantRefusal(t, err, tandem.ECONFLICT, "bob is at capacity: holding 2 conversations of 2")
+	}
+	held, err := st.ListTickets(ctx, storage.TicketFilter{AgentID: d.bob.ID, Status: tandem.TicketClaimed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if won != 2 || len(held) != 2 {
+		t.Errorf("%d transfers won and Bob holds %d tickets; want 2 and 2", won, len(held))
+	}
+	if n := len(d.audit(t, handoff.ActionTransfer)); n != 2 {
+		t.Errorf("%d transfer audit entries, want 2", n)
 	}
 }
 

@@ -29,6 +29,7 @@ type Store interface {
 	OutboxStore
 	ReportStore
 	RetentionStore
+	SignInStore
 
 	// Ping checks the store can serve requests (readiness).
 	Ping(ctx context.Context) error
@@ -217,7 +218,10 @@ type TicketStore interface {
 	ClaimTicket(ctx context.Context, id, agentID string, at time.Time) (*tandem.Ticket, error)
 	// UpdateTicket sets the non-nil fields. With IfStatus or IfAgentID set it is a
 	// compare-and-swap: a ticket whose status or agent is no longer that returns ECONFLICT
-	// and changes nothing, so of two desks moving one ticket at once exactly one wins.
+	// and changes nothing, so of two desks moving one ticket at once exactly one wins. With
+	// IfAgentBelowCapacity it also enforces the receiving agent's capacity as ClaimTicket
+	// does, atomically with the update (AtCapacity, nothing changed): concurrent transfers
+	// and claims to one agent never leave them holding more than Capacity.
 	UpdateTicket(ctx context.Context, id string, upd TicketUpdate) (*tandem.Ticket, error)
 	// EscalateTicket marks an active (queued or claimed) ticket escalated, at most once: it
 	// sets EscalatedAt and Escalation, raises Priority by Raise and appends Audit, in one
@@ -243,6 +247,10 @@ type TicketUpdate struct {
 	// IfStatus and IfAgentID make the update conditional (see TicketStore.UpdateTicket).
 	IfStatus  *tandem.TicketStatus
 	IfAgentID *string
+	// IfAgentBelowCapacity, with AgentID naming an agent, makes the update conditional on
+	// that agent holding fewer than their Capacity of claimed tickets (this one not
+	// counted; 0 or no agent row: no limit), else AtCapacity: a transfer to an agent.
+	IfAgentBelowCapacity bool
 }
 
 // TicketEscalation is what EscalateTicket records.
@@ -278,7 +286,10 @@ type AgentStore interface {
 	FindAgentByID(ctx context.Context, id string) (*tandem.Agent, error)
 	FindAgentByEmail(ctx context.Context, email string) (*tandem.Agent, error)
 	ListAgents(ctx context.Context) ([]tandem.Agent, error)
-	// UpdateAgent sets the non-nil fields; unknown id: ENOTFOUND.
+	// UpdateAgent sets the non-nil fields; unknown id: ENOTFOUND. Changing the role of the
+	// only admin to another returns LastAdmin (ECONFLICT) and changes nothing, checked
+	// atomically: of two admins demoting each other at once, on any replicas, exactly one
+	// succeeds, so there is always an admin once there was one.
 	UpdateAgent(ctx context.Context, id string, upd AgentUpdate) (*tandem.Agent, error)
 
 	// FindAgentCredentials returns the password state of agent id; unknown id: ENOTFOUND.
@@ -488,9 +499,16 @@ type ConversationStats struct {
 }
 
 // AtCapacity is ClaimTicket's refusal (ECONFLICT) for an agent who holds capacity claimed
-// tickets already; its message is for the agent.
+// tickets already; its message is for the agent. UpdateTicket with IfAgentBelowCapacity
+// refuses with it too (the transferring desk words it for the sender).
 func AtCapacity(held, capacity int) error {
 	return tandem.Errorf(tandem.ECONFLICT, "you are at capacity: holding %d conversations of %d; close, give back or transfer one first", held, capacity)
+}
+
+// LastAdmin is UpdateAgent's refusal (ECONFLICT) to demote the only admin, whose email it
+// names; its message is for the admin page and the CLI.
+func LastAdmin(email string) error {
+	return tandem.Errorf(tandem.ECONFLICT, "%s is the last admin: make someone else an admin first", email)
 }
 
 // RetentionStore removes and redacts customers' data: the retention worker's batches and

@@ -88,23 +88,10 @@ func (s *Store) FindActiveTicket(ctx context.Context, conversationID string) (*t
 func (s *Store) ClaimTicket(ctx context.Context, id, agentID string, at time.Time) (*tandem.Ticket, error) {
 	var t *tandem.Ticket
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		// The agent's row lock orders their claims, so two at once cannot both pass the
-		// capacity check; an agent without a row (or capacity 0) has no limit.
-		var capacity int
-		err := tx.QueryRow(ctx, `SELECT capacity FROM agents WHERE id = $1 FOR UPDATE`, agentID).Scan(&capacity)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		if err := checkCapacity(ctx, tx, agentID, id); err != nil {
 			return err
 		}
-		if capacity > 0 {
-			var held int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE agent_id = $1 AND status = 'claimed' AND id <> $2`,
-				agentID, id).Scan(&held); err != nil {
-				return err
-			}
-			if held >= capacity {
-				return storage.AtCapacity(held, capacity)
-			}
-		}
+		var err error
 		t, err = scanTicket(tx.QueryRow(ctx, `UPDATE tickets SET status = 'claimed', agent_id = $2, claimed_at = $3
 			WHERE id = $1 AND status = 'queued' RETURNING `+ticketCols, id, agentID, dbTime(at)))
 		if err == nil || !errors.Is(err, pgx.ErrNoRows) {
@@ -124,7 +111,32 @@ func (s *Store) ClaimTicket(ctx context.Context, id, agentID string, at time.Tim
 	return t, nil
 }
 
-// UpdateTicket sets the non-nil fields.
+// checkCapacity returns storage.AtCapacity when agentID holds their capacity of claimed
+// tickets other than ticketID. It locks the agent's row first, which orders the claims and
+// transfers to one agent, so two at once cannot both pass; an agent without a row (or
+// capacity 0) has no limit.
+func checkCapacity(ctx context.Context, tx pgx.Tx, agentID, ticketID string) error {
+	var capacity int
+	err := tx.QueryRow(ctx, `SELECT capacity FROM agents WHERE id = $1 FOR UPDATE`, agentID).Scan(&capacity)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	if capacity <= 0 {
+		return nil
+	}
+	var held int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE agent_id = $1 AND status = 'claimed' AND id <> $2`,
+		agentID, ticketID).Scan(&held); err != nil {
+		return err
+	}
+	if held >= capacity {
+		return storage.AtCapacity(held, capacity)
+	}
+	return nil
+}
+
+// UpdateTicket sets the non-nil fields; with IfAgentBelowCapacity the capacity check and
+// the update are one transaction holding the receiving agent's row lock (checkCapacity).
 func (s *Store) UpdateTicket(ctx context.Context, id string, upd storage.TicketUpdate) (*tandem.Ticket, error) {
 	var set []string
 	args := []any{id}
@@ -167,22 +179,35 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, upd storage.TicketU
 		where = append(where, fmt.Sprintf("agent_id = $%d", len(args)))
 	}
 	var t *tandem.Ticket
-	var err error
-	switch {
-	case len(set) == 0 && len(where) == 1:
-		t, err = findTicket(ctx, s.pool, id)
-	case len(set) == 0:
-		// Only a condition: the ticket is returned when it holds.
-		set = []string{"id = id"}
-		fallthrough
-	default:
-		t, err = scanTicket(s.pool.QueryRow(ctx, `UPDATE tickets SET `+strings.Join(set, ", ")+` WHERE `+strings.Join(where, " AND ")+` RETURNING `+ticketCols, args...))
+	update := func(q db) error {
+		var err error
+		switch {
+		case len(set) == 0 && len(where) == 1:
+			t, err = findTicket(ctx, q, id)
+			return err
+		case len(set) == 0:
+			// Only a condition: the ticket is returned when it holds.
+			set = []string{"id = id"}
+		}
+		t, err = scanTicket(q.QueryRow(ctx, `UPDATE tickets SET `+strings.Join(set, ", ")+` WHERE `+strings.Join(where, " AND ")+` RETURNING `+ticketCols, args...))
 		if errors.Is(err, pgx.ErrNoRows) {
 			// Either there is no such ticket or the condition failed.
-			if _, err = findTicket(ctx, s.pool, id); err == nil {
+			if _, err = findTicket(ctx, q, id); err == nil {
 				err = tandem.Errorf(tandem.ECONFLICT, "the ticket changed meanwhile")
 			}
 		}
+		return err
+	}
+	var err error
+	if upd.IfAgentBelowCapacity && upd.AgentID != nil && *upd.AgentID != "" {
+		err = s.tx(ctx, func(tx pgx.Tx) error {
+			if err := checkCapacity(ctx, tx, *upd.AgentID, id); err != nil {
+				return err
+			}
+			return update(tx)
+		})
+	} else {
+		err = update(s.pool)
 	}
 	if err != nil {
 		return nil, translate("update ticket", err)
@@ -383,14 +408,46 @@ func (s *Store) UpdateAgent(ctx context.Context, id string, upd storage.AgentUpd
 	if len(set) > 0 {
 		q = `UPDATE agents SET ` + strings.Join(set, ", ") + ` WHERE id = $1 RETURNING ` + agentCols
 	}
-	a, err := scanAgent(s.pool.QueryRow(ctx, q, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = notFound("agent", id)
-	}
+	var a *tandem.Agent
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if upd.Role != nil && *upd.Role != tandem.AgentRoleAdmin {
+			if err := keepAnAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		var err error
+		a, err = scanAgent(tx.QueryRow(ctx, q, args...))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("agent", id)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, translate("update agent", err)
 	}
 	return a, nil
+}
+
+// keepAnAdmin returns storage.LastAdmin when agent id is the only admin. It locks the
+// admins' rows in one order first: a concurrent demotion waits, then finds the admin it
+// demoted gone from the list, so of two admins demoting each other exactly one succeeds.
+func keepAnAdmin(ctx context.Context, tx pgx.Tx, id string) error {
+	rows, err := tx.Query(ctx, `SELECT id, email FROM agents WHERE role = 'admin' ORDER BY id FOR UPDATE`)
+	if err != nil {
+		return err
+	}
+	type admin struct{ id, email string }
+	admins, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (admin, error) {
+		var a admin
+		return a, row.Scan(&a.id, &a.email)
+	})
+	if err != nil {
+		return err
+	}
+	if len(admins) == 1 && admins[0].id == id {
+		return storage.LastAdmin(admins[0].email)
+	}
+	return nil
 }
 
 const insertAuditSQL = `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5) RETURNING id`

@@ -110,21 +110,8 @@ func (s *Store) ClaimTicket(ctx context.Context, id, agentID string, at time.Tim
 		if t.Status != tandem.TicketQueued {
 			return tandem.Errorf(tandem.ECONFLICT, "ticket is %s", t.Status)
 		}
-		// One writer: the count and the claim cannot interleave with another claim. An agent
-		// without a row (or capacity 0) has no limit.
-		var capacity int
-		err = tx.QueryRowContext(ctx, `SELECT capacity FROM agents WHERE id = ?`, agentID).Scan(&capacity)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := checkCapacity(ctx, tx, agentID, id); err != nil {
 			return err
-		}
-		if capacity > 0 {
-			var held int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tickets WHERE agent_id = ? AND status = 'claimed'`, agentID).Scan(&held); err != nil {
-				return err
-			}
-			if held >= capacity {
-				return storage.AtCapacity(held, capacity)
-			}
 		}
 		claimed := dbTime(at)
 		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET status = 'claimed', agent_id = ?, claimed_at = ? WHERE id = ?`, agentID, claimed.UnixMicro(), id); err != nil {
@@ -137,6 +124,29 @@ func (s *Store) ClaimTicket(ctx context.Context, id, agentID string, at time.Tim
 		return nil, translate("claim ticket", err)
 	}
 	return t, nil
+}
+
+// checkCapacity returns storage.AtCapacity when agentID holds their capacity of claimed
+// tickets other than ticketID. One writer: the count and the write that follows cannot
+// interleave with another claim or transfer. An agent without a row (or capacity 0) has
+// no limit.
+func checkCapacity(ctx context.Context, tx *sql.Tx, agentID, ticketID string) error {
+	var capacity int
+	err := tx.QueryRowContext(ctx, `SELECT capacity FROM agents WHERE id = ?`, agentID).Scan(&capacity)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if capacity <= 0 {
+		return nil
+	}
+	var held int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tickets WHERE agent_id = ? AND status = 'claimed' AND id <> ?`, agentID, ticketID).Scan(&held); err != nil {
+		return err
+	}
+	if held >= capacity {
+		return storage.AtCapacity(held, capacity)
+	}
+	return nil
 }
 
 // UpdateTicket sets the non-nil fields.
@@ -177,6 +187,11 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, upd storage.TicketU
 		// The writer is single, so what was just read is what the update changes.
 		if (upd.IfStatus != nil && t.Status != *upd.IfStatus) || (upd.IfAgentID != nil && t.AgentID != *upd.IfAgentID) {
 			return tandem.Errorf(tandem.ECONFLICT, "the ticket changed meanwhile")
+		}
+		if upd.IfAgentBelowCapacity && upd.AgentID != nil && *upd.AgentID != "" {
+			if err := checkCapacity(ctx, tx, *upd.AgentID, id); err != nil {
+				return err
+			}
 		}
 		if len(set) == 0 {
 			return nil
@@ -399,6 +414,11 @@ func (s *Store) UpdateAgent(ctx context.Context, id string, upd storage.AgentUpd
 	}
 	var a *tandem.Agent
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		if upd.Role != nil && *upd.Role != tandem.AgentRoleAdmin {
+			if err := keepAnAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		if len(set) > 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE agents SET `+strings.Join(set, ", ")+` WHERE id = ?`, append(args, id)...); err != nil {
 				return err
@@ -415,6 +435,24 @@ func (s *Store) UpdateAgent(ctx context.Context, id string, upd storage.AgentUpd
 		return nil, translate("update agent", err)
 	}
 	return a, nil
+}
+
+// keepAnAdmin returns storage.LastAdmin when agent id is the only admin; the single writer
+// makes the check and the demotion one step.
+func keepAnAdmin(ctx context.Context, tx *sql.Tx, id string) error {
+	var others int
+	var email string
+	err := tx.QueryRowContext(ctx, `SELECT email, (SELECT count(*) FROM agents WHERE role = 'admin' AND id <> ?) FROM agents WHERE id = ? AND role = 'admin'`,
+		id, id).Scan(&email, &others)
+	switch {
+	case errors.Is(err, sql.ErrNoRows): // not an admin (or no such agent)
+		return nil
+	case err != nil:
+		return err
+	case others == 0:
+		return storage.LastAdmin(email)
+	}
+	return nil
 }
 
 // AppendAudit stores e, assigning ID and, when zero, At.

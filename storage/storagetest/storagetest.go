@@ -46,6 +46,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"Agents", testAgents},
 		{"Supervision", testSupervision},
 		{"AgentCredentials", testAgentCredentials},
+		{"LastAdmin", testLastAdmin},
+		{"SignInAttempts", testSignInAttempts},
 		{"Collections", testCollections},
 		{"Documents", testDocuments},
 		{"DocumentReviews", testDocumentReviews},

@@ -71,6 +71,93 @@ func testSupervision(t *testing.T, s storage.Store, _ Features) {
 			t.Errorf("the agent holds %d tickets, want 2", len(held))
 		}
 	})
+	t.Run("UpdateTicket/Capacity", func(t *testing.T) {
+		t.Parallel()
+		a := &tandem.Agent{Name: "Tess", Email: "transfer-capacity@example.com", Role: tandem.AgentRoleAgent, Capacity: 4}
+		must(t, s.CreateAgent(ctx, a))
+		// Tess holds one ticket already; six transfers to her and two claims by her race
+		// for the three places left.
+		held := open(t, "+15550996", "bot", when)
+		_, err := s.ClaimTicket(ctx, held.ID, a.ID, when)
+		must(t, err)
+		var transfers, claims []*tandem.Ticket
+		for i := range 6 {
+			tk := open(t, fmt.Sprintf("+1555098%d", i), "bot", when)
+			if i%2 == 1 { // some held by another agent, some queued
+				_, err := s.ClaimTicket(ctx, tk.ID, "agent-other", when)
+				must(t, err)
+			}
+			transfers = append(transfers, tk)
+		}
+		for i := range 2 {
+			claims = append(claims, open(t, fmt.Sprintf("+1555099%d", i), "bot", when))
+		}
+		errs := make([]error, len(transfers)+len(claims))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, tk := range transfers {
+			wg.Go(func() {
+				<-start
+				cur, err := s.FindTicketByID(ctx, tk.ID)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				_, errs[i] = s.UpdateTicket(ctx, tk.ID, storage.TicketUpdate{Status: ptr(tandem.TicketClaimed), AgentID: &a.ID, ClaimedAt: ptr(when),
+					IfStatus: &cur.Status, IfAgentID: &cur.AgentID, IfAgentBelowCapacity: true})
+			})
+		}
+		for i, tk := range claims {
+			wg.Go(func() {
+				<-start
+				_, errs[len(transfers)+i] = s.ClaimTicket(ctx, tk.ID, a.ID, when)
+			})
+		}
+		close(start)
+		wg.Wait()
+		won := 0
+		for i, err := range errs {
+			switch tandem.ErrorCode(err) {
+			case "":
+				won++
+			case tandem.ECONFLICT:
+				if msg := tandem.ErrorMessage(err); msg != tandem.ErrorMessage(storage.AtCapacity(4, 4)) {
+					t.Errorf("move %d refused with %q, want the capacity message", i, msg)
+				}
+			default:
+				t.Errorf("move %d: %v", i, err)
+			}
+		}
+		if won != 3 {
+			t.Errorf("%d transfers and claims won, want the 3 places left", won)
+		}
+		got, err := s.ListTickets(ctx, storage.TicketFilter{AgentID: a.ID, Status: tandem.TicketClaimed})
+		must(t, err)
+		if len(got) != 4 {
+			t.Errorf("the agent holds %d tickets, want their capacity of 4", len(got))
+		}
+		// A refused transfer changed nothing.
+		for i, tk := range transfers {
+			if errs[i] == nil {
+				continue
+			}
+			cur, err := s.FindTicketByID(ctx, tk.ID)
+			must(t, err)
+			if cur.AgentID == a.ID {
+				t.Errorf("refused transfer %d moved the ticket: %+v", i, cur)
+			}
+		}
+		// At capacity, moving a ticket she holds already is not counted against her.
+		_, err = s.UpdateTicket(ctx, held.ID, storage.TicketUpdate{AgentID: &a.ID, Queue: ptr("vip"), IfAgentBelowCapacity: true})
+		must(t, err)
+		// Without the flag, or to an agent with no row or no limit, nothing is counted.
+		_, err = s.UpdateTicket(ctx, transfers[0].ID, storage.TicketUpdate{Priority: ptr(5), IfAgentBelowCapacity: true})
+		must(t, err)
+		free := open(t, "+15550997", "bot", when)
+		_, err = s.UpdateTicket(ctx, free.ID, storage.TicketUpdate{Status: ptr(tandem.TicketClaimed), AgentID: ptr("agent-without-row"),
+			IfAgentBelowCapacity: true})
+		must(t, err)
+	})
 	t.Run("CreateTicket/Language", func(t *testing.T) {
 		t.Parallel()
 		tk := open(t, "+15550800", "bot", when)

@@ -2,7 +2,6 @@ package staff
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,26 +169,13 @@ func (s *Staff) handleUpdateAgent(w http.ResponseWriter, r *http.Request, admin 
 		s.invalid(w, r, admin, cred, err)
 		return
 	}
-	// One change at a time, so two admins demoting each other cannot both pass the check
-	// (within this process; replicas would need the store to check).
-	s.adminMu.Lock()
-	defer s.adminMu.Unlock()
 	a, err := s.store.FindAgentByID(ctx, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if a.Role == tandem.AgentRoleAdmin && *upd.Role != tandem.AgentRoleAdmin {
-		agents, err := s.store.ListAgents(ctx)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if !slices.ContainsFunc(agents, func(o tandem.Agent) bool { return o.ID != a.ID && o.Role == tandem.AgentRoleAdmin }) {
-			s.invalid(w, r, admin, cred, tandem.Errorf(tandem.ECONFLICT, "%s is the last admin: make someone else an admin first", a.Email))
-			return
-		}
-	}
+	// The store refuses to demote the last admin (storage.LastAdmin), atomically, so two
+	// admins demoting each other on any replicas cannot both succeed.
 	if a, err = s.store.UpdateAgent(ctx, a.ID, upd); err != nil {
 		s.invalid(w, r, admin, cred, err)
 		return

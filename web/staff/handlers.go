@@ -57,12 +57,15 @@ func (s *Staff) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	data := signInData{Next: safeNext(r.PostFormValue("next")), Email: email}
 	client := s.cfg.ClientIP(r)
 	// Attempts, not only failures, are limited: a person signs in a few times a day, and
-	// taking the token first means parallel guesses cannot all slip in before one fails.
-	okClient, waitClient := s.perClient.Allow(client)
-	okEmail, waitEmail := s.perEmail.Allow(email)
-	if !okClient || !okEmail {
+	// counting the attempt first means parallel guesses cannot all slip in before one fails.
+	// The store counts them, so the limits hold however many replicas serve this page.
+	wait, err := s.takeAttempts(r, client, email)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if wait > 0 {
 		s.cfg.Logger.WarnContext(ctx, "staff sign-in rate limited", "client", client)
-		wait := max(waitClient, waitEmail)
 		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
 		s.render(w, r, http.StatusTooManyRequests, "signin", page{Title: "Sign in", Data: data,
 			Error: fmt.Sprintf("Too many sign-in attempts; try again in %s.", wait.Round(time.Second))})
@@ -107,6 +110,28 @@ func (s *Staff) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	s.audit(ctx, &tandem.AuditEntry{Actor: "anonymous", Action: ActionSignInFailed, Subject: subject,
 		Detail: map[string]string{"email": email, "client": client}})
 	s.render(w, r, http.StatusUnauthorized, "signin", page{Title: "Sign in", Data: data, Error: tandem.ErrorMessage(errSignIn)})
+}
+
+// takeAttempts counts a sign-in attempt from client for email against both limits, as
+// two keys in the store; it returns how long to wait when either refuses (0: go ahead).
+func (s *Staff) takeAttempts(r *http.Request, client, email string) (time.Duration, error) {
+	var wait time.Duration
+	for _, k := range []struct {
+		key string
+		lim storage.AttemptLimit
+	}{{"client:" + client, s.perClient}, {"email:" + email, s.perEmail}} {
+		if k.lim.Every == 0 {
+			continue
+		}
+		ok, w, err := s.store.TakeSignInAttempt(r.Context(), k.key, k.lim, s.cfg.Now())
+		if err != nil {
+			return 0, fmt.Errorf("sign-in limit: %w", err)
+		}
+		if !ok {
+			wait = max(wait, w, time.Second)
+		}
+	}
+	return wait, nil
 }
 
 // maxPasswordBytes is the most bytes MaxPasswordLen characters take in UTF-8.

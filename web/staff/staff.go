@@ -8,12 +8,12 @@
 // server's session secret, expires, and is bound to the password hash it was made for, so
 // it works once. A session cookie carries the agent's id and session epoch (storage.
 // AgentCredentials): setting a password or signing out bumps the epoch and so ends every
-// session of that agent. Sign-ins are limited per email and per client address, and
-// audited (staff.signin, staff.signin_failed, staff.password_set) without the password.
+// session of that agent. Sign-ins are limited per email and per client address, counted in
+// the store (storage.SignInStore) so the limits hold across replicas, and audited (staff.signin, staff.signin_failed, staff.password_set) without the password.
 //
 // Admins manage accounts at AdminPath: role, skills, languages and capacity (audited
 // agent.update, as tandem users set), new accounts and set-password links (shown on the
-// page, never emailed). The last admin cannot be demoted.
+// page, never emailed). The last admin cannot be demoted (the store refuses it).
 //
 // Pages are server-rendered with no inline script or style (the server's CSP); POST forms
 // are behind http.CrossOriginProtection, and the sign-out form carries a token bound to the
@@ -33,7 +33,6 @@ import (
 	"github.com/alexedwards/argon2id"
 
 	"github.com/tandemhq/tandem"
-	"github.com/tandemhq/tandem/internal/ratelimit"
 	"github.com/tandemhq/tandem/internal/signed"
 	"github.com/tandemhq/tandem/storage"
 	"github.com/tandemhq/tandem/web/htmlpage"
@@ -66,6 +65,7 @@ type Store interface {
 	CreateAgent(ctx context.Context, a *tandem.Agent) error
 	UpdateAgent(ctx context.Context, id string, upd storage.AgentUpdate) (*tandem.Agent, error)
 	AppendAudit(ctx context.Context, e *tandem.AuditEntry) error
+	TakeSignInAttempt(ctx context.Context, key string, lim storage.AttemptLimit, now time.Time) (bool, time.Duration, error)
 }
 
 var _ Store = storage.Store(nil)
@@ -73,9 +73,15 @@ var _ Store = storage.Store(nil)
 // Defaults of Config.
 const (
 	DefaultSessionTTL       = 12 * time.Hour
-	DefaultSignInsPerEmail  = 10 // per hour, in bursts of 5
-	DefaultSignInsPerClient = 60 // per hour, in bursts of 20
+	DefaultSignInsPerEmail  = 10 // per hour, in bursts of SignInBurstPerEmail
+	DefaultSignInsPerClient = 60 // per hour, in bursts of SignInBurstPerClient
 	DefaultMaxFormBytes     = 16 << 10
+)
+
+// Bursts of the sign-in limits: attempts allowed at once before the hourly rate applies.
+const (
+	SignInBurstPerEmail  = 5
+	SignInBurstPerClient = 20
 )
 
 // Config configures staff sign-in. The zero value is usable (see WithDefaults).
@@ -90,7 +96,8 @@ type Config struct {
 	// SessionTTL is how long a sign-in lasts. Default 12 hours.
 	SessionTTL time.Duration
 	// SignInsPerEmail and SignInsPerClient bound sign-in attempts per hour for one email
-	// address and one client address. Defaults 10 and 60; negative disables the limit.
+	// address and one client address, counted in the store so the limits hold across
+	// replicas. Defaults 10 and 60; negative disables the limit.
 	SignInsPerEmail  int
 	SignInsPerClient int
 	// ClientIP reads a request's client address (web.ClientIPFunc). Default: the
@@ -168,10 +175,9 @@ type Staff struct {
 	signer    *signed.Signer
 	store     Store
 	pages     *htmlpage.Pages
-	perEmail  *ratelimit.Limiter
-	perClient *ratelimit.Limiter
+	perEmail  storage.AttemptLimit // zero: no limit
+	perClient storage.AttemptLimit
 	handler   http.Handler
-	adminMu   sync.Mutex // serializes the admin page's changes (the last-admin check)
 	dummyOnce sync.Once
 	dummyHash string // what unknown emails are checked against, so they cost a hash too
 	dummyErr  error
@@ -189,8 +195,8 @@ func New(cfg Config, store Store) *Staff {
 	cfg = cfg.WithDefaults()
 	s := &Staff{cfg: cfg, signer: signed.New(cfg.Secret), store: store,
 		pages:     htmlpage.Parse("staff", templateFS, nil, cfg.Logger),
-		perEmail:  ratelimit.New(cfg.SignInsPerEmail, time.Hour, 5, cfg.Now),
-		perClient: ratelimit.New(cfg.SignInsPerClient, time.Hour, 20, cfg.Now),
+		perEmail:  perHour(cfg.SignInsPerEmail, SignInBurstPerEmail),
+		perClient: perHour(cfg.SignInsPerClient, SignInBurstPerClient),
 	}
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
@@ -215,6 +221,14 @@ func New(cfg Config, store Store) *Staff {
 		mux.ServeHTTP(w, r)
 	}))
 	return s
+}
+
+// perHour is a limit of n attempts an hour in bursts of burst; n <= 0 is no limit.
+func perHour(n, burst int) storage.AttemptLimit {
+	if n <= 0 {
+		return storage.AttemptLimit{}
+	}
+	return storage.AttemptLimit{Every: time.Hour / time.Duration(n), Burst: burst}
 }
 
 // ServeHTTP serves the staff pages under /staff/.

@@ -52,7 +52,11 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	return setupOn(st, &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+}
+
+// setupOn is setup on a given store and clock (replicas share both).
+func setupOn(st storage.Store, c *clock) *fixture {
 	s := New(Config{Secret: secret, HashParams: testParams, Now: c.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, st)
 	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, AgentFrom(r.Context()).Email) })
 	mux := http.NewServeMux()
