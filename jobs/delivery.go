@@ -195,23 +195,37 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 	return len(ds), nil
 }
 
-// sendGroup sends one recipient's deliveries in order.
+// sendGroup sends one recipient's deliveries in order. When ctx ends (shutdown), the send
+// in progress finishes and is recorded — cancelling a request the provider may already have
+// accepted would send it twice — and the rest are handed back, due at once, for the next
+// worker rather than held until their lease ends.
 func (d *Deliverer) sendGroup(ctx context.Context, group []tandem.Delivery) {
 	for i, dl := range group {
-		next, ok := d.send(ctx, dl)
+		if ctx.Err() != nil {
+			d.release(group[i:], d.cfg.Now())
+			return
+		}
+		next, ok := d.send(context.WithoutCancel(ctx), dl)
 		if ok {
 			continue
 		}
-		// The rest wait for this one; they were not tried, so the claim's attempt is undone.
-		for _, rest := range group[i+1:] {
-			d.update(ctx, rest, storage.DeliveryUpdate{NextAt: &next, Attempts: ptr(rest.Attempts - 1)})
-		}
+		// The rest wait for this one.
+		d.release(group[i+1:], next)
 		return
 	}
 }
 
+// release hands claimed deliveries back, due at next; they were not tried, so the claim's
+// attempt is undone.
+func (d *Deliverer) release(ds []tandem.Delivery, next time.Time) {
+	for _, dl := range ds {
+		d.update(context.Background(), dl, storage.DeliveryUpdate{NextAt: &next, Attempts: ptr(dl.Attempts - 1)})
+	}
+}
+
 // send makes one attempt and records its outcome. It returns false, with when the
-// delivery is next due, unless the delivery is finished (sent or failed for good).
+// delivery is next due, unless the delivery is finished (sent or failed for good). ctx
+// does not end on shutdown: the attempt is bounded by SendTimeout.
 func (d *Deliverer) send(ctx context.Context, dl tandem.Delivery) (time.Time, bool) {
 	log := d.cfg.Logger.With("message_id", dl.MessageID, "bot", dl.BotID, "channel", dl.Channel, "attempt", dl.Attempts)
 	c, ok := d.connector(dl.BotID, dl.Channel)

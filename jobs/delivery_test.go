@@ -22,11 +22,22 @@ type channel struct {
 	mu     sync.Mutex
 	script []error
 	sent   []connectors.Outgoing
+	// hold, when set, makes each Send tell started and wait for hold to close (or its
+	// context to end, failing as an HTTP client would).
+	hold, started chan struct{}
 }
 
 func (c *channel) Channel() tandem.Channel                  { return tandem.ChannelSMS }
 func (c *channel) Handler(connectors.Receiver) http.Handler { return nil }
-func (c *channel) Send(_ context.Context, o connectors.Outgoing) (string, error) {
+func (c *channel) Send(ctx context.Context, o connectors.Outgoing) (string, error) {
+	if c.hold != nil {
+		c.started <- struct{}{}
+		select {
+		case <-c.hold:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var err error
@@ -138,6 +149,38 @@ func TestDeliverer(t *testing.T) {
 	for _, b := range teststore.All {
 		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
+			t.Run("OKShutdownFinishesSend", func(t *testing.T) {
+				// Shutdown mid-send: the send in progress completes and is recorded (the
+				// provider may have accepted it already); the recipient's next delivery is
+				// handed back due at once, not kept until its lease ends.
+				t.Parallel()
+				f := setup(t, b.Open)
+				ids := f.enqueue(t, "demo", "first", "second")
+				f.sms.hold, f.sms.started = make(chan struct{}), make(chan struct{}, 2)
+				ctx, shutdown := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { _, err := f.d.DeliverDue(ctx); done <- err }()
+				<-f.sms.started
+				shutdown()
+				close(f.sms.hold)
+				must(t, <-done)
+				if got := f.sms.texts(); len(got) != 1 || got[0] != "first" {
+					t.Fatalf("sent %q, want only first", got)
+				}
+				if d := f.find(t, ids[0]); d.Status != tandem.DeliverySent {
+					t.Errorf("first after shutdown = %+v, want sent", d)
+				}
+				d := f.find(t, ids[1])
+				if d.Status != tandem.DeliveryPending || d.Attempts != 0 || d.NextAt.After(f.clock.Now()) {
+					t.Errorf("second after shutdown = %+v, want pending, no attempt, due now", d)
+				}
+				if n := f.deliver(t); n != 1 {
+					t.Fatalf("next worker claimed %d, want the handed-back delivery", n)
+				}
+				if got := f.sms.texts(); len(got) != 2 || got[1] != "second" {
+					t.Errorf("sent %q, want first then second", got)
+				}
+			})
 			t.Run("OK", func(t *testing.T) {
 				t.Parallel()
 				f := setup(t, b.Open)

@@ -115,6 +115,7 @@ func (a *App) newDeliverer(reg prometheus.Registerer) (*jobs.Deliverer, error) {
 	reg.MustRegister(outcomes, sends)
 	return jobs.NewDeliverer(a.store, a.connector, jobs.DeliveryConfig{
 		Poll: a.cfg.Delivery.Poll, MaxAttempts: a.cfg.Delivery.MaxAttempts, Logger: a.logger,
+		SendTimeout: a.cfg.Delivery.SendTimeout, Lease: a.cfg.Delivery.Lease,
 		Observe: func(ch tandem.Channel, outcome string, took time.Duration) {
 			outcomes.WithLabelValues(string(ch), outcome).Inc()
 			if took > 0 {

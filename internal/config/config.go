@@ -198,6 +198,11 @@ func (d *SlackDesk) validate() error {
 type Delivery struct {
 	Poll        time.Duration `yaml:"poll"`
 	MaxAttempts int           `yaml:"max_attempts"`
+	// SendTimeout bounds one send to a provider (default 15s); Lease is how long a claimed
+	// delivery stays with its worker before another replica may take it, which is how long
+	// the deliveries of a killed replica wait (default 1m; more than SendTimeout).
+	SendTimeout time.Duration `yaml:"send_timeout"`
+	Lease       time.Duration `yaml:"lease"`
 }
 
 // Escalation tunes the escalation worker (package jobs); zero values take its defaults
@@ -393,8 +398,8 @@ func (c Config) Validate() error {
 	if h := c.ClientIPHeader; h != "" && !headerNameRE.MatchString(h) {
 		return fmt.Errorf("client_ip_header: %q is not a header name", h)
 	}
-	if c.Delivery.Poll < 0 || c.Delivery.MaxAttempts < 0 {
-		return errors.New("delivery: poll and max_attempts must not be negative")
+	if d := c.Delivery; d.Poll < 0 || d.MaxAttempts < 0 || d.SendTimeout < 0 || d.Lease < 0 {
+		return errors.New("delivery: poll, max_attempts, send_timeout and lease must not be negative")
 	}
 	if c.Escalation.Poll < 0 {
 		return errors.New("escalation.poll: must not be negative")
