@@ -72,6 +72,12 @@ func TestLoad(t *testing.T) {
 					t.Errorf("tls cert %q key %q base_url %q; want both files and an https base URL", c.TLSCertFile, c.TLSKeyFile, c.BaseURL)
 				}
 			}},
+		{name: "OKDelivery", yaml: "delivery: {poll: 1s, max_attempts: 8, send_timeout: 5s, lease: 30s}\n", check: func(t *testing.T, c Config) {
+			if d := c.Delivery; d.SendTimeout != 5*time.Second || d.Lease != 30*time.Second {
+				t.Errorf("delivery = %+v", d)
+			}
+		}},
+		{name: "ErrDeliveryLease", yaml: "delivery: {lease: -1s}\n", wantErr: "lease must not be negative"},
 		{name: "ErrTLSHalf", env: map[string]string{"TANDEM_TLS_CERT_FILE": "/etc/tandem/cert.pem"}, wantErr: "set both or neither"},
 		{name: "ErrBadBool", env: map[string]string{"TANDEM_DEMO": "maybe"}, wantErr: "TANDEM_DEMO"},
 		{name: "ErrBadDatabaseURL", env: map[string]string{"TANDEM_DATABASE_URL": "mysql://x"}, wantErr: "database_url"},
