@@ -21,6 +21,13 @@ import (
 	"github.com/tandemhq/tandem/web/kb"
 )
 
+// storeDSNs are the stores end-to-end tests run on, as the database URL to give the app
+// ("" is the embedded SQLite store).
+var storeDSNs = map[string]func(t *testing.T) string{
+	"SQLite":   func(t *testing.T) string { return "" },
+	"Postgres": func(t *testing.T) string { return pgtest.NewSchema(t) },
+}
+
 // start runs the real application with the demo bot on 127.0.0.1:0 and returns its base URL.
 // databaseURL "" means the embedded SQLite store in a temporary folder; opts change the
 // configuration last.
@@ -104,11 +111,7 @@ func post(t *testing.T, url, body string) (int, []byte) {
 // and get an answer that cites the shipping article — on both stores.
 func TestDemoShippingQuestion(t *testing.T) {
 	t.Parallel()
-	stores := map[string]func(t *testing.T) string{
-		"SQLite":   func(t *testing.T) string { return "" },
-		"Postgres": func(t *testing.T) string { return pgtest.NewSchema(t) },
-	}
-	for name, dsn := range stores {
+	for name, dsn := range storeDSNs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			base := start(t, dsn(t))

@@ -21,7 +21,6 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/internal/app"
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/pgtest"
 	"github.com/tandemhq/tandem/storage"
 )
 
@@ -130,11 +129,7 @@ func (s slowSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // when the process died, recorded by nobody: delivery is at least once). On both stores.
 func TestKilledServerLosesNothing(t *testing.T) {
 	t.Parallel()
-	stores := map[string]func(t *testing.T) string{
-		"SQLite":   func(t *testing.T) string { return "" },
-		"Postgres": func(t *testing.T) string { return pgtest.NewSchema(t) },
-	}
-	for name, dsn := range stores {
+	for name, dsn := range storeDSNs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			killAndRestart(t, dsn(t))

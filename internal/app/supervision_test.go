@@ -15,7 +15,6 @@ import (
 	"github.com/tandemhq/tandem/handoff"
 	"github.com/tandemhq/tandem/internal/browsertest"
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/pgtest"
 	"github.com/tandemhq/tandem/storage"
 )
 
@@ -47,11 +46,7 @@ func handOffAngry(t *testing.T, base string, st storage.Store, user string) *tan
 // waited longer than the demo bot's escalate_after, and /metrics counts both.
 func TestEscalationEndToEnd(t *testing.T) {
 	t.Parallel()
-	stores := map[string]func(t *testing.T) string{
-		"SQLite":   func(t *testing.T) string { return "" },
-		"Postgres": func(t *testing.T) string { return pgtest.NewSchema(t) },
-	}
-	for name, dsn := range stores {
+	for name, dsn := range storeDSNs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
