@@ -13,6 +13,7 @@ import (
 func runBots(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "tandem bots", map[string]command{
 		"validate": {"check bot folders (a bot folder, or a folder of bot folders)", runBotsValidate},
+		"new":      {"create a bot folder to start from, with intents, a knowledge article and tests", runBotsNew},
 	}, args)
 }
 
