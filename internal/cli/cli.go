@@ -30,6 +30,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":      {"run the HTTP server with its bots", runServe},
 		"migrate":    {"apply the store's schema migrations and exit", runMigrate},
+		"backup":     {"copy the embedded store to a file while servers keep running", runBackup},
 		"eval":       {"run conversation tests and compare runs; score NLU, sentiment or retrieval on datasets", runEval},
 		"nlu":        {"train and save NLU models", runNLU},
 		"kb":         {"manage the knowledge base: ingest, list, search, publish, reembed", runKB},
@@ -38,7 +39,7 @@ func commands() map[string]command {
 		"customers":  {"show a customer's stored data; erase a customer on request (right to erasure)", runCustomers},
 		"bench":      {"measure throughput and latency", runBench},
 		"chat":       {"talk to a bot in the terminal, showing what it understood and why", runChat},
-		"bots":       {"bot folder tools: validate", runBots},
+		"bots":       {"bot folder tools: new, validate", runBots},
 		"users":      {"list agents; set their role (supervisors and admins see the dashboard), skills, languages and capacity", runUsers},
 		"version":    {"print the version", runVersion},
 	}
