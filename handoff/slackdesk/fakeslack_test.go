@@ -34,12 +34,14 @@ const (
 )
 
 // users are the Slack workspace's people as users.info shows them.
-var users = map[string]string{"U0ANN": "ann@example.com", "U0BOB": "bob@example.com", "U0NOMAIL": ""}
+var users = map[string]string{"U0ANN": "ann@example.com", "U0BOB": "bob@example.com", "U0NOMAIL": "",
+	"U0SUE": "sue@example.com", "U0EVE": "eve@example.com", "U0ED": "ed@example.com"}
 
 // call is one Web API request the fake Slack received.
 type call struct {
 	method string // chat.postMessage, ...
 	form   url.Values
+	json   map[string]any // the body of a JSON call (views.open)
 }
 
 // fakeSlack speaks the part of Slack's Web API the desk uses.
@@ -59,14 +61,21 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 
 func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	form, err := url.ParseQuery(string(body))
+	var form url.Values
+	var js map[string]any
+	var err error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		err = json.Unmarshal(body, &js)
+	} else {
+		form, err = url.ParseQuery(string(body))
+	}
 	if err != nil || r.Header.Get("Authorization") != "Bearer "+testToken && form.Get("token") != testToken {
 		http.Error(w, `{"ok":false,"error":"invalid_auth"}`, http.StatusOK)
 		return
 	}
 	method := strings.TrimPrefix(r.URL.Path, "/")
 	f.mu.Lock()
-	f.calls = append(f.calls, call{method: method, form: form})
+	f.calls = append(f.calls, call{method: method, form: form, json: js})
 	f.ts++
 	ts := fmt.Sprintf("1700000%03d.000100", f.ts)
 	f.mu.Unlock()
@@ -79,6 +88,14 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		resp = map[string]any{"ok": true, "channel": form.Get("channel"), "ts": form.Get("ts"), "text": form.Get("text")}
 	case "chat.postEphemeral":
 		resp = map[string]any{"ok": true, "message_ts": ts}
+	case "views.open":
+		if js["trigger_id"] == "" {
+			resp = map[string]any{"ok": false, "error": "invalid_trigger_id"}
+			break
+		}
+		view, _ := js["view"].(map[string]any)
+		view["id"] = "V0TRANSFER"
+		resp = map[string]any{"ok": true, "view": view}
 	case "users.info":
 		id := form.Get("user")
 		email, ok := users[id]
@@ -129,6 +146,8 @@ type setupOpt struct {
 	noRun   bool
 	surveys handoff.Surveys
 	events  slackdesk.Publisher
+	staff   bool     // WithStaffAccounts
+	queues  []string // WithQueues
 }
 
 func setup(t testing.TB, st storage.Store, o setupOpt) *fixture {
@@ -152,6 +171,12 @@ func (f *fixture) newDesk(t testing.TB, o setupOpt) *slackdesk.Desk {
 	}
 	if o.events != nil {
 		opts = append(opts, slackdesk.WithEvents(o.events))
+	}
+	if o.staff {
+		opts = append(opts, slackdesk.WithStaffAccounts())
+	}
+	if o.queues != nil {
+		opts = append(opts, slackdesk.WithQueues(func() []string { return o.queues }))
 	}
 	d, err := slackdesk.New(slackdesk.Config{Channel: testChannel, BotToken: testToken, SigningSecret: testSecret,
 		InboxURL: "https://support.example.com/inbox/"}, f.st, opts...)
@@ -431,4 +456,7 @@ func TestDesk(t *testing.T) {
 	forEachStore(t, "TicketChanged", testTicketChanged)
 	forEachStore(t, "Escalated", testEscalated)
 	forEachStore(t, "Events", testEvents)
+	forEachStore(t, "StaffAccounts", testStaffAccounts)
+	forEachStore(t, "TransferForm", testTransferForm)
+	forEachStore(t, "Transfer", testTransfer)
 }

@@ -67,6 +67,8 @@ func FuzzHandler(f *testing.F) {
 	f.Add(false, replyBody(map[string]any{"thread_ts": "1700000001.000100", "text": "<https://x.example|x> &amp;"}))
 	f.Add(true, clickBody("U0ANN", slackdesk.ActionClaim, fx.ticket.ID, "1700000001.000100"))
 	f.Add(true, []byte("payload=%7B%22type%22%3A%22block_actions%22%7D"))
+	f.Add(true, clickBody("U0ANN", slackdesk.ActionTransfer, fx.ticket.ID, "1700000001.000100"))
+	f.Add(true, submitBody("U0ANN", `{"ticket":"`+fx.ticket.ID+`","first":"queue"}`, "billing", "", "note"))
 	f.Add(false, []byte(`{"type":"url_verification","challenge":"x"}`))
 	f.Fuzz(func(t *testing.T, form bool, body []byte) {
 		ctype := "application/json"
