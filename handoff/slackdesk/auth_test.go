@@ -44,25 +44,35 @@ func testStaffAccounts(t *testing.T, open func(testing.TB) storage.Store) {
 		created bool   // whether the user's agent exists afterwards
 	}{
 		{name: "OKAgentClaims", staff: true, user: "U0ANN",
-			req:    func(f *fixture, ts string) *http.Request { return click("U0ANN", slackdesk.ActionClaim, f.ticket.ID, ts) },
+			req: func(f *fixture, ts string) *http.Request {
+				return click("U0ANN", slackdesk.ActionClaim, f.ticket.ID, ts)
+			},
 			status: tandem.TicketClaimed, holds: "ann@example.com", created: true},
 		{name: "OKAdminClaims", staff: true, user: "U0SUE",
-			req:    func(f *fixture, ts string) *http.Request { return click("U0SUE", slackdesk.ActionClaim, f.ticket.ID, ts) },
+			req: func(f *fixture, ts string) *http.Request {
+				return click("U0SUE", slackdesk.ActionClaim, f.ticket.ID, ts)
+			},
 			status: tandem.TicketClaimed, holds: "sue@example.com", created: true},
 		{name: "OKAgentReplies", staff: true, holder: "ann@example.com", user: "U0ANN",
 			req:    func(f *fixture, ts string) *http.Request { return threadReply(map[string]any{"thread_ts": ts}) },
 			status: tandem.TicketClaimed, holds: "ann@example.com", reply: "Hi Dana, Ann here. I am looking into it.", created: true},
 		{name: "ErrUnknownClicks", staff: true, user: "U0EVE",
-			req:     func(f *fixture, ts string) *http.Request { return click("U0EVE", slackdesk.ActionClaim, f.ticket.ID, ts) },
+			req: func(f *fixture, ts string) *http.Request {
+				return click("U0EVE", slackdesk.ActionClaim, f.ticket.ID, ts)
+			},
 			status:  tandem.TicketQueued,
 			refusal: "You are not a Tandem agent: ask an admin to add eve@example.com"},
 		{name: "ErrEditorClicks", staff: true, user: "U0ED",
-			req:     func(f *fixture, ts string) *http.Request { return click("U0ED", slackdesk.ActionClaim, f.ticket.ID, ts) },
+			req: func(f *fixture, ts string) *http.Request {
+				return click("U0ED", slackdesk.ActionClaim, f.ticket.ID, ts)
+			},
 			status:  tandem.TicketQueued,
 			refusal: "You are not a Tandem agent: ask an admin to add ed@example.com", created: true},
 		{name: "ErrUnknownCloses", staff: true, holder: "ann@example.com", user: "U0EVE",
-			req:     func(f *fixture, ts string) *http.Request { return click("U0EVE", slackdesk.ActionClose, f.ticket.ID, ts) },
-			status:  tandem.TicketClaimed, holds: "ann@example.com",
+			req: func(f *fixture, ts string) *http.Request {
+				return click("U0EVE", slackdesk.ActionClose, f.ticket.ID, ts)
+			},
+			status: tandem.TicketClaimed, holds: "ann@example.com",
 			refusal: "You are not a Tandem agent: ask an admin to add eve@example.com"},
 		{name: "ErrUnknownReplies", staff: true, holder: "ann@example.com", user: "U0EVE",
 			req: func(f *fixture, ts string) *http.Request {
@@ -71,7 +81,9 @@ func testStaffAccounts(t *testing.T, open func(testing.TB) storage.Store) {
 			status: tandem.TicketClaimed, holds: "ann@example.com",
 			refusal: "Not sent to the customer: You are not a Tandem agent: ask an admin to add eve@example.com"},
 		{name: "OKOpenCreates", user: "U0EVE",
-			req:    func(f *fixture, ts string) *http.Request { return click("U0EVE", slackdesk.ActionClaim, f.ticket.ID, ts) },
+			req: func(f *fixture, ts string) *http.Request {
+				return click("U0EVE", slackdesk.ActionClaim, f.ticket.ID, ts)
+			},
 			status: tandem.TicketClaimed, holds: "eve@example.com", created: true},
 	}
 	for _, tt := range tests {

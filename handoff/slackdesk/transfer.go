@@ -134,7 +134,9 @@ func (d *Desk) transferView(ctx context.Context, t *tandem.Ticket, channel, card
 	if len(queueOpts) == 0 && len(agentOpts) == 0 {
 		return nil, nil
 	}
-	plain := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+	plain := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
 	where := "waiting"
 	if t.Status == tandem.TicketClaimed {
 		where = "claimed"
