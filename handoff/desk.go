@@ -3,6 +3,7 @@ package handoff
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,6 +92,31 @@ func SignIn(ctx context.Context, s DeskStore, email string) (*tandem.Agent, erro
 	default:
 		return nil, fmt.Errorf("sign in: %w", err)
 	}
+}
+
+// InboxRoles are the roles that work tickets: the web inbox and the Slack desk let them in
+// (an admin may do everything; an editor only edits the knowledge base).
+var InboxRoles = []tandem.AgentRole{tandem.AgentRoleAgent, tandem.AgentRoleSupervisor, tandem.AgentRoleAdmin}
+
+// FindStaffAgent returns the existing agent with email when their role works tickets (see
+// InboxRoles); it never creates one. It is how a desk that knows a person only by an email
+// address someone else proved (a Slack profile) checks them against the staff accounts
+// (staff_auth: accounts). Errors: EINVALID for a malformed address; EFORBIDDEN, with a
+// message for the person naming the address an admin should add, when there is no such
+// agent or their role does not work tickets.
+func FindStaffAgent(ctx context.Context, s DeskStore, email string) (*tandem.Agent, error) {
+	email, err := ParseEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.FindAgentByEmail(ctx, email)
+	switch {
+	case tandem.ErrorCode(err) == tandem.ENOTFOUND || err == nil && !slices.Contains(InboxRoles, a.Role):
+		return nil, tandem.Errorf(tandem.EFORBIDDEN, "You are not a Tandem agent: ask an admin to add %s", email)
+	case err != nil:
+		return nil, fmt.Errorf("find staff agent: %w", err)
+	}
+	return a, nil
 }
 
 // ListActive returns the queued and claimed tickets in SortQueue's order (escalated first,

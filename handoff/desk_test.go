@@ -69,6 +69,7 @@ func TestDesk(t *testing.T) {
 		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
 			t.Run("SignIn", func(t *testing.T) { t.Parallel(); testSignIn(t, s.Open(t)) })
+			t.Run("FindStaffAgent", func(t *testing.T) { t.Parallel(); testFindStaffAgent(t, s.Open(t)) })
 			t.Run("ClaimRace", func(t *testing.T) { t.Parallel(); testClaimRace(t, s.Open(t)) })
 			t.Run("Claim", func(t *testing.T) { t.Parallel(); testClaim(t, s.Open) })
 			t.Run("Reply", func(t *testing.T) { t.Parallel(); testReply(t, s.Open) })
@@ -94,6 +95,45 @@ func testSignIn(t *testing.T, st storage.Store) {
 		if _, err := handoff.SignIn(ctx, st, bad); tandem.ErrorCode(err) != tandem.EINVALID {
 			t.Errorf("SignIn(%q) = %v, want invalid", bad, err)
 		}
+	}
+}
+
+// testFindStaffAgent: only existing agents whose role works tickets are found; nobody is
+// created, and the refusal names the address to add.
+func testFindStaffAgent(t *testing.T, st storage.Store) {
+	ctx := context.Background()
+	for email, role := range map[string]tandem.AgentRole{"sup@example.com": tandem.AgentRoleSupervisor,
+		"admin@example.com": tandem.AgentRoleAdmin, "ed@example.com": tandem.AgentRoleEditor, "ann@example.com": tandem.AgentRoleAgent} {
+		if err := st.CreateAgent(ctx, &tandem.Agent{Name: email, Email: email, Role: role}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, email string
+		code        string
+	}{
+		{name: "OKAgent", email: " Ann@Example.com"},
+		{name: "OKSupervisor", email: "sup@example.com"},
+		{name: "OKAdmin", email: "admin@example.com"},
+		{name: "ErrEditor", email: "ed@example.com", code: tandem.EFORBIDDEN},
+		{name: "ErrUnknown", email: "eve@example.com", code: tandem.EFORBIDDEN},
+		{name: "ErrMalformed", email: "eve", code: tandem.EINVALID},
+	}
+	for _, tt := range tests {
+		a, err := handoff.FindStaffAgent(ctx, st, tt.email)
+		if got := tandem.ErrorCode(err); got != tt.code {
+			t.Errorf("%s: FindStaffAgent(%q) = %v, want code %q", tt.name, tt.email, err, tt.code)
+			continue
+		}
+		if err == nil && a.Email != strings.ToLower(strings.TrimSpace(tt.email)) {
+			t.Errorf("%s: found %s", tt.name, a.Email)
+		}
+		if tt.code == tandem.EFORBIDDEN && !strings.Contains(tandem.ErrorMessage(err), "ask an admin to add "+tt.email) {
+			t.Errorf("%s: message %q does not name the address", tt.name, tandem.ErrorMessage(err))
+		}
+	}
+	if _, err := st.FindAgentByEmail(ctx, "eve@example.com"); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("FindAgentByEmail(eve) = %v, want no agent created", err)
 	}
 }
 

@@ -137,9 +137,8 @@ func Transfer(ctx context.Context, s DeskStore, r TransferRequest) (*tandem.Tick
 	if t.Status != tandem.TicketQueued && t.Status != tandem.TicketClaimed {
 		return nil, tandem.Errorf(tandem.ECONFLICT, "the ticket is %s: it cannot be transferred", t.Status)
 	}
-	holds := t.Status == tandem.TicketClaimed && t.AgentID == r.By.ID
-	if !holds && !Supervises(r.By) {
-		return nil, tandem.Errorf(tandem.ECONFLICT, "only the agent holding this ticket, or a supervisor, can transfer it")
+	if err := MayTransfer(t, r.By); err != nil {
+		return nil, err
 	}
 	upd := storage.TicketUpdate{IfStatus: &t.Status, IfAgentID: &t.AgentID}
 	var to *tandem.Agent
@@ -192,6 +191,17 @@ func Transfer(ctx context.Context, s DeskStore, r TransferRequest) (*tandem.Tick
 		return nil, fmt.Errorf("transfer: %w", err)
 	}
 	return moved, nil
+}
+
+// MayTransfer returns nil when a may transfer t: the agent holding it, or a supervisor or
+// admin; else ECONFLICT with a message for the agent. Desks use it to offer the transfer
+// form only to who may use it; Transfer checks it again.
+func MayTransfer(t *tandem.Ticket, a *tandem.Agent) error {
+	holds := t.Status == tandem.TicketClaimed && t.AgentID == a.ID
+	if !holds && !Supervises(a) {
+		return tandem.Errorf(tandem.ECONFLICT, "only the agent holding this ticket, or a supervisor, can transfer it")
+	}
+	return nil
 }
 
 // Supervises reports whether a may act on tickets it does not hold (transfer them).

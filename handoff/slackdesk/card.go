@@ -19,6 +19,8 @@ const (
 	ActionClaim    = "tandem_claim"
 	ActionGiveBack = "tandem_give_back"
 	ActionClose    = "tandem_close"
+	// ActionTransfer opens the transfer form (a modal; see Desk.Handler).
+	ActionTransfer = "tandem_transfer"
 	// ActionOpen is the link to the ticket in the web inbox (Slack reports its clicks too;
 	// they are ignored).
 	ActionOpen = "tandem_open"
@@ -91,6 +93,11 @@ func (d *Desk) card(ctx context.Context, t *tandem.Ticket) (*card, error) {
 	if t.Queue != "" {
 		fields = append(fields, field("Queue", fmt.Sprintf("%s (priority %d)", t.Queue, t.Priority)))
 	}
+	if moved, err := d.lastTransfer(ctx, t); err != nil {
+		return nil, err
+	} else if moved != "" {
+		fields = append(fields, field("Transferred", moved))
+	}
 	header := "Customer waiting: " + name
 	if t.Escalated() {
 		// Escalated tickets stand out in the channel: supervisors scan for them.
@@ -127,9 +134,11 @@ func (d *Desk) card(ctx context.Context, t *tandem.Ticket) (*card, error) {
 	switch t.Status {
 	case tandem.TicketQueued:
 		buttons = append(buttons, button(ActionClaim, "Claim").WithStyle(slack.StylePrimary),
-			button(ActionGiveBack, "Give back to bot"), button(ActionClose, "Close").WithStyle(slack.StyleDanger))
+			button(ActionGiveBack, "Give back to bot"), button(ActionTransfer, "Transfer"),
+			button(ActionClose, "Close").WithStyle(slack.StyleDanger))
 	case tandem.TicketClaimed:
-		buttons = append(buttons, button(ActionGiveBack, "Give back to bot"), button(ActionClose, "Close").WithStyle(slack.StyleDanger))
+		buttons = append(buttons, button(ActionGiveBack, "Give back to bot"), button(ActionTransfer, "Transfer"),
+			button(ActionClose, "Close").WithStyle(slack.StyleDanger))
 	}
 	if d.cfg.InboxURL != "" {
 		buttons = append(buttons, button(ActionOpen, "Open in inbox").WithURL(d.cfg.InboxURL+"/tickets/"+url.PathEscape(t.ID)))

@@ -31,10 +31,12 @@ const handleTimeout = 30 * time.Second
 // nothing happens).
 //
 // A click on a card's button runs handoff.Claim, GiveBack or Close as the clicking user's
-// agent and redraws the card; a refused click (another agent was first, the ticket is not
-// theirs) is answered with an ephemeral message carrying the desk's reason. A human's reply
-// (no subtype) in a card's thread is handoff.Reply as their agent, so the customer gets it
-// on their channel; a refused reply is answered with an ephemeral message in the thread.
+// agent and redraws the card; a refused click (not an agent, another agent was first, the
+// ticket is not theirs) is answered with an ephemeral message carrying the desk's reason.
+// Transfer opens the transfer form, whose submission (view_submission) is handoff.Transfer,
+// refusals answered on the form (response_action errors). A human's reply (no subtype) in a
+// card's thread is handoff.Reply as their agent, so the customer gets it on their channel;
+// a refused reply is not sent and is answered with an ephemeral message in the thread.
 // Slack is answered 200 once the operation is stored or refused, and 503 when the store or
 // Slack's users.info failed, so that Slack retries events. A retried event (same channel
 // and ts) is dropped: in this process by an in-memory record of recent replies, which also
@@ -66,7 +68,7 @@ func (d *Desk) Handler() http.Handler {
 		case "application/json":
 			status = d.event(ctx, w, body)
 		case "application/x-www-form-urlencoded":
-			status = d.interaction(ctx, body)
+			status = d.interaction(ctx, w, body)
 		default:
 			status = http.StatusUnsupportedMediaType
 		}
@@ -173,9 +175,9 @@ func (d *Desk) threadReply(ctx context.Context, channel, threadTS, ts, user, tex
 	handled := false
 	defer func() { d.replies.finish(key, handled) }()
 	agent, err := d.agent(ctx, user)
-	if tandem.ErrorCode(err) == tandem.EINVALID {
+	if refused(err) {
 		handled = true
-		d.tell(user, threadTS, tandem.ErrorMessage(err))
+		d.tell(user, threadTS, "Not sent to the customer: "+tandem.ErrorMessage(err))
 		return http.StatusOK
 	}
 	if err != nil {
@@ -201,8 +203,9 @@ func (d *Desk) threadReply(ctx context.Context, channel, threadTS, ts, user, tex
 	return http.StatusServiceUnavailable
 }
 
-// interaction handles a click on a card's button and returns the status to answer.
-func (d *Desk) interaction(ctx context.Context, body []byte) int {
+// interaction handles a click on a card's button or the submission of the transfer form,
+// and returns the status to answer (0 when answered).
+func (d *Desk) interaction(ctx context.Context, w http.ResponseWriter, body []byte) int {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return http.StatusBadRequest
@@ -211,7 +214,13 @@ func (d *Desk) interaction(ctx context.Context, body []byte) int {
 	if err := json.Unmarshal([]byte(form.Get("payload")), &ic); err != nil {
 		return http.StatusBadRequest
 	}
-	if ic.Type != slack.InteractionTypeBlockActions || ic.User.ID == "" {
+	if ic.User.ID == "" {
+		return http.StatusOK
+	}
+	if ic.Type == slack.InteractionTypeViewSubmission && ic.View.CallbackID == transferCallback {
+		return d.submitTransfer(ctx, w, &ic)
+	}
+	if ic.Type != slack.InteractionTypeBlockActions {
 		return http.StatusOK
 	}
 	channel := ic.Channel.ID
@@ -242,6 +251,8 @@ func (d *Desk) interaction(ctx context.Context, body []byte) int {
 			op = func(ctx context.Context, s handoff.DeskStore, ticketID, agentID string, now time.Time) error {
 				return handoff.Close(ctx, s, ticketID, agentID, now, d.surveys)
 			}
+		case ActionTransfer:
+			return d.openTransfer(ctx, a.Value, ic.User.ID, ic.TriggerID, channel, cardTS)
 		default:
 			continue
 		}
@@ -254,7 +265,7 @@ func (d *Desk) interaction(ctx context.Context, body []byte) int {
 func (d *Desk) click(ctx context.Context, op func(ctx context.Context, s handoff.DeskStore, ticketID, agentID string, now time.Time) error,
 	ticketID, user, channel, cardTS string) int {
 	agent, err := d.agent(ctx, user)
-	if tandem.ErrorCode(err) == tandem.EINVALID {
+	if refused(err) {
 		d.tell(user, "", tandem.ErrorMessage(err))
 		return http.StatusOK
 	}
@@ -276,9 +287,7 @@ func (d *Desk) click(ctx context.Context, op func(ctx context.Context, s handoff
 		return http.StatusServiceUnavailable
 	}
 	// Redraw the card either way: a refused click was made on a card that is out of date.
-	if err := d.enqueue(job{kind: jobRefresh, ticketID: ticketID, channel: channel, ts: cardTS}); err != nil {
-		d.logger.WarnContext(ctx, "slackdesk: card not redrawn", "ticket_id", ticketID, "error", err)
-	}
+	d.redraw(ctx, ticketID, channel, cardTS)
 	return http.StatusOK
 }
 

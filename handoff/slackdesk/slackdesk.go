@@ -8,13 +8,17 @@
 // app's interactivity (button clicks) and its Events API subscription (thread replies).
 // Everything the desk says to Slack on its own (cards, relayed messages, card updates,
 // ephemeral answers to agents) goes through a bounded queue drained by Desk.Run, so that
-// customers' turns and Slack's webhooks never wait for Slack's Web API.
+// customers' turns and Slack's webhooks never wait for Slack's Web API; the transfer form
+// alone is opened at once (views.open), since its trigger expires in 3 s.
 //
 // The Slack app needs the bot scopes chat:write, users:read and users:read.email, and
 // channels:history (groups:history for a private channel) with the message.channels
-// (message.groups) event. Agents are the members of the channel: a click or a thread reply
-// is made by the agent with the clicking Slack user's email address (handoff.SignIn), so
-// the channel's membership is the desk's access control.
+// (message.groups) event; views.open needs no scope beyond interactivity. A click, thread
+// reply or transfer is made by the agent with the Slack user's profile email address. With
+// WithStaffAccounts (staff_auth: accounts) that agent must exist with a role that works
+// tickets (handoff.FindStaffAgent), and anyone else is refused; without it (the demo) any
+// member of the channel is an agent, created on first use (handoff.SignIn), so the
+// channel's membership is the desk's access control.
 package slackdesk
 
 import (
@@ -133,6 +137,7 @@ type Store interface {
 	FindAgentByID(ctx context.Context, id string) (*tandem.Agent, error)
 	ListMessages(ctx context.Context, conversationID string, f storage.MessageFilter) ([]tandem.Message, error)
 	ListAudit(ctx context.Context, f storage.AuditFilter) ([]tandem.AuditEntry, error)
+	ListAgents(ctx context.Context) ([]tandem.Agent, error)
 }
 
 var (
@@ -150,6 +155,8 @@ type options struct {
 	now     func() time.Time
 	surveys handoff.Surveys
 	events  Publisher
+	queues  func() []string
+	staff   bool
 }
 
 // Publisher announces that a conversation changed; an events.Bus satisfies it. Publish
@@ -188,6 +195,16 @@ func WithNow(now func() time.Time) Option { return func(o *options) { o.now = no
 // the desk (see handoff.Close; default: no survey).
 func WithSurveys(s handoff.Surveys) Option { return func(o *options) { o.surveys = s } }
 
+// WithStaffAccounts makes only staff accounts agents (staff_auth: accounts): a Slack user
+// may act only when their profile email is an existing agent's whose role works tickets
+// (handoff.FindStaffAgent); others are told to ask an admin, and nothing changes. Without
+// it any member of the channel acts, as an agent created on first use (handoff.SignIn).
+func WithStaffAccounts() Option { return func(o *options) { o.staff = true } }
+
+// WithQueues lists the handoff queues the transfer form offers (the bots'), besides the
+// ticket's own and the agents' skills (default: none).
+func WithQueues(f func() []string) Option { return func(o *options) { o.queues = f } }
+
 // Desk is the Slack agents' desk. It is safe for concurrent use; Run must be running for
 // cards, relayed messages and answers to agents to reach Slack.
 type Desk struct {
@@ -198,6 +215,8 @@ type Desk struct {
 	now     func() time.Time
 	surveys handoff.Surveys
 	events  Publisher
+	queues  func() []string
+	staff   bool // agents are existing staff accounts (WithStaffAccounts)
 	queue   chan job
 	// replies de-duplicates thread replies that Slack delivers more than once.
 	replies *recent
@@ -236,6 +255,8 @@ func New(cfg Config, store Store, opts ...Option) (*Desk, error) {
 		now:     o.now,
 		surveys: o.surveys,
 		events:  o.events,
+		queues:  o.queues,
+		staff:   o.staff,
 		queue:   make(chan job, cfg.QueueSize),
 		replies: newRecent(4096),
 		emails:  emailCache{m: map[string]cachedEmail{}},
@@ -493,8 +514,10 @@ type emailCache struct {
 	m  map[string]cachedEmail
 }
 
-// agent returns the agent the Slack user is: the one with their profile's email address.
-// Errors: EINVALID (with a message for the agent) when Slack shows no email address.
+// agent returns the agent the Slack user is: the one with their profile's email address,
+// created on first use unless the desk takes staff accounts only. Errors, with a message
+// for the user (see refused): EINVALID when Slack shows no email address, EFORBIDDEN when
+// staff accounts have no agent with that address.
 func (d *Desk) agent(ctx context.Context, user string) (*tandem.Agent, error) {
 	now := time.Now()
 	d.emails.mu.Lock()
@@ -520,7 +543,17 @@ func (d *Desk) agent(ctx context.Context, user string) (*tandem.Agent, error) {
 		d.emails.m[user] = c
 		d.emails.mu.Unlock()
 	}
+	if d.staff {
+		return handoff.FindStaffAgent(ctx, d.store, c.email)
+	}
 	return handoff.SignIn(ctx, d.store, c.email)
+}
+
+// refused reports whether err (from agent) refuses the user, with a message for them,
+// rather than failing.
+func refused(err error) bool {
+	code := tandem.ErrorCode(err)
+	return code == tandem.EINVALID || code == tandem.EFORBIDDEN
 }
 
 // publish announces e (a hint: subscribers reread the store). A failure is logged: the

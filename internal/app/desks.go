@@ -9,6 +9,7 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/handoff/slackdesk"
+	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/web/inbox"
 )
 
@@ -27,7 +28,13 @@ func (a *App) buildDesks() error {
 	if k == nil {
 		return nil
 	}
-	opts := []slackdesk.Option{slackdesk.WithLogger(a.logger), slackdesk.WithSurveys(a.registry.Survey), slackdesk.WithEvents(a.bus)}
+	opts := []slackdesk.Option{slackdesk.WithLogger(a.logger), slackdesk.WithSurveys(a.registry.Survey), slackdesk.WithEvents(a.bus),
+		slackdesk.WithQueues(a.queues)}
+	// Who may act in Slack follows the staff accounts: with accounts, only their agents,
+	// supervisors and admins; open (the demo) lets any member of the channel in.
+	if a.cfg.StaffAuthMode() == config.StaffAuthAccounts {
+		opts = append(opts, slackdesk.WithStaffAccounts())
+	}
 	if k.APIURL != "" {
 		opts = append(opts, slackdesk.WithAPIURL(k.APIURL))
 	}
@@ -81,7 +88,8 @@ func (a *App) ticketWatchers() []inbox.TicketWatcher {
 }
 
 // mountDesks routes the desks' webhooks. They are not behind the staff guard: the Slack
-// desk checks Slack's signature, and its agents are the members of its channel.
+// desk checks Slack's signature, and knows its agents by their Slack profile's email (staff
+// accounts only, with staff_auth: accounts).
 func (a *App) mountDesks() {
 	if a.desks.slack != nil {
 		a.web.Mount("POST "+SlackDeskPath, a.desks.slack.Handler())

@@ -159,3 +159,69 @@ func TestSlackDesk(t *testing.T) {
 		return false
 	})
 }
+
+// TestSlackDeskStaffAccounts: with staff_auth accounts, a Slack user is an agent only when
+// a staff account with their profile's email works tickets: until an admin adds Ann, her
+// click is refused (told only to her) and creates nobody; once added, it claims.
+func TestSlackDeskStaffAccounts(t *testing.T) {
+	t.Parallel()
+	api := &deskSlack{}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	const secret = "desk-signing-secret"
+	a, base := startApp(t, "", func(c *config.Config) {
+		c.StaffAuth = config.StaffAuthAccounts
+		c.SessionSecret = "staff-auth-test-secret-0123456789"
+		c.Desks.Slack = &config.SlackDesk{Channel: "C0AGENTS", APIURL: srv.URL + "/api/",
+			BotToken: "xoxb-desk-token", SigningSecret: secret}
+	})
+	ctx := context.Background()
+	code, body := post(t, base+"/api/v1/bots/demo/messages", `{"user":"visitor-staff","text":"I want to talk to a human"}`)
+	var turn turnJSON
+	if err := json.Unmarshal(body, &turn); err != nil || code != http.StatusOK || turn.Handoff == nil {
+		t.Fatalf("handoff turn = %d %s", code, body)
+	}
+	tk, err := a.Store().FindActiveTicket(ctx, turn.ConversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(map[string]any{"type": "block_actions", "user": map[string]any{"id": "U0ANN"},
+		"channel": map[string]any{"id": "C0AGENTS"}, "container": map[string]any{"type": "message", "message_ts": "1700000000.000001", "channel_id": "C0AGENTS"},
+		"actions": []map[string]any{{"type": "button", "block_id": "ticket", "action_id": "tandem_claim", "value": tk.ID}}})
+	click := func() {
+		t.Helper()
+		resp, err := http.DefaultClient.Do(deskRequest(t, base, secret, "application/x-www-form-urlencoded", url.Values{"payload": {string(payload)}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("click: status %d", resp.StatusCode)
+		}
+	}
+
+	click()
+	for deadline := time.Now().Add(30 * time.Second); len(api.called("chat.postEphemeral")) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("gave up waiting for the refusal")
+		}
+	}
+	if got := api.called("chat.postEphemeral")[0]; got.Get("user") != "U0ANN" || !strings.Contains(got.Get("text"), "ask an admin to add ann@example.com") {
+		t.Errorf("ephemeral = %v, want Ann told to ask an admin", got)
+	}
+	if tk, err := a.Store().FindTicketByID(ctx, tk.ID); err != nil || tk.Status != tandem.TicketQueued {
+		t.Errorf("ticket after a stranger's click = %+v, %v; want still queued", tk, err)
+	}
+	if _, err := a.Store().FindAgentByEmail(ctx, "ann@example.com"); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("FindAgentByEmail(ann) = %v, want no agent created", err)
+	}
+
+	ann := &tandem.Agent{Name: "Ann", Email: "ann@example.com", Role: tandem.AgentRoleAgent}
+	if err := a.Store().CreateAgent(ctx, ann); err != nil {
+		t.Fatal(err)
+	}
+	click()
+	if tk, err := a.Store().FindTicketByID(ctx, tk.ID); err != nil || tk.Status != tandem.TicketClaimed || tk.AgentID != ann.ID {
+		t.Errorf("ticket after Ann's click = %+v, %v; want claimed by her", tk, err)
+	}
+}
