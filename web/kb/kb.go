@@ -5,8 +5,9 @@
 // customer questions that found no confident answer grouped by similarity, and upload
 // files whose ingestion progress streams to the page (server-sent events). Drafts may be
 // submitted for review, and approved or sent back with a comment from /kb/review by
-// another editor or an admin (package retrieval/review); with Config.RequireReview only
-// an approval publishes.
+// another editor or an admin (package retrieval/review); in the collections where
+// Config.RequireReview requires it (the rule of the bot owning the collection) only an
+// approval publishes.
 //
 // Every change appends an audit entry (actor "editor"). State-changing requests are POST
 // forms behind http.CrossOriginProtection; templates and static files are embedded and the
