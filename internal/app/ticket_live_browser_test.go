@@ -32,7 +32,7 @@ func TestTicketLiveBrowser(t *testing.T) {
 	ctx := context.Background()
 	botsDir := t.TempDir()
 	for name, data := range map[string]string{
-		"live/bot.yaml":     fmt.Sprintf("id: live\nhandoff:\n  queue: support\n  escalate_after: %s\n", liveBotWait),
+		"live/bot.yaml": fmt.Sprintf("id: live\nhandoff:\n  queue: support\n  escalate_after: %s\n", liveBotWait),
 		"live/intents.yaml": "intents:\n  - name: hello\n    examples: [hello, hi there, good morning]\n    knowledge: true\n" +
 			"  - name: human\n    examples: [agent please, talk to a person, a human please]\n    handoff: true\n",
 	} {
