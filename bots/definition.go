@@ -67,6 +67,10 @@ type NLUConfig struct {
 type KnowledgeConfig struct {
 	Collections   []string `yaml:"collections"`
 	MinConfidence float64  `yaml:"min_confidence"`
+	// RequireReview makes the bot's collections' documents go through review before they
+	// answer customers; nil (unset) takes the server's knowledge.require_review. See
+	// RequiresReview.
+	RequireReview *bool `yaml:"require_review"`
 }
 
 // HandoffConfig says when the bot hands a conversation to a human.

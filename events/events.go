@@ -70,6 +70,9 @@ type Event struct {
 	MessageID string `json:"message_id,omitempty"`
 	// Role is who is typing in a KindTyping event (customer or agent); empty otherwise.
 	Role tandem.Role `json:"role,omitempty"`
+	// TicketID is the ticket a TopicTickets event is about, when the publisher names it,
+	// so a page showing one ticket can ignore the others' news; empty otherwise.
+	TicketID string `json:"ticket_id,omitempty"`
 	// At is when it happened, by the publisher's clock.
 	At time.Time `json:"at"`
 }

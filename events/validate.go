@@ -8,6 +8,9 @@ func (e Event) Validate() error {
 	if err := ValidateTopic(e.Topic); err != nil {
 		return err
 	}
+	if len(e.TicketID) > MaxTopicBytes {
+		return tandem.Errorf(tandem.EINVALID, "events: ticket id is %d bytes; the limit is %d", len(e.TicketID), MaxTopicBytes)
+	}
 	switch e.Kind {
 	case KindMessage, KindStatus:
 		return nil

@@ -101,7 +101,7 @@ func msg(topic, id string) events.Event {
 
 func same(got, want events.Event) bool {
 	return got.Topic == want.Topic && got.Kind == want.Kind && got.MessageID == want.MessageID && got.Role == want.Role &&
-		got.At.Equal(want.At)
+		got.TicketID == want.TicketID && got.At.Equal(want.At)
 }
 
 // testDeliver: a subscriber gets its topic's events, and not another topic's (the marker
@@ -113,7 +113,7 @@ func testDeliver(t *testing.T, newBuses NewFunc) {
 	chOther := Subscribe(t, b, other)
 	want := msg(a, "m1")
 	Publish(t, b, want)
-	status := events.Event{Topic: other, Kind: events.KindStatus, At: time.Now().UTC().Truncate(time.Microsecond)}
+	status := events.Event{Topic: other, Kind: events.KindStatus, TicketID: "t-1", At: time.Now().UTC().Truncate(time.Microsecond)}
 	Publish(t, b, status)
 	if got := Next(t, chA); !same(got, want) {
 		t.Errorf("subscriber of %s got %+v, want %+v", a, got, want)
@@ -242,6 +242,7 @@ func testInvalid(t *testing.T, newBuses NewFunc) {
 		{Topic: Topic(), Kind: events.KindMissed},
 		{Topic: Topic(), Kind: events.KindTyping},
 		{Topic: Topic(), Kind: events.KindTyping, Role: tandem.RoleBot},
+		{Topic: Topic(), Kind: events.KindStatus, TicketID: string(long)},
 	} {
 		if err := b.Publish(ctx, e); tandem.ErrorCode(err) != tandem.EINVALID {
 			t.Errorf("Publish(%+v) = %v, want code %s", e, err, tandem.EINVALID)

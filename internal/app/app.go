@@ -192,7 +192,7 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.web.Mount("/kb/", guard.editor(kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry), RequireReview: cfg.Knowledge.RequireReview},
+	a.web.Mount("/kb/", guard.editor(kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry), RequireReview: a.registry.ReviewRule(cfg.Knowledge.RequireReview)},
 		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice, Actor: staffActor, Admin: staffAdmin})))
 	a.inbox = inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
 		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers(), Assistant: a.engine,

@@ -117,58 +117,6 @@ func progressFor(env Env, what string) (retrieval.ProgressFunc, func()) {
 		}
 }
 
-func runKBIngest(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "tandem kb ingest")
-	kf := addKBFlags(env, fs)
-	draft := fs.Bool("draft", false, "new documents start as drafts (default published)")
-	kb, store, err := kf.open(ctx, env, fs, args)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if fs.NArg() == 0 {
-		return fmt.Errorf("%w: tandem kb ingest needs a file or folder", errUsage)
-	}
-	var total retrieval.IngestStats
-	for _, p := range fs.Args() {
-		progress, finish := progressFor(env, "ingest "+p)
-		var st retrieval.IngestStats
-		if *draft {
-			st, err = ingestDraft(ctx, kb, *kf.collection, p, progress)
-		} else {
-			st, err = kb.IngestPath(ctx, *kf.collection, p, progress)
-		}
-		finish()
-		if err != nil {
-			return err
-		}
-		total.Documents += st.Documents
-		total.Added += st.Added
-		total.Updated += st.Updated
-		total.Unchanged += st.Unchanged
-		total.Chunks += st.Chunks
-	}
-	if *kf.format == "json" {
-		return writeJSON(env.Stdout, total)
-	}
-	fmt.Fprintf(env.Stdout, "%s: %d documents (%d added, %d updated, %d unchanged), %d chunks written\n",
-		*kf.collection, total.Documents, total.Added, total.Updated, total.Unchanged, total.Chunks)
-	return nil
-}
-
-func ingestDraft(ctx context.Context, kb *retrieval.KnowledgeBase, collection, path string, progress retrieval.ProgressFunc) (retrieval.IngestStats, error) {
-	srcs, err := retrieval.LoadPath(ctx, path)
-	if err != nil {
-		return retrieval.IngestStats{}, err
-	}
-	for i := range srcs {
-		if srcs[i].Status == "" {
-			srcs[i].Status = tandem.DocumentDraft
-		}
-	}
-	return kb.Ingest(ctx, collection, srcs, progress)
-}
-
 func runKBList(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem kb list")
 	kf := addKBFlags(env, fs)
@@ -327,12 +275,16 @@ func runKBPublish(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem kb publish")
 	kf := addKBFlags(env, fs)
 	draft := fs.Bool("draft", false, "set the documents back to draft")
-	requireReview := addRequireReviewFlag(env, fs)
+	rf := addReviewFlags(env, fs)
 	_, store, err := kf.open(ctx, env, fs, args)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	requireReview, err := rf.rule()
+	if err != nil {
+		return err
+	}
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: tandem kb publish needs document ids", errUsage)
 	}
@@ -342,7 +294,7 @@ func runKBPublish(ctx context.Context, env Env, args []string) error {
 	}
 	for _, id := range fs.Args() {
 		if !*draft {
-			if err := checkPublish(ctx, store, kf.docID(id), *requireReview); err != nil {
+			if err := checkPublish(ctx, store, kf.docID(id), requireReview); err != nil {
 				return err
 			}
 		}

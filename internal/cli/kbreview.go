@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tandemhq/tandem/bots"
 	"github.com/tandemhq/tandem/retrieval/review"
 )
 
@@ -47,15 +48,37 @@ func runKBReview(a review.Action) func(ctx context.Context, env Env, args []stri
 	}
 }
 
-// addRequireReviewFlag is the --require-review flag of `tandem kb publish`, by default the
-// server's setting from the environment (TANDEM_KNOWLEDGE_REQUIRE_REVIEW).
-func addRequireReviewFlag(env Env, fs *flag.FlagSet) *bool {
-	def, _ := strconv.ParseBool(envDefault(env, "TANDEM_KNOWLEDGE_REQUIRE_REVIEW", "false"))
-	return fs.Bool("require-review", def, "refuse to publish documents that were not approved (env TANDEM_KNOWLEDGE_REQUIRE_REVIEW)")
+// reviewFlags say where review is required, as the server would: --require-review is the
+// server's knowledge.require_review (env TANDEM_KNOWLEDGE_REQUIRE_REVIEW), the default of
+// bots that do not set their own; --bots (env TANDEM_BOTS_DIR) are the bot folders whose
+// knowledge.require_review applies to their collections.
+type reviewFlags struct {
+	requireReview *bool
+	botsDir       *string
 }
 
-// checkPublish refuses to publish a document directly when review is required.
-func checkPublish(ctx context.Context, store review.Store, id string, requireReview bool) error {
+func addReviewFlags(env Env, fs *flag.FlagSet) reviewFlags {
+	def, _ := strconv.ParseBool(envDefault(env, "TANDEM_KNOWLEDGE_REQUIRE_REVIEW", "false"))
+	return reviewFlags{
+		requireReview: fs.Bool("require-review", def, "review is required where bots do not say otherwise (env TANDEM_KNOWLEDGE_REQUIRE_REVIEW)"),
+		botsDir:       fs.String("bots", envDefault(env, "TANDEM_BOTS_DIR", ""), "bot folders whose knowledge.require_review applies to their collections (env TANDEM_BOTS_DIR)"),
+	}
+}
+
+// rule returns where review is required; call it after parsing the flags.
+func (rf reviewFlags) rule() (review.Rule, error) {
+	if *rf.botsDir == "" {
+		return review.Always(*rf.requireReview), nil
+	}
+	defs, err := bots.LoadDefinitions(*rf.botsDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	return bots.ReviewRule(defs, *rf.requireReview), nil
+}
+
+// checkPublish refuses to publish a document directly when its collection requires review.
+func checkPublish(ctx context.Context, store review.Store, id string, requireReview review.Rule) error {
 	d, err := store.FindDocumentByID(ctx, id)
 	if err != nil {
 		return err

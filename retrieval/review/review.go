@@ -2,13 +2,15 @@
 // submits a draft (draft → in_review), another editor or an admin approves it (→ published)
 // or requests changes with a comment (→ draft, the comment kept). Each step is audited.
 //
-// With Workflow.RequireReview, publishing directly is refused ("needs review") and only an
-// approval publishes; without it (the default) editors may still publish drafts directly.
+// Where a collection's Rule requires review, publishing directly is refused ("needs
+// review") and only an approval publishes; elsewhere (the default) editors may still
+// publish drafts directly. Collections belong to bots, so the rule is the bot's
+// (bots.Definition.RequiresReview), with the server's setting for collections no bot names.
 // Editing a document in review ingests a new draft version, which ends the review round:
 // approving always applies to the version that was submitted.
 //
 // A published document keeps answering customers while its next version is written and
-// reviewed: with RequireReview, the editor saves an edit of a published document as a
+// reviewed: where review is required, the editor saves an edit of a published document as a
 // separate draft document, its next version (NextID: the id with NextSuffix), which only
 // published documents' retrieval never sees. Approving the next version re-ingests its
 // content into the published document (a new version, still published) and deletes it.
@@ -102,6 +104,16 @@ func statusText(s tandem.DocumentStatus) string {
 	return string(s)
 }
 
+// Rule reports whether documents of a collection must be reviewed before they are
+// published. A nil Rule requires review nowhere.
+type Rule func(collection string) bool
+
+// Always is the rule that requires review everywhere (required true) or nowhere.
+func Always(required bool) Rule { return func(string) bool { return required } }
+
+// Requires reports whether r requires review in collection; a nil r never does.
+func (r Rule) Requires(collection string) bool { return r != nil && r(collection) }
+
 // Store is what the workflow reads and appends to; storage.Store satisfies it.
 type Store interface {
 	FindDocumentByID(ctx context.Context, id string) (*tandem.Document, error)
@@ -132,8 +144,9 @@ func LiveID(id string) (string, bool) { return strings.CutSuffix(id, NextSuffix)
 type Workflow struct {
 	Store Store
 	KB    KnowledgeBase
-	// RequireReview refuses direct publication (Publish) of unpublished documents.
-	RequireReview bool
+	// RequireReview says in which collections direct publication (Publish) of unpublished
+	// documents is refused; nil: nowhere.
+	RequireReview Rule
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -152,7 +165,7 @@ func (w *Workflow) LastReview(ctx context.Context, id string) (*tandem.DocumentR
 
 // CheckPublish reports whether d may be published directly (see Transition).
 func (w *Workflow) CheckPublish(d tandem.Document) error {
-	_, err := Transition(d, nil, Publish, Actor{}, "", w.RequireReview)
+	_, err := Transition(d, nil, Publish, Actor{}, "", w.RequireReview.Requires(d.Collection))
 	return err
 }
 
@@ -176,7 +189,7 @@ func (w *Workflow) Take(ctx context.Context, id string, version int, a Action, b
 	if err != nil {
 		return nil, err
 	}
-	to, err := Transition(*d, last, a, by, comment, w.RequireReview)
+	to, err := Transition(*d, last, a, by, comment, w.RequireReview.Requires(d.Collection))
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ func TestWorkflowTake(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
-	w := &review.Workflow{Store: s, KB: k, RequireReview: true, Now: func() time.Time { return now }}
+	w := &review.Workflow{Store: s, KB: k, RequireReview: review.Always(true), Now: func() time.Time { return now }}
 	ann, bob := review.Actor{Name: "agent:ann"}, review.Actor{Name: "agent:bob"}
 
 	step := func(a review.Action, by review.Actor, comment string, want tandem.DocumentStatus) {
@@ -159,7 +159,7 @@ func TestWorkflowNextVersion(t *testing.T) {
 	if _, err := k.Ingest(ctx, "faq", srcs, nil); err != nil {
 		t.Fatal(err)
 	}
-	w := &review.Workflow{Store: s, KB: k, RequireReview: true}
+	w := &review.Workflow{Store: s, KB: k, RequireReview: review.Always(true)}
 	next := review.NextID("faq/returns")
 	if live, ok := review.LiveID(next); !ok || live != "faq/returns" {
 		t.Fatalf("LiveID(%q) = %q, %v", next, live, ok)

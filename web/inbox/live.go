@@ -30,14 +30,15 @@ func NewDesk(p Publisher, now func() time.Time) *Desk {
 }
 
 // TicketOpened announces a new ticket to the queue pages.
-func (d *Desk) TicketOpened(ctx context.Context, _ *tandem.Conversation, _ string) error {
-	return d.events.Publish(ctx, events.Event{Topic: events.TopicTickets, Kind: events.KindStatus, At: d.now()})
+func (d *Desk) TicketOpened(ctx context.Context, _ *tandem.Conversation, ticketID string) error {
+	return d.events.Publish(ctx, events.Event{Topic: events.TopicTickets, Kind: events.KindStatus, TicketID: ticketID, At: d.now()})
 }
 
-// TicketChanged announces a ticket changed elsewhere (escalated by the worker) to the
-// queue pages: it makes the Desk a TicketWatcher.
-func (d *Desk) TicketChanged(ctx context.Context, _ string) error {
-	return d.events.Publish(ctx, events.Event{Topic: events.TopicTickets, Kind: events.KindStatus, At: d.now()})
+// TicketChanged announces a ticket changed elsewhere (escalated by the worker or a turn,
+// claimed or transferred in Slack) to the queue pages and to the ticket's own pages (see
+// ticketWatch): it makes the Desk a TicketWatcher.
+func (d *Desk) TicketChanged(ctx context.Context, ticketID string) error {
+	return d.events.Publish(ctx, events.Event{Topic: events.TopicTickets, Kind: events.KindStatus, TicketID: ticketID, At: d.now()})
 }
 
 // Relay announces the customer's message to the pages showing their ticket.
@@ -67,7 +68,8 @@ const sseRetry = 3 * time.Second
 const sseWriteTimeout = 10 * time.Second
 
 // handleEvents streams server-sent events telling an agent's page to refetch what it shows:
-// the queue page follows events.TopicTickets, a ticket page (?ticket=ID) its conversation.
+// the queue page follows events.TopicTickets, a ticket page (?ticket=ID) its conversation
+// and, through a ticketWatch, the changes of its ticket announced to the queue.
 // Every event, KindMissed included, is sent as a "refetch" event whose data is the event's
 // JSON, except KindTyping, sent as a "typing" event (nothing to refetch); a comment every Config.Heartbeat keeps proxies from closing an idle stream. A
 // process serves at most Config.MaxStreams streams; beyond, and when the inbox has no
@@ -88,12 +90,13 @@ func (h *handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	topic := events.TopicTickets
+	var watch *ticketWatch
 	if id := r.URL.Query().Get("ticket"); id != "" {
 		t, ok := h.plainTicket(w, r, id, "events")
 		if !ok {
 			return
 		}
-		topic = t.ConversationID
+		topic, watch = t.ConversationID, newTicketWatch(h, t)
 	}
 	select {
 	case h.streams <- struct{}{}:
@@ -107,6 +110,10 @@ func (h *handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	defer context.AfterFunc(h.base, cancel)() // Close ends the stream
 	ch, err := h.events.Subscribe(ctx, topic)
+	var queue <-chan events.Event // a ticket page's view of the queue's events; nil otherwise
+	if err == nil && watch != nil {
+		queue, err = h.events.Subscribe(ctx, events.TopicTickets)
+	}
 	if err != nil {
 		// ECONFLICT: the bus is closed, the server is shutting down.
 		http.Error(w, "live updates are unavailable: reload the page", http.StatusServiceUnavailable)
@@ -124,13 +131,16 @@ func (h *handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 	// The page read the store before this subscription, so it refetches on open.
 	chunk := fmt.Sprintf("retry: %d\n\n", sseRetry.Milliseconds())
 	for {
-		_ = rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout)) // unsupported by some writers; best effort
-		if _, err := fmt.Fprint(w, chunk); err != nil {
-			return
+		if chunk != "" {
+			_ = rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout)) // unsupported by some writers; best effort
+			if _, err := fmt.Fprint(w, chunk); err != nil {
+				return
+			}
+			if err := rc.Flush(); err != nil {
+				return
+			}
 		}
-		if err := rc.Flush(); err != nil {
-			return
-		}
+		chunk = ""
 		select {
 		case <-ctx.Done():
 			return
@@ -144,6 +154,18 @@ func (h *handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 				name = "typing" // nothing stored changed
 			}
 			chunk = "event: " + name + "\ndata: " + string(data) + "\n\n"
+		case e, ok := <-queue:
+			if !ok {
+				return // the bus closed
+			}
+			if watch.changed(ctx, e) {
+				kind := events.KindStatus
+				if e.Kind == events.KindMissed {
+					kind = e.Kind
+				}
+				data, _ := json.Marshal(events.Event{Topic: topic, Kind: kind, At: e.At})
+				chunk = "event: refetch\ndata: " + string(data) + "\n\n"
+			}
 		case <-heartbeat.C:
 			chunk = ": heartbeat\n\n"
 		}

@@ -340,7 +340,7 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 		h.publish(ctx, id, event)
 		if event.Kind == events.KindStatus {
 			// The queue pages show who holds which ticket.
-			h.publish(ctx, id, events.Event{Topic: events.TopicTickets, Kind: events.KindStatus, At: now})
+			h.publish(ctx, id, events.Event{Topic: events.TopicTickets, Kind: events.KindStatus, TicketID: id, At: now})
 			for _, d := range h.desks {
 				if err := d.TicketChanged(ctx, id); err != nil {
 					h.cfg.Logger.WarnContext(ctx, "inbox: tell another desk", "ticket_id", id, "error", err)

@@ -306,7 +306,7 @@ func (h *handler) saveEdit(w http.ResponseWriter, r *http.Request, doc *tandem.D
 	// With review required, a published document keeps answering: the edit becomes its
 	// next version, reviewed aside (retrieval/review).
 	_, isNext := review.LiveID(doc.ID)
-	toNext := h.cfg.RequireReview && doc.Status == tandem.DocumentPublished && !isNext
+	toNext := h.cfg.RequireReview.Requires(doc.Collection) && doc.Status == tandem.DocumentPublished && !isNext
 	id := doc.ID
 	if toNext {
 		f.LocalID += review.NextSuffix

@@ -18,6 +18,7 @@ import (
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/retrieval"
 	"github.com/tandemhq/tandem/retrieval/ingest"
+	"github.com/tandemhq/tandem/retrieval/review"
 )
 
 // maxJobs bounds how many finished ingest jobs are remembered for their pages.
@@ -184,7 +185,8 @@ func (h *handler) handleIngestUpload(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, tandem.Errorf(tandem.EINVALID, "%s holds no documents", name))
 		return
 	}
-	if publish && h.cfg.RequireReview {
+	needsReview := h.cfg.RequireReview.Requires(collection)
+	if publish && needsReview {
 		h.fail(w, r, tandem.Errorf(tandem.EFORBIDDEN, "needs review: upload without publishing, then submit the drafts for review"))
 		return
 	}
@@ -196,6 +198,14 @@ func (h *handler) handleIngestUpload(w http.ResponseWriter, r *http.Request) {
 		srcs[i].Origin = "upload:" + name
 		srcs[i].Status = status
 		if err := srcs[i].Validate(); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	if needsReview {
+		// Drafts, and a change to a published document its next version: an upload
+		// unpublishes nothing while it waits for review.
+		if srcs, err = review.Stage(r.Context(), h.store, collection, srcs); err != nil {
 			h.fail(w, r, err)
 			return
 		}

@@ -5,8 +5,9 @@
 // customer questions that found no confident answer grouped by similarity, and upload
 // files whose ingestion progress streams to the page (server-sent events). Drafts may be
 // submitted for review, and approved or sent back with a comment from /kb/review by
-// another editor or an admin (package retrieval/review); with Config.RequireReview only
-// an approval publishes.
+// another editor or an admin (package retrieval/review); in the collections where
+// Config.RequireReview requires it (the rule of the bot owning the collection) only an
+// approval publishes.
 //
 // Every change appends an audit entry (actor "editor"). State-changing requests are POST
 // forms behind http.CrossOriginProtection; templates and static files are embedded and the
@@ -116,10 +117,13 @@ type Config struct {
 	// *tandem.Error with EUNAUTHORIZED gives 401, EFORBIDDEN 403). nil allows everyone:
 	// mount the editor only where editors are trusted until authentication exists.
 	Authorize func(*http.Request) error
-	// RequireReview refuses to publish a document that was not approved ("needs review"):
-	// only an approval publishes, and an edit of a published document is saved as its next
-	// version, reviewed while the published one keeps answering (see retrieval/review).
-	RequireReview bool
+	// RequireReview says which collections refuse to publish a document that was not
+	// approved ("needs review"): there only an approval publishes, an upload is saved as
+	// drafts, and an edit of a published document is saved as its next version, reviewed
+	// while the published one keeps answering (see retrieval/review). Collections belong
+	// to bots, so the server passes the rule of the bot that answers from the collection
+	// (bots.Registry.ReviewRule). nil: review is optional everywhere.
+	RequireReview review.Rule
 	// Logger receives internal errors. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -212,6 +216,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	}
 	h := &handler{cfg: cfg.WithDefaults(), kb: deps.KB, store: deps.Store, voice: deps.Voice, actor: deps.Actor, admin: deps.Admin, jobs: newJobs()}
 	h.wf = &review.Workflow{Store: deps.Store, KB: deps.KB, RequireReview: cfg.RequireReview}
+
 	h.pages = parsePages(h.cfg.Logger)
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")

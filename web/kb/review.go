@@ -62,14 +62,14 @@ func (h *handler) renderDoc(w http.ResponseWriter, r *http.Request, doc *tandem.
 		h.fail(w, r, err)
 		return
 	}
-	d := docData{Doc: doc, Chunks: chunks, Review: last, Next: h.nextOf(r, doc), RequireReview: h.cfg.RequireReview}
+	d := docData{Doc: doc, Chunks: chunks, Review: last, Next: h.nextOf(r, doc), RequireReview: h.cfg.RequireReview.Requires(doc.Collection)}
 	live, isNext := review.LiveID(doc.ID)
 	if isNext {
 		if d.Live, err = h.store.FindDocumentByID(ctx, live); err == nil {
 			d.Diff = lineDiff(d.Live.Body, doc.Body)
 		}
 	}
-	_, err = review.Transition(*doc, last, review.Approve, h.who(ctx), "", h.cfg.RequireReview)
+	_, err = review.Transition(*doc, last, review.Approve, h.who(ctx), "", h.cfg.RequireReview.Requires(doc.Collection))
 	d.CanReview = err == nil
 	d.CanSubmit = doc.Status == tandem.DocumentDraft
 	d.CanPublish = !isNext && doc.Status != tandem.DocumentPublished && h.wf.CheckPublish(*doc) == nil
@@ -132,7 +132,7 @@ func (h *handler) handleReviewList(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		_, err = review.Transition(d, last, review.Approve, who, "", h.cfg.RequireReview)
+		_, err = review.Transition(d, last, review.Approve, who, "", h.cfg.RequireReview.Requires(d.Collection))
 		items = append(items, reviewItem{Doc: d, Review: last, CanReview: err == nil})
 	}
 	h.render(w, r, http.StatusOK, "review", page{Title: "Review", Nav: "review", Notice: notice(r), Data: items})

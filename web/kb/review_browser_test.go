@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tandemhq/tandem/internal/browsertest"
+	"github.com/tandemhq/tandem/retrieval/review"
 	"github.com/tandemhq/tandem/web"
 	"github.com/tandemhq/tandem/web/kb"
 )
@@ -29,7 +30,7 @@ func signedIn(next http.Handler) http.Handler {
 // comment and submits again, Bob approves it from the document page and it is published.
 func TestReviewBrowser(t *testing.T) {
 	t.Parallel()
-	f := setupReview(t, kb.Config{RequireReview: true})
+	f := setupReview(t, kb.Config{RequireReview: review.Always(true)})
 	srv := web.NewServer(web.Config{Registerer: prometheus.NewRegistry()}, web.Deps{Engine: noChat{}, Conversations: f.store})
 	srv.Mount("/kb/", signedIn(f.h))
 	srv.Mount("GET /as", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -36,7 +36,7 @@ func as(r *http.Request, who string) *http.Request {
 // TestReviewFlow walks a draft through review with review required, one step at a time.
 func TestReviewFlow(t *testing.T) {
 	t.Parallel()
-	f := setupReview(t, kb.Config{RequireReview: true})
+	f := setupReview(t, kb.Config{RequireReview: review.Always(true)})
 	doc := "/kb/docs/" + returnsID
 	steps := []struct {
 		name     string
@@ -122,7 +122,7 @@ func TestReviewOptional(t *testing.T) {
 // waits aside as its next version while the published one keeps answering.
 func TestReviewNextVersion(t *testing.T) {
 	t.Parallel()
-	f := setupReview(t, kb.Config{RequireReview: true})
+	f := setupReview(t, kb.Config{RequireReview: review.Always(true)})
 	live, next := shippingID, review.NextID(shippingID)
 	edit := url.Values{"title": {"How long does shipping take?"}, "body": {"Standard shipping takes 2 to 4 business days. Express shipping arrives the next day."},
 		"tags": {"shipping"}, "url": {"https://example.com/shipping"}}
@@ -172,7 +172,7 @@ func TestReviewNextVersion(t *testing.T) {
 // lands as drafts to submit.
 func TestReviewUpload(t *testing.T) {
 	t.Parallel()
-	f := setupReview(t, kb.Config{RequireReview: true})
+	f := setupReview(t, kb.Config{RequireReview: review.Always(true)})
 	faq := []byte("question,answer\nDo you ship abroad?,Yes to 40 countries.\n")
 	rec := httptest.NewRecorder()
 	f.h.ServeHTTP(rec, as(upload(t, "faq.csv", faq, map[string]string{"collection": "demo", "publish": "on"}), "ann"))
