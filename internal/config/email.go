@@ -26,6 +26,9 @@ type Email struct {
 	From string `yaml:"from"`
 	// Timeout bounds one attempt to send (TANDEM_EMAIL_TIMEOUT). Default 15s.
 	Timeout time.Duration `yaml:"timeout"`
+	// CAFile is a PEM file of the certificate authorities that sign the server's
+	// certificate, for a relay with a private CA. Default: the system's roots.
+	CAFile string `yaml:"ca_file"`
 
 	Password string `yaml:"-"` // TANDEM_SMTP_PASSWORD
 }

@@ -12,12 +12,15 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"io"
 	"math/big"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -62,6 +65,7 @@ type Server struct {
 	Addr string
 	// RootCAs trusts the server's certificate.
 	RootCAs *x509.CertPool
+	certDER []byte
 
 	opts  Options
 	mu    sync.Mutex
@@ -82,7 +86,7 @@ func Start(t testing.TB, opts Options) *Server {
 	if opts.StartTLS || opts.ImplicitTLS {
 		cert, pool := selfSigned(t)
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-		s.RootCAs = pool
+		s.RootCAs, s.certDER = pool, cert.Certificate[0]
 		if opts.StartTLS {
 			be.TLSConfig = tlsConfig
 		}
@@ -121,6 +125,20 @@ func (s *Server) URL() string {
 // ClientTLS is a client configuration that trusts the server.
 func (s *Server) ClientTLS() *tls.Config {
 	return &tls.Config{RootCAs: s.RootCAs, MinVersion: tls.VersionTLS12}
+}
+
+// WriteCA writes the server's certificate, which is its own CA, to a PEM file in a
+// temporary folder and returns its path.
+func (s *Server) WriteCA(t testing.TB) string {
+	t.Helper()
+	if s.certDER == nil {
+		t.Fatal("smtptest: WriteCA of a server without TLS")
+	}
+	path := filepath.Join(t.TempDir(), "smtp-ca.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.certDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // Messages returns the messages accepted so far.
