@@ -45,7 +45,8 @@ type fixture struct {
 	h http.Handler
 }
 
-func setup(t *testing.T) *fixture {
+// setup returns a fixture; opts change the staff configuration.
+func setup(t *testing.T, opts ...func(*Config)) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), "", sqlite.Config{Migrate: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -53,7 +54,11 @@ func setup(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	s := New(Config{Secret: secret, HashParams: testParams, Now: c.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, st)
+	cfg := Config{Secret: secret, HashParams: testParams, Now: c.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := New(cfg, st)
 	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, AgentFrom(r.Context()).Email) })
 	mux := http.NewServeMux()
 	mux.Handle("/staff/", s)
