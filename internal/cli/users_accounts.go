@@ -39,7 +39,7 @@ func addAccountFlags(env Env, fs *flag.FlagSet) accountFlags {
 // TANDEM_SESSION_SECRET, under the configured base URL) and emails them when the
 // configuration has an email section.
 type passwordLinks struct {
-	make   func(agentID, hash string) string
+	link   func(agentID, hash string) string
 	mailer app.Mailer // nil: links are only printed
 }
 
@@ -55,7 +55,7 @@ func (f accountFlags) passwordLinks(env Env) (passwordLinks, error) {
 	if err != nil {
 		return passwordLinks{}, fmt.Errorf("email: %w", err)
 	}
-	return passwordLinks{mailer: mailer, make: func(agentID, hash string) string {
+	return passwordLinks{mailer: mailer, link: func(agentID, hash string) string {
 		return staff.PasswordLink([]byte(cfg.SessionSecret), cfg.BaseURL, agentID, hash, time.Now().Add(staff.DefaultLinkTTL))
 	}}, nil
 }
@@ -126,7 +126,7 @@ func runUsersAdd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "Created %s (%s).\n", a.Email, a.Role)
-	links.deliver(ctx, env, a, links.make(a.ID, ""), false)
+	links.deliver(ctx, env, a, links.link(a.ID, ""), false)
 	return nil
 }
 
@@ -159,7 +159,7 @@ func runUsersResetPassword(ctx context.Context, env Env, args []string) error {
 		Detail: map[string]string{"email": a.Email}}); err != nil {
 		return err
 	}
-	links.deliver(ctx, env, a, links.make(a.ID, cred.PasswordHash), true)
+	links.deliver(ctx, env, a, links.link(a.ID, cred.PasswordHash), true)
 	return nil
 }
 

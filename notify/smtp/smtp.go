@@ -176,7 +176,7 @@ func (s *Sender) Send(ctx context.Context, to, subject, text string) error {
 			return nil
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("send email to %s: %w", rcpt.Address, errors.Join(ctx.Err(), err))
+			return fmt.Errorf("send email to %s: %w: %w", rcpt.Address, ctx.Err(), err)
 		}
 		if !temporary(err) {
 			return fmt.Errorf("send email to %s: refused, not retried: %w", rcpt.Address, err)
@@ -189,7 +189,7 @@ func (s *Sender) Send(ctx context.Context, to, subject, text string) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("send email to %s: %w", rcpt.Address, errors.Join(ctx.Err(), err))
+			return fmt.Errorf("send email to %s: %w: %w", rcpt.Address, ctx.Err(), err)
 		case <-t.C:
 		}
 		wait *= 2
