@@ -70,6 +70,9 @@ type App struct {
 	certs *certFiles
 	// retention deletes and redacts old data (retention.go).
 	retention *jobs.Retention
+	// mailer sends one-time codes to email addresses and staff set-password links; nil
+	// when email is not configured (email.go).
+	mailer Mailer
 }
 
 // New opens the store, loads the bots and builds the HTTP server; it does not listen yet.
@@ -148,7 +151,10 @@ func (a *App) build(ctx context.Context) error {
 	if a.deliverer, err = a.newDeliverer(reg); err != nil {
 		return err
 	}
-	codes := codeNotifier{connector: a.connector}
+	if a.mailer, err = NewMailer(cfg.Email, a.logger); err != nil {
+		return fmt.Errorf("email: %w", err)
+	}
+	codes := codeNotifier{connector: a.connector, email: a.mailer, botName: a.botName}
 	if cfg.Demo {
 		codes.fallback = devNotifier{a.logger}
 	}
@@ -380,6 +386,14 @@ func (a *App) collections(botID string) []string {
 		return b.Def.Knowledge.Collections
 	}
 	return nil
+}
+
+// botName is the display name of a bot, or "" for none.
+func (a *App) botName(id string) string {
+	if b, ok := a.registry.Get(id); ok {
+		return b.Def.Name
+	}
+	return ""
 }
 
 func defaultCollection(reg *bots.Registry) string {

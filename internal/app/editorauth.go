@@ -40,7 +40,7 @@ func (a *App) newStaffGuard(ctx context.Context) (staffGuard, error) {
 		return staffGuard{}, errors.New("staff_auth accounts needs TANDEM_SESSION_SECRET (it signs staff sessions and the links of tandem users add); set it, or TANDEM_STAFF_AUTH=open")
 	}
 	st := staff.New(staff.Config{Secret: []byte(cfg.SessionSecret), BaseURL: cfg.BaseURL, SessionTTL: cfg.StaffSessionTTL,
-		ClientIP: web.ClientIPFunc(cfg.ClientIPHeader), SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://"), Logger: a.logger}, a.store)
+		ClientIP: web.ClientIPFunc(cfg.ClientIPHeader), SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://"), Mailer: a.mailer, Logger: a.logger}, a.store)
 	a.web.Mount("/staff/", st)
 	if agents, err := a.store.ListAgents(ctx); err == nil && !slices.ContainsFunc(agents, func(ag tandem.Agent) bool { return ag.Role == tandem.AgentRoleAdmin }) {
 		a.logger.Info("no staff admin yet: create one with `tandem users add EMAIL --role admin` and open the link it prints")

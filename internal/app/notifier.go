@@ -13,15 +13,27 @@ import (
 )
 
 // codeNotifier sends one-time codes through the bot's connector on the channel being
-// proven, directly rather than through the outbox: a code is a secret that expires in
-// minutes, so it is neither stored nor retried later. Channels without a connector go to
-// fallback (the demo's log) when there is one, and are refused otherwise.
+// proven, or by email when proving an email address and email is configured; directly
+// rather than through the outbox: a code is a secret that expires in minutes, so it is
+// neither stored nor retried later (beyond the mailer's own retries of a temporary
+// failure). Channels without a connector go to fallback (the demo's log) when there is
+// one, and are refused otherwise.
 type codeNotifier struct {
 	connector func(bot string, ch tandem.Channel) (connectors.Connector, bool)
-	fallback  bots.Notifier
+	// email sends codes to email addresses; nil when email is not configured.
+	email Mailer
+	// botName is the name the email is signed with; nil or "" means none.
+	botName  func(bot string) string
+	fallback bots.Notifier
 }
 
+// codeSubject is the subject of a one-time code email.
+const codeSubject = "Your verification code"
+
 func (n codeNotifier) SendCode(ctx context.Context, bot string, ch tandem.Channel, address, code string) error {
+	if ch == tandem.ChannelEmail && n.email != nil {
+		return n.mailCode(ctx, bot, address, code)
+	}
 	c, ok := n.connector(bot, ch)
 	if !ok {
 		if n.fallback != nil {
@@ -34,6 +46,19 @@ func (n codeNotifier) SendCode(ctx context.Context, bot string, ch tandem.Channe
 		Reply: tandem.Reply{Text: text}})
 	if err != nil {
 		return fmt.Errorf("send code over %s: %w", ch, err)
+	}
+	return nil
+}
+
+func (n codeNotifier) mailCode(ctx context.Context, bot, address, code string) error {
+	text := fmt.Sprintf("Your verification code is %s\n\nIt is valid for 10 minutes. Type it in the chat to confirm this email address is yours.\nIf you did not ask for it, ignore this email.\n", code)
+	if n.botName != nil {
+		if name := n.botName(bot); name != "" {
+			text += "\n-- \n" + name + "\n"
+		}
+	}
+	if err := n.email.Send(ctx, address, codeSubject, text); err != nil {
+		return fmt.Errorf("send code by email: %w", err)
 	}
 	return nil
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/handoff"
+	"github.com/tandemhq/tandem/internal/app"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/storage"
 	"github.com/tandemhq/tandem/web/staff"
@@ -22,7 +24,7 @@ const (
 )
 
 // accountFlags are the flags of the commands that print a set-password link: the store,
-// and the configuration that gives the server's base URL and session secret.
+// and the configuration that gives the server's base URL, session secret and email.
 type accountFlags struct {
 	store  *storeFlags
 	config *string
@@ -30,25 +32,56 @@ type accountFlags struct {
 
 func addAccountFlags(env Env, fs *flag.FlagSet) accountFlags {
 	return accountFlags{store: addStoreFlags(env, fs),
-		config: fs.String("config", envDefault(env, "TANDEM_CONFIG", ""), "server configuration file, for base_url (env TANDEM_CONFIG)")}
+		config: fs.String("config", envDefault(env, "TANDEM_CONFIG", ""), "server configuration file, for base_url and email (env TANDEM_CONFIG)")}
 }
 
-// linkMaker returns how to make a set-password link as the server will accept it: signed
-// with TANDEM_SESSION_SECRET, under the configured base URL.
-func (f accountFlags) linkMaker(env Env) (func(agentID, hash string) string, error) {
+// passwordLinks makes set-password links as the server will accept them (signed with
+// TANDEM_SESSION_SECRET, under the configured base URL) and emails them when the
+// configuration has an email section.
+type passwordLinks struct {
+	link   func(agentID, hash string) string
+	mailer app.Mailer // nil: links are only printed
+}
+
+func (f accountFlags) passwordLinks(env Env) (passwordLinks, error) {
 	cfg, err := config.Load(*f.config, env.Getenv)
 	if err != nil {
-		return nil, err
+		return passwordLinks{}, err
 	}
 	if cfg.SessionSecret == "" {
-		return nil, errors.New("TANDEM_SESSION_SECRET is unset: set it to the server's secret, which signs the set-password link")
+		return passwordLinks{}, errors.New("TANDEM_SESSION_SECRET is unset: set it to the server's secret, which signs the set-password link")
 	}
-	return func(agentID, hash string) string {
+	mailer, err := app.NewMailer(cfg.Email, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return passwordLinks{}, fmt.Errorf("email: %w", err)
+	}
+	return passwordLinks{mailer: mailer, link: func(agentID, hash string) string {
 		return staff.PasswordLink([]byte(cfg.SessionSecret), cfg.BaseURL, agentID, hash, time.Now().Add(staff.DefaultLinkTTL))
-	}, nil
+	}}, nil
 }
 
-// runUsersAdd creates a staff account and prints its one-time set-password link.
+// deliver emails link to a when email is configured, and prints it either way, saying
+// whether it was emailed. A failed email is reported on stderr; the printed link still
+// works, so it is not an error of the command.
+func (l passwordLinks) deliver(ctx context.Context, env Env, a *tandem.Agent, link string, reset bool) {
+	what := "set a password"
+	if reset {
+		what = "set a new password"
+	}
+	if l.mailer != nil {
+		subject, text := staff.PasswordEmail(a, link, reset)
+		if err := l.mailer.Send(ctx, a.Email, subject, text); err != nil {
+			fmt.Fprintf(env.Stderr, "Could not email the link to %s: %v\n", a.Email, err)
+		} else {
+			fmt.Fprintf(env.Stdout, "Emailed %s this link to %s (works once, for %s):\n%s\n", a.Email, what, staff.DefaultLinkTTL, link)
+			return
+		}
+	}
+	fmt.Fprintf(env.Stdout, "Send %s this link to %s (works once, for %s):\n%s\n", a.Email, what, staff.DefaultLinkTTL, link)
+}
+
+// runUsersAdd creates a staff account and prints (and with email configured, emails) its
+// one-time set-password link.
 func runUsersAdd(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem users add")
 	af := addAccountFlags(env, fs)
@@ -69,7 +102,7 @@ func runUsersAdd(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	link, err := af.linkMaker(env)
+	links, err := af.passwordLinks(env)
 	if err != nil {
 		return err
 	}
@@ -92,13 +125,13 @@ func runUsersAdd(ctx context.Context, env Env, args []string) error {
 		Detail: map[string]string{"email": a.Email, "role": string(a.Role)}}); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "Created %s (%s). Send them this link to set a password (works once, for %s):\n%s\n",
-		a.Email, a.Role, staff.DefaultLinkTTL, link(a.ID, ""))
+	fmt.Fprintf(env.Stdout, "Created %s (%s).\n", a.Email, a.Role)
+	links.deliver(ctx, env, a, links.link(a.ID, ""), false)
 	return nil
 }
 
-// runUsersResetPassword prints a one-time link where an agent sets a new password. The
-// current password keeps working until the link is used.
+// runUsersResetPassword prints (and with email configured, emails) a one-time link where
+// an agent sets a new password. The current password keeps working until the link is used.
 func runUsersResetPassword(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem users reset-password")
 	af := addAccountFlags(env, fs)
@@ -109,7 +142,7 @@ func runUsersResetPassword(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: usage: tandem users reset-password [flags] EMAIL", errUsage)
 	}
-	link, err := af.linkMaker(env)
+	links, err := af.passwordLinks(env)
 	if err != nil {
 		return err
 	}
@@ -126,8 +159,7 @@ func runUsersResetPassword(ctx context.Context, env Env, args []string) error {
 		Detail: map[string]string{"email": a.Email}}); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "Send %s this link to set a new password (works once, for %s):\n%s\n",
-		a.Email, staff.DefaultLinkTTL, link(a.ID, cred.PasswordHash))
+	links.deliver(ctx, env, a, links.link(a.ID, cred.PasswordHash), true)
 	return nil
 }
 

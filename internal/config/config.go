@@ -91,6 +91,8 @@ type Config struct {
 	Retention Retention `yaml:"retention"`
 	// Desks are where agents work handed-off conversations besides the web inbox.
 	Desks Desks `yaml:"desks"`
+	// Email sends one-time codes to email addresses and staff set-password links (email.go).
+	Email Email `yaml:"email"`
 
 	// Secrets, from the environment only.
 	LLMAPIKey     string `yaml:"-"` // TANDEM_LLM_API_KEY
@@ -412,7 +414,7 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return c.Email.validate()
 }
 
 // Load reads the YAML file at path (when not empty), then the environment through getenv.
@@ -472,6 +474,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	if d := c.Desks.Slack; d != nil {
 		str("TANDEM_SLACKDESK_BOT_TOKEN", &d.BotToken)
 		str("TANDEM_SLACKDESK_SIGNING_SECRET", &d.SigningSecret)
+	}
+	if err := c.Email.applyEnv(getenv); err != nil {
+		return err
 	}
 	if v := getenv("TANDEM_API_KEYS"); v != "" {
 		c.APIKeys = nil

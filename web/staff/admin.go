@@ -39,9 +39,12 @@ type adminRow struct {
 type adminData struct {
 	Agents []adminRow
 	Roles  []tandem.AgentRole
-	// Link is a set-password link just made, for LinkEmail.
+	// Link is a set-password link just made, for LinkEmail; Emailed says it was also
+	// emailed there, MailError why emailing it failed.
 	Link, LinkEmail string
 	LinkTTL         time.Duration
+	Emailed         bool
+	MailError       string
 }
 
 func (s *Staff) mountAdmin(mux *http.ServeMux) {
@@ -103,7 +106,8 @@ func (s *Staff) invalid(w http.ResponseWriter, r *http.Request, a *tandem.Agent,
 	}
 }
 
-// handleAddAgent creates an account and shows its set-password link.
+// handleAddAgent creates an account and shows its set-password link (emailing it too when
+// a mailer is configured).
 func (s *Staff) handleAddAgent(w http.ResponseWriter, r *http.Request, admin *tandem.Agent, cred *storage.AgentCredentials) {
 	ctx := r.Context()
 	role, err := handoff.ParseRole(r.PostFormValue("role"))
@@ -133,12 +137,14 @@ func (s *Staff) handleAddAgent(w http.ResponseWriter, r *http.Request, admin *ta
 	}
 	s.audit(ctx, &tandem.AuditEntry{Actor: handoff.Actor(admin.ID), Action: ActionAgentCreate, Subject: a.ID,
 		Detail: map[string]string{"email": a.Email, "role": string(a.Role)}})
-	s.renderAdmin(w, r, http.StatusOK, admin, cred, "Created "+a.Email+".", "",
-		adminData{Link: s.passwordLink(a.ID, ""), LinkEmail: a.Email})
+	link := s.passwordLink(a.ID, "")
+	d := adminData{Link: link, LinkEmail: a.Email}
+	d.Emailed, d.MailError = s.mailLink(ctx, a, link, false)
+	s.renderAdmin(w, r, http.StatusOK, admin, cred, "Created "+a.Email+".", "", d)
 }
 
-// handlePasswordLink shows a new set-password link for an agent. Their current password
-// keeps working until the link is used.
+// handlePasswordLink shows (and with a mailer, emails) a new set-password link for an
+// agent. Their current password keeps working until the link is used.
 func (s *Staff) handlePasswordLink(w http.ResponseWriter, r *http.Request, admin *tandem.Agent, cred *storage.AgentCredentials) {
 	ctx := r.Context()
 	a, err := s.store.FindAgentByID(ctx, r.PathValue("id"))
@@ -153,7 +159,10 @@ func (s *Staff) handlePasswordLink(w http.ResponseWriter, r *http.Request, admin
 	}
 	s.audit(ctx, &tandem.AuditEntry{Actor: handoff.Actor(admin.ID), Action: ActionPasswordLink, Subject: a.ID,
 		Detail: map[string]string{"email": a.Email}})
-	s.renderAdmin(w, r, http.StatusOK, admin, cred, "", "", adminData{Link: s.passwordLink(a.ID, c.PasswordHash), LinkEmail: a.Email})
+	link := s.passwordLink(a.ID, c.PasswordHash)
+	d := adminData{Link: link, LinkEmail: a.Email}
+	d.Emailed, d.MailError = s.mailLink(ctx, a, link, true)
+	s.renderAdmin(w, r, http.StatusOK, admin, cred, "", "", d)
 }
 
 func (s *Staff) passwordLink(agentID, hash string) string {

@@ -13,7 +13,8 @@
 //
 // Admins manage accounts at AdminPath: role, skills, languages and capacity (audited
 // agent.update, as tandem users set), new accounts and set-password links (shown on the
-// page, never emailed). The last admin cannot be demoted (the store refuses it).
+// page once, and emailed to the agent when Config.Mailer is set). The last admin cannot be
+// demoted (the store refuses it).
 //
 // Pages are server-rendered with no inline script or style (the server's CSP); POST forms
 // are behind http.CrossOriginProtection, and the sign-out form carries a token bound to the
@@ -93,6 +94,9 @@ type Config struct {
 	// BaseURL is the server's public URL, which the set-password links the admin page
 	// shows start with (as the CLI's do). Empty makes them relative.
 	BaseURL string
+	// Mailer, when set, emails set-password links made on the admin page to the agent
+	// (they are still shown). Nil: links are only shown.
+	Mailer Mailer
 	// SessionTTL is how long a sign-in lasts. Default 12 hours.
 	SessionTTL time.Duration
 	// SignInsPerEmail and SignInsPerClient bound sign-in attempts per hour for one email

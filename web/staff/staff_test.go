@@ -45,19 +45,24 @@ type fixture struct {
 	h http.Handler
 }
 
-func setup(t *testing.T) *fixture {
+// setup returns a fixture; opts change the staff configuration.
+func setup(t *testing.T, opts ...func(*Config)) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), "", sqlite.Config{Migrate: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return setupOn(st, &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+	return setupOn(st, &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}, opts...)
 }
 
 // setupOn is setup on a given store and clock (replicas share both).
-func setupOn(st storage.Store, c *clock) *fixture {
-	s := New(Config{Secret: secret, HashParams: testParams, Now: c.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, st)
+func setupOn(st storage.Store, c *clock, opts ...func(*Config)) *fixture {
+	cfg := Config{Secret: secret, HashParams: testParams, Now: c.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := New(cfg, st)
 	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, AgentFrom(r.Context()).Email) })
 	mux := http.NewServeMux()
 	mux.Handle("/staff/", s)
