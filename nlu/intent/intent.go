@@ -157,8 +157,8 @@ func stratifiedSplit(ys []int, classes int, share float64, seed int64) (train, h
 		if k == 0 && len(idx) >= 3 {
 			k = 1
 		}
-		if k >= len(idx) {
-			k = len(idx) - 1
+		if k >= len(idx) { // keep one to train on; a class may have none (a one-intent bot)
+			k = max(len(idx)-1, 0)
 		}
 		holdout = append(holdout, idx[:k]...)
 		train = append(train, idx[k:]...)
