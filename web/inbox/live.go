@@ -148,6 +148,11 @@ func (h *handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return // the bus closed
 			}
+			if watch != nil && e.Kind == events.KindStatus {
+				// The page refetches its header now: the same change announced to the
+				// queue as well is not passed on twice.
+				watch.seen(ctx)
+			}
 			data, _ := json.Marshal(e) // plain strings and a time: never fails
 			name := "refetch"
 			if e.Kind == events.KindTyping {

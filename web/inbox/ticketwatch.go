@@ -55,3 +55,11 @@ func (w *ticketWatch) changed(ctx context.Context, e events.Event) bool {
 	w.key = key
 	return true
 }
+
+// seen records the ticket's header as the page is about to show it (after an event of the
+// conversation's own topic), so the queue's announcement of the same change is dropped.
+func (w *ticketWatch) seen(ctx context.Context) {
+	if t, err := w.h.store.FindTicketByID(ctx, w.id); err == nil {
+		w.key = headKey(t)
+	}
+}
