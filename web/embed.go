@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"regexp"
@@ -63,6 +64,19 @@ func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) {
 	// would obey DENY and show nothing.
 	h.Del("X-Frame-Options")
 	s.renderChat(w, r, true)
+}
+
+// shopTemplate renders the demo's sample company page.
+var shopTemplate = template.Must(template.ParseFS(assets, "templates/shop.html"))
+
+// DemoShopHandler serves a sample company page showing the widget for bot, for the demo
+// (the app mounts it at /demo/shop); origin is the server's public URL, shown in the
+// page's snippet. The page is on the server's own origin, which may always frame /embed.
+func DemoShopHandler(origin, bot string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = shopTemplate.Execute(w, struct{ Origin, Bot string }{strings.TrimSuffix(origin, "/"), bot})
+	})
 }
 
 // handleWidget serves the widget script. It is loaded by other sites' pages, as a classic

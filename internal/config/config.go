@@ -151,6 +151,41 @@ type WebChat struct {
 	MessageBurst      int `yaml:"message_burst"`
 	// ConnectionsPerMinute bounds the chat sockets one client address opens. Default 30.
 	ConnectionsPerMinute int `yaml:"connections_per_minute"`
+	// EmbedOrigins are the company sites whose pages may show the chat widget (frame
+	// /embed), each scheme://host[:port] with no path and no wildcard
+	// (TANDEM_WEB_CHAT_EMBED_ORIGINS, comma-separated). The server's own pages always may.
+	EmbedOrigins []string `yaml:"embed_origins"`
+}
+
+// originRE is a web origin: http(s), a DNS name or bracketed IPv6 address, optional port.
+// web.Config checks the same; the loader checks first to name the key.
+var originRE = regexp.MustCompile(`^https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(:([0-9]{1,5}))?$`)
+
+// validate reports the first embed origin that is not an origin.
+func (w WebChat) validate() error {
+	for i, o := range w.EmbedOrigins {
+		key := fmt.Sprintf("web_chat.embed_origins[%d]", i)
+		switch {
+		case strings.Contains(o, "*"):
+			// Any site could frame the chat and trick visitors into typing into it.
+			return fmt.Errorf("%s: %q: wildcards are not allowed; list each site", key, o)
+		case strings.Count(o, "/") > 2 || strings.ContainsAny(o, "?#"):
+			return fmt.Errorf("%s: %q: give scheme://host[:port] only, no path (drop a trailing slash)", key, o)
+		}
+		m := originRE.FindStringSubmatch(o)
+		if m == nil {
+			return fmt.Errorf("%s: %q is not an http(s) origin scheme://host[:port]", key, o)
+		}
+		if p := m[len(m)-1]; p != "" {
+			if n, _ := strconv.Atoi(p); n < 1 || n > 65535 {
+				return fmt.Errorf("%s: %q: port %s is outside 1..65535", key, o, p)
+			}
+		}
+	}
+	if w.MessageBurst < 0 {
+		return errors.New("web_chat.message_burst: must not be negative")
+	}
+	return nil
 }
 
 // Desks configures the agents' desks in chat tools; the web inbox needs no configuration.
@@ -386,8 +421,8 @@ func (c Config) Validate() error {
 		}
 		seen[k.Bot+"/"+k.Channel] = true
 	}
-	if c.WebChat.MessageBurst < 0 {
-		return errors.New("web_chat.message_burst: must not be negative")
+	if err := c.WebChat.validate(); err != nil {
+		return err
 	}
 	switch c.StaffAuth {
 	case "", StaffAuthAccounts, StaffAuthOpen:
@@ -477,6 +512,14 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	}
 	if err := c.Email.applyEnv(getenv); err != nil {
 		return err
+	}
+	if v := getenv("TANDEM_WEB_CHAT_EMBED_ORIGINS"); v != "" {
+		c.WebChat.EmbedOrigins = nil
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.WebChat.EmbedOrigins = append(c.WebChat.EmbedOrigins, o)
+			}
+		}
 	}
 	if v := getenv("TANDEM_API_KEYS"); v != "" {
 		c.APIKeys = nil
