@@ -3,9 +3,10 @@
 // one middleware chain (request id, access log, panic recovery, security headers, metrics).
 //
 // Each surface lives in its own file: api.go (REST channel), chat.go (chat page and its
-// embedded static files), health.go, metrics.go, middleware.go, error.go. Later surfaces (the
-// WebSocket widget, the agent inbox, the knowledge editor) are added the same way, or built in
-// other packages and attached with Server.Mount so they share the middleware and metrics.
+// embedded static files), embed.go (the chat widget for other sites: /widget.js, /embed and
+// their framing policy), health.go, metrics.go, middleware.go, error.go. Other surfaces (the
+// web chat socket, the agent inbox, the knowledge editor) are built in other packages and
+// attached with Server.Mount so they share the middleware and metrics.
 //
 // The server depends only on the small interfaces below, declared here at the consumer:
 // the dialogue engine (bots.Engine) satisfies Engine, and storage.Store satisfies
