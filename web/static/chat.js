@@ -45,7 +45,7 @@
     var host = params.get("origin") || "";
     if (!/^https?:\/\/[^\/?#\s]+$/.test(host) || window.parent === window) { host = ""; }
     var color = params.get("color") || "";
-    if (/^#[0-9a-fA-F]{3,8}$/.test(color)) {
+    if (/^#([0-9a-fA-F]{3}){1,2}$/.test(color)) {
       document.documentElement.style.setProperty("--accent", color);
       document.documentElement.style.setProperty("--customer", color);
     }
