@@ -114,9 +114,9 @@ func TestChatPageBrowser(t *testing.T) {
 
 // setupWebChat is setup with the web chat socket mounted, as the app does, over the
 // scripted engine; the bus is what the inbox would publish to.
-func setupWebChat(t *testing.T) (*fixture, *memory.Bus) {
+func setupWebChat(t *testing.T, opts ...func(*options)) (*fixture, *memory.Bus) {
 	t.Helper()
-	f := setup(t)
+	f := setup(t, opts...)
 	bus := memory.New(memory.Config{})
 	t.Cleanup(func() { _ = bus.Close() })
 	f.srv.Mount("GET "+webchat.Path, webchat.New(webchat.Config{MaxMessageBytes: 4096},

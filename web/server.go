@@ -3,9 +3,10 @@
 // one middleware chain (request id, access log, panic recovery, security headers, metrics).
 //
 // Each surface lives in its own file: api.go (REST channel), chat.go (chat page and its
-// embedded static files), health.go, metrics.go, middleware.go, error.go. Later surfaces (the
-// WebSocket widget, the agent inbox, the knowledge editor) are added the same way, or built in
-// other packages and attached with Server.Mount so they share the middleware and metrics.
+// embedded static files), embed.go (the chat widget for other sites: /widget.js, /embed and
+// their framing policy), health.go, metrics.go, middleware.go, error.go. Other surfaces (the
+// web chat socket, the agent inbox, the knowledge editor) are built in other packages and
+// attached with Server.Mount so they share the middleware and metrics.
 //
 // The server depends only on the small interfaces below, declared here at the consumer:
 // the dialogue engine (bots.Engine) satisfies Engine, and storage.Store satisfies
@@ -87,6 +88,10 @@ type Config struct {
 	APIKeys []string
 	// Now returns the current time (the received time of inbound messages). Default time.Now.
 	Now func() time.Time
+	// EmbedOrigins are the sites whose pages may show the chat widget, i.e. frame /embed
+	// (scheme://host[:port] each, no path, no wildcard). The server's own origin always may;
+	// no other page of the server may be framed.
+	EmbedOrigins []string
 }
 
 // WithDefaults returns c with unset fields set to their documented defaults.
@@ -142,6 +147,11 @@ func (c Config) Validate() error {
 	case c.Now == nil:
 		return tandem.Errorf(tandem.EINVALID, "now function is required")
 	}
+	for _, o := range c.EmbedOrigins {
+		if err := checkEmbedOrigin(o); err != nil {
+			return err
+		}
+	}
 	for i, k := range c.APIKeys {
 		if len(k) < minAPIKeyBytes {
 			return tandem.Errorf(tandem.EINVALID, "API key %d is shorter than %d bytes", i+1, minAPIKeyBytes)
@@ -184,6 +194,8 @@ type Server struct {
 	handler http.Handler
 	metrics *metrics
 	chat    *template.Template
+	// embedCSP is the Content-Security-Policy of /embed (Config.EmbedOrigins).
+	embedCSP string
 }
 
 // NewServer returns a server with all routes registered. cfg gets WithDefaults applied.
@@ -198,12 +210,13 @@ func NewServer(cfg Config, deps Deps) *Server {
 		panic(fmt.Sprintf("web.NewServer: %v", err))
 	}
 	s := &Server{
-		cfg:     cfg,
-		deps:    deps,
-		log:     cfg.Logger,
-		mux:     http.NewServeMux(),
-		metrics: newMetrics(cfg.Registerer),
-		chat:    chatTemplate,
+		cfg:      cfg,
+		deps:     deps,
+		log:      cfg.Logger,
+		mux:      http.NewServeMux(),
+		metrics:  newMetrics(cfg.Registerer),
+		chat:     chatTemplate,
+		embedCSP: embedPolicy(cfg.EmbedOrigins),
 	}
 	s.routes()
 	// Outermost first: the request id is in the context of everything below; the access log
@@ -230,6 +243,8 @@ func (s *Server) routes() {
 	})
 
 	s.mux.HandleFunc("GET /{$}", s.handleChatPage)
+	s.mux.HandleFunc("GET /embed", s.handleEmbed)
+	s.mux.HandleFunc("GET /widget.js", s.handleWidget)
 	s.mux.Handle("GET /static/", staticHandler())
 
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)

@@ -119,6 +119,8 @@ type transcriptFrame struct {
 	Messages       []messageJSON `json:"messages"`
 	LastID         string        `json:"last_id,omitempty"`
 	MaxBytes       int           `json:"max_bytes"`
+	// VisitorToken is the visitor's signed token, for the embed only (see EmbedProtocol).
+	VisitorToken string `json:"visitor_token,omitempty"`
 }
 
 // turnFrame answers one message frame with the bot's replies.

@@ -28,6 +28,8 @@ type session struct {
 	c       *websocket.Conn
 	bot     string
 	visitor string
+	// token is the visitor's signed token, sent in the transcript to the embed only.
+	token string
 
 	conv   string // the conversation shown, "" before the first message
 	status tandem.ConversationStatus
@@ -139,7 +141,8 @@ func (s *session) resume(ctx context.Context, convID, after string) error {
 	if err != nil {
 		return err
 	}
-	tf := transcriptFrame{Type: "transcript", Reset: true, Messages: []messageJSON{}, MaxBytes: s.h.cfg.MaxMessageBytes}
+	tf := transcriptFrame{Type: "transcript", Reset: true, Messages: []messageJSON{}, MaxBytes: s.h.cfg.MaxMessageBytes,
+		VisitorToken: s.token}
 	if conv != nil {
 		// Subscribe before reading, so nothing falls between the read and the first event.
 		s.follow(ctx, conv.ID)

@@ -255,6 +255,7 @@ type frame struct {
 	Code           string `json:"code"`
 	RetryAfterMS   int64  `json:"retry_after_ms"`
 	Role           string `json:"role"` // of typing frames
+	VisitorToken   string `json:"visitor_token"`
 	Replies        []struct {
 		Text         string              `json:"text"`
 		Citations    []tandem.Citation   `json:"citations"`

@@ -6,6 +6,13 @@
 //   - The browser is identified by a visitor id kept in a signed, HttpOnly cookie
 //     (internal/signed, the server's session secret); a browser without a valid one gets a
 //     new id with the handshake's response.
+//   - The embeddable widget's iframe (web /embed) runs on the customer's site, where the
+//     browser sends no SameSite=Lax cookie to a cross-site frame (or no third-party cookie
+//     at all). It offers the subprotocol EmbedProtocol; the server then puts the same signed
+//     value in the transcript frame ("visitor_token"), the page keeps it in its (partitioned)
+//     localStorage and offers it back as a second subprotocol VisitorProtocolPrefix+token,
+//     never in the URL, which proxies log. A valid token wins over the cookie; a forged,
+//     expired or malformed one is ignored like a bad cookie: the socket gets a new visitor.
 //   - On connect the server sends one "transcript" frame: the visitor's conversation with
 //     the bot (the one named by ?conversation= when it is the visitor's, else their open
 //     one) and its messages after ?after=<message id>, or all of the newest ones with
@@ -44,6 +51,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -61,6 +69,15 @@ const Path = "/chat/ws"
 
 // CookieName is the visitor cookie.
 const CookieName = "tandem_visitor"
+
+// Subprotocols of the embedded chat (see the package documentation).
+const (
+	// EmbedProtocol asks for the visitor token in the transcript frame; the server selects it.
+	EmbedProtocol = "tandem.embed"
+	// VisitorProtocolPrefix prefixes the visitor token the embed offers back. Sealed values
+	// are base64url, digits and dots: valid subprotocol characters.
+	VisitorProtocolPrefix = "tandem.visitor."
+)
 
 // Defaults of Config.
 const (
@@ -241,19 +258,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many chat connections from your address; try again shortly", http.StatusTooManyRequests)
 		return
 	}
-	visitor := h.visitor(w, r)
+	visitor, token := h.visitor(w, r)
 	// Accept refuses a browser Origin other than the request's host (cross-site WebSocket
-	// hijacking would otherwise chat as the visitor, whose cookie the browser sends).
-	c, err := websocket.Accept(w, r, nil)
+	// hijacking would otherwise chat as the visitor, whose cookie the browser sends). The
+	// embed's iframe is a document of this server, so its sockets pass the same check.
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{EmbedProtocol}})
 	if err != nil {
 		h.cfg.Logger.DebugContext(r.Context(), "webchat: refused handshake", "error", err)
 		return
+	}
+	if c.Subprotocol() != EmbedProtocol {
+		token = "" // the chat page keeps its visitor in the HttpOnly cookie, out of its script's reach
 	}
 	c.SetReadLimit(int64(8*h.cfg.MaxMessageBytes + 1024))
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	defer context.AfterFunc(h.base, cancel)()
-	s := &session{h: h, c: c, bot: bot, visitor: visitor, delivered: map[string]time.Time{}}
+	s := &session{h: h, c: c, bot: bot, visitor: visitor, token: token, delivered: map[string]time.Time{}}
 	err = s.run(ctx, conv, after)
 	switch {
 	case h.base.Err() != nil:
@@ -268,22 +289,41 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// visitor returns the visitor id of r's valid cookie, or makes a new one and sets its
-// cookie on the handshake's response.
-func (h *Handler) visitor(w http.ResponseWriter, r *http.Request) string {
+// visitor returns the visitor id of r and its signed token: the id of a valid token offered
+// as a subprotocol, else of a valid cookie, else a new id, whose cookie is set on the
+// handshake's response.
+func (h *Handler) visitor(w http.ResponseWriter, r *http.Request) (id, token string) {
 	now := h.cfg.Now()
+	if t := offeredToken(r); t != "" {
+		if id, ok := h.signer.Open("visitor", t, now); ok {
+			return id, t
+		}
+	}
 	if c, err := r.Cookie(CookieName); err == nil {
 		if id, ok := h.signer.Open("visitor", c.Value, now); ok {
-			return id
+			return id, c.Value
 		}
 	}
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
-	id := "web-" + hex.EncodeToString(b)
+	id = "web-" + hex.EncodeToString(b)
 	exp := now.Add(h.cfg.VisitorTTL)
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: h.signer.Seal("visitor", id, exp), Path: "/",
+	token = h.signer.Seal("visitor", id, exp)
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: token, Path: "/",
 		Expires: exp, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
-	return id
+	return id, token
+}
+
+// offeredToken returns the visitor token the client offered as a subprotocol, or "".
+func offeredToken(r *http.Request) string {
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(v, ",") {
+			if t, ok := strings.CutPrefix(strings.TrimSpace(p), VisitorProtocolPrefix); ok {
+				return t
+			}
+		}
+	}
+	return ""
 }
 
 // remoteHost is the host of r.RemoteAddr: the client, or the proxy in front of the server.

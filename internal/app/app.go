@@ -183,6 +183,7 @@ func (a *App) build(ctx context.Context) error {
 		Registerer:      reg,
 		Gatherer:        reg,
 		APIKeys:         cfg.APIKeys,
+		EmbedOrigins:    cfg.WebChat.EmbedOrigins,
 	}, web.Deps{
 		Engine: a.engine, Conversations: a.store, Pinger: a.store,
 		Outbound: func(ctx context.Context, r web.OutboundRequest) (*tandem.Turn, error) {
@@ -191,6 +192,7 @@ func (a *App) build(ctx context.Context) error {
 	})
 	if cfg.Demo {
 		a.web.Mount("/demo/api/", demo.ActionsHandler(cfg.ActionSecret))
+		a.web.Mount("GET /demo/shop", web.DemoShopHandler(cfg.BaseURL, "demo"))
 	}
 	a.mountWebhooks()
 	a.mountDesks()

@@ -143,16 +143,6 @@ type Knowledge struct {
 	RequireReview bool `yaml:"require_review"`
 }
 
-// WebChat limits the web chat per process (with N replicas a client gets up to N times as
-// much). Zero means the default; a negative rate disables that limit.
-type WebChat struct {
-	// MessagesPerMinute and MessageBurst bound one visitor's messages. Defaults 30 and 10.
-	MessagesPerMinute int `yaml:"messages_per_minute"`
-	MessageBurst      int `yaml:"message_burst"`
-	// ConnectionsPerMinute bounds the chat sockets one client address opens. Default 30.
-	ConnectionsPerMinute int `yaml:"connections_per_minute"`
-}
-
 // Desks configures the agents' desks in chat tools; the web inbox needs no configuration.
 type Desks struct {
 	// Slack puts a card for each handoff ticket in a channel of the company's workspace
@@ -386,8 +376,8 @@ func (c Config) Validate() error {
 		}
 		seen[k.Bot+"/"+k.Channel] = true
 	}
-	if c.WebChat.MessageBurst < 0 {
-		return errors.New("web_chat.message_burst: must not be negative")
+	if err := c.WebChat.validate(); err != nil {
+		return err
 	}
 	switch c.StaffAuth {
 	case "", StaffAuthAccounts, StaffAuthOpen:
@@ -477,6 +467,14 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	}
 	if err := c.Email.applyEnv(getenv); err != nil {
 		return err
+	}
+	if v := getenv("TANDEM_WEB_CHAT_EMBED_ORIGINS"); v != "" {
+		c.WebChat.EmbedOrigins = nil
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.WebChat.EmbedOrigins = append(c.WebChat.EmbedOrigins, o)
+			}
+		}
 	}
 	if v := getenv("TANDEM_API_KEYS"); v != "" {
 		c.APIKeys = nil

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,30 @@ func TestLoad(t *testing.T) {
 			}},
 		{name: "ErrClientIPHeader", env: map[string]string{"TANDEM_CLIENT_IP_HEADER": "X Forwarded: For"}, wantErr: "client_ip_header"},
 		{name: "ErrWebChatBurst", yaml: "web_chat: {message_burst: -2}\n", wantErr: "web_chat.message_burst"},
+		{name: "OKEmbedOrigins", yaml: "web_chat: {embed_origins: [\"https://shop.example.com\", \"http://localhost:3000\", \"https://[::1]:8443\"]}\n",
+			check: func(t *testing.T, c Config) {
+				want := []string{"https://shop.example.com", "http://localhost:3000", "https://[::1]:8443"}
+				if !slices.Equal(c.WebChat.EmbedOrigins, want) {
+					t.Errorf("embed_origins = %q, want %q", c.WebChat.EmbedOrigins, want)
+				}
+			}},
+		{name: "OKEmbedOriginsEnv", yaml: "web_chat: {embed_origins: [\"https://old.example.com\"]}\n",
+			env: map[string]string{"TANDEM_WEB_CHAT_EMBED_ORIGINS": "https://a.example.com, https://b.example.com"},
+			check: func(t *testing.T, c Config) {
+				if want := []string{"https://a.example.com", "https://b.example.com"}; !slices.Equal(c.WebChat.EmbedOrigins, want) {
+					t.Errorf("embed_origins = %q, want %q from the environment", c.WebChat.EmbedOrigins, want)
+				}
+			}},
+		{name: "ErrEmbedOriginWildcard", yaml: "web_chat: {embed_origins: [\"*\"]}\n", wantErr: "web_chat.embed_origins[0]: \"*\": wildcards are not allowed"},
+		{name: "ErrEmbedOriginSubdomainWildcard", yaml: "web_chat: {embed_origins: [\"https://*.example.com\"]}\n", wantErr: "wildcards are not allowed"},
+		{name: "ErrEmbedOriginPath", yaml: "web_chat: {embed_origins: [\"https://ok.example.com\", \"https://shop.example.com/\"]}\n", wantErr: "web_chat.embed_origins[1]: \"https://shop.example.com/\": give scheme://host[:port] only, no path"},
+		{name: "ErrEmbedOriginQuery", yaml: "web_chat: {embed_origins: [\"https://shop.example.com?a=1\"]}\n", wantErr: "no path"},
+		{name: "ErrEmbedOriginNoScheme", yaml: "web_chat: {embed_origins: [shop.example.com]}\n", wantErr: "is not an http(s) origin"},
+		{name: "ErrEmbedOriginScheme", yaml: "web_chat: {embed_origins: [\"ftp://shop.example.com\"]}\n", wantErr: "is not an http(s) origin"},
+		{name: "ErrEmbedOriginUser", yaml: "web_chat: {embed_origins: [\"https://u@shop.example.com\"]}\n", wantErr: "is not an http(s) origin"},
+		{name: "ErrEmbedOriginInjection", yaml: "web_chat: {embed_origins: [\"https://shop.example.com; script-src *\"]}\n", wantErr: "web_chat.embed_origins[0]"},
+		{name: "ErrEmbedOriginPort", yaml: "web_chat: {embed_origins: [\"https://shop.example.com:70000\"]}\n", wantErr: "port 70000 is outside"},
+		{name: "ErrEmbedOriginEnv", env: map[string]string{"TANDEM_WEB_CHAT_EMBED_ORIGINS": "https://shop.example.com/store"}, wantErr: "web_chat.embed_origins[0]"},
 		{name: "OKRetentionOff", check: func(t *testing.T, c Config) {
 			if c.Retention != (Retention{}) {
 				t.Errorf("retention = %+v, want everything off", c.Retention)

@@ -8,6 +8,13 @@
 // server drops if they already arrived. While a human has the conversation, the page sends
 // {"type":"typing"} at most every 3 seconds as the visitor types, and shows when the agent
 // is typing. Nothing polls: the only timer is the reconnect.
+//
+// In the chat widget's iframe (/embed, data-embed="true"; see widget.js) the browser sends
+// no cookie to the cross-site frame, so the page asks for its visitor's signed token (the
+// "tandem.embed" subprotocol), keeps it in its localStorage and offers it back as a
+// "tandem.visitor.<token>" subprotocol, never in the URL. It tells the host page, and only
+// the origin given in its #origin= fragment, when a message arrives (the unread badge), when
+// it has a conversation, and when Escape is pressed; the host page may ask it to focus.
 (function () {
   "use strict";
 
@@ -29,6 +36,48 @@
   var retryMillis = 500;
   var retryTimer = null;
   var typedAt = 0;        // when our typing was last sent
+  var embed = root.dataset.embed === "true" ? embedding() : null;
+
+  // embedding returns the widget iframe's link to its visitor token and its host page.
+  function embedding() {
+    var tokenKey = "tandem.visitor";
+    var params = new URLSearchParams(window.location.hash.slice(1));
+    var host = params.get("origin") || "";
+    if (!/^https?:\/\/[^\/?#\s]+$/.test(host) || window.parent === window) { host = ""; }
+    var color = params.get("color") || "";
+    if (/^#([0-9a-fA-F]{3}){1,2}$/.test(color)) {
+      document.documentElement.style.setProperty("--accent", color);
+      document.documentElement.style.setProperty("--customer", color);
+    }
+    var token = "";
+    try { token = window.localStorage.getItem(tokenKey) || ""; } catch (e) { /* storage blocked: this page load only */ }
+    window.addEventListener("message", function (event) {
+      if (!host || event.origin !== host || event.source !== window.parent) { return; }
+      if (event.data && event.data.type === "tandem:open") { input.focus(); }
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { post("tandem:close"); }
+    });
+    function post(type) {
+      // The target origin makes the browser drop the message unless the parent is the host.
+      if (host) { window.parent.postMessage({ type: type }, host); }
+    }
+    return {
+      protocols: function () {
+        return token && /^[A-Za-z0-9._-]+$/.test(token) ? ["tandem.embed", "tandem.visitor." + token] : ["tandem.embed"];
+      },
+      keep: function (t) {
+        token = t;
+        try { window.localStorage.setItem(tokenKey, t); } catch (e) { /* kept in memory */ }
+      },
+      post: post
+    };
+  }
+
+  // announce tells the host page of a message it may not have seen (the unread badge).
+  function announce(role) {
+    if (embed && role !== "customer") { embed.post("tandem:message"); }
+  }
 
   function randomId() {
     var bytes = new Uint8Array(16);
@@ -191,6 +240,11 @@
         if (f.reset) { log.replaceChildren(); shown = {}; pending.forEach(function (p) { shown[p.id] = true; }); }
         conversation = f.conversation_id || conversation;
         (f.messages || []).forEach(addStored);
+        if (embed) {
+          if (f.visitor_token) { embed.keep(f.visitor_token); }
+          if (!f.reset) { (f.messages || []).forEach(function (m) { announce(m.role); }); }
+          if (conversation) { embed.post("tandem:active"); }
+        }
         setStatus(f.status || status, !f.reset);
         if (f.max_bytes) { input.maxLength = f.max_bytes; }
         pending.forEach(transmit);
@@ -201,10 +255,13 @@
           addMessage("bot", r.text, { citations: r.citations, quickReplies: r.quick_replies });
         });
         answered(f.id);
+        if (embed) { embed.post("tandem:active"); }
+        if ((f.replies || []).length) { announce("bot"); }
         break;
       case "message":
         if (f.message.role === "agent") { hideAgentTyping(); }
         addStored(f.message);
+        announce(f.message.role);
         break;
       case "typing":
         if (f.role === "agent") { showAgentTyping(); }
@@ -231,7 +288,8 @@
     var q = "?bot=" + encodeURIComponent(bot);
     if (conversation) { q += "&conversation=" + encodeURIComponent(conversation); }
     if (lastId) { q += "&after=" + encodeURIComponent(lastId); }
-    var ws = new WebSocket((window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host + "/chat/ws" + q);
+    var url = (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host + "/chat/ws" + q;
+    var ws = embed ? new WebSocket(url, embed.protocols()) : new WebSocket(url);
     socket = ws;
     ws.onopen = function () {
       retryMillis = 500;
