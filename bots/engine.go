@@ -21,12 +21,14 @@ import (
 )
 
 // Store is what the engine persists through: customers and identities, conversations and
-// messages, tickets and the audit log. storage.Store satisfies it.
+// messages, tickets, the audit log and the outbox (replies held for a closed channel
+// window). storage.Store satisfies it.
 type Store interface {
 	storage.CustomerStore
 	storage.ConversationStore
 	storage.TicketStore
 	storage.AuditStore
+	storage.OutboxStore
 }
 
 // Answerer answers a question from the knowledge base. Implementations are safe for
@@ -264,6 +266,8 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 	if err != nil {
 		return nil, err
 	}
+	// The customer wrote, so a channel window that was closed is open again.
+	e.releaseHeld(ctx, bot.Def.ID, in.Channel, in.ExternalID)
 	msg := &tandem.Message{ID: msgID, ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: in.Channel,
 		Text: text, ProviderID: in.ProviderID, CreatedAt: in.ReceivedAt}
 	t := e.newTurn(bot, conv, cust, in.Channel, in.ExternalID)
