@@ -58,7 +58,7 @@ type DeliveryConfig struct {
 	// such deliveries fail.
 	HoldFunc func(ctx context.Context, dl tandem.Delivery) (bool, error)
 	Now      func() time.Time
-	Logger  *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Outcomes of a delivery attempt, as DeliveryConfig.Observe reports them.
