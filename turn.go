@@ -31,6 +31,21 @@ type Reply struct {
 	Template *Template `json:"template,omitempty"`
 }
 
+// Redacted returns r with redact applied to its text and its template's variables (the
+// customer's data), for retention.
+func (r Reply) Redacted(redact func(string) string) Reply {
+	r.Text = redact(r.Text)
+	if r.Template != nil {
+		t := *r.Template
+		t.Variables = make(map[string]string, len(r.Template.Variables))
+		for k, v := range r.Template.Variables {
+			t.Variables[k] = redact(v)
+		}
+		r.Template = &t
+	}
+	return r
+}
+
 // Template is a message template the channel's provider approved beforehand (a WhatsApp
 // template, sent with Twilio's Content API): the only kind of message WhatsApp accepts
 // outside its customer-service window.
