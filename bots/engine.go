@@ -190,6 +190,7 @@ type turn struct {
 	profile  map[string]string
 	audit    []*tandem.AuditEntry // stored with the turn
 	csat     *tandem.CSATResponse // the customer's rating, stored with the turn
+	released int                  // replies held for a closed channel window that this message released
 }
 
 // HandleMessage answers one inbound customer message: it resolves the customer from the
@@ -267,10 +268,11 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 		return nil, err
 	}
 	// The customer wrote, so a channel window that was closed is open again.
-	e.releaseHeld(ctx, bot.Def.ID, in.Channel, in.ExternalID)
+	released := e.releaseHeld(ctx, bot.Def.ID, in.Channel, in.ExternalID)
 	msg := &tandem.Message{ID: msgID, ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: in.Channel,
 		Text: text, ProviderID: in.ProviderID, CreatedAt: in.ReceivedAt}
 	t := e.newTurn(bot, conv, cust, in.Channel, in.ExternalID)
+	t.released = released
 	t.runner.IdempotencyKey = msg.ID
 	t.text = text
 	// A rating answering a pending CSAT survey is stored without annotations: it is not a

@@ -229,16 +229,16 @@ func LastInbound(msgs []tandem.Message, ch tandem.Channel) (time.Time, bool) {
 }
 
 // releaseHeld makes the replies held for a closed window to the customer who just wrote on
-// ch due again, before the turn's own replies, so they arrive first and in order. A failure
-// is logged: they stay held until the next message.
-func (e *Engine) releaseHeld(ctx context.Context, botID string, ch tandem.Channel, to string) {
+// ch due again, before the turn's own replies, so they arrive first and in order, and
+// returns how many it released. A failure is logged: they stay held until the next message.
+func (e *Engine) releaseHeld(ctx context.Context, botID string, ch tandem.Channel, to string) int {
 	if ch.ReplyWindow() == 0 {
-		return
+		return 0
 	}
 	n, err := e.store.ReleaseHeldDeliveries(ctx, botID, ch, to, e.now())
 	if err != nil {
 		e.logger.Error("release held replies", "bot", botID, "channel", ch, "error", err)
-		return
+		return 0
 	}
 	if n > 0 {
 		e.logger.Info("released replies held for a closed window", "bot", botID, "channel", ch, "count", n)
@@ -246,4 +246,5 @@ func (e *Engine) releaseHeld(ctx context.Context, botID string, ch tandem.Channe
 			e.delivered()
 		}
 	}
+	return n
 }

@@ -120,21 +120,29 @@ func TestReopenWindow(t *testing.T) {
 	}
 }
 
-func testReopenWindow(t *testing.T, st storage.Store, withReopen bool) {
+// windowFixture is the demo bot on WhatsApp, its replies delivered through the real
+// twilio-go client to whatsAppAPI.
+type windowFixture struct {
+	st  storage.Store
+	reg *bots.Registry
+	e   *bots.Engine
+	api *whatsAppAPI
+	d   *jobs.Deliverer
+}
+
+const windowCustomer = "+15550123"
+
+func newWindowFixture(t *testing.T, st storage.Store, channels string) *windowFixture {
+	t.Helper()
 	ctx := context.Background()
-	const customer = "+15550123"
-	extra := ""
-	if withReopen {
-		extra = reopenYAML
-	}
 	reg := bots.NewRegistry(bots.RegistryConfig{NLU: sharedNLU, Logger: slog.New(slog.DiscardHandler)})
-	if _, err := reg.LoadFS(ctx, demoWithWhatsApp(t, extra), demo.Root); err != nil {
+	if _, err := reg.LoadFS(ctx, demoWithWhatsApp(t, channels), demo.Root); err != nil {
 		t.Fatal(err)
 	}
 	e := bots.New(st, reg, bots.WithLogger(slog.New(slog.DiscardHandler)))
 	api := &whatsAppAPI{open: true}
 	srv := httptest.NewServer(api)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	wa, err := twilio.New(twilio.Config{BotID: "demo", Channel: tandem.ChannelWhatsApp, AccountSID: "AC0123456789abcdef0123456789abcdef",
 		AuthToken: "f00dfacef00dfacef00dfacef00dface", From: "+15017122661", WebhookURL: "https://bot.example.com/webhooks/whatsapp/demo"},
 		twilio.WithBaseURL(srv.URL), twilio.WithHTTPClient(srv.Client()), twilio.WithLogger(slog.New(slog.DiscardHandler)))
@@ -148,22 +156,54 @@ func testReopenWindow(t *testing.T, st storage.Store, withReopen bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deliver := func() int {
-		t.Helper()
-		n, err := d.DeliverDue(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	return &windowFixture{st: st, reg: reg, e: e, api: api, d: d}
+}
 
-	ada := "Ada"
-	// A day and more ago the customer asked for a human; the bot's answer went out then.
-	asked, err := e.HandleMessage(ctx, tandem.Inbound{BotID: "demo", Channel: tandem.ChannelWhatsApp, ExternalID: customer,
-		Text: "I want to talk to a human", ProviderID: "SMin1", ReceivedAt: time.Now().Add(-25 * time.Hour)})
+// deliver runs one round of the delivery worker and returns how many deliveries it claimed.
+func (f *windowFixture) deliver(t *testing.T) int {
+	t.Helper()
+	n, err := f.d.DeliverDue(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return n
+}
+
+// write is the customer's WhatsApp message received at at.
+func (f *windowFixture) write(t *testing.T, text, providerID string, at time.Time) *tandem.Turn {
+	t.Helper()
+	turn, err := f.e.HandleMessage(context.Background(), tandem.Inbound{BotID: "demo", Channel: tandem.ChannelWhatsApp,
+		ExternalID: windowCustomer, Text: text, ProviderID: providerID, ReceivedAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return turn
+}
+
+// lateAgent has an agent claim the ticket of asked.
+func (f *windowFixture) lateAgent(t *testing.T, asked *tandem.Turn) *tandem.Agent {
+	t.Helper()
+	agent := &tandem.Agent{Name: "Grace", Email: "grace@example.com", Role: tandem.AgentRoleAgent}
+	if err := f.st.CreateAgent(context.Background(), agent); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := handoff.Claim(context.Background(), f.st, asked.Handoff.TicketID, agent.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return agent
+}
+
+func testReopenWindow(t *testing.T, st storage.Store, withReopen bool) {
+	ctx := context.Background()
+	channels := ""
+	if withReopen {
+		channels = reopenYAML
+	}
+	f := newWindowFixture(t, st, channels)
+	api, deliver := f.api, func() int { t.Helper(); return f.deliver(t) }
+	ada := "Ada"
+	// A day and more ago the customer asked for a human; the bot's answer went out then.
+	asked := f.write(t, "I want to talk to a human", "SMin1", time.Now().Add(-25*time.Hour))
 	if asked.Handoff == nil {
 		t.Fatalf("no handoff: %+v", asked.Decision)
 	}
@@ -175,13 +215,7 @@ func testReopenWindow(t *testing.T, st storage.Store, withReopen bool) {
 	api.setOpen(false)
 
 	// The agent answers late, twice.
-	agent := &tandem.Agent{Name: "Grace", Email: "grace@example.com", Role: tandem.AgentRoleAgent}
-	if err := st.CreateAgent(ctx, agent); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := handoff.Claim(ctx, st, asked.Handoff.TicketID, agent.ID, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	agent := f.lateAgent(t, asked)
 	var replies []*tandem.Message
 	for _, text := range []string{"Your refund was issued today.", "It takes 3 to 5 days to show up."} {
 		m, err := handoff.Reply(ctx, st, handoff.AgentReply{TicketID: asked.Handoff.TicketID, AgentID: agent.ID, Text: text, At: time.Now()})
@@ -245,11 +279,7 @@ func testReopenWindow(t *testing.T, st storage.Store, withReopen bool) {
 
 	// The customer answers the template: the window opens and the replies go out, in order.
 	api.setOpen(true)
-	turn, err := e.HandleMessage(ctx, tandem.Inbound{BotID: "demo", Channel: tandem.ChannelWhatsApp, ExternalID: customer,
-		Text: "ok, what is it?", ProviderID: "SMin2", ReceivedAt: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	turn := f.write(t, "ok, what is it?", "SMin2", time.Now())
 	if turn.Decision.Kind != tandem.DecisionRelay || len(turn.Replies) != 0 {
 		t.Fatalf("answer = %s with %d replies, want relayed to the agent", turn.Decision.Kind, len(turn.Replies))
 	}
@@ -268,11 +298,53 @@ func testReopenWindow(t *testing.T, st storage.Store, withReopen bool) {
 		}
 	}
 	// A provider retry of the customer's message releases nothing twice.
-	if _, err := e.HandleMessage(ctx, tandem.Inbound{BotID: "demo", Channel: tandem.ChannelWhatsApp, ExternalID: customer,
-		Text: "ok, what is it?", ProviderID: "SMin2", ReceivedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	f.write(t, "ok, what is it?", "SMin2", time.Now())
 	if n := deliver(); n != 0 {
 		t.Errorf("claimed %d deliveries after a retry, want none", n)
+	}
+}
+
+// TestReopenWindowSurvey checks a CSAT question asked after the window closed: held with
+// the reopen template sent, it goes out when the customer answers the template, before the
+// bot's answer, and the customer's next message is read as the rating.
+func TestReopenWindowSurvey(t *testing.T) {
+	t.Parallel()
+	for _, b := range teststore.All {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newWindowFixture(t, b.Open(t), reopenYAML)
+			asked := f.write(t, "I want to talk to a human", "SMin1", time.Now().Add(-25*time.Hour))
+			f.deliver(t)
+			before, _ := f.api.snapshot()
+			f.api.setOpen(false)
+			agent := f.lateAgent(t, asked)
+			if err := handoff.Close(ctx, f.st, asked.Handoff.TicketID, agent.ID, time.Now(), f.reg.Survey); err != nil {
+				t.Fatal(err)
+			}
+			if n := f.deliver(t); n != 1 {
+				t.Fatalf("claimed %d, want the survey question", n)
+			}
+			if n := f.deliver(t); n != 1 {
+				t.Fatalf("claimed %d, want the reopen template", n)
+			}
+			f.api.setOpen(true)
+			hello := f.write(t, "hello?", "SMin2", time.Now())
+			for f.deliver(t) > 0 {
+			}
+			sent, _ := f.api.snapshot()
+			question := f.reg.Survey("demo")
+			got := sent[len(before):]
+			if len(got) < 3 || !strings.HasPrefix(got[0], "template "+reopenSID) || got[1] != question {
+				t.Fatalf("sent %q, want the reopen template, then the survey question, then the bot's answer", got)
+			}
+			if len(hello.Replies) == 0 || !strings.HasPrefix(got[2], strings.TrimSpace(hello.Replies[0].Text)) {
+				t.Errorf("third message = %q, want the bot's answer to %q (%+v)", got[2], "hello?", hello.Replies)
+			}
+			rated := f.write(t, "5", "SMin3", time.Now())
+			if rated.CSATScore != 5 || rated.Decision.Kind != tandem.DecisionSurvey {
+				t.Errorf("rating turn = %s score %d, want the survey answered with 5", rated.Decision.Kind, rated.CSATScore)
+			}
+		})
 	}
 }
