@@ -54,8 +54,8 @@ type DeliveryConfig struct {
 	// for free-form messages is closed (connectors.ErrOutsideWindow): true holds it
 	// (tandem.DeliveryHeld) until the customer writes again, having done what the
 	// customer needs to hear (the app sends the bot's reopen template), false fails it as
-	// undeliverable. An error makes the worker try the delivery again later. Without it
-	// such deliveries fail.
+	// undeliverable. An error makes the worker try the delivery again later, until
+	// MaxAttempts. Without it such deliveries fail.
 	HoldFunc func(ctx context.Context, dl tandem.Delivery) (bool, error)
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -267,16 +267,18 @@ func (d *Deliverer) send(ctx context.Context, dl tandem.Delivery) (time.Time, bo
 	}
 	if errors.Is(err, connectors.ErrOutsideWindow) && d.cfg.HoldFunc != nil {
 		hold, herr := d.cfg.HoldFunc(ctx, dl)
-		switch {
-		case herr != nil:
+		if herr != nil {
 			err = fmt.Errorf("%w (and could not hold it: %w)", err, herr)
 			msg = err.Error()
+		}
+		switch {
+		case herr != nil && dl.Attempts < d.cfg.MaxAttempts:
 			next := d.cfg.Now().Add(d.cfg.Backoff(dl.Attempts))
 			d.update(ctx, dl, storage.DeliveryUpdate{NextAt: &next, LastError: &msg})
 			d.cfg.Observe(dl.Channel, OutcomeRetry, took)
 			log.Warn("delivery outside the channel's window could not be held; will retry", "error", err, "next_at", next)
 			return next, false
-		case hold:
+		case herr == nil && hold:
 			held := tandem.DeliveryHeld
 			d.update(ctx, dl, storage.DeliveryUpdate{Status: &held, LastError: &msg})
 			d.cfg.Observe(dl.Channel, OutcomeHeld, took)

@@ -36,24 +36,29 @@ func TestDelivererHold(t *testing.T) {
 		hold      *hold // nil: no HoldFunc
 		want      []tandem.DeliveryStatus
 		outcomes  []string
-		wantAsked int // HoldFunc calls
+		wantAsked []int // the deliveries HoldFunc was asked about, in order
+		rounds    int // worker runs, an hour apart; 0 means 1
 	}{
 		{name: "OKHeld", script: []error{outsideWindow, outsideWindow}, hold: &hold{ok: true},
 			want:     []tandem.DeliveryStatus{tandem.DeliveryHeld, tandem.DeliveryHeld},
-			outcomes: []string{jobs.OutcomeHeld, jobs.OutcomeHeld}, wantAsked: 2},
+			outcomes: []string{jobs.OutcomeHeld, jobs.OutcomeHeld}, wantAsked: []int{0, 1}},
 		{name: "OKHeldThenSent", script: []error{outsideWindow, nil}, hold: &hold{ok: true},
 			want:     []tandem.DeliveryStatus{tandem.DeliveryHeld, tandem.DeliverySent},
-			outcomes: []string{jobs.OutcomeHeld, jobs.OutcomeSent}, wantAsked: 1},
+			outcomes: []string{jobs.OutcomeHeld, jobs.OutcomeSent}, wantAsked: []int{0}},
 		{name: "ErrNotHeldFails", script: []error{outsideWindow, outsideWindow}, hold: &hold{ok: false},
 			want:     []tandem.DeliveryStatus{tandem.DeliveryFailed, tandem.DeliveryFailed},
-			outcomes: []string{jobs.OutcomeFailed, jobs.OutcomeFailed}, wantAsked: 2},
+			outcomes: []string{jobs.OutcomeFailed, jobs.OutcomeFailed}, wantAsked: []int{0, 1}},
 		{name: "ErrNoHoldFuncFails", script: []error{outsideWindow, outsideWindow},
 			want:     []tandem.DeliveryStatus{tandem.DeliveryFailed, tandem.DeliveryFailed},
 			outcomes: []string{jobs.OutcomeFailed, jobs.OutcomeFailed}},
 		{name: "ErrHoldFuncFailsRetries", script: []error{outsideWindow}, hold: &hold{err: errors.New("store down")},
 			// The second waits for the first, which is tried again later.
 			want:     []tandem.DeliveryStatus{tandem.DeliveryPending, tandem.DeliveryPending},
-			outcomes: []string{jobs.OutcomeRetry}, wantAsked: 1},
+			outcomes: []string{jobs.OutcomeRetry}, wantAsked: []int{0}},
+		{name: "ErrHoldFuncFailsUntilMaxAttempts", script: []error{outsideWindow, outsideWindow, outsideWindow}, rounds: 3,
+			hold:     &hold{err: errors.New("store down")},
+			want:     []tandem.DeliveryStatus{tandem.DeliveryFailed, tandem.DeliverySent},
+			outcomes: []string{jobs.OutcomeRetry, jobs.OutcomeRetry, jobs.OutcomeFailed, jobs.OutcomeSent}, wantAsked: []int{0, 0, 0}},
 		{name: "ErrOtherInvalidNotAsked", script: []error{tandem.Errorf(tandem.EINVALID, "blocked"), nil}, hold: &hold{ok: true},
 			want:     []tandem.DeliveryStatus{tandem.DeliveryFailed, tandem.DeliverySent},
 			outcomes: []string{jobs.OutcomeFailed, jobs.OutcomeSent}},
@@ -88,6 +93,10 @@ func TestDelivererHold(t *testing.T) {
 				if n := f.deliver(t); n != 2 {
 					t.Fatalf("claimed %d, want 2", n)
 				}
+				for range tt.rounds - 1 {
+					f.clock.Add(time.Hour)
+					f.deliver(t)
+				}
 				for i, id := range ids {
 					d := f.find(t, id)
 					if d.Status != tt.want[i] {
@@ -98,8 +107,12 @@ func TestDelivererHold(t *testing.T) {
 					}
 				}
 				f.observed(t, tt.outcomes...)
-				if len(asked) != tt.wantAsked || !slices.Equal(asked, ids[:tt.wantAsked]) {
-					t.Errorf("HoldFunc asked about %v, want the first %d of %v", asked, tt.wantAsked, ids)
+				var wantAsked []string
+				for _, i := range tt.wantAsked {
+					wantAsked = append(wantAsked, ids[i])
+				}
+				if !slices.Equal(asked, wantAsked) {
+					t.Errorf("HoldFunc asked about %v, want %v", asked, wantAsked)
 				}
 				// Held deliveries are not claimed again.
 				f.clock.Add(time.Hour)
