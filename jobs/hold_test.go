@@ -37,7 +37,7 @@ func TestDelivererHold(t *testing.T) {
 		want      []tandem.DeliveryStatus
 		outcomes  []string
 		wantAsked []int // the deliveries HoldFunc was asked about, in order
-		rounds    int // worker runs, an hour apart; 0 means 1
+		rounds    int   // worker runs, an hour apart; 0 means 1
 	}{
 		{name: "OKHeld", script: []error{outsideWindow, outsideWindow}, hold: &hold{ok: true},
 			want:     []tandem.DeliveryStatus{tandem.DeliveryHeld, tandem.DeliveryHeld},
