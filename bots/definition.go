@@ -120,11 +120,6 @@ type LLMConfig struct {
 // llmKeyEnvRE is what llm.api_key_env may name: TANDEM_LLM_API_KEY or a variant of it.
 var llmKeyEnvRE = regexp.MustCompile(`^TANDEM_LLM_API_KEY(_[A-Z0-9_]+)?$`)
 
-// ChannelConfig tunes rendering on one channel.
-type ChannelConfig struct {
-	MaxSegments int `yaml:"max_segments"`
-}
-
 // ActionsConfig configures flow HTTP actions.
 type ActionsConfig struct {
 	// SecretEnv names the environment variable holding the HMAC secret that signs action
@@ -381,11 +376,7 @@ func (l *loader) loadBot(d *Definition) {
 			l.errorf(file, line("llm", "api_key_env"), "llm.api_key_env", "must be TANDEM_LLM_API_KEY or start with TANDEM_LLM_API_KEY_ (upper case), got %q", k)
 		}
 	}
-	for name, c := range d.Channels {
-		if c.MaxSegments < 0 {
-			l.errorf(file, line("channels", name, "max_segments"), "channels."+name+".max_segments", "must not be negative")
-		}
-	}
+	l.checkChannels(file, line, d.Channels)
 	d.FlowTimeout = 30 * time.Minute
 	if by.FlowTO != "" {
 		t, err := time.ParseDuration(by.FlowTO)

@@ -420,6 +420,11 @@ type OutboxStore interface {
 	FindDelivery(ctx context.Context, messageID string) (*tandem.Delivery, error)
 	// ListDeliveries returns matching deliveries, oldest first.
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]tandem.Delivery, error)
+	// ReleaseHeldDeliveries makes the held deliveries (tandem.DeliveryHeld) of bot botID to
+	// recipient to on channel ch pending and due at now, and returns how many it released:
+	// the customer wrote again, so the channel takes them. Each is released once, whatever
+	// the number of concurrent callers.
+	ReleaseHeldDeliveries(ctx context.Context, botID string, ch tandem.Channel, to string, now time.Time) (int, error)
 }
 
 // DeliveryUpdate holds the fields to change; nil means unchanged.
@@ -433,8 +438,10 @@ type DeliveryUpdate struct {
 
 // DeliveryFilter selects deliveries; zero fields match everything.
 type DeliveryFilter struct {
-	Status tandem.DeliveryStatus
-	BotID  string
+	Status  tandem.DeliveryStatus
+	BotID   string
+	Channel tandem.Channel
+	To      string // the recipient
 	// MessageIDs, when set, selects the deliveries of these messages (a transcript's).
 	MessageIDs []string
 	Limit      int // 0 means a default of 100

@@ -61,7 +61,7 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 				if err := json.Unmarshal(reply, &rep); err != nil {
 					return fmt.Errorf("decode reply of %s: %w", id, err)
 				}
-				rep.Text = redact(rep.Text)
+				rep = rep.Redacted(redact)
 				b.Queue(`UPDATE deliveries SET reply = $1 WHERE message_id = $2`, rep, id)
 			}
 			n++

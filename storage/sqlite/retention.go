@@ -126,7 +126,7 @@ func redactRow(r redaction, ann, reply sql.NullString, redact func(string) strin
 		if err := json.Unmarshal([]byte(reply.String), &rep); err != nil {
 			return r, fmt.Errorf("decode reply of %s: %w", r.id, err)
 		}
-		rep.Text = redact(rep.Text)
+		rep = rep.Redacted(redact)
 		b, err := json.Marshal(rep)
 		if err != nil {
 			return r, err

@@ -108,7 +108,8 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		second := msg("nothing personal", time.Now(), nil)
 		reply := &tandem.Message{ConversationID: c.ID, Role: tandem.RoleBot, Channel: tandem.ChannelSMS, Text: "we wrote to secret@x.io"}
 		must(t, s.CreateMessage(ctx, reply))
-		must(t, s.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: reply.ID, BotID: "redact", Channel: tandem.ChannelSMS, To: "+15550801", Reply: tandem.Reply{Text: reply.Text}}}))
+		must(t, s.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: reply.ID, BotID: "redact", Channel: tandem.ChannelSMS, To: "+15550801", Reply: tandem.Reply{Text: reply.Text,
+			Template: &tandem.Template{Name: "notice", ContentSID: "HX0123456789abcdef0123456789abcdef", Variables: map[string]string{"1": "secret@x.io"}}}}}))
 		later := msg("secret kept for now", young, nil)
 		redact := func(s string) string { return strings.ReplaceAll(s, "secret", "[redacted]") }
 
@@ -141,6 +142,9 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		must(t, err)
 		if d.Reply.Text != "we wrote to [redacted]@x.io" {
 			t.Errorf("delivery reply = %q", d.Reply.Text)
+		}
+		if tm := d.Reply.Template; tm == nil || tm.Variables["1"] != "[redacted]@x.io" || tm.ContentSID == "" {
+			t.Errorf("delivery template = %+v, want its variables redacted", tm)
 		}
 	})
 

@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"SearchVector", testSearchVector},
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
+		{"HeldDeliveries", testHeldDeliveries},
 		{"Reports", testReports},
 		{"Retention", testRetention},
 		{"Ping", testPing},

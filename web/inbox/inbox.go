@@ -198,6 +198,10 @@ type Deps struct {
 	// sign-out form calls SignOut. Nil keeps the email sign-in.
 	Agent   func(*http.Request) (*tandem.Agent, error)
 	SignOut http.HandlerFunc
+	// ReopenTemplate names the template a bot sends when a reply is held for a closed
+	// channel window ("" for none; see bots.Registry.ReopenTemplate), for the ticket
+	// page's window notice; nil means none.
+	ReopenTemplate func(botID string, ch tandem.Channel) string
 }
 
 // Assistant proposes replies an agent may send or edit; *bots.Engine satisfies it. It must
@@ -234,6 +238,7 @@ type handler struct {
 	queues  func() []string
 	// assistant proposes replies (Deps.Assistant).
 	assistant Assistant
+	reopen    func(botID string, ch tandem.Channel) string
 	// accountAgent and signOut are Deps.Agent and Deps.SignOut.
 	accountAgent func(*http.Request) (*tandem.Agent, error)
 	signOut      http.HandlerFunc
@@ -256,7 +261,8 @@ func New(cfg Config, deps Deps) *Handler {
 		panic(err)
 	}
 	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events, desks: deps.Desks,
-		surveys: deps.Surveys, assistant: deps.Assistant, queues: deps.Queues, accountAgent: deps.Agent, signOut: deps.SignOut}
+		surveys: deps.Surveys, assistant: deps.Assistant, queues: deps.Queues, accountAgent: deps.Agent, signOut: deps.SignOut,
+		reopen: deps.ReopenTemplate}
 	h.signer = signed.New(h.cfg.Secret)
 	h.pages = parsePages(h.cfg.Logger)
 	h.streams = make(chan struct{}, h.cfg.MaxStreams)

@@ -108,6 +108,8 @@ type ticketData struct {
 	// History is what happened to the ticket (claims, transfers with their notes,
 	// escalations, closes), oldest first.
 	History []historyEntry
+	// Window is the channel's window for free-form replies; nil on channels without one.
+	Window *replyWindow
 }
 
 type profileField struct{ Key, Value string }
@@ -209,6 +211,7 @@ func (h *handler) ticket(ctx context.Context, id string, agent *tandem.Agent) (*
 		v.Delivery = deliveries[m.ID]
 		d.Messages = append(d.Messages, v)
 	}
+	d.Window = h.replyWindow(conv, msgs)
 	d.Summary = handoff.Summarize(conv.ID, msgs).Lines()
 	if last != nil {
 		d.Articles = h.suggest(ctx, conv.BotID, last.Text)
