@@ -540,10 +540,10 @@ func LastAdmin(email string) error {
 type RetentionStore interface {
 	// DeleteClosedConversations deletes up to limit closed conversations whose last
 	// activity (UpdatedAt) is before `before`, oldest first, with their messages (and so
-	// their NLU annotations), deliveries, tickets, agents' notes and CSAT responses. Not-closed
-	// conversations are never deleted. It returns how many conversations it deleted; fewer
-	// than limit means none is left for this caller (rows a concurrent caller holds are
-	// its to delete). limit < 1: EINVALID.
+	// their NLU annotations), deliveries, tickets, agents' notes and CSAT responses.
+	// Not-closed conversations are never deleted. It returns how many conversations it
+	// deleted; fewer than limit means none is left for this caller (rows a concurrent
+	// caller holds are its to delete). limit < 1: EINVALID.
 	DeleteClosedConversations(ctx context.Context, before time.Time, limit int) (int, error)
 	// RedactMessages replaces the text of up to limit messages created before `before` and
 	// not redacted yet with redact(text), oldest first, and marks them redacted so they are
@@ -556,10 +556,10 @@ type RetentionStore interface {
 	CountCustomerData(ctx context.Context, id string) (Erasure, error)
 	// EraseCustomer deletes a customer with its identities, conversations, messages,
 	// deliveries (so none is sent afterwards), tickets, agents' notes, CSAT responses and
-	// profile, and
-	// appends a "customer.erase" audit entry by actor recording only ids and counts, all in
-	// one transaction. Unknown id: ENOTFOUND (nothing is written). A delivery a worker had
-	// already claimed may still be on its way; its status update then finds nothing.
+	// profile, and appends a "customer.erase" audit entry by actor recording only ids and
+	// counts, all in one transaction. Unknown id: ENOTFOUND (nothing is written). A
+	// delivery a worker had already claimed may still be on its way; its status update then
+	// finds nothing.
 	EraseCustomer(ctx context.Context, id, actor string) (Erasure, error)
 }
 
