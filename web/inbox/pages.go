@@ -325,9 +325,9 @@ func (h *handler) suggest(ctx context.Context, botID, text string) []article {
 	return out
 }
 
-// handleAction runs claim, reply, close, return, transfer or note on the ticket. A refusal (another agent
-// was first, the conversation is not with a human, bad input) shows the ticket again with
-// the reason and the status of its code.
+// handleAction runs claim, reply, close, return, transfer or note on the ticket. A refusal
+// (another agent was first, the conversation is not with a human, bad input) shows the
+// ticket again with the reason and the status of its code, and the refused text in its box.
 func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *tandem.Agent) {
 	ctx := r.Context()
 	id := r.PathValue("id")
