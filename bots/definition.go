@@ -45,6 +45,8 @@ type Definition struct {
 	// Lists are bot-defined entity lists: list -> canonical value -> synonyms.
 	Lists map[string]map[string][]string
 	Flows map[string]*flows.Flow
+	// SavedReplies are the agents' canned replies (saved_replies.yaml), in file order.
+	SavedReplies []SavedReply
 	// Glossary lists groups of equivalent terms (synonyms, translations) for query expansion.
 	Glossary [][]string
 	// KnowledgeFS is the bot's knowledge/ folder (nil when absent), rooted at ".".
@@ -280,6 +282,7 @@ func Load(fsys fs.FS, dir string) (*Definition, error) {
 	l.loadResponses(d)
 	l.loadFlows(d)
 	l.loadIntents(d)
+	l.loadSavedReplies(d)
 	var gy glossaryYAML
 	if _, ok := l.read("glossary.yaml", &gy, false); ok {
 		d.Glossary = gy.Terms

@@ -13,7 +13,7 @@ import (
 )
 
 // DeleteClosedConversations deletes up to limit closed conversations inactive since before,
-// oldest first; their messages, deliveries, tickets and CSAT responses go with them through
+// oldest first; their messages, deliveries, tickets, notes and CSAT responses go with them through
 // the schema's cascades. Rows another replica is deleting are skipped (SKIP LOCKED), so
 // replicas take disjoint batches. The scan walks conversations_created, since a
 // conversation's last activity is never before its creation.
@@ -87,6 +87,7 @@ const countCustomerDataSQL = `SELECT
 	(SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id
 		JOIN conversations c ON c.id = m.conversation_id WHERE c.customer_id = $1),
 	(SELECT count(*) FROM tickets t JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = $1),
+	(SELECT count(*) FROM ticket_notes n JOIN conversations c ON c.id = n.conversation_id WHERE c.customer_id = $1),
 	(SELECT count(*) FROM csat_responses r JOIN tickets t ON t.id = r.ticket_id
 		JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = $1)`
 
@@ -99,7 +100,7 @@ func countCustomerData(ctx context.Context, q db, id string, lock bool) (storage
 	}
 	e := storage.Erasure{CustomerID: id}
 	err := q.QueryRow(ctx, countCustomerDataSQL, id).Scan(&e.Identities, &e.Conversations, &e.Messages,
-		&e.Deliveries, &e.Tickets, &e.CSATResponses)
+		&e.Deliveries, &e.Tickets, &e.Notes, &e.CSATResponses)
 	return e, err
 }
 
@@ -119,7 +120,7 @@ func (s *Store) EraseCustomer(ctx context.Context, id, actor string) (storage.Er
 			return err
 		}
 		// Conversations cascade to messages (and their deliveries) and tickets (and
-		// their CSAT responses).
+		// their CSAT responses) and notes.
 		for _, q := range []string{
 			`DELETE FROM conversations WHERE customer_id = $1`,
 			`DELETE FROM identities WHERE customer_id = $1`,

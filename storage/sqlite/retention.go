@@ -13,7 +13,7 @@ import (
 )
 
 // DeleteClosedConversations deletes up to limit closed conversations inactive since before,
-// oldest first; their messages, deliveries, tickets and CSAT responses go with them through
+// oldest first; their messages, deliveries, tickets, notes and CSAT responses go with them through
 // the schema's cascades. The scan walks conversations_created, since a conversation's last
 // activity is never before its creation.
 func (s *Store) DeleteClosedConversations(ctx context.Context, before time.Time, limit int) (int, error) {
@@ -144,6 +144,7 @@ const countCustomerDataSQL = `SELECT
 	(SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id
 		JOIN conversations c ON c.id = m.conversation_id WHERE c.customer_id = ?1),
 	(SELECT count(*) FROM tickets t JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = ?1),
+	(SELECT count(*) FROM ticket_notes n JOIN conversations c ON c.id = n.conversation_id WHERE c.customer_id = ?1),
 	(SELECT count(*) FROM csat_responses r JOIN tickets t ON t.id = r.ticket_id
 		JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = ?1)`
 
@@ -153,7 +154,7 @@ func (s *Store) countCustomerData(ctx context.Context, q querier, id string) (st
 	}
 	e := storage.Erasure{CustomerID: id}
 	err := q.QueryRowContext(ctx, countCustomerDataSQL, id).Scan(&e.Identities, &e.Conversations, &e.Messages,
-		&e.Deliveries, &e.Tickets, &e.CSATResponses)
+		&e.Deliveries, &e.Tickets, &e.Notes, &e.CSATResponses)
 	return e, err
 }
 
@@ -177,7 +178,7 @@ func (s *Store) EraseCustomer(ctx context.Context, id, actor string) (storage.Er
 			return err
 		}
 		// Conversations cascade to messages (and their deliveries) and tickets (and
-		// their CSAT responses).
+		// their CSAT responses) and notes.
 		for _, q := range []string{
 			`DELETE FROM conversations WHERE customer_id = ?`,
 			`DELETE FROM identities WHERE customer_id = ?`,

@@ -22,7 +22,7 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 	young := cutoff.Add(time.Hour)
 
 	// closedConv stores a closed conversation with a bot message, its delivery, a ticket
-	// and a CSAT rating of it, all old.
+	// with an agent's note and a CSAT rating of it, all old.
 	closedConv := func(t *testing.T, customerID, bot string) *tandem.Conversation {
 		t.Helper()
 		c := newConversation(t, s, bot, customerID, tandem.ChannelSMS)
@@ -31,6 +31,7 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		must(t, s.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: m.ID, BotID: bot, Channel: tandem.ChannelSMS, To: "+1555", Reply: tandem.Reply{Text: "hi"}}}))
 		tk := &tandem.Ticket{ConversationID: c.ID, BotID: bot, Queue: "retention", Status: tandem.TicketClosed}
 		must(t, s.CreateTicket(ctx, tk))
+		must(t, s.CreateNote(ctx, &tandem.Note{ConversationID: c.ID, TicketID: tk.ID, AuthorID: "agent-1", Text: "called them"}, nil))
 		must(t, s.RecordTurn(ctx, storage.TurnRecord{ConversationID: c.ID, Update: storage.ConversationUpdate{Status: ptr(tandem.StatusClosed)},
 			CSAT: &tandem.CSATResponse{TicketID: tk.ID, ConversationID: c.ID, BotID: bot, Queue: "retention", Score: 4, At: time.Now()}}))
 		return c
@@ -80,8 +81,10 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		must(t, err)
 		ts, err := s.ListTickets(ctx, storage.TicketFilter{Queue: "retention"})
 		must(t, err)
-		if len(ds) != 0 || len(ts) != 0 || ratings(t) != 0 {
-			t.Errorf("left %d deliveries, %d tickets, %d ratings", len(ds), len(ts), ratings(t))
+		ns, err := s.ListCustomerNotes(ctx, cust.ID, storage.MessageFilter{})
+		must(t, err)
+		if len(ds) != 0 || len(ts) != 0 || ratings(t) != 0 || len(ns) != 0 {
+			t.Errorf("left %d deliveries, %d tickets, %d ratings, %d notes", len(ds), len(ts), ratings(t), len(ns))
 		}
 		for _, c := range []*tandem.Conversation{open, active, fresh} {
 			_, err := s.FindConversationByID(ctx, c.ID)
@@ -213,7 +216,7 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		must(t, s.CreateMessage(ctx, kept))
 		must(t, s.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: kept.ID, BotID: "e2", Channel: tandem.ChannelSMS, To: "+15550803", Reply: tandem.Reply{Text: "kept"}}}))
 
-		want := storage.Erasure{CustomerID: cust.ID, Identities: 2, Conversations: 2, Messages: 2, Deliveries: 2, Tickets: 1, CSATResponses: 1}
+		want := storage.Erasure{CustomerID: cust.ID, Identities: 2, Conversations: 2, Messages: 2, Deliveries: 2, Tickets: 1, Notes: 1, CSATResponses: 1}
 		count, err := s.CountCustomerData(ctx, cust.ID)
 		must(t, err)
 		if count != want {
@@ -233,6 +236,11 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		}
 		_, err = s.FindConversationByID(ctx, openConv.ID)
 		wantCode(t, err, tandem.ENOTFOUND)
+		ns, err := s.ListCustomerNotes(ctx, cust.ID, storage.MessageFilter{})
+		must(t, err)
+		if len(ns) != 0 {
+			t.Errorf("erasure left %d notes", len(ns))
+		}
 		ds, err := s.ClaimDeliveries(ctx, time.Now().Add(24*time.Hour), 100, time.Minute)
 		must(t, err)
 		claimable := map[string]bool{}
@@ -250,7 +258,7 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 
 		es, err := s.ListAudit(ctx, storage.AuditFilter{Subject: cust.ID, Action: storage.AuditCustomerErase})
 		must(t, err)
-		if len(es) != 1 || es[0].Actor != "agent:admin" || es[0].Detail["messages"] != "2" || es[0].Detail["identities"] != "2" {
+		if len(es) != 1 || es[0].Actor != "agent:admin" || es[0].Detail["messages"] != "2" || es[0].Detail["identities"] != "2" || es[0].Detail["notes"] != "1" {
 			t.Fatalf("audit = %+v", es)
 		}
 		for k, v := range es[0].Detail {

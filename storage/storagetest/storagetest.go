@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"Lookups", testLookups},
 		{"Messages", testMessages},
 		{"Tickets", testTickets},
+		{"Notes", testNotes},
 		{"Agents", testAgents},
 		{"Supervision", testSupervision},
 		{"AgentCredentials", testAgentCredentials},
