@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,16 +89,23 @@ func TestEscalationEndToEnd(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 
-			resp, err := http.Get(base + "/metrics")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			metrics, _ := io.ReadAll(resp.Body)
-			for _, want := range []string{`tandem_tickets_escalated_total{reason="sentiment"} 1`, `tandem_tickets_escalated_total{reason="wait"} 1`} {
-				if !strings.Contains(string(metrics), want) {
-					t.Errorf("/metrics lacks %q", want)
+			// The worker counts an escalation just after storing it: read until it has.
+			wants := []string{`tandem_tickets_escalated_total{reason="sentiment"} 1`, `tandem_tickets_escalated_total{reason="wait"} 1`}
+			for {
+				resp, err := http.Get(base + "/metrics")
+				if err != nil {
+					t.Fatal(err)
 				}
+				metrics, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				missing := slices.DeleteFunc(slices.Clone(wants), func(w string) bool { return strings.Contains(string(metrics), w) })
+				if len(missing) == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("/metrics lacks %q", missing)
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
 			audit, err := st.ListAudit(ctx, storage.AuditFilter{Action: handoff.ActionEscalate})
 			if err != nil {
