@@ -39,6 +39,6 @@ type Delivery struct {
 	// DeliveredAt is when the provider reported the message delivered (DeliveryDelivered);
 	// zero otherwise.
 	DeliveredAt time.Time
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
