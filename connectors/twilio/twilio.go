@@ -4,7 +4,9 @@
 //
 // Inbound, Twilio posts each message to Config.WebhookURL; Handler checks its
 // X-Twilio-Signature and hands it to the engine. Outbound, Send calls the Messages API
-// with the official twilio-go client.
+// with the official twilio-go client. With Config.StatusCallbackURL, Twilio later reports
+// each message's outcome there (delivered, undelivered, failed); StatusHandler checks and
+// passes those reports on.
 package twilio
 
 import (
