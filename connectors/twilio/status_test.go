@@ -106,16 +106,24 @@ func TestStatusHandler(t *testing.T) {
 		reason  string                   // in want.Reason
 	}{
 		{name: "OKDelivered", channel: tandem.ChannelSMS, status: http.StatusOK,
-			req:  func() *http.Request { return statusCallback(statusForm(tandem.ChannelSMS, sid, "delivered", ""), testToken, testStatusHook) },
+			req: func() *http.Request {
+				return statusCallback(statusForm(tandem.ChannelSMS, sid, "delivered", ""), testToken, testStatusHook)
+			},
 			want: &connectors.StatusReport{Channel: tandem.ChannelSMS, ProviderID: sid, Status: "delivered", Outcome: connectors.StatusDelivered}},
 		{name: "OKRead", channel: tandem.ChannelWhatsApp, status: http.StatusOK,
-			req:  func() *http.Request { return statusCallback(statusForm(tandem.ChannelWhatsApp, sid, "read", ""), testToken, testStatusHook) },
+			req: func() *http.Request {
+				return statusCallback(statusForm(tandem.ChannelWhatsApp, sid, "read", ""), testToken, testStatusHook)
+			},
 			want: &connectors.StatusReport{Channel: tandem.ChannelWhatsApp, ProviderID: sid, Status: "read", Outcome: connectors.StatusDelivered}},
 		{name: "OKSentIsProgress", channel: tandem.ChannelSMS, status: http.StatusOK,
-			req:  func() *http.Request { return statusCallback(statusForm(tandem.ChannelSMS, sid, "sent", ""), testToken, testStatusHook) },
+			req: func() *http.Request {
+				return statusCallback(statusForm(tandem.ChannelSMS, sid, "sent", ""), testToken, testStatusHook)
+			},
 			want: &connectors.StatusReport{Channel: tandem.ChannelSMS, ProviderID: sid, Status: "sent", Outcome: connectors.StatusProgress}},
 		{name: "OKUnknownStatusIsOther", channel: tandem.ChannelSMS, status: http.StatusOK,
-			req:  func() *http.Request { return statusCallback(statusForm(tandem.ChannelSMS, sid, "teleported", ""), testToken, testStatusHook) },
+			req: func() *http.Request {
+				return statusCallback(statusForm(tandem.ChannelSMS, sid, "teleported", ""), testToken, testStatusHook)
+			},
 			want: &connectors.StatusReport{Channel: tandem.ChannelSMS, ProviderID: sid, Status: "other", Outcome: connectors.StatusProgress}},
 		{name: "OKUndeliveredLandline", channel: tandem.ChannelSMS, status: http.StatusOK, reason: "landline or its carrier is unreachable (error 30006)",
 			req: func() *http.Request {
@@ -134,20 +142,28 @@ func TestStatusHandler(t *testing.T) {
 			want: &connectors.StatusReport{Channel: tandem.ChannelWhatsApp, ProviderID: sid, Status: "failed", Outcome: connectors.StatusFailed, OutsideWindow: true}},
 		{name: "OKUnknownSidAcknowledged", channel: tandem.ChannelSMS, status: http.StatusOK,
 			recvErr: tandem.Errorf(tandem.ENOTFOUND, "no delivery"),
-			req:     func() *http.Request { return statusCallback(statusForm(tandem.ChannelSMS, sid, "delivered", ""), testToken, testStatusHook) },
-			want:    &connectors.StatusReport{Channel: tandem.ChannelSMS, ProviderID: sid, Status: "delivered", Outcome: connectors.StatusDelivered}},
+			req: func() *http.Request {
+				return statusCallback(statusForm(tandem.ChannelSMS, sid, "delivered", ""), testToken, testStatusHook)
+			},
+			want: &connectors.StatusReport{Channel: tandem.ChannelSMS, ProviderID: sid, Status: "delivered", Outcome: connectors.StatusDelivered}},
 		{name: "ErrStoreDown", channel: tandem.ChannelSMS, status: http.StatusInternalServerError,
 			recvErr: errors.New("store down"),
-			req:     func() *http.Request { return statusCallback(statusForm(tandem.ChannelSMS, sid, "delivered", ""), testToken, testStatusHook) },
-			want:    &connectors.StatusReport{Channel: tandem.ChannelSMS, ProviderID: sid, Status: "delivered", Outcome: connectors.StatusDelivered}},
+			req: func() *http.Request {
+				return statusCallback(statusForm(tandem.ChannelSMS, sid, "delivered", ""), testToken, testStatusHook)
+			},
+			want: &connectors.StatusReport{Channel: tandem.ChannelSMS, ProviderID: sid, Status: "delivered", Outcome: connectors.StatusDelivered}},
 		{name: "ErrForgedSignature", channel: tandem.ChannelSMS, status: http.StatusForbidden,
 			req: func() *http.Request {
 				return statusCallback(statusForm(tandem.ChannelSMS, sid, "delivered", ""), "0000000000000000000000000000dead", testStatusHook)
 			}},
 		{name: "ErrSignedForInboundURL", channel: tandem.ChannelSMS, status: http.StatusForbidden,
-			req: func() *http.Request { return statusCallback(statusForm(tandem.ChannelSMS, sid, "delivered", ""), testToken, testHook) }},
+			req: func() *http.Request {
+				return statusCallback(statusForm(tandem.ChannelSMS, sid, "delivered", ""), testToken, testHook)
+			}},
 		{name: "ErrNoSignature", channel: tandem.ChannelSMS, status: http.StatusForbidden,
-			req: func() *http.Request { return statusCallback(statusForm(tandem.ChannelSMS, sid, "delivered", ""), "", testStatusHook) }},
+			req: func() *http.Request {
+				return statusCallback(statusForm(tandem.ChannelSMS, sid, "delivered", ""), "", testStatusHook)
+			}},
 		{name: "ErrStatusChangedAfterSigning", channel: tandem.ChannelSMS, status: http.StatusForbidden,
 			req: func() *http.Request {
 				req := statusCallback(statusForm(tandem.ChannelSMS, sid, "failed", "30003"), testToken, testStatusHook)
