@@ -430,15 +430,12 @@ type OutboxStore interface {
 	// replica) gets it until the lease ends.
 	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]tandem.Delivery, error)
 	// UpdateDelivery sets the non-nil fields: sent with the provider's id, a new NextAt to
-	// retry or snooze, failed with the last error. Unknown message: ENOTFOUND. With
-	// upd.IfStatus set, it changes the delivery only while it has that status (and, with
-	// upd.IfProviderID, that provider id), in one step; otherwise ECONFLICT and nothing
-	// changes: a late or concurrent status report never moves a delivery backwards.
+	// retry or snooze, failed with the last error. Unknown message: ENOTFOUND. A delivery
+	// not matching upd.IfStatus/IfProviderID is left unchanged: ECONFLICT.
 	UpdateDelivery(ctx context.Context, messageID string, upd DeliveryUpdate) (*tandem.Delivery, error)
 	FindDelivery(ctx context.Context, messageID string) (*tandem.Delivery, error)
-	// FindDeliveryByProviderID returns the delivery the provider knows as providerID on
-	// channel ch (the id Send returned), for the provider's later status reports. Unknown
-	// or empty id: ENOTFOUND.
+	// FindDeliveryByProviderID returns the delivery the provider knows as providerID (the
+	// id Send returned) on channel ch. Unknown or empty id: ENOTFOUND.
 	FindDeliveryByProviderID(ctx context.Context, ch tandem.Channel, providerID string) (*tandem.Delivery, error)
 	// ListDeliveries returns matching deliveries, oldest first.
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]tandem.Delivery, error)
@@ -456,10 +453,9 @@ type DeliveryUpdate struct {
 	NextAt     *time.Time
 	LastError  *string
 	ProviderID *string
-	// DeliveredAt sets when the provider reported the message delivered.
-	DeliveredAt *time.Time
-
-	// IfStatus and IfProviderID are UpdateDelivery's preconditions (nil: none).
+	DeliveredAt *time.Time // when the provider reported it delivered
+	// IfStatus and IfProviderID are preconditions, checked in the same step (nil: none),
+	// so a late or concurrent status report never moves a delivery backwards.
 	IfStatus     *tandem.DeliveryStatus
 	IfProviderID *string
 }
