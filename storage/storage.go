@@ -448,11 +448,11 @@ type OutboxStore interface {
 
 // DeliveryUpdate holds the fields to change; nil means unchanged.
 type DeliveryUpdate struct {
-	Status     *tandem.DeliveryStatus
-	Attempts   *int
-	NextAt     *time.Time
-	LastError  *string
-	ProviderID *string
+	Status      *tandem.DeliveryStatus
+	Attempts    *int
+	NextAt      *time.Time
+	LastError   *string
+	ProviderID  *string
 	DeliveredAt *time.Time // when the provider reported it delivered
 	// IfStatus and IfProviderID are preconditions, checked in the same step (nil: none),
 	// so a late or concurrent status report never moves a delivery backwards.
