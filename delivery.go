@@ -10,6 +10,9 @@ const (
 	DeliveryPending DeliveryStatus = "pending" // waiting for its first or next attempt
 	DeliverySent    DeliveryStatus = "sent"    // the provider accepted it
 	DeliveryFailed  DeliveryStatus = "failed"  // it can never be delivered, or attempts ran out
+	// DeliveryDelivered is a sent delivery the provider later reported delivered to (or
+	// read on) the customer's device (Twilio's status callbacks); DeliveredAt says when.
+	DeliveryDelivered DeliveryStatus = "delivered"
 	// DeliveryHeld waits for the customer to write again: the channel refused it because
 	// its window for free-form messages is closed (see Channel.ReplyWindow).
 	DeliveryHeld DeliveryStatus = "held"
@@ -33,6 +36,9 @@ type Delivery struct {
 	NextAt     time.Time
 	LastError  string
 	ProviderID string // the provider's message id, once sent
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// DeliveredAt is when the provider reported the message delivered (DeliveryDelivered);
+	// zero otherwise.
+	DeliveredAt time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }

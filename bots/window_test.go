@@ -128,6 +128,7 @@ type windowFixture struct {
 	e   *bots.Engine
 	api *whatsAppAPI
 	d   *jobs.Deliverer
+	wa  *twilio.Connector
 }
 
 const windowCustomer = "+15550123"
@@ -144,7 +145,8 @@ func newWindowFixture(t *testing.T, st storage.Store, channels string) *windowFi
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	wa, err := twilio.New(twilio.Config{BotID: "demo", Channel: tandem.ChannelWhatsApp, AccountSID: "AC0123456789abcdef0123456789abcdef",
-		AuthToken: "f00dfacef00dfacef00dfacef00dface", From: "+15017122661", WebhookURL: "https://bot.example.com/webhooks/whatsapp/demo"},
+		AuthToken: "f00dfacef00dfacef00dfacef00dface", From: "+15017122661", WebhookURL: "https://bot.example.com/webhooks/whatsapp/demo",
+		StatusCallbackURL: windowStatusURL},
 		twilio.WithBaseURL(srv.URL), twilio.WithHTTPClient(srv.Client()), twilio.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +158,7 @@ func newWindowFixture(t *testing.T, st storage.Store, channels string) *windowFi
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &windowFixture{st: st, reg: reg, e: e, api: api, d: d}
+	return &windowFixture{st: st, reg: reg, e: e, api: api, d: d, wa: wa}
 }
 
 // deliver runs one round of the delivery worker and returns how many deliveries it claimed.

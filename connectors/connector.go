@@ -140,3 +140,41 @@ func AckStatus(err error) int {
 	}
 	return http.StatusServiceUnavailable
 }
+
+// Outcomes of a provider's status report (StatusReport.Outcome).
+const (
+	// StatusProgress is a step before the end (queued, sending, sent): nothing to record.
+	StatusProgress = "progress"
+	// StatusDelivered: the message reached the customer's device (or was read there).
+	StatusDelivered = "delivered"
+	// StatusFailed: the provider or the carrier gave up on the message.
+	StatusFailed = "failed"
+)
+
+// StatusReport is a provider's later word on a message it accepted (Twilio's status
+// callbacks): the delivery it names by ProviderID ends delivered or failed.
+type StatusReport struct {
+	Channel    tandem.Channel
+	ProviderID string // the id Send returned
+	// Status is the provider's own name for the state (Twilio's MessageStatus), for logs
+	// and metrics; Outcome is what it means for the delivery.
+	Status  string
+	Outcome string // StatusProgress, StatusDelivered or StatusFailed
+	// Reason says, for a failure, why in words a person reads ("landline (error 30006)").
+	Reason string
+	// OutsideWindow marks a failure because the channel's window for free-form messages
+	// was closed (see ErrOutsideWindow): the delivery may be held rather than failed.
+	OutsideWindow bool
+}
+
+// StatusReceiver records providers' status reports; jobs.Deliverer satisfies it. An
+// unknown ProviderID is an ENOTFOUND error, which the handler acknowledges all the same.
+type StatusReceiver interface {
+	HandleStatus(ctx context.Context, r StatusReport) error
+}
+
+// StatusReporter is a connector whose provider reports on sent messages later, through a
+// webhook of its own (StatusHandler; nil when the connector asks for no reports).
+type StatusReporter interface {
+	StatusHandler(r StatusReceiver) http.Handler
+}

@@ -23,6 +23,7 @@ import (
 type DeliveryStore interface {
 	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]tandem.Delivery, error)
 	UpdateDelivery(ctx context.Context, messageID string, upd storage.DeliveryUpdate) (*tandem.Delivery, error)
+	FindDeliveryByProviderID(ctx context.Context, ch tandem.Channel, providerID string) (*tandem.Delivery, error)
 }
 
 // ConnectorFunc returns the connector that sends for a bot on a channel.
@@ -50,6 +51,9 @@ type DeliveryConfig struct {
 	// Observe, when set, is told each attempt's outcome (OutcomeSent, ...) and how long
 	// the provider took (zero when no send was made): the app turns it into metrics.
 	Observe func(ch tandem.Channel, outcome string, took time.Duration)
+	// ObserveStatus, when set, is told each provider status report HandleStatus receives
+	// (the provider's status name: delivered, undelivered, ...).
+	ObserveStatus func(ch tandem.Channel, status string)
 	// HoldFunc, when set, decides about a delivery the channel refused because its window
 	// for free-form messages is closed (connectors.ErrOutsideWindow): true holds it
 	// (tandem.DeliveryHeld) until the customer writes again, having done what the
@@ -101,6 +105,9 @@ func (c DeliveryConfig) WithDefaults() DeliveryConfig {
 	}
 	if c.Observe == nil {
 		c.Observe = func(tandem.Channel, string, time.Duration) {}
+	}
+	if c.ObserveStatus == nil {
+		c.ObserveStatus = func(tandem.Channel, string) {}
 	}
 	return c
 }

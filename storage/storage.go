@@ -430,9 +430,13 @@ type OutboxStore interface {
 	// replica) gets it until the lease ends.
 	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]tandem.Delivery, error)
 	// UpdateDelivery sets the non-nil fields: sent with the provider's id, a new NextAt to
-	// retry or snooze, failed with the last error. Unknown message: ENOTFOUND.
+	// retry or snooze, failed with the last error. Unknown message: ENOTFOUND. A delivery
+	// not matching upd.IfStatus/IfProviderID is left unchanged: ECONFLICT.
 	UpdateDelivery(ctx context.Context, messageID string, upd DeliveryUpdate) (*tandem.Delivery, error)
 	FindDelivery(ctx context.Context, messageID string) (*tandem.Delivery, error)
+	// FindDeliveryByProviderID returns the delivery the provider knows as providerID (the
+	// id Send returned) on channel ch. Unknown or empty id: ENOTFOUND.
+	FindDeliveryByProviderID(ctx context.Context, ch tandem.Channel, providerID string) (*tandem.Delivery, error)
 	// ListDeliveries returns matching deliveries, oldest first.
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]tandem.Delivery, error)
 	// ReleaseHeldDeliveries makes the held deliveries (tandem.DeliveryHeld) of bot botID to
@@ -444,11 +448,16 @@ type OutboxStore interface {
 
 // DeliveryUpdate holds the fields to change; nil means unchanged.
 type DeliveryUpdate struct {
-	Status     *tandem.DeliveryStatus
-	Attempts   *int
-	NextAt     *time.Time
-	LastError  *string
-	ProviderID *string
+	Status      *tandem.DeliveryStatus
+	Attempts    *int
+	NextAt      *time.Time
+	LastError   *string
+	ProviderID  *string
+	DeliveredAt *time.Time // when the provider reported it delivered
+	// IfStatus and IfProviderID are preconditions, checked in the same step (nil: none),
+	// so a late or concurrent status report never moves a delivery backwards.
+	IfStatus     *tandem.DeliveryStatus
+	IfProviderID *string
 }
 
 // DeliveryFilter selects deliveries; zero fields match everything.

@@ -67,6 +67,9 @@ func (c *Connector) Send(ctx context.Context, o connectors.Outgoing) (string, er
 	} else {
 		params.SetMessagingServiceSid(c.cfg.MessagingServiceSID)
 	}
+	if c.cfg.StatusCallbackURL != "" {
+		params.SetStatusCallback(c.cfg.StatusCallbackURL)
+	}
 	if err := c.setContent(params, o.Reply); err != nil {
 		return "", err
 	}

@@ -4,7 +4,9 @@
 //
 // Inbound, Twilio posts each message to Config.WebhookURL; Handler checks its
 // X-Twilio-Signature and hands it to the engine. Outbound, Send calls the Messages API
-// with the official twilio-go client.
+// with the official twilio-go client. With Config.StatusCallbackURL, Twilio later reports
+// each message's outcome there (delivered, undelivered, failed); StatusHandler checks and
+// passes those reports on.
 package twilio
 
 import (
@@ -45,6 +47,11 @@ type Config struct {
 	// WebhookURL is the exact public URL Twilio posts inbound messages to, as configured on
 	// the number (scheme, host, path and query): Twilio signs it, so it is required.
 	WebhookURL string
+	// StatusCallbackURL, when set, is sent with every message as its StatusCallback: Twilio
+	// posts the message's later states there (delivered, undelivered, failed, ...), signed
+	// like the inbound webhook, and StatusHandler serves it. Twilio refuses URLs it cannot
+	// reach (localhost, private addresses), so leave it empty unless it is public.
+	StatusCallbackURL string
 	// MaxSegments bounds an SMS reply, in segments; 0 means DefaultMaxSegments. Unused on
 	// WhatsApp, whose body limit is MaxWhatsAppBody characters.
 	MaxSegments int
@@ -93,6 +100,12 @@ func (c Config) Validate() error {
 	u, err := url.Parse(c.WebhookURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return tandem.Errorf(tandem.EINVALID, "twilio: webhook url %q is not an absolute http(s) URL", c.WebhookURL)
+	}
+	if c.StatusCallbackURL != "" {
+		u, err := url.Parse(c.StatusCallbackURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return tandem.Errorf(tandem.EINVALID, "twilio: status callback url %q is not an absolute http(s) URL", c.StatusCallbackURL)
+		}
 	}
 	return nil
 }

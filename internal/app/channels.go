@@ -53,14 +53,36 @@ func (a *App) connector(bot string, ch tandem.Channel) (connectors.Connector, bo
 	return c, ok
 }
 
-// mountWebhooks routes each webhook connector's provider callbacks to it. They are not
-// behind the staff guard: each connector checks its provider's signature.
+// statusPath is where a provider posts the later states of a bot's sent messages.
+func statusPath(bot string, ch tandem.Channel) string { return webhookPath(bot, ch) + "/status" }
+
+// mountWebhooks routes each webhook connector's provider callbacks to it, and the status
+// reports of those that ask for them to the delivery worker. They are not behind the staff
+// guard: each connector checks its provider's signature.
 func (a *App) mountWebhooks() {
 	for k, c := range a.channels {
 		if h := c.Handler(a.observed()); h != nil {
 			a.web.Mount("POST "+webhookPath(k.bot, k.ch), h)
 		}
+		if sr, ok := c.(connectors.StatusReporter); ok {
+			if h := sr.StatusHandler(a.deliverer); h != nil {
+				a.web.Mount("POST "+statusPath(k.bot, k.ch), h)
+			}
+		}
 	}
+}
+
+// statusCallbackURL is the URL a Twilio connector asks status reports at, or "" for none:
+// by default only on an https base URL, since Twilio refuses the URLs of a local server.
+func statusCallbackURL(baseURL string, k config.Connector) string {
+	on := strings.HasPrefix(baseURL, "https://")
+	if k.StatusCallbacks != nil {
+		on = *k.StatusCallbacks
+	}
+	if !on {
+		return ""
+	}
+	return strings.TrimRight(baseURL, "/") + statusPath(k.Bot, tandem.Channel(k.Channel))
 }
 
 // runBackground runs the delivery, escalation and retention workers, the gateway connectors and the
@@ -105,14 +127,18 @@ func (a *App) runBackground(ctx context.Context) (wait func()) {
 }
 
 // newDeliverer builds the delivery worker from the configuration, its outcomes counted in
-// reg as tandem_deliveries_total{channel,outcome} and tandem_delivery_send_seconds{channel}.
+// reg as tandem_deliveries_total{channel,outcome} and tandem_delivery_send_seconds{channel},
+// and the providers' later status reports as tandem_delivery_status_total{channel,status}.
 func (a *App) newDeliverer(reg prometheus.Registerer) (*jobs.Deliverer, error) {
 	outcomes := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_deliveries_total",
 		Help: "Delivery attempts of messages to customers' channels, by outcome (sent, retry, snoozed, failed, held)."},
 		[]string{"channel", "outcome"})
 	sends := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tandem_delivery_send_seconds",
 		Help: "Time providers took to answer a send.", Buckets: prometheus.DefBuckets}, []string{"channel"})
-	reg.MustRegister(outcomes, sends)
+	reports := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_delivery_status_total",
+		Help: "Status reports of providers on sent messages (Twilio status callbacks), by status (delivered, undelivered, failed, read, sent, ...)."},
+		[]string{"channel", "status"})
+	reg.MustRegister(outcomes, sends, reports)
 	return jobs.NewDeliverer(a.store, a.connector, jobs.DeliveryConfig{
 		Poll: a.cfg.Delivery.Poll, MaxAttempts: a.cfg.Delivery.MaxAttempts, Logger: a.logger,
 		SendTimeout: a.cfg.Delivery.SendTimeout, Lease: a.cfg.Delivery.Lease,
@@ -120,6 +146,7 @@ func (a *App) newDeliverer(reg prometheus.Registerer) (*jobs.Deliverer, error) {
 		HoldFunc: func(ctx context.Context, dl tandem.Delivery) (bool, error) {
 			return a.engine.HoldOutsideWindow(ctx, dl)
 		},
+		ObserveStatus: func(ch tandem.Channel, status string) { reports.WithLabelValues(string(ch), status).Inc() },
 		Observe: func(ch tandem.Channel, outcome string, took time.Duration) {
 			outcomes.WithLabelValues(string(ch), outcome).Inc()
 			if took > 0 {
@@ -139,7 +166,8 @@ func newConnector(a *App, k config.Connector) (connectors.Connector, error) {
 		cfg := twilio.Config{BotID: k.Bot, Channel: ch, AccountSID: k.AccountSID, AuthToken: k.AuthToken,
 			From: k.From, MessagingServiceSID: k.MessagingServiceSID,
 			// Twilio signs the URL it was given, so it must be the public one.
-			WebhookURL: strings.TrimRight(a.cfg.BaseURL, "/") + webhookPath(k.Bot, ch)}
+			WebhookURL:        strings.TrimRight(a.cfg.BaseURL, "/") + webhookPath(k.Bot, ch),
+			StatusCallbackURL: statusCallbackURL(a.cfg.BaseURL, k)}
 		// The bot's current setting, so a reload applies to the next reply.
 		cfg.MaxSegmentsFunc = func() int {
 			if bot, ok := a.registry.Get(k.Bot); ok {

@@ -22,7 +22,7 @@ func runDeliveries(ctx context.Context, env Env, args []string) error {
 func runDeliveriesList(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem deliveries list")
 	sf := addStoreFlags(env, fs)
-	status := fs.String("status", "failed", "pending, sent, failed or held (waiting for the customer to write; see README Channels); empty for all")
+	status := fs.String("status", "failed", "pending, sent, delivered, failed or held (waiting for the customer to write; see README Channels); empty for all")
 	bot := fs.String("bot", "", "only this bot's")
 	limit := fs.Int("limit", 100, "at most this many, oldest first")
 	format := fs.String("format", "text", "output format: text or json")
@@ -30,9 +30,9 @@ func runDeliveriesList(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	switch tandem.DeliveryStatus(*status) {
-	case "", tandem.DeliveryPending, tandem.DeliverySent, tandem.DeliveryFailed, tandem.DeliveryHeld:
+	case "", tandem.DeliveryPending, tandem.DeliverySent, tandem.DeliveryDelivered, tandem.DeliveryFailed, tandem.DeliveryHeld:
 	default:
-		return fmt.Errorf("%w: --status %q is not pending, sent, failed or held", errUsage, *status)
+		return fmt.Errorf("%w: --status %q is not pending, sent, delivered, failed or held", errUsage, *status)
 	}
 	store, err := openStore(ctx, *sf)
 	if err != nil {

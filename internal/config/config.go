@@ -115,6 +115,10 @@ type Connector struct {
 	AccountSID          string `yaml:"account_sid"`
 	From                string `yaml:"from"`
 	MessagingServiceSID string `yaml:"messaging_service_sid"`
+	// StatusCallbacks asks Twilio to report each message's later states (delivered,
+	// undelivered, failed) at {base_url}/webhooks/{channel}/{bot}/status. Unset: only when
+	// base_url is https (Twilio refuses URLs it cannot reach); true or false decides.
+	StatusCallbacks *bool `yaml:"status_callbacks"`
 	// APIURL sends the provider's API calls elsewhere (a proxy; a local server in tests).
 	APIURL string `yaml:"api_url"`
 
@@ -365,6 +369,9 @@ func (c Config) Validate() error {
 				return fmt.Errorf("connectors[%d]: twilio needs account_sid and one of from, messaging_service_sid", i)
 			}
 		case "slack", "discord":
+			if k.StatusCallbacks != nil {
+				return fmt.Errorf("connectors[%d].status_callbacks: only sms and whatsapp (Twilio) report message status", i)
+			}
 		default:
 			return fmt.Errorf("connectors[%d].channel: %q is not sms, whatsapp, slack or discord", i, k.Channel)
 		}

@@ -105,6 +105,14 @@ func TestLoad(t *testing.T) {
 		{name: "ErrConnectorChannel", yaml: "connectors: [{bot: demo, channel: fax}]\n", wantErr: "connectors[0].channel"},
 		{name: "ErrConnectorTwilio", yaml: "connectors: [{bot: demo, channel: sms, account_sid: AC1}]\n", wantErr: "one of from, messaging_service_sid"},
 		{name: "ErrConnectorBot", yaml: "connectors: [{channel: discord}]\n", wantErr: "connectors[0].bot"},
+		{name: "ErrStatusCallbacksNotTwilio", yaml: "connectors: [{bot: demo, channel: slack, status_callbacks: true}]\n",
+			wantErr: "connectors[0].status_callbacks"},
+		{name: "OKStatusCallbacks", yaml: "connectors: [{bot: demo, channel: sms, account_sid: AC1, from: '+15005550006', status_callbacks: false}]\n",
+			check: func(t *testing.T, c Config) {
+				if sc := c.Connectors[0].StatusCallbacks; sc == nil || *sc {
+					t.Errorf("status_callbacks = %v, want false", sc)
+				}
+			}},
 		{name: "OKSlackDesk", yaml: "desks: {slack: {channel: C0AGENTS, inbox_url: 'https://support.example.com/inbox'}}\n",
 			env: map[string]string{"TANDEM_SLACKDESK_BOT_TOKEN": " xoxb-desk-token\n", "TANDEM_SLACKDESK_SIGNING_SECRET": "desk-signing-secret"},
 			check: func(t *testing.T, c Config) {

@@ -14,19 +14,23 @@ import (
 	"github.com/tandemhq/tandem/storage"
 )
 
-const deliveryCols = `message_id, bot_id, channel, recipient, reply, status, attempts, next_at, last_error, provider_id, created_at, updated_at`
+const deliveryCols = `message_id, bot_id, channel, recipient, reply, status, attempts, next_at, last_error, provider_id, created_at, updated_at, delivered_at`
 
 func scanDelivery(row pgx.Row) (*tandem.Delivery, error) {
 	var d tandem.Delivery
 	var reply []byte
+	var delivered *time.Time
 	if err := row.Scan(&d.MessageID, &d.BotID, &d.Channel, &d.To, &reply, &d.Status, &d.Attempts, &d.NextAt,
-		&d.LastError, &d.ProviderID, &d.CreatedAt, &d.UpdatedAt); err != nil {
+		&d.LastError, &d.ProviderID, &d.CreatedAt, &d.UpdatedAt, &delivered); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(reply, &d.Reply); err != nil {
 		return nil, fmt.Errorf("delivery %s reply: %w", d.MessageID, err)
 	}
 	d.NextAt, d.CreatedAt, d.UpdatedAt = d.NextAt.UTC(), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	if delivered != nil {
+		d.DeliveredAt = delivered.UTC()
+	}
 	return &d, nil
 }
 
@@ -112,12 +116,31 @@ func (s *Store) UpdateDelivery(ctx context.Context, messageID string, upd storag
 	if upd.ProviderID != nil {
 		add("provider_id", *upd.ProviderID)
 	}
+	if upd.DeliveredAt != nil {
+		add("delivered_at", dbTime(*upd.DeliveredAt))
+	}
+	where := " WHERE message_id = $1"
+	if upd.IfStatus != nil {
+		args = append(args, *upd.IfStatus)
+		where += fmt.Sprintf(" AND status = $%d", len(args))
+	}
+	if upd.IfProviderID != nil {
+		args = append(args, *upd.IfProviderID)
+		where += fmt.Sprintf(" AND provider_id = $%d", len(args))
+	}
 	d, err := scanDelivery(s.pool.QueryRow(ctx, `UPDATE deliveries SET `+strings.Join(set, ", ")+
-		` WHERE message_id = $1 RETURNING `+deliveryCols, args...))
-	if err == pgx.ErrNoRows {
+		where+` RETURNING `+deliveryCols, args...))
+	if err != pgx.ErrNoRows {
+		return d, translate("update delivery", err)
+	}
+	if upd.IfStatus == nil && upd.IfProviderID == nil {
 		return nil, translate("update delivery", notFound("delivery", messageID))
 	}
-	return d, translate("update delivery", err)
+	// The row exists but no longer matches: someone else changed it first.
+	if _, ferr := s.FindDelivery(ctx, messageID); ferr != nil {
+		return nil, translate("update delivery", ferr)
+	}
+	return nil, translate("update delivery", tandem.Errorf(tandem.ECONFLICT, "delivery %s is no longer as the update expects", messageID))
 }
 
 // FindDelivery returns the delivery of a message.
@@ -127,6 +150,16 @@ func (s *Store) FindDelivery(ctx context.Context, messageID string) (*tandem.Del
 		return nil, translate("find delivery", notFound("delivery", messageID))
 	}
 	return d, translate("find delivery", err)
+}
+
+// FindDeliveryByProviderID returns the delivery the provider knows as providerID on ch.
+func (s *Store) FindDeliveryByProviderID(ctx context.Context, ch tandem.Channel, providerID string) (*tandem.Delivery, error) {
+	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries
+		WHERE channel = $1 AND provider_id = $2 AND provider_id <> '' ORDER BY updated_at DESC LIMIT 1`, string(ch), providerID))
+	if err == pgx.ErrNoRows {
+		return nil, translate("find delivery by provider id", notFound("delivery with provider id", providerID))
+	}
+	return d, translate("find delivery by provider id", err)
 }
 
 // ListDeliveries returns matching deliveries, oldest first.

@@ -13,20 +13,24 @@ import (
 	"github.com/tandemhq/tandem/storage"
 )
 
-const deliveryCols = `message_id, bot_id, channel, recipient, reply, status, attempts, next_at, last_error, provider_id, created_at, updated_at`
+const deliveryCols = `message_id, bot_id, channel, recipient, reply, status, attempts, next_at, last_error, provider_id, created_at, updated_at, delivered_at`
 
 func scanDelivery(row interface{ Scan(...any) error }) (*tandem.Delivery, error) {
 	var d tandem.Delivery
 	var reply string
 	var next, created, updated int64
+	var delivered sql.NullInt64
 	if err := row.Scan(&d.MessageID, &d.BotID, &d.Channel, &d.To, &reply, &d.Status, &d.Attempts, &next,
-		&d.LastError, &d.ProviderID, &created, &updated); err != nil {
+		&d.LastError, &d.ProviderID, &created, &updated, &delivered); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(reply), &d.Reply); err != nil {
 		return nil, fmt.Errorf("delivery %s reply: %w", d.MessageID, err)
 	}
 	d.NextAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), fromMicros(created), fromMicros(updated)
+	if delivered.Valid {
+		d.DeliveredAt = fromMicros(delivered.Int64)
+	}
 	return &d, nil
 }
 
@@ -142,16 +146,37 @@ func (s *Store) UpdateDelivery(ctx context.Context, messageID string, upd storag
 	if upd.ProviderID != nil {
 		add("provider_id", *upd.ProviderID)
 	}
+	if upd.DeliveredAt != nil {
+		add("delivered_at", dbTime(*upd.DeliveredAt).UnixMicro())
+	}
+	where := " WHERE message_id = ?"
 	args = append(args, messageID)
+	if upd.IfStatus != nil {
+		where, args = where+" AND status = ?", append(args, string(*upd.IfStatus))
+	}
+	if upd.IfProviderID != nil {
+		where, args = where+" AND provider_id = ?", append(args, *upd.IfProviderID)
+	}
 	var d *tandem.Delivery
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		d, err = scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries SET `+strings.Join(set, ", ")+
-			` WHERE message_id = ? RETURNING `+deliveryCols, args...))
-		if err == sql.ErrNoRows {
+			where+` RETURNING `+deliveryCols, args...))
+		if err != sql.ErrNoRows {
+			return err
+		}
+		if upd.IfStatus == nil && upd.IfProviderID == nil {
 			return notFound("delivery", messageID)
 		}
-		return err
+		// The single writer: nothing changes the row between the update and this read.
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE message_id = ?`, messageID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("delivery", messageID)
+		}
+		return tandem.Errorf(tandem.ECONFLICT, "delivery %s is no longer as the update expects", messageID)
 	})
 	return d, translate("update delivery", err)
 }
@@ -163,6 +188,16 @@ func (s *Store) FindDelivery(ctx context.Context, messageID string) (*tandem.Del
 		return nil, translate("find delivery", notFound("delivery", messageID))
 	}
 	return d, translate("find delivery", err)
+}
+
+// FindDeliveryByProviderID returns the delivery the provider knows as providerID on ch.
+func (s *Store) FindDeliveryByProviderID(ctx context.Context, ch tandem.Channel, providerID string) (*tandem.Delivery, error) {
+	d, err := scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries
+		WHERE channel = ? AND provider_id = ? AND provider_id <> '' ORDER BY updated_at DESC LIMIT 1`, string(ch), providerID))
+	if err == sql.ErrNoRows {
+		return nil, translate("find delivery by provider id", notFound("delivery with provider id", providerID))
+	}
+	return d, translate("find delivery by provider id", err)
 }
 
 // ListDeliveries returns matching deliveries, oldest first.

@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
 		{"HeldDeliveries", testHeldDeliveries},
+		{"DeliveryStatus", testDeliveryStatus},
 		{"Reports", testReports},
 		{"Retention", testRetention},
 		{"Ping", testPing},

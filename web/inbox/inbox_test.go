@@ -401,14 +401,31 @@ func TestDeliveryStatus(t *testing.T) {
 	if _, err := f.store.UpdateDelivery(ctx, lost.ID, storage.DeliveryUpdate{Status: &failed, LastError: &why}); err != nil {
 		t.Fatal(err)
 	}
+	// Twilio's status callbacks: one reached the phone, one the carrier dropped.
+	arrived, dropped := reply("It arrives Friday."), reply("Reply STOP to stop.")
+	delivered, sent, sid, at := tandem.DeliveryDelivered, tandem.DeliverySent, "SM1", now.Add(2*time.Minute)
+	carrier := "the number is a landline or its carrier is unreachable (error 30006)"
+	for _, u := range []struct {
+		id  string
+		upd storage.DeliveryUpdate
+	}{
+		{arrived.ID, storage.DeliveryUpdate{Status: &sent, ProviderID: &sid}},
+		{arrived.ID, storage.DeliveryUpdate{Status: &delivered, DeliveredAt: &at}},
+		{dropped.ID, storage.DeliveryUpdate{Status: &failed, LastError: &carrier}},
+	} {
+		if _, err := f.store.UpdateDelivery(ctx, u.id, u.upd); err != nil {
+			t.Fatal(err)
+		}
+	}
 	_, body := f.do(t, get("/inbox/tickets/"+f.ticket.ID, f.signIn(t, "ann@example.com")))
-	for _, want := range []string{`class="delivery delivery-pending">pending<`, `class="delivery delivery-failed">failed: twilio: 21614 To number is not a mobile number<`} {
+	for _, want := range []string{`class="delivery delivery-pending">pending<`, `class="delivery delivery-failed">failed: twilio: 21614 To number is not a mobile number<`,
+		`class="delivery delivery-delivered">delivered <time>`, `class="delivery delivery-failed">failed: ` + carrier + `<`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("ticket page lacks %q", want)
 		}
 	}
-	if n := strings.Count(body, `class="delivery `); n != 2 {
-		t.Errorf("%d delivery badges, want 2 (web chat messages have none)", n)
+	if n := strings.Count(body, `class="delivery `); n != 4 {
+		t.Errorf("%d delivery badges, want 4 (web chat messages have none)", n)
 	}
 }
 
