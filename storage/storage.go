@@ -30,6 +30,7 @@ type Store interface {
 	ReportStore
 	RetentionStore
 	SignInStore
+	FeedbackStore
 
 	// Ping checks the store can serve requests (readiness).
 	Ping(ctx context.Context) error
@@ -518,7 +519,7 @@ func LastAdmin(email string) error {
 type RetentionStore interface {
 	// DeleteClosedConversations deletes up to limit closed conversations whose last
 	// activity (UpdatedAt) is before `before`, oldest first, with their messages (and so
-	// their NLU annotations), deliveries, tickets and CSAT responses. Not-closed
+	// their NLU annotations and answer feedback), deliveries, tickets and CSAT responses. Not-closed
 	// conversations are never deleted. It returns how many conversations it deleted; fewer
 	// than limit means none is left for this caller (rows a concurrent caller holds are
 	// its to delete). limit < 1: EINVALID.
@@ -533,7 +534,8 @@ type RetentionStore interface {
 	// CountCustomerData counts what EraseCustomer would delete; unknown id: ENOTFOUND.
 	CountCustomerData(ctx context.Context, id string) (Erasure, error)
 	// EraseCustomer deletes a customer with its identities, conversations, messages,
-	// deliveries (so none is sent afterwards), tickets, CSAT responses and profile, and
+	// deliveries (so none is sent afterwards), tickets, CSAT responses, answer feedback and
+	// profile, and
 	// appends a "customer.erase" audit entry by actor recording only ids and counts, all in
 	// one transaction. Unknown id: ENOTFOUND (nothing is written). A delivery a worker had
 	// already claimed may still be on its way; its status update then finds nothing.
@@ -553,6 +555,8 @@ type Erasure struct {
 	Deliveries    int
 	Tickets       int
 	CSATResponses int
+	// AnswerFeedback counts the votes on the bot's answers in the customer's conversations.
+	AnswerFeedback int
 }
 
 // Detail is the erasure as an audit entry's detail: counts only.
@@ -561,5 +565,6 @@ func (e Erasure) Detail() map[string]string {
 	return map[string]string{
 		"identities": itoa(e.Identities), "conversations": itoa(e.Conversations), "messages": itoa(e.Messages),
 		"deliveries": itoa(e.Deliveries), "tickets": itoa(e.Tickets), "csat_responses": itoa(e.CSATResponses),
+		"answer_feedback": itoa(e.AnswerFeedback),
 	}
 }

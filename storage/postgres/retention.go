@@ -13,8 +13,8 @@ import (
 )
 
 // DeleteClosedConversations deletes up to limit closed conversations inactive since before,
-// oldest first; their messages, deliveries, tickets and CSAT responses go with them through
-// the schema's cascades. Rows another replica is deleting are skipped (SKIP LOCKED), so
+// oldest first; their messages (with their answer feedback), deliveries, tickets and CSAT
+// responses go with them through the schema's cascades. Rows another replica is deleting are skipped (SKIP LOCKED), so
 // replicas take disjoint batches. The scan walks conversations_created, since a
 // conversation's last activity is never before its creation.
 func (s *Store) DeleteClosedConversations(ctx context.Context, before time.Time, limit int) (int, error) {
@@ -88,7 +88,8 @@ const countCustomerDataSQL = `SELECT
 		JOIN conversations c ON c.id = m.conversation_id WHERE c.customer_id = $1),
 	(SELECT count(*) FROM tickets t JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = $1),
 	(SELECT count(*) FROM csat_responses r JOIN tickets t ON t.id = r.ticket_id
-		JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = $1)`
+		JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = $1),
+	(SELECT count(*) FROM message_feedback f JOIN conversations c ON c.id = f.conversation_id WHERE c.customer_id = $1)`
 
 // countCustomerData counts the customer's rows; lock holds the customer row for the rest of
 // the transaction, so no conversation or identity can be added to them meanwhile (those
@@ -99,7 +100,7 @@ func countCustomerData(ctx context.Context, q db, id string, lock bool) (storage
 	}
 	e := storage.Erasure{CustomerID: id}
 	err := q.QueryRow(ctx, countCustomerDataSQL, id).Scan(&e.Identities, &e.Conversations, &e.Messages,
-		&e.Deliveries, &e.Tickets, &e.CSATResponses)
+		&e.Deliveries, &e.Tickets, &e.CSATResponses, &e.AnswerFeedback)
 	return e, err
 }
 

@@ -13,8 +13,8 @@ import (
 )
 
 // DeleteClosedConversations deletes up to limit closed conversations inactive since before,
-// oldest first; their messages, deliveries, tickets and CSAT responses go with them through
-// the schema's cascades. The scan walks conversations_created, since a conversation's last
+// oldest first; their messages (with their answer feedback), deliveries, tickets and CSAT
+// responses go with them through the schema's cascades. The scan walks conversations_created, since a conversation's last
 // activity is never before its creation.
 func (s *Store) DeleteClosedConversations(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit < 1 {
@@ -145,7 +145,8 @@ const countCustomerDataSQL = `SELECT
 		JOIN conversations c ON c.id = m.conversation_id WHERE c.customer_id = ?1),
 	(SELECT count(*) FROM tickets t JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = ?1),
 	(SELECT count(*) FROM csat_responses r JOIN tickets t ON t.id = r.ticket_id
-		JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = ?1)`
+		JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = ?1),
+	(SELECT count(*) FROM message_feedback f JOIN conversations c ON c.id = f.conversation_id WHERE c.customer_id = ?1)`
 
 func (s *Store) countCustomerData(ctx context.Context, q querier, id string) (storage.Erasure, error) {
 	if _, err := s.findCustomer(ctx, q, id); err != nil {
@@ -153,7 +154,7 @@ func (s *Store) countCustomerData(ctx context.Context, q querier, id string) (st
 	}
 	e := storage.Erasure{CustomerID: id}
 	err := q.QueryRowContext(ctx, countCustomerDataSQL, id).Scan(&e.Identities, &e.Conversations, &e.Messages,
-		&e.Deliveries, &e.Tickets, &e.CSATResponses)
+		&e.Deliveries, &e.Tickets, &e.CSATResponses, &e.AnswerFeedback)
 	return e, err
 }
 

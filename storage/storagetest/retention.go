@@ -49,6 +49,8 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 	t.Run("DeleteClosedConversations/OK", func(t *testing.T) {
 		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550800")
 		gone := []*tandem.Conversation{closedConv(t, cust.ID, "b1"), closedConv(t, cust.ID, "b2"), closedConv(t, cust.ID, "b3")}
+		_, answer := answered(t, s, gone[0], "shipping?", "shipping")
+		must(t, s.PutAnswerFeedback(ctx, &tandem.AnswerFeedback{MessageID: answer.ID, CustomerID: cust.ID, Helpful: true}))
 		open := newConversation(t, s, "b1", cust.ID, tandem.ChannelSMS) // old but never closed
 		active := &tandem.Conversation{BotID: "b4", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusClosed,
 			CreatedAt: time.Now(), UpdatedAt: young} // created long ago, active lately
@@ -80,8 +82,10 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		must(t, err)
 		ts, err := s.ListTickets(ctx, storage.TicketFilter{Queue: "retention"})
 		must(t, err)
-		if len(ds) != 0 || len(ts) != 0 || ratings(t) != 0 {
-			t.Errorf("left %d deliveries, %d tickets, %d ratings", len(ds), len(ts), ratings(t))
+		fb, err := s.ListAnswerFeedback(ctx, storage.AnswerFeedbackFilter{ConversationID: gone[0].ID})
+		must(t, err)
+		if len(ds) != 0 || len(ts) != 0 || ratings(t) != 0 || len(fb) != 0 {
+			t.Errorf("left %d deliveries, %d tickets, %d ratings, %d answer votes", len(ds), len(ts), ratings(t), len(fb))
 		}
 		for _, c := range []*tandem.Conversation{open, active, fresh} {
 			_, err := s.FindConversationByID(ctx, c.ID)
@@ -203,13 +207,16 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		pending := &tandem.Message{ConversationID: openConv.ID, Role: tandem.RoleBot, Channel: tandem.ChannelWebChat, Text: "pending"}
 		must(t, s.CreateMessage(ctx, pending))
 		must(t, s.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: pending.ID, BotID: "e2", Channel: tandem.ChannelWebChat, To: "visitor-802", Reply: tandem.Reply{Text: "pending"}}}))
+		_, answer := answered(t, s, openConv, "shipping?", "shipping")
+		must(t, s.PutAnswerFeedback(ctx, &tandem.AnswerFeedback{MessageID: answer.ID, CustomerID: cust.ID, Helpful: false, Comment: "my email is ada@x.io"}))
 		other, _ := resolve(t, s, tandem.ChannelSMS, "+15550803")
 		otherConv := newConversation(t, s, "e2", other.ID, tandem.ChannelSMS)
 		kept := &tandem.Message{ConversationID: otherConv.ID, Role: tandem.RoleBot, Channel: tandem.ChannelSMS, Text: "kept"}
 		must(t, s.CreateMessage(ctx, kept))
 		must(t, s.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: kept.ID, BotID: "e2", Channel: tandem.ChannelSMS, To: "+15550803", Reply: tandem.Reply{Text: "kept"}}}))
 
-		want := storage.Erasure{CustomerID: cust.ID, Identities: 2, Conversations: 2, Messages: 2, Deliveries: 2, Tickets: 1, CSATResponses: 1}
+		want := storage.Erasure{CustomerID: cust.ID, Identities: 2, Conversations: 2, Messages: 4, Deliveries: 2, Tickets: 1, CSATResponses: 1,
+			AnswerFeedback: 1}
 		count, err := s.CountCustomerData(ctx, cust.ID)
 		must(t, err)
 		if count != want {
@@ -229,6 +236,9 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		}
 		_, err = s.FindConversationByID(ctx, openConv.ID)
 		wantCode(t, err, tandem.ENOTFOUND)
+		if fb, err := s.ListAnswerFeedback(ctx, storage.AnswerFeedbackFilter{ConversationID: openConv.ID}); err != nil || len(fb) != 0 {
+			t.Errorf("answer votes after erasure = %+v, %v", fb, err)
+		}
 		ds, err := s.ClaimDeliveries(ctx, time.Now().Add(24*time.Hour), 100, time.Minute)
 		must(t, err)
 		claimable := map[string]bool{}
@@ -246,7 +256,7 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 
 		es, err := s.ListAudit(ctx, storage.AuditFilter{Subject: cust.ID, Action: storage.AuditCustomerErase})
 		must(t, err)
-		if len(es) != 1 || es[0].Actor != "agent:admin" || es[0].Detail["messages"] != "2" || es[0].Detail["identities"] != "2" {
+		if len(es) != 1 || es[0].Actor != "agent:admin" || es[0].Detail["messages"] != "4" || es[0].Detail["answer_feedback"] != "1" || es[0].Detail["identities"] != "2" {
 			t.Fatalf("audit = %+v", es)
 		}
 		for k, v := range es[0].Detail {

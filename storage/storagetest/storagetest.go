@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"Outbox", testOutbox},
 		{"Reports", testReports},
 		{"Retention", testRetention},
+		{"AnswerFeedback", testAnswerFeedback},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {
