@@ -13,7 +13,9 @@ import (
 type FeedbackStore interface {
 	// PutAnswerFeedback records f as the vote of f.CustomerID on message f.MessageID,
 	// replacing that customer's earlier vote on it (one vote per message; concurrent votes:
-	// the last committed wins, no duplicate). It fills in ConversationID, BotID and
+	// the last committed wins, no duplicate). An empty CustomerID stands for the
+	// conversation's customer (an integrator speaking for its customers) and is filled in,
+	// as are ConversationID, BotID and
 	// QuestionID (the conversation's last customer message before the answer) and, when
 	// zero, At, checked and written in one transaction. Unknown message: ENOTFOUND; a
 	// message of another customer's conversation: EFORBIDDEN; a message that is not a
@@ -87,8 +89,6 @@ func CheckAnswerFeedback(f *tandem.AnswerFeedback) error {
 	switch {
 	case f.MessageID == "":
 		return tandem.Errorf(tandem.EINVALID, "feedback needs a message id")
-	case f.CustomerID == "":
-		return tandem.Errorf(tandem.EINVALID, "feedback needs a customer id")
 	case len(f.Comment) > tandem.MaxFeedbackCommentBytes:
 		return tandem.Errorf(tandem.EINVALID, "the comment is longer than %d bytes", tandem.MaxFeedbackCommentBytes)
 	}
@@ -96,10 +96,11 @@ func CheckAnswerFeedback(f *tandem.AnswerFeedback) error {
 }
 
 // CheckFeedbackTarget is PutAnswerFeedback's rule on the message voted on, given the
-// conversation's customer: adapters call it inside their transaction.
+// conversation's customer (voter "": that customer): adapters call it inside their
+// transaction.
 func CheckFeedbackTarget(m *tandem.Message, conversationCustomer, voter string) error {
 	switch {
-	case conversationCustomer != voter:
+	case voter != "" && conversationCustomer != voter:
 		return tandem.Errorf(tandem.EFORBIDDEN, "message %s is not in your conversation", m.ID)
 	case !tandem.IsKnowledgeAnswer(m):
 		return tandem.Errorf(tandem.EINVALID, "only answers from the knowledge base (with sources) can be rated")

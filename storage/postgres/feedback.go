@@ -40,7 +40,7 @@ func (s *Store) PutAnswerFeedback(ctx context.Context, f *tandem.AnswerFeedback)
 		if err := storage.CheckFeedbackTarget(&m, customer, f.CustomerID); err != nil {
 			return err
 		}
-		f.ConversationID, f.QuestionID = m.ConversationID, ""
+		f.ConversationID, f.CustomerID, f.QuestionID = m.ConversationID, customer, ""
 		err = tx.QueryRow(ctx, `SELECT id FROM messages WHERE conversation_id = $1 AND role = 'customer' AND seq < $2
 			ORDER BY seq DESC LIMIT 1`, m.ConversationID, seq).Scan(&f.QuestionID)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {

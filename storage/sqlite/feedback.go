@@ -45,7 +45,7 @@ func (s *Store) PutAnswerFeedback(ctx context.Context, f *tandem.AnswerFeedback)
 		if err := storage.CheckFeedbackTarget(&m, customer, f.CustomerID); err != nil {
 			return err
 		}
-		f.ConversationID, f.QuestionID = m.ConversationID, ""
+		f.ConversationID, f.CustomerID, f.QuestionID = m.ConversationID, customer, ""
 		err = tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE conversation_id = ? AND role = 'customer' AND seq < ?
 			ORDER BY seq DESC LIMIT 1`, m.ConversationID, seq).Scan(&f.QuestionID)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -72,7 +72,7 @@ func testAnswerFeedback(t *testing.T, s storage.Store, _ Features) {
 			{"ErrInvalidCustomerMessage", tandem.AnswerFeedback{MessageID: q.ID, CustomerID: cust.ID}, tandem.EINVALID},
 			{"ErrInvalidNotKnowledge", tandem.AnswerFeedback{MessageID: plain.ID, CustomerID: cust.ID}, tandem.EINVALID},
 			{"ErrInvalidComment", tandem.AnswerFeedback{MessageID: a.ID, CustomerID: cust.ID, Comment: long}, tandem.EINVALID},
-			{"ErrInvalidNoCustomer", tandem.AnswerFeedback{MessageID: a.ID}, tandem.EINVALID},
+			{"ErrInvalidNoMessage", tandem.AnswerFeedback{CustomerID: cust.ID}, tandem.EINVALID},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				err := s.PutAnswerFeedback(ctx, &tt.f)
@@ -83,6 +83,18 @@ func testAnswerFeedback(t *testing.T, s storage.Store, _ Features) {
 		must(t, err)
 		if len(got) != 0 {
 			t.Errorf("refused votes were stored: %+v", got)
+		}
+	})
+
+	t.Run("Put/OKConversationCustomer", func(t *testing.T) {
+		// No customer id: the vote is the conversation's customer's (an integrator's call).
+		_, a := answered(t, s, conv, "exchanges?", "exchanges")
+		f := &tandem.AnswerFeedback{MessageID: a.ID, Helpful: true}
+		must(t, s.PutAnswerFeedback(ctx, f))
+		got, err := s.ListAnswerFeedback(ctx, storage.AnswerFeedbackFilter{DocumentID: "exchanges"})
+		must(t, err)
+		if f.CustomerID != cust.ID || len(got) != 1 || got[0].CustomerID != cust.ID {
+			t.Errorf("vote = %+v, stored %+v; want customer %s", f, got, cust.ID)
 		}
 	})
 
