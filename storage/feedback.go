@@ -30,8 +30,7 @@ type FeedbackStore interface {
 	// documentID set only that document's line is returned (none when it has no vote).
 	// limit 0 means 100.
 	DocumentFeedbackStats(ctx context.Context, since time.Time, documentID string, limit int) ([]DocumentFeedback, error)
-	// AnswerFeedbackStats counts the votes given since: the supervisors' dashboard.
-	AnswerFeedbackStats(ctx context.Context, since time.Time) (AnswerFeedbackStats, error)
+	// The supervisors' sum of the votes is ReportStore.AnswerFeedbackStats.
 }
 
 // AnswerFeedbackFilter selects votes; zero fields match everything.

@@ -456,6 +456,9 @@ type ReportStore interface {
 	ConversationStats(ctx context.Context, since time.Time) (ConversationStats, error)
 	// CountAudit counts the audit entries with action appended since.
 	CountAudit(ctx context.Context, action string, since time.Time) (int, error)
+	// AnswerFeedbackStats counts the customers' votes on knowledge answers given since
+	// (see FeedbackStore).
+	AnswerFeedbackStats(ctx context.Context, since time.Time) (AnswerFeedbackStats, error)
 }
 
 // QueueStats is one queue's line of the dashboard.
