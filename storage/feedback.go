@@ -20,7 +20,9 @@ type FeedbackStore interface {
 	// zero, At, checked and written in one transaction. Unknown message: ENOTFOUND; a
 	// message of another customer's conversation: EFORBIDDEN; a message that is not a
 	// knowledge answer (tandem.IsKnowledgeAnswer), or a comment over
-	// tandem.MaxFeedbackCommentBytes: EINVALID. Nothing is written on error.
+	// tandem.MaxFeedbackCommentBytes: EINVALID. Nothing is written on error. A message
+	// redacted already (RetentionStore.RedactMessages) takes the vote without its comment,
+	// which nothing would redact.
 	PutAnswerFeedback(ctx context.Context, f *tandem.AnswerFeedback) error
 	// ListAnswerFeedback returns the votes matching f, newest first.
 	ListAnswerFeedback(ctx context.Context, f AnswerFeedbackFilter) ([]RatedAnswer, error)

@@ -530,7 +530,8 @@ type RetentionStore interface {
 	// RedactMessages replaces the text of up to limit messages created before `before` and
 	// not redacted yet with redact(text), oldest first, and marks them redacted so they are
 	// never processed again. The entities of their NLU annotations (spans of the original
-	// text) are dropped, and the reply text of their deliveries is redacted too. It returns
+	// text) are dropped, and the reply text of their deliveries and the comments of the
+	// votes on them (FeedbackStore) are redacted too. It returns
 	// how many messages it redacted; fewer than limit means none is left for this caller.
 	// limit < 1 or a nil redact: EINVALID.
 	RedactMessages(ctx context.Context, before time.Time, limit int, redact func(string) string) (int, error)

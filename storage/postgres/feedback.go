@@ -28,9 +28,10 @@ func (s *Store) PutAnswerFeedback(ctx context.Context, f *tandem.AnswerFeedback)
 		m := tandem.Message{ID: f.MessageID}
 		var seq int64
 		var customer string
-		err := tx.QueryRow(ctx, `SELECT m.seq, m.role, m.citations, m.conversation_id, c.customer_id, c.bot_id
+		var redacted bool
+		err := tx.QueryRow(ctx, `SELECT m.seq, m.role, m.citations, m.conversation_id, c.customer_id, c.bot_id, m.redacted_at IS NOT NULL
 			FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1 FOR SHARE OF m`, f.MessageID).
-			Scan(&seq, &m.Role, &m.Citations, &m.ConversationID, &customer, &f.BotID)
+			Scan(&seq, &m.Role, &m.Citations, &m.ConversationID, &customer, &f.BotID, &redacted)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("message", f.MessageID)
 		}
@@ -41,6 +42,9 @@ func (s *Store) PutAnswerFeedback(ctx context.Context, f *tandem.AnswerFeedback)
 			return err
 		}
 		f.ConversationID, f.CustomerID, f.QuestionID = m.ConversationID, customer, ""
+		if redacted {
+			f.Comment = ""
+		}
 		err = tx.QueryRow(ctx, `SELECT id FROM messages WHERE conversation_id = $1 AND role = 'customer' AND seq < $2
 			ORDER BY seq DESC LIMIT 1`, m.ConversationID, seq).Scan(&f.QuestionID)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {

@@ -39,8 +39,8 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 	}
 	n := 0
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT m.id, m.text, m.annotations, d.reply FROM messages m
-			LEFT JOIN deliveries d ON d.message_id = m.id
+		rows, err := tx.Query(ctx, `SELECT m.id, m.text, m.annotations, d.reply, f.comment FROM messages m
+			LEFT JOIN deliveries d ON d.message_id = m.id LEFT JOIN message_feedback f ON f.message_id = m.id
 			WHERE m.redacted_at IS NULL AND m.created_at < $1 ORDER BY m.created_at LIMIT $2
 			FOR UPDATE OF m SKIP LOCKED`, dbTime(before), limit)
 		if err != nil {
@@ -51,7 +51,8 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 		var id, text string
 		var ann *tandem.Annotations
 		var reply []byte
-		_, err = pgx.ForEachRow(rows, []any{&id, &text, &ann, &reply}, func() error {
+		var comment *string
+		_, err = pgx.ForEachRow(rows, []any{&id, &text, &ann, &reply, &comment}, func() error {
 			if ann != nil {
 				ann.Entities = nil // spans of the original text
 			}
@@ -64,8 +65,11 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 				rep.Text = redact(rep.Text)
 				b.Queue(`UPDATE deliveries SET reply = $1 WHERE message_id = $2`, rep, id)
 			}
+			if comment != nil && *comment != "" {
+				b.Queue(`UPDATE message_feedback SET comment = $1 WHERE message_id = $2`, redact(*comment), id)
+			}
 			n++
-			ann, reply = nil, nil
+			ann, reply, comment = nil, nil, nil
 			return nil
 		})
 		if err != nil || n == 0 {

@@ -28,9 +28,10 @@ func (s *Store) PutAnswerFeedback(ctx context.Context, f *tandem.AnswerFeedback)
 		var seq int64
 		var cit sql.NullString
 		var customer string
-		err := tx.QueryRowContext(ctx, `SELECT m.seq, m.role, m.citations, m.conversation_id, c.customer_id, c.bot_id
+		var redacted bool
+		err := tx.QueryRowContext(ctx, `SELECT m.seq, m.role, m.citations, m.conversation_id, c.customer_id, c.bot_id, m.redacted_at IS NOT NULL
 			FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?`, f.MessageID).
-			Scan(&seq, &m.Role, &cit, &m.ConversationID, &customer, &f.BotID)
+			Scan(&seq, &m.Role, &cit, &m.ConversationID, &customer, &f.BotID, &redacted)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("message", f.MessageID)
 		}
@@ -46,6 +47,9 @@ func (s *Store) PutAnswerFeedback(ctx context.Context, f *tandem.AnswerFeedback)
 			return err
 		}
 		f.ConversationID, f.CustomerID, f.QuestionID = m.ConversationID, customer, ""
+		if redacted {
+			f.Comment = ""
+		}
 		err = tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE conversation_id = ? AND role = 'customer' AND seq < ?
 			ORDER BY seq DESC LIMIT 1`, m.ConversationID, seq).Scan(&f.QuestionID)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -41,6 +41,7 @@ type redaction struct {
 	text        string
 	annotations any    // NULL or JSON
 	reply       string // "" when the message has no delivery
+	comment     string // of the vote on the message, "" when none
 }
 
 // RedactMessages redacts up to limit messages created before `before`, oldest first. The
@@ -50,8 +51,8 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 	if limit < 1 || redact == nil {
 		return 0, tandem.Errorf(tandem.EINVALID, "redact messages: a positive limit and a redact function are required")
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT m.id, m.text, m.annotations, d.reply FROM messages m
-		LEFT JOIN deliveries d ON d.message_id = m.id
+	rows, err := s.r.QueryContext(ctx, `SELECT m.id, m.text, m.annotations, d.reply, coalesce(f.comment, '') FROM messages m
+		LEFT JOIN deliveries d ON d.message_id = m.id LEFT JOIN message_feedback f ON f.message_id = m.id
 		WHERE m.redacted_at IS NULL AND m.created_at < ? ORDER BY m.created_at LIMIT ?`, dbTime(before).UnixMicro(), limit)
 	if err != nil {
 		return 0, translate("redact messages", err)
@@ -60,7 +61,7 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 	for rows.Next() {
 		var r redaction
 		var ann, reply sql.NullString
-		if err := rows.Scan(&r.id, &r.text, &ann, &reply); err != nil {
+		if err := rows.Scan(&r.id, &r.text, &ann, &reply, &r.comment); err != nil {
 			rows.Close()
 			return 0, translate("redact messages", err)
 		}
@@ -90,6 +91,11 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 				continue // redacted or deleted meanwhile
 			}
 			n++
+			if r.comment != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE message_feedback SET comment = ? WHERE message_id = ?`, r.comment, r.id); err != nil {
+					return err
+				}
+			}
 			if r.reply == "" {
 				continue
 			}
@@ -105,10 +111,13 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 	return n, nil
 }
 
-// redactRow redacts r's text, drops its annotations' entities (spans of the original text)
-// and redacts its delivery's reply text.
+// redactRow redacts r's text and its vote's comment, drops its annotations' entities (spans
+// of the original text) and redacts its delivery's reply text.
 func redactRow(r redaction, ann, reply sql.NullString, redact func(string) string) (redaction, error) {
 	r.text = redact(r.text)
+	if r.comment != "" {
+		r.comment = redact(r.comment)
+	}
 	if ann.Valid {
 		var a tandem.Annotations
 		if err := json.Unmarshal([]byte(ann.String), &a); err != nil {

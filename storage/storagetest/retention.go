@@ -155,6 +155,33 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		wantCode(t, err, tandem.EINVALID)
 	})
 
+	t.Run("RedactMessages/OKFeedbackComment", func(t *testing.T) {
+		// A vote's comment is redacted with its answer; a vote on an answer redacted
+		// already keeps no comment.
+		cust, _ := resolve(t, s, tandem.ChannelWebChat, "visitor-805")
+		c := newConversation(t, s, "redact-fb", cust.ID, tandem.ChannelWebChat)
+		_, a := answered(t, s, c, "shipping?", "shipping")
+		_, b := answered(t, s, c, "returns?", "returns")
+		must(t, s.PutAnswerFeedback(ctx, &tandem.AnswerFeedback{MessageID: a.ID, CustomerID: cust.ID, Comment: "write to secret@x.io"}))
+		for {
+			n, err := s.RedactMessages(ctx, cutoff, 10, func(s string) string { return strings.ReplaceAll(s, "secret", "[redacted]") })
+			must(t, err)
+			if n == 0 {
+				break
+			}
+		}
+		must(t, s.PutAnswerFeedback(ctx, &tandem.AnswerFeedback{MessageID: b.ID, CustomerID: cust.ID, Comment: "secret again"}))
+		got, err := s.ListAnswerFeedback(ctx, storage.AnswerFeedbackFilter{ConversationID: c.ID})
+		must(t, err)
+		comments := map[string]string{}
+		for _, v := range got {
+			comments[v.MessageID] = v.Comment
+		}
+		if len(got) != 2 || comments[a.ID] != "write to [redacted]@x.io" || comments[b.ID] != "" {
+			t.Errorf("comments = %q", comments)
+		}
+	})
+
 	t.Run("Concurrent/OK", func(t *testing.T) {
 		// Replicas sweeping at once share the work: each row is done exactly once.
 		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550804")
