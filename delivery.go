@@ -10,6 +10,9 @@ const (
 	DeliveryPending DeliveryStatus = "pending" // waiting for its first or next attempt
 	DeliverySent    DeliveryStatus = "sent"    // the provider accepted it
 	DeliveryFailed  DeliveryStatus = "failed"  // it can never be delivered, or attempts ran out
+	// DeliveryHeld waits for the customer to write again: the channel refused it because
+	// its window for free-form messages is closed (see Channel.ReplyWindow).
+	DeliveryHeld DeliveryStatus = "held"
 )
 
 // Delivery is one stored message on its way to a customer's channel: the outbox entry the

@@ -96,3 +96,19 @@ type CSATResponse struct {
 	Score          int    // 1 (bad) to 5 (great)
 	At             time.Time
 }
+
+// Note is an agent's internal note on a handed-off conversation ("customer called by
+// phone, refund approved by finance"): for agents only. Notes are kept apart from the
+// conversation's messages, so nothing that reads messages (the customer's transcript,
+// delivery, NLU, suggested replies, summaries) can ever show or send one.
+type Note struct {
+	ID             string
+	ConversationID string
+	TicketID       string // the ticket it was written on
+	AuthorID       string // the agent
+	Text           string
+	// ProviderID, when set, is the desk's own id of the note (a Slack message's channel
+	// and ts), so a desk's retry is dropped.
+	ProviderID string
+	CreatedAt  time.Time
+}

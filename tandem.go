@@ -32,6 +32,16 @@ func (c Channel) Pushed() bool {
 	return false
 }
 
+// ReplyWindow is how long after the customer's last message the channel accepts free-form
+// messages to them: 24 hours on WhatsApp (later, only pre-approved templates), zero on
+// channels without such a window.
+func (c Channel) ReplyWindow() time.Duration {
+	if c == ChannelWhatsApp {
+		return 24 * time.Hour
+	}
+	return 0
+}
+
 // Role says who wrote a message.
 type Role string
 

@@ -28,6 +28,35 @@ type Reply struct {
 	Text         string       `json:"text"`
 	Citations    []Citation   `json:"citations,omitempty"`
 	QuickReplies []QuickReply `json:"quick_replies,omitempty"`
+	// Template, when set, is sent instead of Text by connectors whose channel has
+	// pre-approved templates (WhatsApp through Twilio); Text is then what the template
+	// says, for the transcript and for channels without templates.
+	Template *Template `json:"template,omitempty"`
+}
+
+// Redacted returns r with redact applied to its text and its template's variables (the
+// customer's data), for retention.
+func (r Reply) Redacted(redact func(string) string) Reply {
+	r.Text = redact(r.Text)
+	if r.Template != nil {
+		t := *r.Template
+		t.Variables = make(map[string]string, len(r.Template.Variables))
+		for k, v := range r.Template.Variables {
+			t.Variables[k] = redact(v)
+		}
+		r.Template = &t
+	}
+	return r
+}
+
+// Template is a message template the channel's provider approved beforehand (a WhatsApp
+// template, sent with Twilio's Content API): the only kind of message WhatsApp accepts
+// outside its customer-service window.
+type Template struct {
+	Name       string `json:"name"`        // the bot's name for it
+	ContentSID string `json:"content_sid"` // the provider's id ("HX…")
+	// Variables are the rendered values of the template's placeholders, by number ("1").
+	Variables map[string]string `json:"variables,omitempty"`
 }
 
 // HandoffInfo tells the caller that a human was asked to take over.

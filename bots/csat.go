@@ -67,7 +67,8 @@ func (r *Registry) Survey(botID string) string {
 // survey reads text as the answer to the survey pending in the conversation, if any (see
 // handoff.Close): a rating (handoff.ParseRating) within the bot's window is thanked,
 // stored with the turn and closes the conversation, and survey reports true; otherwise the
-// survey is dropped and the turn goes on as usual. Without a pending survey it costs
+// survey is dropped (kept when the message released replies held for a closed channel
+// window, the question among them) and the turn goes on as usual. Without a pending survey it costs
 // nothing: the text is parsed only when one waits.
 func (e *Engine) survey(t *turn, text string) bool {
 	p := t.st.CSAT
@@ -78,6 +79,12 @@ func (e *Engine) survey(t *turn, text string) bool {
 	cfg := t.def.Handoff.CSAT
 	score, _ := handoff.ParseRating(text)
 	switch {
+	case score == 0 && t.released > 0:
+		// The question was held for a closed channel window and goes out only now, so the
+		// customer's next message may be the answer.
+		t.st.CSAT = p
+		t.notes = append(t.notes, fmt.Sprintf("survey of ticket %s kept: its question was held for the closed %s window", p.TicketID, t.channel))
+		return false
 	case score == 0:
 		t.notes = append(t.notes, fmt.Sprintf("survey of ticket %s dropped: the message is not a rating", p.TicketID))
 		return false

@@ -45,6 +45,8 @@ type Definition struct {
 	// Lists are bot-defined entity lists: list -> canonical value -> synonyms.
 	Lists map[string]map[string][]string
 	Flows map[string]*flows.Flow
+	// SavedReplies are the agents' canned replies (saved_replies.yaml), in file order.
+	SavedReplies []SavedReply
 	// Glossary lists groups of equivalent terms (synonyms, translations) for query expansion.
 	Glossary [][]string
 	// KnowledgeFS is the bot's knowledge/ folder (nil when absent), rooted at ".".
@@ -119,11 +121,6 @@ type LLMConfig struct {
 
 // llmKeyEnvRE is what llm.api_key_env may name: TANDEM_LLM_API_KEY or a variant of it.
 var llmKeyEnvRE = regexp.MustCompile(`^TANDEM_LLM_API_KEY(_[A-Z0-9_]+)?$`)
-
-// ChannelConfig tunes rendering on one channel.
-type ChannelConfig struct {
-	MaxSegments int `yaml:"max_segments"`
-}
 
 // ActionsConfig configures flow HTTP actions.
 type ActionsConfig struct {
@@ -285,6 +282,7 @@ func Load(fsys fs.FS, dir string) (*Definition, error) {
 	l.loadResponses(d)
 	l.loadFlows(d)
 	l.loadIntents(d)
+	l.loadSavedReplies(d)
 	var gy glossaryYAML
 	if _, ok := l.read("glossary.yaml", &gy, false); ok {
 		d.Glossary = gy.Terms
@@ -381,11 +379,7 @@ func (l *loader) loadBot(d *Definition) {
 			l.errorf(file, line("llm", "api_key_env"), "llm.api_key_env", "must be TANDEM_LLM_API_KEY or start with TANDEM_LLM_API_KEY_ (upper case), got %q", k)
 		}
 	}
-	for name, c := range d.Channels {
-		if c.MaxSegments < 0 {
-			l.errorf(file, line("channels", name, "max_segments"), "channels."+name+".max_segments", "must not be negative")
-		}
-	}
+	l.checkChannels(file, line, d.Channels)
 	d.FlowTimeout = 30 * time.Minute
 	if by.FlowTO != "" {
 		t, err := time.ParseDuration(by.FlowTO)

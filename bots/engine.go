@@ -21,12 +21,14 @@ import (
 )
 
 // Store is what the engine persists through: customers and identities, conversations and
-// messages, tickets and the audit log. storage.Store satisfies it.
+// messages, tickets, the audit log and the outbox (replies held for a closed channel
+// window). storage.Store satisfies it.
 type Store interface {
 	storage.CustomerStore
 	storage.ConversationStore
 	storage.TicketStore
 	storage.AuditStore
+	storage.OutboxStore
 }
 
 // Answerer answers a question from the knowledge base. Implementations are safe for
@@ -188,6 +190,7 @@ type turn struct {
 	profile  map[string]string
 	audit    []*tandem.AuditEntry // stored with the turn
 	csat     *tandem.CSATResponse // the customer's rating, stored with the turn
+	released int                  // replies held for a closed channel window that this message released
 }
 
 // HandleMessage answers one inbound customer message: it resolves the customer from the
@@ -264,9 +267,12 @@ func (e *Engine) answer(ctx context.Context, bot *Bot, in tandem.Inbound, text s
 	if err != nil {
 		return nil, err
 	}
+	// The customer wrote, so a channel window that was closed is open again.
+	released := e.releaseHeld(ctx, bot.Def.ID, in.Channel, in.ExternalID)
 	msg := &tandem.Message{ID: msgID, ConversationID: conv.ID, Role: tandem.RoleCustomer, Channel: in.Channel,
 		Text: text, ProviderID: in.ProviderID, CreatedAt: in.ReceivedAt}
 	t := e.newTurn(bot, conv, cust, in.Channel, in.ExternalID)
+	t.released = released
 	t.runner.IdempotencyKey = msg.ID
 	t.text = text
 	// A rating answering a pending CSAT survey is stored without annotations: it is not a

@@ -13,15 +13,19 @@ import (
 // DecisionOutbound is the decision kind of proactive messages.
 const DecisionOutbound tandem.DecisionKind = "outbound"
 
-// OutboundRequest asks the bot to write first: a text, a named response, or a flow.
+// OutboundRequest asks the bot to write first: a text, a named response, a flow, or a
+// template of the channel (the only kind WhatsApp accepts outside its 24-hour window).
 type OutboundRequest struct {
 	BotID      string
 	Channel    tandem.Channel
 	ExternalID string // the customer's id on Channel (phone number, ...)
-	// Exactly one of Text, Response, Flow.
+	// Exactly one of Text, Response, Flow, Template.
 	Text     string
 	Response string
 	Flow     string
+	// Template names one of the bot's templates on Channel (channels.<ch>.templates),
+	// its variables rendered for the customer and Slots.
+	Template string
 	// Slots pre-fill the conversation's slots (e.g. an order number the reminder is about).
 	Slots map[string]string
 	// Reason is recorded in the decision ("shipping delay notice").
@@ -31,21 +35,22 @@ type OutboundRequest struct {
 // SendOutbound starts (or continues) the customer's conversation with the bot on the chosen
 // channel and returns the replies to deliver there; the customer's answer continues that
 // conversation. It refuses, without storing anything, when the customer opted out
-// (EFORBIDDEN), during the bot's quiet hours or over its daily limit (ECONFLICT), or while
-// a human has the conversation (ECONFLICT).
+// (EFORBIDDEN), during the bot's quiet hours or over its daily limit (ECONFLICT), while a
+// human has the conversation (ECONFLICT), or when a template's variable renders empty for
+// the customer (EINVALID).
 func (e *Engine) SendOutbound(ctx context.Context, req OutboundRequest) (*tandem.Turn, error) {
 	bot, ok := e.bots.Get(req.BotID)
 	if !ok {
 		return nil, tandem.Errorf(tandem.ENOTFOUND, "no bot %q", req.BotID)
 	}
 	set := 0
-	for _, s := range []string{req.Text, req.Response, req.Flow} {
+	for _, s := range []string{req.Text, req.Response, req.Flow, req.Template} {
 		if strings.TrimSpace(s) != "" {
 			set++
 		}
 	}
 	if set != 1 || req.Channel == "" || req.ExternalID == "" {
-		return nil, tandem.Errorf(tandem.EINVALID, "outbound needs a channel, an external id and exactly one of text, response, flow")
+		return nil, tandem.Errorf(tandem.EINVALID, "outbound needs a channel, an external id and exactly one of text, response, flow, template")
 	}
 	def := bot.Def
 	if req.Response != "" {
@@ -56,6 +61,12 @@ func (e *Engine) SendOutbound(ctx context.Context, req OutboundRequest) (*tandem
 	if req.Flow != "" {
 		if _, ok := def.Flows[req.Flow]; !ok {
 			return nil, tandem.Errorf(tandem.EINVALID, "bot %s has no flow %q", def.ID, req.Flow)
+		}
+	}
+	var tmpl *TemplateConfig
+	if req.Template != "" {
+		if tmpl, ok = def.Template(req.Channel, req.Template); !ok {
+			return nil, tandem.Errorf(tandem.EINVALID, "bot %s has no template %q on %s", def.ID, req.Template, req.Channel)
 		}
 	}
 	cust, _, err := e.store.ResolveIdentity(ctx, req.Channel, req.ExternalID)
@@ -104,6 +115,16 @@ func (e *Engine) SendOutbound(ctx context.Context, req OutboundRequest) (*tandem
 		if err := e.applyFlow(ctx, t, f, st, out, DecisionOutbound, reason+"; "); err != nil {
 			return nil, err
 		}
+	case tmpl != nil:
+		for k, v := range req.Slots {
+			t.st.Slots[k] = v
+		}
+		reply, err := tmpl.Reply(&t.data)
+		if err != nil {
+			return nil, err
+		}
+		t.replies = append(t.replies, reply)
+		t.decide(DecisionOutbound, reason+"; template "+req.Template)
 	case req.Response != "":
 		for k, v := range req.Slots {
 			t.st.Slots[k] = v

@@ -55,8 +55,11 @@ type Connector interface {
 	// connection instead (see Gateway).
 	Handler(r Receiver) http.Handler
 	// Send delivers o and returns the provider's message id. Errors: *tandem.Error with
-	// code EINVALID for a delivery that can never succeed (bad address, blocked), a
+	// code EINVALID for a delivery that can never succeed (bad address, blocked), also
+	// wrapping ErrOutsideWindow when it could succeed once the customer writes again, a
 	// *RetryLaterError when the provider asks to slow down; anything else may be retried.
+	// A connector whose channel has no templates sends o.Reply.Text and ignores
+	// o.Reply.Template.
 	Send(ctx context.Context, o Outgoing) (providerID string, err error)
 }
 
@@ -68,6 +71,13 @@ type Connector interface {
 type Gateway interface {
 	Run(ctx context.Context, r Receiver) error
 }
+
+// ErrOutsideWindow is wrapped, with an EINVALID *tandem.Error, by Send when the channel
+// refuses a free-form message because the customer last wrote too long ago (WhatsApp's
+// 24-hour window, see tandem.Channel.ReplyWindow): until they write again only a template
+// (tandem.Reply.Template) gets through. The delivery worker may hold such a delivery
+// instead of failing it (jobs.DeliveryConfig.HoldFunc).
+var ErrOutsideWindow = errors.New("the channel's window for free-form messages is closed")
 
 // RetryLaterError is a provider's "retry later" (HTTP 429, a rate-limit error): the delivery
 // is snoozed for After and not counted as a failed attempt.

@@ -46,6 +46,10 @@ const (
 	// KindMissed: the bus may have dropped events of this topic for this subscriber; refetch.
 	// Only buses send it, never publishers.
 	KindMissed Kind = "missed"
+	// KindNote: an agent added an internal note to the conversation. It is for agents'
+	// pages; the event carries no text, so a customer's view that rereads its transcript
+	// on it finds nothing new (notes are not messages).
+	KindNote Kind = "note"
 	// KindTyping: someone (Role) is typing a message in the conversation. It changes nothing
 	// stored: subscribers show it for a few seconds instead of refetching. Publishers send
 	// it at most every few seconds per typist, and only while a human has the conversation.

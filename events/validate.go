@@ -12,7 +12,7 @@ func (e Event) Validate() error {
 		return tandem.Errorf(tandem.EINVALID, "events: ticket id is %d bytes; the limit is %d", len(e.TicketID), MaxTopicBytes)
 	}
 	switch e.Kind {
-	case KindMessage, KindStatus:
+	case KindMessage, KindStatus, KindNote:
 		return nil
 	case KindTyping:
 		if e.Role != tandem.RoleCustomer && e.Role != tandem.RoleAgent {

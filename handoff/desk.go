@@ -50,6 +50,7 @@ type DeskStore interface {
 	ListTickets(ctx context.Context, f storage.TicketFilter) ([]tandem.Ticket, error)
 	FindConversationByID(ctx context.Context, id string) (*tandem.Conversation, error)
 	RecordTurn(ctx context.Context, t storage.TurnRecord) error
+	CreateNote(ctx context.Context, n *tandem.Note, audit *tandem.AuditEntry) error
 	ListIdentities(ctx context.Context, customerID string) ([]tandem.Identity, error)
 	CreateAgent(ctx context.Context, a *tandem.Agent) error
 	FindAgentByID(ctx context.Context, id string) (*tandem.Agent, error)

@@ -1,6 +1,7 @@
 // Package handoff moves conversations between the bot and human agents: it opens tickets
 // when the engine hands a conversation over and gives conversations back to the bot, and
-// (desk.go) does what agents do with a ticket: claim, reply, close, give back, each audited.
+// (desk.go) does what agents do with a ticket: claim, reply, close, give back, each audited,
+// and (note.go) keeps their internal notes, which customers never see.
 // supervise.go supervises handoffs: escalation of tickets that waited too long or whose
 // customer is upset (at most once, raising the priority), transfer to another queue or
 // agent, agents' capacity, and the queue's order and routing marks (skills, languages).

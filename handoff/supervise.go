@@ -158,6 +158,9 @@ func Transfer(ctx context.Context, s DeskStore, r TransferRequest) (*tandem.Tick
 		if err != nil {
 			return nil, fmt.Errorf("transfer: %w", err)
 		}
+		if !slices.Contains(InboxRoles, to.Role) {
+			return nil, tandem.Errorf(tandem.EINVALID, "%s is an %s: only agents, supervisors and admins work tickets", agentName(to), to.Role)
+		}
 		if t.Status == tandem.TicketClaimed && t.AgentID == to.ID {
 			return nil, tandem.Errorf(tandem.ECONFLICT, "%s already holds this ticket", agentName(to))
 		}

@@ -228,6 +228,13 @@ func testTransfer(t *testing.T, open func(testing.TB) storage.Store) {
 				return handoff.TransferRequest{By: f.ann, ToQueue: "x", ToAgent: f.bob.ID}
 			},
 			code: tandem.EINVALID, msg: "choose either a queue or an agent"},
+		{name: "ErrToEditor", before: func(t *testing.T, f *fixture) {
+			holdsAnn(t, f)
+			editor := tandem.AgentRoleEditor
+			f.set(t, f.bob, storage.AgentUpdate{Role: &editor})
+		},
+			req:  func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.ann, ToAgent: f.bob.ID} },
+			code: tandem.EINVALID, msg: "bob is an editor: only agents, supervisors and admins work tickets"},
 		{name: "ErrUnknownAgent", before: holdsAnn,
 			req:  func(f *fixture) handoff.TransferRequest { return handoff.TransferRequest{By: f.ann, ToAgent: "nobody"} },
 			code: tandem.EINVALID, msg: "no such agent"},

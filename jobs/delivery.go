@@ -7,6 +7,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -49,8 +50,15 @@ type DeliveryConfig struct {
 	// Observe, when set, is told each attempt's outcome (OutcomeSent, ...) and how long
 	// the provider took (zero when no send was made): the app turns it into metrics.
 	Observe func(ch tandem.Channel, outcome string, took time.Duration)
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// HoldFunc, when set, decides about a delivery the channel refused because its window
+	// for free-form messages is closed (connectors.ErrOutsideWindow): true holds it
+	// (tandem.DeliveryHeld) until the customer writes again, having done what the
+	// customer needs to hear (the app sends the bot's reopen template), false fails it as
+	// undeliverable. An error makes the worker try the delivery again later, until
+	// MaxAttempts. Without it such deliveries fail.
+	HoldFunc func(ctx context.Context, dl tandem.Delivery) (bool, error)
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // Outcomes of a delivery attempt, as DeliveryConfig.Observe reports them.
@@ -59,6 +67,7 @@ const (
 	OutcomeRetry   = "retry"   // it failed and will be tried again
 	OutcomeSnoozed = "snoozed" // the provider asked to retry later
 	OutcomeFailed  = "failed"  // it never will be delivered
+	OutcomeHeld    = "held"    // it waits for the customer to write again
 )
 
 // WithDefaults returns c with unset fields set to their documented defaults.
@@ -255,6 +264,27 @@ func (d *Deliverer) send(ctx context.Context, dl tandem.Delivery) (time.Time, bo
 		d.cfg.Observe(dl.Channel, OutcomeSnoozed, took)
 		log.Info("delivery snoozed: provider asks to retry later", "retry_after", after)
 		return next, false
+	}
+	if errors.Is(err, connectors.ErrOutsideWindow) && d.cfg.HoldFunc != nil {
+		hold, herr := d.cfg.HoldFunc(ctx, dl)
+		if herr != nil {
+			err = fmt.Errorf("%w (and could not hold it: %w)", err, herr)
+			msg = err.Error()
+		}
+		switch {
+		case herr != nil && dl.Attempts < d.cfg.MaxAttempts:
+			next := d.cfg.Now().Add(d.cfg.Backoff(dl.Attempts))
+			d.update(ctx, dl, storage.DeliveryUpdate{NextAt: &next, LastError: &msg})
+			d.cfg.Observe(dl.Channel, OutcomeRetry, took)
+			log.Warn("delivery outside the channel's window could not be held; will retry", "error", err, "next_at", next)
+			return next, false
+		case herr == nil && hold:
+			held := tandem.DeliveryHeld
+			d.update(ctx, dl, storage.DeliveryUpdate{Status: &held, LastError: &msg})
+			d.cfg.Observe(dl.Channel, OutcomeHeld, took)
+			log.Info("delivery held until the customer writes again", "error", err)
+			return time.Time{}, true
+		}
 	}
 	if tandem.ErrorCode(err) == tandem.EINVALID || dl.Attempts >= d.cfg.MaxAttempts {
 		log.Error("delivery failed", "error", err)

@@ -23,6 +23,7 @@ type Store interface {
 	CustomerStore
 	ConversationStore
 	TicketStore
+	NoteStore
 	AgentStore
 	KnowledgeStore
 	AuditStore
@@ -280,6 +281,20 @@ type TicketFilter struct {
 	Limit     int
 }
 
+// NoteStore keeps agents' internal notes on conversations (tandem.Note). Notes live apart
+// from messages, so no reader of messages can show one to a customer. Deleting a
+// conversation (retention, erasure) deletes its notes.
+type NoteStore interface {
+	// CreateNote stores n, assigning ID and CreatedAt when empty, with audit (when non-nil;
+	// ID and, when zero, At assigned) in one transaction. An unknown conversation or ticket
+	// returns ENOTFOUND; a note whose ProviderID was stored before returns EDUPLICATE;
+	// nothing is stored then.
+	CreateNote(ctx context.Context, n *tandem.Note, audit *tandem.AuditEntry) error
+	// ListCustomerNotes returns the notes on a customer's conversations, oldest first
+	// (Limit: the newest Limit, still oldest first).
+	ListCustomerNotes(ctx context.Context, customerID string, f MessageFilter) ([]tandem.Note, error)
+}
+
 // AgentStore keeps human agents.
 type AgentStore interface {
 	// CreateAgent assigns ID; a taken email returns EDUPLICATE.
@@ -421,6 +436,11 @@ type OutboxStore interface {
 	FindDelivery(ctx context.Context, messageID string) (*tandem.Delivery, error)
 	// ListDeliveries returns matching deliveries, oldest first.
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]tandem.Delivery, error)
+	// ReleaseHeldDeliveries makes the held deliveries (tandem.DeliveryHeld) of bot botID to
+	// recipient to on channel ch pending and due at now, and returns how many it released:
+	// the customer wrote again, so the channel takes them. Each is released once, whatever
+	// the number of concurrent callers.
+	ReleaseHeldDeliveries(ctx context.Context, botID string, ch tandem.Channel, to string, now time.Time) (int, error)
 }
 
 // DeliveryUpdate holds the fields to change; nil means unchanged.
@@ -434,8 +454,10 @@ type DeliveryUpdate struct {
 
 // DeliveryFilter selects deliveries; zero fields match everything.
 type DeliveryFilter struct {
-	Status tandem.DeliveryStatus
-	BotID  string
+	Status  tandem.DeliveryStatus
+	BotID   string
+	Channel tandem.Channel
+	To      string // the recipient
 	// MessageIDs, when set, selects the deliveries of these messages (a transcript's).
 	MessageIDs []string
 	Limit      int // 0 means a default of 100
@@ -522,10 +544,10 @@ func LastAdmin(email string) error {
 type RetentionStore interface {
 	// DeleteClosedConversations deletes up to limit closed conversations whose last
 	// activity (UpdatedAt) is before `before`, oldest first, with their messages (and so
-	// their NLU annotations and answer feedback), deliveries, tickets and CSAT responses. Not-closed
-	// conversations are never deleted. It returns how many conversations it deleted; fewer
-	// than limit means none is left for this caller (rows a concurrent caller holds are
-	// its to delete). limit < 1: EINVALID.
+	// their NLU annotations and answer feedback), deliveries, tickets, agents' notes and
+	// CSAT responses. Not-closed conversations are never deleted. It returns how many
+	// conversations it deleted; fewer than limit means none is left for this caller (rows a
+	// concurrent caller holds are its to delete). limit < 1: EINVALID.
 	DeleteClosedConversations(ctx context.Context, before time.Time, limit int) (int, error)
 	// RedactMessages replaces the text of up to limit messages created before `before` and
 	// not redacted yet with redact(text), oldest first, and marks them redacted so they are
@@ -538,11 +560,11 @@ type RetentionStore interface {
 	// CountCustomerData counts what EraseCustomer would delete; unknown id: ENOTFOUND.
 	CountCustomerData(ctx context.Context, id string) (Erasure, error)
 	// EraseCustomer deletes a customer with its identities, conversations, messages,
-	// deliveries (so none is sent afterwards), tickets, CSAT responses, answer feedback and
-	// profile, and
-	// appends a "customer.erase" audit entry by actor recording only ids and counts, all in
-	// one transaction. Unknown id: ENOTFOUND (nothing is written). A delivery a worker had
-	// already claimed may still be on its way; its status update then finds nothing.
+	// deliveries (so none is sent afterwards), tickets, agents' notes, CSAT responses,
+	// answer feedback and profile, and appends a "customer.erase" audit entry by actor
+	// recording only ids and counts, all in one transaction. Unknown id: ENOTFOUND (nothing
+	// is written). A delivery a worker had already claimed may still be on its way; its
+	// status update then finds nothing.
 	EraseCustomer(ctx context.Context, id, actor string) (Erasure, error)
 }
 
@@ -558,6 +580,7 @@ type Erasure struct {
 	Messages      int
 	Deliveries    int
 	Tickets       int
+	Notes         int
 	CSATResponses int
 	// AnswerFeedback counts the votes on the bot's answers in the customer's conversations.
 	AnswerFeedback int
@@ -568,7 +591,7 @@ func (e Erasure) Detail() map[string]string {
 	itoa := strconv.Itoa
 	return map[string]string{
 		"identities": itoa(e.Identities), "conversations": itoa(e.Conversations), "messages": itoa(e.Messages),
-		"deliveries": itoa(e.Deliveries), "tickets": itoa(e.Tickets), "csat_responses": itoa(e.CSATResponses),
+		"deliveries": itoa(e.Deliveries), "tickets": itoa(e.Tickets), "notes": itoa(e.Notes), "csat_responses": itoa(e.CSATResponses),
 		"answer_feedback": itoa(e.AnswerFeedback),
 	}
 }

@@ -17,10 +17,12 @@ type OutboundRequest struct {
 	BotID      string         `json:"-"` // from the URL
 	Channel    tandem.Channel `json:"channel"`
 	ExternalID string         `json:"user"` // the customer's id on Channel (phone number, ...)
-	// Exactly one of Text, Response (a named response of the bot) and Flow.
+	// Exactly one of Text, Response (a named response of the bot), Flow and Template (a
+	// template of the bot on Channel, for WhatsApp outside its 24-hour window).
 	Text     string            `json:"text,omitempty"`
 	Response string            `json:"response,omitempty"`
 	Flow     string            `json:"flow,omitempty"`
+	Template string            `json:"template,omitempty"`
 	Slots    map[string]string `json:"slots,omitempty"`
 	Reason   string            `json:"reason,omitempty"`
 }
@@ -82,7 +84,7 @@ func (s *Server) handleOutbound(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) validateOutbound(req OutboundRequest) error {
 	set := 0
-	for _, v := range []string{req.Text, req.Response, req.Flow} {
+	for _, v := range []string{req.Text, req.Response, req.Flow, req.Template} {
 		if strings.TrimSpace(v) != "" {
 			set++
 		}
@@ -95,7 +97,7 @@ func (s *Server) validateOutbound(req OutboundRequest) error {
 	case len(req.ExternalID) > maxIDBytes:
 		return tandem.Errorf(tandem.EINVALID, `"user" is longer than %d bytes`, maxIDBytes)
 	case set != 1:
-		return tandem.Errorf(tandem.EINVALID, `exactly one of "text", "response" and "flow" is required`)
+		return tandem.Errorf(tandem.EINVALID, `exactly one of "text", "response", "flow" and "template" is required`)
 	case len(req.Text) > s.cfg.MaxMessageBytes:
 		return tandem.Errorf(tandem.ETOOLARGE, `"text" is %d bytes; the limit is %d`, len(req.Text), s.cfg.MaxMessageBytes)
 	}

@@ -80,6 +80,8 @@ func TestOutbound(t *testing.T) {
 		{"ErrNoUser", []string{testAPIKey}, "Bearer " + testAPIKey, "demo", `{"channel":"sms","text":"Hello!"}`, 400, tandem.EINVALID, `"user"`},
 		{"ErrNothingToSay", []string{testAPIKey}, "Bearer " + testAPIKey, "demo", `{"channel":"sms","user":"+15550100"}`, 400, tandem.EINVALID, "exactly one"},
 		{"ErrTwoThingsToSay", []string{testAPIKey}, "Bearer " + testAPIKey, "demo", `{"channel":"sms","user":"+15550100","text":"hi","flow":"delay"}`, 400, tandem.EINVALID, "exactly one"},
+		{"OKTemplate", []string{testAPIKey}, "Bearer " + testAPIKey, "demo", `{"channel":"whatsapp","user":"+15550100","template":"shipping_delay_notice","slots":{"order":"A100001"}}`, 200, "", ""},
+		{"ErrTemplateAndText", []string{testAPIKey}, "Bearer " + testAPIKey, "demo", `{"channel":"whatsapp","user":"+15550100","text":"hi","template":"reopen"}`, 400, tandem.EINVALID, "exactly one"},
 		{"ErrTextTooLong", []string{testAPIKey}, "Bearer " + testAPIKey, "demo", `{"channel":"sms","user":"+15550100","text":"` + strings.Repeat("a", 4097) + `"}`, 413, tandem.ETOOLARGE, "limit"},
 		{"ErrUnknownField", []string{testAPIKey}, "Bearer " + testAPIKey, "demo", `{"channel":"sms","user":"+15550100","text":"hi","to":"x"}`, 400, tandem.EINVALID, "unknown field"},
 		{"ErrOptedOut", []string{testAPIKey}, "Bearer " + testAPIKey, "demo", `{"channel":"sms","user":"optout","text":"hi"}`, 403, tandem.EFORBIDDEN, "opted out"},
@@ -145,6 +147,22 @@ func TestOutbound(t *testing.T) {
 		}
 		if strings.Contains(f.logs.String(), testAPIKey) {
 			t.Error("the API key was logged")
+		}
+	})
+
+	t.Run("OKTemplatePassedOn", func(t *testing.T) {
+		t.Parallel()
+		out := newScriptedOutbound()
+		f := setup(t, func(o *options) { o.cfg.APIKeys = []string{testAPIKey}; o.outbound = out.send })
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/bots/demo/outbound", strings.NewReader(
+			`{"channel":"whatsapp","user":"+15550100","template":"shipping_delay_notice","slots":{"order":"A100001"}}`))
+		req.Header.Set("Content-Type", jsonType)
+		req.Header.Set("Authorization", "Bearer "+testAPIKey)
+		f.srv.ServeHTTP(httptest.NewRecorder(), req)
+		want := web.OutboundRequest{BotID: "demo", Channel: tandem.ChannelWhatsApp, ExternalID: "+15550100",
+			Template: "shipping_delay_notice", Slots: map[string]string{"order": "A100001"}}
+		if got := out.last(); !reflect.DeepEqual(got, want) {
+			t.Errorf("outbound got %+v, want %+v", got, want)
 		}
 	})
 

@@ -3,12 +3,14 @@ package twilio
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -43,9 +45,13 @@ var undeliverable = map[int]string{
 
 // Send delivers o with the Messages API and returns the message sid. On SMS the reply is
 // rendered within Config.MaxSegments segments, on WhatsApp within MaxWhatsAppBody
-// characters. Errors: EINVALID for a recipient Twilio can never reach (see undeliverable),
-// *connectors.RetryLaterError for a rate limit (HTTP 429, error 20429), and a wrapped error
-// the delivery worker retries for anything else (5xx, network, timeouts, ctx).
+// characters; a reply with a template is sent on WhatsApp as the template (ContentSid and
+// ContentVariables, no Body), and on SMS as its text. Errors: EINVALID for a recipient
+// Twilio can never reach (see undeliverable) or a reply with nothing to send, EINVALID
+// wrapping connectors.ErrOutsideWindow when WhatsApp refuses a free-form message outside
+// its 24-hour window (error 63016), *connectors.RetryLaterError for a rate limit (HTTP 429,
+// error 20429), and a wrapped error the delivery worker retries for anything else (5xx,
+// network, timeouts, ctx).
 //
 // twilio-go takes no context, so each call gets its own client whose transport attaches
 // ctx to the request: cancelling ctx aborts the call. Twilio's Messages API accepts no
@@ -61,10 +67,8 @@ func (c *Connector) Send(ctx context.Context, o connectors.Outgoing) (string, er
 	} else {
 		params.SetMessagingServiceSid(c.cfg.MessagingServiceSID)
 	}
-	if c.cfg.Channel == tandem.ChannelWhatsApp {
-		params.SetBody(RenderWhatsApp(o.Reply))
-	} else {
-		params.SetBody(RenderSMS(o.Reply, c.maxSegments()))
+	if err := c.setContent(params, o.Reply); err != nil {
+		return "", err
 	}
 
 	tr := &callTransport{ctx: ctx, base: c.base, next: c.httpClient.Transport}
@@ -94,6 +98,44 @@ func (c *Connector) Send(ctx context.Context, o connectors.Outgoing) (string, er
 	return *msg.Sid, nil
 }
 
+// setContent sets what the message says: the template's content on WhatsApp, else the
+// rendered text.
+func (c *Connector) setContent(params *twapi.CreateMessageParams, r tandem.Reply) error {
+	if t := r.Template; t != nil && c.cfg.Channel == tandem.ChannelWhatsApp {
+		if !contentSID.MatchString(t.ContentSID) {
+			return tandem.Errorf(tandem.EINVALID, "twilio: template %q: content sid %q is not HX followed by 32 hex digits", t.Name, t.ContentSID)
+		}
+		params.SetContentSid(t.ContentSID)
+		if len(t.Variables) > 0 {
+			vars, err := json.Marshal(t.Variables)
+			if err != nil {
+				return fmt.Errorf("twilio: template %q variables: %w", t.Name, err)
+			}
+			params.SetContentVariables(string(vars))
+		}
+		return nil
+	}
+	var body string
+	if c.cfg.Channel == tandem.ChannelWhatsApp {
+		body = RenderWhatsApp(r)
+	} else {
+		body = RenderSMS(r, c.maxSegments())
+	}
+	if strings.TrimSpace(body) == "" {
+		return tandem.Errorf(tandem.EINVALID, "twilio: the reply has no text to send")
+	}
+	params.SetBody(body)
+	return nil
+}
+
+// contentSID is a Content API template's id.
+var contentSID = regexp.MustCompile(`^HX[0-9a-f]{32}$`)
+
+// errOutsideWindow is Twilio's error for a free-form WhatsApp message sent more than 24
+// hours after the customer's last message ("Message failed to send because more than 24
+// hours have passed since the customer last replied to this number").
+const errOutsideWindow = 63016
+
 // sendError maps a twilio-go error, with the HTTP status and Retry-After header the
 // transport saw, to the connector contract's errors.
 func sendError(err error, status int, retryAfter string, now time.Time) error {
@@ -106,6 +148,11 @@ func sendError(err error, status int, retryAfter string, now time.Time) error {
 	}
 	if status == http.StatusTooManyRequests || rest.Code == 20429 {
 		return &connectors.RetryLaterError{After: parseRetryAfter(retryAfter, now), Err: fmt.Errorf("twilio: send: %w", err)}
+	}
+	if rest.Code == errOutsideWindow && status/100 == 4 {
+		return fmt.Errorf("twilio: send: %w: %w: %w", tandem.Errorf(tandem.EINVALID,
+			"WhatsApp accepts only templates more than 24 hours after the customer's last message (error %d)", rest.Code),
+			connectors.ErrOutsideWindow, err)
 	}
 	if why, ok := undeliverable[rest.Code]; ok && status/100 == 4 {
 		return fmt.Errorf("twilio: send: %w: %w",

@@ -450,6 +450,7 @@ func TestDesk(t *testing.T) {
 	forEachStore(t, "Reconcile", testReconcile)
 	forEachStore(t, "Click", testClick)
 	forEachStore(t, "ThreadReply", testThreadReply)
+	forEachStore(t, "ThreadNote", testThreadNote)
 	forEachStore(t, "Retry", testRetry)
 	forEachStore(t, "Relay", testRelay)
 	forEachStore(t, "Refused", testRefused)

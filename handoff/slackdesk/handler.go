@@ -146,7 +146,22 @@ func isAppUser(cb *slackevents.EventsAPICallbackEvent, user string) bool {
 	return false
 }
 
-// threadReply sends an agent's reply in a card's thread to the customer, once.
+// NotePrefix starts a thread message that is an internal note for agents (handoff.AddNote),
+// stored on the ticket and never sent to the customer: "note: called them, refund approved".
+// It is matched without regard to case, after leading spaces.
+const NotePrefix = "note:"
+
+// noteText returns the note of a thread message that starts with NotePrefix.
+func noteText(text string) (string, bool) {
+	text = strings.TrimSpace(text)
+	if len(text) < len(NotePrefix) || !strings.EqualFold(text[:len(NotePrefix)], NotePrefix) {
+		return "", false
+	}
+	return strings.TrimSpace(text[len(NotePrefix):]), true
+}
+
+// threadReply sends an agent's reply in a card's thread to the customer, once; a reply
+// starting with NotePrefix is stored as an internal note instead (any agent may write one).
 func (d *Desk) threadReply(ctx context.Context, channel, threadTS, ts, user, text string) int {
 	found, err := d.store.ListTickets(ctx, storage.TicketFilter{DeskRef: deskRef(channel, threadTS), Limit: 1})
 	if err != nil {
@@ -184,6 +199,11 @@ func (d *Desk) threadReply(ctx context.Context, channel, threadTS, ts, user, tex
 		d.logger.ErrorContext(ctx, "slackdesk: find the agent of a thread reply", "error", err)
 		return http.StatusServiceUnavailable
 	}
+	if note, ok := noteText(text); ok {
+		status, done := d.threadNote(ctx, t, agent, note, key, user, threadTS)
+		handled = done
+		return status
+	}
 	m, err := handoff.Reply(ctx, d.store, handoff.AgentReply{TicketID: t.ID, AgentID: agent.ID, Text: text,
 		ProviderID: key, At: d.now()})
 	switch tandem.ErrorCode(err) {
@@ -201,6 +221,25 @@ func (d *Desk) threadReply(ctx context.Context, channel, threadTS, ts, user, tex
 	}
 	d.logger.ErrorContext(ctx, "slackdesk: store an agent's reply", "ticket_id", t.ID, "error", err)
 	return http.StatusServiceUnavailable
+}
+
+// threadNote stores a thread message as an internal note on ticket t, once, and says so to
+// its author only; it returns the status to answer Slack and whether the event is handled.
+func (d *Desk) threadNote(ctx context.Context, t tandem.Ticket, agent *tandem.Agent, note, key, user, threadTS string) (int, bool) {
+	n, err := handoff.AddNote(ctx, d.store, handoff.NoteRequest{TicketID: t.ID, By: agent, Text: note, ProviderID: key, At: d.now()})
+	switch tandem.ErrorCode(err) {
+	case "":
+		d.publish(ctx, events.Event{Topic: n.ConversationID, Kind: events.KindNote})
+		d.tell(user, threadTS, "Internal note saved on the ticket: only agents see it, the customer does not.")
+		return http.StatusOK, true
+	case tandem.EDUPLICATE: // a retry another replica (or an earlier run) stored
+		return http.StatusOK, true
+	case tandem.EINVALID, tandem.ETOOLARGE, tandem.EFORBIDDEN, tandem.ENOTFOUND:
+		d.tell(user, threadTS, "Note not saved: "+tandem.ErrorMessage(err))
+		return http.StatusOK, true
+	}
+	d.logger.ErrorContext(ctx, "slackdesk: store an agent's note", "ticket_id", t.ID, "error", err)
+	return http.StatusServiceUnavailable, false
 }
 
 // interaction handles a click on a card's button or the submission of the transfer form,

@@ -1,7 +1,8 @@
 // Package slackdesk is the agents' desk in Slack: each handoff ticket becomes a card in one
 // channel of the company's workspace, with buttons to claim it, give it back to the bot or
 // close it; the customer's messages appear in the card's thread, and what an agent writes
-// in that thread is sent to the customer. The operations and their audit entries are
+// in that thread is sent to the customer, except a message starting with "note:", kept as
+// an internal note for agents (NotePrefix). The operations and their audit entries are
 // package handoff's, shared with the web inbox.
 //
 // Slack reaches the desk through one signed webhook, Desk.Handler, that serves both the

@@ -203,8 +203,8 @@ func (a *App) build(ctx context.Context) error {
 	a.web.Mount("/kb/", guard.editor(kb.New(kb.Config{Logger: a.logger, DefaultCollection: defaultCollection(a.registry), RequireReview: a.registry.ReviewRule(cfg.Knowledge.RequireReview)},
 		kb.Deps{KB: a.kb, Store: a.store, Voice: a.voice, Actor: staffActor, Admin: staffAdmin})))
 	a.inbox = inbox.New(inbox.Config{Logger: a.logger, Secret: []byte(cfg.SessionSecret)},
-		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers(), Assistant: a.engine,
-			Surveys: a.registry.Survey, Queues: a.queues, Agent: guard.agent, SignOut: guard.signOut})
+		inbox.Deps{Store: a.store, KB: a.kb, Collections: a.collections, Events: a.bus, Desks: a.ticketWatchers(), Assistant: a.engine, SavedReplies: a.engine,
+			Surveys: a.registry.Survey, ReopenTemplate: a.registry.ReopenTemplate, Queues: a.queues, Agent: guard.agent, SignOut: guard.signOut})
 	a.web.Mount("/inbox/", guard.inbox(a.inbox))
 
 	// The chat page (/) talks to the web chat socket.

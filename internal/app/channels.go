@@ -108,7 +108,7 @@ func (a *App) runBackground(ctx context.Context) (wait func()) {
 // reg as tandem_deliveries_total{channel,outcome} and tandem_delivery_send_seconds{channel}.
 func (a *App) newDeliverer(reg prometheus.Registerer) (*jobs.Deliverer, error) {
 	outcomes := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_deliveries_total",
-		Help: "Delivery attempts of messages to customers' channels, by outcome (sent, retry, snoozed, failed)."},
+		Help: "Delivery attempts of messages to customers' channels, by outcome (sent, retry, snoozed, failed, held)."},
 		[]string{"channel", "outcome"})
 	sends := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tandem_delivery_send_seconds",
 		Help: "Time providers took to answer a send.", Buckets: prometheus.DefBuckets}, []string{"channel"})
@@ -116,6 +116,10 @@ func (a *App) newDeliverer(reg prometheus.Registerer) (*jobs.Deliverer, error) {
 	return jobs.NewDeliverer(a.store, a.connector, jobs.DeliveryConfig{
 		Poll: a.cfg.Delivery.Poll, MaxAttempts: a.cfg.Delivery.MaxAttempts, Logger: a.logger,
 		SendTimeout: a.cfg.Delivery.SendTimeout, Lease: a.cfg.Delivery.Lease,
+		// The engine is built after the worker; the worker calls this only once running.
+		HoldFunc: func(ctx context.Context, dl tandem.Delivery) (bool, error) {
+			return a.engine.HoldOutsideWindow(ctx, dl)
+		},
 		Observe: func(ch tandem.Channel, outcome string, took time.Duration) {
 			outcomes.WithLabelValues(string(ch), outcome).Inc()
 			if took > 0 {

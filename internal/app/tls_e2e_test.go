@@ -124,7 +124,7 @@ func TestServeTLSMissingCert(t *testing.T) {
 }
 
 // TestInboxTabsBrowserTLS: in real Chromium over HTTPS the pages are served over HTTP/2,
-// and eight inbox tabs — more than the six connections HTTP/1.1 allows per host, each tab
+// and seven inbox tabs — more than the six connections HTTP/1.1 allows per host, each tab
 // holding an event stream — all show a new ticket live, as does the web chat over wss.
 func TestInboxTabsBrowserTLS(t *testing.T) {
 	t.Parallel()
@@ -132,7 +132,7 @@ func TestInboxTabsBrowserTLS(t *testing.T) {
 	chat := browsertest.New(t, chromedp.Flag("ignore-certificate-errors", true))
 	browsertest.ScreenshotOnFailure(t, chat)
 
-	const tabs = 8
+	const tabs = 7
 	inbox := make([]context.Context, tabs)
 	for i := range inbox {
 		tab, cancel := chromedp.NewContext(chat)

@@ -22,7 +22,7 @@ func runDeliveries(ctx context.Context, env Env, args []string) error {
 func runDeliveriesList(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem deliveries list")
 	sf := addStoreFlags(env, fs)
-	status := fs.String("status", "failed", "pending, sent or failed; empty for all")
+	status := fs.String("status", "failed", "pending, sent, failed or held (waiting for the customer to write; see README Channels); empty for all")
 	bot := fs.String("bot", "", "only this bot's")
 	limit := fs.Int("limit", 100, "at most this many, oldest first")
 	format := fs.String("format", "text", "output format: text or json")
@@ -30,9 +30,9 @@ func runDeliveriesList(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	switch tandem.DeliveryStatus(*status) {
-	case "", tandem.DeliveryPending, tandem.DeliverySent, tandem.DeliveryFailed:
+	case "", tandem.DeliveryPending, tandem.DeliverySent, tandem.DeliveryFailed, tandem.DeliveryHeld:
 	default:
-		return fmt.Errorf("%w: --status %q is not pending, sent or failed", errUsage, *status)
+		return fmt.Errorf("%w: --status %q is not pending, sent, failed or held", errUsage, *status)
 	}
 	store, err := openStore(ctx, *sf)
 	if err != nil {
@@ -58,8 +58,8 @@ func runDeliveriesList(ctx context.Context, env Env, args []string) error {
 	return tw.Flush()
 }
 
-// runDeliveriesRetry makes failed deliveries due now with their attempts reset; a running
-// server's worker sends them at its next poll.
+// runDeliveriesRetry makes failed (or held) deliveries due now with their attempts reset; a
+// running server's worker sends them at its next poll.
 func runDeliveriesRetry(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem deliveries retry")
 	sf := addStoreFlags(env, fs)
@@ -79,8 +79,8 @@ func runDeliveriesRetry(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if d.Status != tandem.DeliveryFailed {
-			return tandem.Errorf(tandem.ECONFLICT, "delivery of %s is %s, not failed", id, d.Status)
+		if d.Status != tandem.DeliveryFailed && d.Status != tandem.DeliveryHeld {
+			return tandem.Errorf(tandem.ECONFLICT, "delivery of %s is %s, not failed or held", id, d.Status)
 		}
 		pending, zero, now := tandem.DeliveryPending, 0, time.Now()
 		if _, err := store.UpdateDelivery(ctx, id, storage.DeliveryUpdate{Status: &pending, Attempts: &zero, NextAt: &now}); err != nil {

@@ -15,7 +15,7 @@ import (
 )
 
 // runOutbound asks a running server to write first to a customer: a message, a named
-// response or a flow, on a chosen channel (POST /api/v1/bots/{bot}/outbound). Going through
+// response, a flow or a template, on a chosen channel (POST /api/v1/bots/{bot}/outbound). Going through
 // the server keeps opt-outs, quiet hours and rate limits in one place.
 func runOutbound(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "tandem outbound")
@@ -26,6 +26,7 @@ func runOutbound(ctx context.Context, env Env, args []string) error {
 	text := fs.String("text", "", "message text")
 	response := fs.String("response", "", "name of one of the bot's responses")
 	flow := fs.String("flow", "", "name of a flow to start")
+	template := fs.String("template", "", "name of one of the bot's templates on the channel (WhatsApp outside its 24-hour window)")
 	reason := fs.String("reason", "", "why (recorded with the decision)")
 	var slots slotFlag
 	fs.Var(&slots, "slot", "slot for the flow or templates, name=value (repeatable)")
@@ -37,7 +38,7 @@ func runOutbound(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("%w: set TANDEM_API_KEY to one of the server's TANDEM_API_KEYS", errUsage)
 	}
 	req := web.OutboundRequest{Channel: tandem.Channel(*channel), ExternalID: *to, Text: *text,
-		Response: *response, Flow: *flow, Slots: slots.m, Reason: *reason}
+		Response: *response, Flow: *flow, Template: *template, Slots: slots.m, Reason: *reason}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return err

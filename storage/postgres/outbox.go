@@ -141,6 +141,14 @@ func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([
 		args = append(args, f.BotID)
 		where = append(where, fmt.Sprintf("bot_id = $%d", len(args)))
 	}
+	if f.Channel != "" {
+		args = append(args, f.Channel)
+		where = append(where, fmt.Sprintf("channel = $%d", len(args)))
+	}
+	if f.To != "" {
+		args = append(args, f.To)
+		where = append(where, fmt.Sprintf("recipient = $%d", len(args)))
+	}
 	if f.MessageIDs != nil {
 		args = append(args, f.MessageIDs)
 		where = append(where, fmt.Sprintf("message_id = ANY($%d)", len(args)))
@@ -161,4 +169,16 @@ func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([
 	}
 	out, err := collect(rows, scanDelivery)
 	return out, translate("list deliveries", err)
+}
+
+// ReleaseHeldDeliveries makes a recipient's held deliveries pending, due at now. One
+// UPDATE: a row released by a concurrent caller no longer matches status 'held'.
+func (s *Store) ReleaseHeldDeliveries(ctx context.Context, botID string, ch tandem.Channel, to string, now time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_at = $1, updated_at = $2
+		WHERE status = 'held' AND bot_id = $3 AND channel = $4 AND recipient = $5`,
+		dbTime(now), s.now(), botID, string(ch), to)
+	if err != nil {
+		return 0, translate("release held deliveries", err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -13,10 +13,10 @@ import (
 )
 
 // DeleteClosedConversations deletes up to limit closed conversations inactive since before,
-// oldest first; their messages (with their answer feedback), deliveries, tickets and CSAT
-// responses go with them through the schema's cascades. Rows another replica is deleting are skipped (SKIP LOCKED), so
-// replicas take disjoint batches. The scan walks conversations_created, since a
-// conversation's last activity is never before its creation.
+// oldest first; their messages (with their answer feedback), deliveries, tickets, notes and
+// CSAT responses go with them through the schema's cascades. Rows another replica is
+// deleting are skipped (SKIP LOCKED), so replicas take disjoint batches. The scan walks
+// conversations_created, since a conversation's last activity is never before its creation.
 func (s *Store) DeleteClosedConversations(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit < 1 {
 		return 0, tandem.Errorf(tandem.EINVALID, "delete closed conversations: limit must be positive")
@@ -62,7 +62,7 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 				if err := json.Unmarshal(reply, &rep); err != nil {
 					return fmt.Errorf("decode reply of %s: %w", id, err)
 				}
-				rep.Text = redact(rep.Text)
+				rep = rep.Redacted(redact)
 				b.Queue(`UPDATE deliveries SET reply = $1 WHERE message_id = $2`, rep, id)
 			}
 			if comment != nil && *comment != "" {
@@ -91,6 +91,7 @@ const countCustomerDataSQL = `SELECT
 	(SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id
 		JOIN conversations c ON c.id = m.conversation_id WHERE c.customer_id = $1),
 	(SELECT count(*) FROM tickets t JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = $1),
+	(SELECT count(*) FROM ticket_notes n JOIN conversations c ON c.id = n.conversation_id WHERE c.customer_id = $1),
 	(SELECT count(*) FROM csat_responses r JOIN tickets t ON t.id = r.ticket_id
 		JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = $1),
 	(SELECT count(*) FROM message_feedback f JOIN conversations c ON c.id = f.conversation_id WHERE c.customer_id = $1)`
@@ -104,7 +105,7 @@ func countCustomerData(ctx context.Context, q db, id string, lock bool) (storage
 	}
 	e := storage.Erasure{CustomerID: id}
 	err := q.QueryRow(ctx, countCustomerDataSQL, id).Scan(&e.Identities, &e.Conversations, &e.Messages,
-		&e.Deliveries, &e.Tickets, &e.CSATResponses, &e.AnswerFeedback)
+		&e.Deliveries, &e.Tickets, &e.Notes, &e.CSATResponses, &e.AnswerFeedback)
 	return e, err
 }
 
@@ -124,7 +125,7 @@ func (s *Store) EraseCustomer(ctx context.Context, id, actor string) (storage.Er
 			return err
 		}
 		// Conversations cascade to messages (and their deliveries) and tickets (and
-		// their CSAT responses).
+		// their CSAT responses) and notes.
 		for _, q := range []string{
 			`DELETE FROM conversations WHERE customer_id = $1`,
 			`DELETE FROM identities WHERE customer_id = $1`,

@@ -175,6 +175,12 @@ func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([
 	if f.BotID != "" {
 		where, args = append(where, "bot_id = ?"), append(args, f.BotID)
 	}
+	if f.Channel != "" {
+		where, args = append(where, "channel = ?"), append(args, string(f.Channel))
+	}
+	if f.To != "" {
+		where, args = append(where, "recipient = ?"), append(args, f.To)
+	}
 	if f.MessageIDs != nil {
 		// A JSON array keeps the statement's text the same for any number of ids.
 		ids, err := json.Marshal(f.MessageIDs)
@@ -207,4 +213,20 @@ func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([
 		out = append(out, *d)
 	}
 	return out, translate("list deliveries", rows.Err())
+}
+
+// ReleaseHeldDeliveries makes a recipient's held deliveries pending, due at now.
+func (s *Store) ReleaseHeldDeliveries(ctx context.Context, botID string, ch tandem.Channel, to string, now time.Time) (int, error) {
+	var n int64
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_at = ?1, updated_at = ?2
+			WHERE status = 'held' AND bot_id = ?3 AND channel = ?4 AND recipient = ?5`,
+			dbTime(now).UnixMicro(), s.now().UnixMicro(), botID, string(ch), to)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), translate("release held deliveries", err)
 }

@@ -13,9 +13,9 @@ import (
 )
 
 // DeleteClosedConversations deletes up to limit closed conversations inactive since before,
-// oldest first; their messages (with their answer feedback), deliveries, tickets and CSAT
-// responses go with them through the schema's cascades. The scan walks conversations_created, since a conversation's last
-// activity is never before its creation.
+// oldest first; their messages (with their answer feedback), deliveries, tickets, notes and
+// CSAT responses go with them through the schema's cascades. The scan walks
+// conversations_created, since a conversation's last activity is never before its creation.
 func (s *Store) DeleteClosedConversations(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit < 1 {
 		return 0, tandem.Errorf(tandem.EINVALID, "delete closed conversations: limit must be positive")
@@ -135,7 +135,7 @@ func redactRow(r redaction, ann, reply sql.NullString, redact func(string) strin
 		if err := json.Unmarshal([]byte(reply.String), &rep); err != nil {
 			return r, fmt.Errorf("decode reply of %s: %w", r.id, err)
 		}
-		rep.Text = redact(rep.Text)
+		rep = rep.Redacted(redact)
 		b, err := json.Marshal(rep)
 		if err != nil {
 			return r, err
@@ -153,6 +153,7 @@ const countCustomerDataSQL = `SELECT
 	(SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id
 		JOIN conversations c ON c.id = m.conversation_id WHERE c.customer_id = ?1),
 	(SELECT count(*) FROM tickets t JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = ?1),
+	(SELECT count(*) FROM ticket_notes n JOIN conversations c ON c.id = n.conversation_id WHERE c.customer_id = ?1),
 	(SELECT count(*) FROM csat_responses r JOIN tickets t ON t.id = r.ticket_id
 		JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = ?1),
 	(SELECT count(*) FROM message_feedback f JOIN conversations c ON c.id = f.conversation_id WHERE c.customer_id = ?1)`
@@ -163,7 +164,7 @@ func (s *Store) countCustomerData(ctx context.Context, q querier, id string) (st
 	}
 	e := storage.Erasure{CustomerID: id}
 	err := q.QueryRowContext(ctx, countCustomerDataSQL, id).Scan(&e.Identities, &e.Conversations, &e.Messages,
-		&e.Deliveries, &e.Tickets, &e.CSATResponses, &e.AnswerFeedback)
+		&e.Deliveries, &e.Tickets, &e.Notes, &e.CSATResponses, &e.AnswerFeedback)
 	return e, err
 }
 
@@ -187,7 +188,7 @@ func (s *Store) EraseCustomer(ctx context.Context, id, actor string) (storage.Er
 			return err
 		}
 		// Conversations cascade to messages (and their deliveries) and tickets (and
-		// their CSAT responses).
+		// their CSAT responses) and notes.
 		for _, q := range []string{
 			`DELETE FROM conversations WHERE customer_id = ?`,
 			`DELETE FROM identities WHERE customer_id = ?`,

@@ -22,7 +22,7 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 	young := cutoff.Add(time.Hour)
 
 	// closedConv stores a closed conversation with a bot message, its delivery, a ticket
-	// and a CSAT rating of it, all old.
+	// with an agent's note and a CSAT rating of it, all old.
 	closedConv := func(t *testing.T, customerID, bot string) *tandem.Conversation {
 		t.Helper()
 		c := newConversation(t, s, bot, customerID, tandem.ChannelSMS)
@@ -31,6 +31,7 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		must(t, s.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: m.ID, BotID: bot, Channel: tandem.ChannelSMS, To: "+1555", Reply: tandem.Reply{Text: "hi"}}}))
 		tk := &tandem.Ticket{ConversationID: c.ID, BotID: bot, Queue: "retention", Status: tandem.TicketClosed}
 		must(t, s.CreateTicket(ctx, tk))
+		must(t, s.CreateNote(ctx, &tandem.Note{ConversationID: c.ID, TicketID: tk.ID, AuthorID: "agent-1", Text: "called them"}, nil))
 		must(t, s.RecordTurn(ctx, storage.TurnRecord{ConversationID: c.ID, Update: storage.ConversationUpdate{Status: ptr(tandem.StatusClosed)},
 			CSAT: &tandem.CSATResponse{TicketID: tk.ID, ConversationID: c.ID, BotID: bot, Queue: "retention", Score: 4, At: time.Now()}}))
 		return c
@@ -82,10 +83,12 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		must(t, err)
 		ts, err := s.ListTickets(ctx, storage.TicketFilter{Queue: "retention"})
 		must(t, err)
+		ns, err := s.ListCustomerNotes(ctx, cust.ID, storage.MessageFilter{})
+		must(t, err)
 		fb, err := s.ListAnswerFeedback(ctx, storage.AnswerFeedbackFilter{ConversationID: gone[0].ID})
 		must(t, err)
-		if len(ds) != 0 || len(ts) != 0 || ratings(t) != 0 || len(fb) != 0 {
-			t.Errorf("left %d deliveries, %d tickets, %d ratings, %d answer votes", len(ds), len(ts), ratings(t), len(fb))
+		if len(ds) != 0 || len(ts) != 0 || ratings(t) != 0 || len(ns) != 0 || len(fb) != 0 {
+			t.Errorf("left %d deliveries, %d tickets, %d ratings, %d notes, %d answer votes", len(ds), len(ts), ratings(t), len(ns), len(fb))
 		}
 		for _, c := range []*tandem.Conversation{open, active, fresh} {
 			_, err := s.FindConversationByID(ctx, c.ID)
@@ -112,7 +115,8 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		second := msg("nothing personal", time.Now(), nil)
 		reply := &tandem.Message{ConversationID: c.ID, Role: tandem.RoleBot, Channel: tandem.ChannelSMS, Text: "we wrote to secret@x.io"}
 		must(t, s.CreateMessage(ctx, reply))
-		must(t, s.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: reply.ID, BotID: "redact", Channel: tandem.ChannelSMS, To: "+15550801", Reply: tandem.Reply{Text: reply.Text}}}))
+		must(t, s.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: reply.ID, BotID: "redact", Channel: tandem.ChannelSMS, To: "+15550801", Reply: tandem.Reply{Text: reply.Text,
+			Template: &tandem.Template{Name: "notice", ContentSID: "HX0123456789abcdef0123456789abcdef", Variables: map[string]string{"1": "secret@x.io"}}}}}))
 		later := msg("secret kept for now", young, nil)
 		redact := func(s string) string { return strings.ReplaceAll(s, "secret", "[redacted]") }
 
@@ -145,6 +149,9 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		must(t, err)
 		if d.Reply.Text != "we wrote to [redacted]@x.io" {
 			t.Errorf("delivery reply = %q", d.Reply.Text)
+		}
+		if tm := d.Reply.Template; tm == nil || tm.Variables["1"] != "[redacted]@x.io" || tm.ContentSID == "" {
+			t.Errorf("delivery template = %+v, want its variables redacted", tm)
 		}
 	})
 
@@ -242,7 +249,7 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		must(t, s.CreateMessage(ctx, kept))
 		must(t, s.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: kept.ID, BotID: "e2", Channel: tandem.ChannelSMS, To: "+15550803", Reply: tandem.Reply{Text: "kept"}}}))
 
-		want := storage.Erasure{CustomerID: cust.ID, Identities: 2, Conversations: 2, Messages: 4, Deliveries: 2, Tickets: 1, CSATResponses: 1,
+		want := storage.Erasure{CustomerID: cust.ID, Identities: 2, Conversations: 2, Messages: 4, Deliveries: 2, Tickets: 1, Notes: 1, CSATResponses: 1,
 			AnswerFeedback: 1}
 		count, err := s.CountCustomerData(ctx, cust.ID)
 		must(t, err)
@@ -263,6 +270,11 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		}
 		_, err = s.FindConversationByID(ctx, openConv.ID)
 		wantCode(t, err, tandem.ENOTFOUND)
+		ns, err := s.ListCustomerNotes(ctx, cust.ID, storage.MessageFilter{})
+		must(t, err)
+		if len(ns) != 0 {
+			t.Errorf("erasure left %d notes", len(ns))
+		}
 		if fb, err := s.ListAnswerFeedback(ctx, storage.AnswerFeedbackFilter{ConversationID: openConv.ID}); err != nil || len(fb) != 0 {
 			t.Errorf("answer votes after erasure = %+v, %v", fb, err)
 		}
@@ -283,7 +295,8 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 
 		es, err := s.ListAudit(ctx, storage.AuditFilter{Subject: cust.ID, Action: storage.AuditCustomerErase})
 		must(t, err)
-		if len(es) != 1 || es[0].Actor != "agent:admin" || es[0].Detail["messages"] != "4" || es[0].Detail["answer_feedback"] != "1" || es[0].Detail["identities"] != "2" {
+		if len(es) != 1 || es[0].Actor != "agent:admin" || es[0].Detail["messages"] != "4" || es[0].Detail["identities"] != "2" ||
+			es[0].Detail["notes"] != "1" || es[0].Detail["answer_feedback"] != "1" {
 			t.Fatalf("audit = %+v", es)
 		}
 		for k, v := range es[0].Detail {

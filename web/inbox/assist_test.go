@@ -28,7 +28,7 @@ func TestAssist(t *testing.T) {
 			want: []string{">Standard shipping takes 3 to 5 &lt;b&gt;business&lt;/b&gt; days.</textarea>"}},
 		{name: "ErrUseOutOfRange", claim: true, query: "?use=7", want: []string{`placeholder="Reply to the customer on webchat…"></textarea>`}},
 		{name: "ErrUseNotANumber", claim: true, query: "?use=x", want: []string{`placeholder="Reply to the customer on webchat…"></textarea>`}},
-		{name: "ErrUseNotHolder", query: "?use=0", wantNot: []string{"</textarea>"}},
+		{name: "ErrUseNotHolder", query: "?use=0", wantNot: []string{`id="reply-text"`}},
 		{name: "ErrAssistantDown", fail: true, want: []string{`id="case-summary"`}, wantNot: []string{`aria-label="Suggested replies"`}},
 	}
 	for _, tt := range tests {

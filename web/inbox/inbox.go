@@ -5,11 +5,13 @@
 // identities), their whole timeline across channels with what the bot understood and why
 // it answered as it did, the handoff reason and knowledge articles suggested for the
 // customer's last message. An agent claims a
-// ticket, replies, closes it, gives the conversation back to the bot or transfers it to
-// another queue or agent (supervisors may transfer any active ticket).
+// ticket, replies (typing it, using a suggested reply or one of the bot's saved replies),
+// closes it, gives the conversation back to the bot or transfers it to another queue or
+// agent (supervisors may transfer any active ticket). Any agent may add an internal note to
+// a ticket: shown in the timeline to agents only, never to the customer.
 //
 // The package is HTTP and templates only: the operations and their audit entries are
-// handoff's (handoff.Claim, Reply, Close, GiveBack, Transfer), so other desks share them. A reply is
+// handoff's (handoff.Claim, Reply, Close, GiveBack, Transfer, AddNote), so other desks share them. A reply is
 // stored in the conversation on the customer's current channel; every action is published on
 // Deps.Events so the customer's web chat socket shows it live, and other channels (SMS, Slack,
 // Discord) receive it through their connector's delivery, which this package does not do.
@@ -64,6 +66,7 @@ type Store interface {
 	ListIdentities(ctx context.Context, customerID string) ([]tandem.Identity, error)
 	ListMessages(ctx context.Context, conversationID string, f storage.MessageFilter) ([]tandem.Message, error)
 	ListCustomerMessages(ctx context.Context, customerID string, f storage.MessageFilter) ([]tandem.Message, error)
+	ListCustomerNotes(ctx context.Context, customerID string, f storage.MessageFilter) ([]tandem.Note, error)
 	ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([]tandem.Delivery, error)
 	ListAudit(ctx context.Context, f storage.AuditFilter) ([]tandem.AuditEntry, error)
 }
@@ -193,11 +196,18 @@ type Deps struct {
 	Queues func() []string
 	// Assistant proposes replies to the customer's last message; nil proposes none.
 	Assistant Assistant
+	// SavedReplies are the bots' canned replies agents pick on the ticket page; nil offers
+	// none.
+	SavedReplies SavedReplies
 	// Agent returns the signed-in agent when staff sign in with accounts (web/staff, whose
 	// middleware guards the inbox); the inbox's own email sign-in is then off, and its
 	// sign-out form calls SignOut. Nil keeps the email sign-in.
 	Agent   func(*http.Request) (*tandem.Agent, error)
 	SignOut http.HandlerFunc
+	// ReopenTemplate names the template a bot sends when a reply is held for a closed
+	// channel window ("" for none; see bots.Registry.ReopenTemplate), for the ticket
+	// page's window notice; nil means none.
+	ReopenTemplate func(botID string, ch tandem.Channel) string
 }
 
 // Assistant proposes replies an agent may send or edit; *bots.Engine satisfies it. It must
@@ -234,6 +244,8 @@ type handler struct {
 	queues  func() []string
 	// assistant proposes replies (Deps.Assistant).
 	assistant Assistant
+	reopen    func(botID string, ch tandem.Channel) string
+	saved     SavedReplies
 	// accountAgent and signOut are Deps.Agent and Deps.SignOut.
 	accountAgent func(*http.Request) (*tandem.Agent, error)
 	signOut      http.HandlerFunc
@@ -256,7 +268,8 @@ func New(cfg Config, deps Deps) *Handler {
 		panic(err)
 	}
 	h := &handler{cfg: cfg.WithDefaults(), store: deps.Store, kb: deps.KB, colls: deps.Collections, events: deps.Events, desks: deps.Desks,
-		surveys: deps.Surveys, assistant: deps.Assistant, queues: deps.Queues, accountAgent: deps.Agent, signOut: deps.SignOut}
+		surveys: deps.Surveys, assistant: deps.Assistant, saved: deps.SavedReplies, queues: deps.Queues, accountAgent: deps.Agent, signOut: deps.SignOut,
+		reopen: deps.ReopenTemplate}
 	h.signer = signed.New(h.cfg.Secret)
 	h.pages = parsePages(h.cfg.Logger)
 	h.streams = make(chan struct{}, h.cfg.MaxStreams)
@@ -338,6 +351,7 @@ var notices = map[string]string{
 	"closed":      "Ticket closed. The bot has the conversation again; when it surveys, it has asked the customer to rate the help.",
 	"returned":    "Given back to the bot: it answers the customer's next message.",
 	"transferred": "Transferred.",
+	"noted":       "Note added. Only agents see it.",
 	"signedin":    "Signed in.",
 }
 

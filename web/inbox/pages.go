@@ -99,6 +99,12 @@ type ticketData struct {
 	Queued     bool
 	MaxReply   int
 	Draft      string // the reply text to show again after a refused reply
+	// MaxNote and NoteDraft are the internal note form's limit and the note to show
+	// again after a refused one.
+	MaxNote   int
+	NoteDraft string
+	// Saved are the bot's saved replies, offered to the ticket's holder.
+	Saved []savedReplyView
 	// Summary is the conversation's case summary (handoff.Summarize), a line each.
 	Summary []string
 	// Suggestions are replies the bot proposes to the customer's last message.
@@ -108,6 +114,8 @@ type ticketData struct {
 	// History is what happened to the ticket (claims, transfers with their notes,
 	// escalations, closes), oldest first.
 	History []historyEntry
+	// Window is the channel's window for free-form replies; nil on channels without one.
+	Window *replyWindow
 }
 
 type profileField struct{ Key, Value string }
@@ -120,6 +128,8 @@ type messageView struct {
 	// Delivery is how a reply on a pushed channel (SMS, Slack, ...) is getting to the
 	// customer; nil for messages nobody delivers (the customer's, web chat replies).
 	Delivery *tandem.Delivery
+	// Note marks an agent's internal note (tandem.Note), not a message: Who wrote it.
+	Note bool
 }
 
 // article is a suggested knowledge article.
@@ -129,22 +139,38 @@ type article struct {
 
 // handleTicket shows one ticket with its customer, timeline and suggestions.
 func (h *handler) handleTicket(w http.ResponseWriter, r *http.Request, agent *tandem.Agent) {
-	h.renderTicket(w, r, agent, http.StatusOK, notice(r), "", "")
+	h.renderTicket(w, r, agent, http.StatusOK, notice(r), "", drafts{})
 }
 
+// drafts are the texts a refused form had, shown again in their boxes.
+type drafts struct{ Reply, Note string }
+
 // renderTicket renders the ticket page of r's {id} with status, a notice or an error
-// message, and the draft reply to show again.
-func (h *handler) renderTicket(w http.ResponseWriter, r *http.Request, agent *tandem.Agent, status int, note, errMsg, draft string) {
+// message, and the drafts to show again.
+func (h *handler) renderTicket(w http.ResponseWriter, r *http.Request, agent *tandem.Agent, status int, note, errMsg string, draft drafts) {
 	ctx := r.Context()
 	d, err := h.ticket(ctx, r.PathValue("id"), agent)
 	if err != nil {
 		h.fail(w, r, agent, err)
 		return
 	}
-	d.Draft = draft
-	// ?use=N puts suggestion N in the reply box, to send or edit (no script needed).
-	if n, err := strconv.Atoi(r.URL.Query().Get("use")); err == nil && draft == "" && d.Mine && n >= 0 && n < len(d.Suggestions) {
+	d.Draft, d.NoteDraft = draft.Reply, draft.Note
+	// ?use=N puts suggestion N in the reply box, to send or edit (no script needed), and
+	// ?saved=ID the bot's saved reply ID, filled in; one that cannot be is said, not sent.
+	if n, err := strconv.Atoi(r.URL.Query().Get("use")); err == nil && d.Draft == "" && d.Mine && n >= 0 && n < len(d.Suggestions) {
 		d.Draft = d.Suggestions[n].Text
+	}
+	if id := r.URL.Query().Get("saved"); id != "" && d.Draft == "" && d.Mine {
+		text, err := h.fillSavedReply(ctx, d, id, agent)
+		switch code := tandem.ErrorCode(err); code {
+		case "":
+			d.Draft = text
+		case tandem.ENOTFOUND, tandem.EINVALID, tandem.ETOOLARGE:
+			errMsg = tandem.ErrorMessage(err)
+		default:
+			h.fail(w, r, agent, err)
+			return
+		}
 	}
 	h.render(w, r, status, "ticket", page{Title: d.Customer, Agent: agent, CSRF: h.csrfToken(agent.ID),
 		Notice: note, Error: errMsg, Data: d})
@@ -179,7 +205,7 @@ func (h *handler) ticket(ctx context.Context, id string, agent *tandem.Agent) (*
 	}
 	d := &ticketData{Ticket: t, Link: ticketPath(t.ID), Conv: conv, Customer: customerName(cust), Identities: ids,
 		Holder: names[t.AgentID], Mine: t.Status == tandem.TicketClaimed && t.AgentID == agent.ID,
-		Queued: t.Status == tandem.TicketQueued, MaxReply: handoff.MaxReplyBytes}
+		Queued: t.Status == tandem.TicketQueued, MaxReply: handoff.MaxReplyBytes, MaxNote: handoff.MaxInternalNoteBytes}
 	if t.Status == tandem.TicketQueued || t.Status == tandem.TicketClaimed {
 		d.Wait = waitText(h.cfg.Now().Sub(t.CreatedAt))
 	}
@@ -208,6 +234,14 @@ func (h *handler) ticket(ctx context.Context, id string, agent *tandem.Agent) (*
 		}
 		v.Delivery = deliveries[m.ID]
 		d.Messages = append(d.Messages, v)
+	}
+	d.Window = h.replyWindow(conv, msgs)
+	// Notes join the timeline only: what follows reads the customer's messages alone.
+	if d.Messages, err = h.withNotes(ctx, d.Messages, cust.ID, conv.ID, names); err != nil {
+		return nil, fmt.Errorf("ticket: %w", err)
+	}
+	if d.Mine {
+		d.Saved = h.savedReplies(conv.BotID)
 	}
 	d.Summary = handoff.Summarize(conv.ID, msgs).Lines()
 	if last != nil {
@@ -291,9 +325,9 @@ func (h *handler) suggest(ctx context.Context, botID, text string) []article {
 	return out
 }
 
-// handleAction runs claim, reply, close, return or transfer on the ticket. A refusal (another agent
-// was first, the conversation is not with a human, bad input) shows the ticket again with
-// the reason and the status of its code.
+// handleAction runs claim, reply, close, return, transfer or note on the ticket. A refusal
+// (another agent was first, the conversation is not with a human, bad input) shows the
+// ticket again with the reason and the status of its code, and the refused text in its box.
 func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *tandem.Agent) {
 	ctx := r.Context()
 	id := r.PathValue("id")
@@ -330,6 +364,12 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 		_, err = handoff.Transfer(ctx, h.store, handoff.TransferRequest{TicketID: id, By: agent, ToQueue: r.PostFormValue("queue"),
 			ToAgent: r.PostFormValue("agent"), Note: r.PostFormValue("note"), At: now})
 		done, event.Kind = "transferred", events.KindStatus
+	case "note":
+		var n *tandem.Note
+		if n, err = handoff.AddNote(ctx, h.store, handoff.NoteRequest{TicketID: id, By: agent, Text: r.PostFormValue("text"), At: now}); err == nil {
+			event = events.Event{Topic: n.ConversationID, Kind: events.KindNote} // agents' pages only
+		}
+		done = "noted"
 	default:
 		h.fail(w, r, agent, tandem.Errorf(tandem.ENOTFOUND, "no such action"))
 		return
@@ -349,9 +389,13 @@ func (h *handler) handleAction(w http.ResponseWriter, r *http.Request, agent *ta
 		}
 		htmlpage.Redirect(w, r, ticketPath(id), done)
 	case tandem.ECONFLICT, tandem.EINVALID, tandem.ETOOLARGE:
-		draft := ""
+		var draft drafts
 		if code != tandem.ETOOLARGE {
-			draft = r.PostFormValue("text")
+			if r.PathValue("action") == "note" {
+				draft.Note = r.PostFormValue("text")
+			} else {
+				draft.Reply = r.PostFormValue("text")
+			}
 		}
 		h.renderTicket(w, r, agent, web.ErrorStatus(code), "", tandem.ErrorMessage(err), draft)
 	default:

@@ -51,8 +51,8 @@ func (h *handler) transferForm(ctx context.Context, t *tandem.Ticket, agent *tan
 	f.Queues = append(f.Queues, t.Queue)
 	for _, a := range agents {
 		f.Queues = append(f.Queues, a.Skills...)
-		if a.ID == t.AgentID {
-			continue
+		if a.ID == t.AgentID || !slices.Contains(handoff.InboxRoles, a.Role) {
+			continue // the holder, or an editor (editors do not work tickets)
 		}
 		c := agentChoice{ID: a.ID, Label: fmt.Sprintf("%s (holds %d)", names[a.ID], load[a.ID])}
 		if a.Capacity > 0 {

@@ -3,8 +3,9 @@
 // (data-live). A part whose data-live key did not change is left alone, so the agent's
 // reply draft is never touched. No timer runs while the stream works; when it keeps failing,
 // the page falls back to reloading every data-refresh seconds while the agent is idle.
-// The ticket page also shows when the customer is typing, and tells the customer's web chat
-// (at most every few seconds) when the agent is. Everything works without JavaScript.
+// The ticket page also shows when the customer is typing, tells the customer's web chat
+// (at most every few seconds) when the agent is, and filters the saved replies as the agent
+// types in their filter box. Everything works without JavaScript.
 (function () {
   "use strict";
   var root = document.querySelector("[data-events]");
@@ -40,6 +41,7 @@
       }
       old.replaceWith(part);
     });
+    showFilter();
   }
 
   // refetch reads the page again; events that arrive meanwhile cause one more read.
@@ -74,8 +76,10 @@
       document.addEventListener(type, function () { last = Date.now(); }, true);
     });
     window.setInterval(function () {
-      var reply = document.getElementById("reply-text");
-      var typing = reply && (reply.value !== "" || document.activeElement === reply);
+      var typing = ["reply-text", "note-text"].some(function (id) {
+        var box = document.getElementById(id);
+        return box && (box.value !== "" || document.activeElement === box);
+      });
       if (!typing && Date.now() - last >= seconds * 1000) {
         window.location.replace(window.location.pathname);
       }
@@ -113,6 +117,25 @@
     fetch(box.form.action.replace(/\/reply$/, "/typing"), { method: "POST", body: body, credentials: "same-origin" })
       .catch(function () {}); // only a hint
   });
+
+  // The saved replies' filter box: hidden without JavaScript, where all are listed.
+  function showFilter() {
+    var box = document.getElementById("saved-filter");
+    if (box) {
+      box.hidden = false;
+    }
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "saved-filter") {
+      return;
+    }
+    var words = event.target.value.toLowerCase().split(/\s+/).filter(Boolean);
+    document.querySelectorAll("#saved-list .saved-reply").forEach(function (item) {
+      var text = item.dataset.search || "";
+      item.hidden = !words.every(function (w) { return text.indexOf(w) >= 0; });
+    });
+  });
+  showFilter();
 
   if (!window.EventSource) {
     reloadWhenIdle();

@@ -1,0 +1,17 @@
+-- Agents' internal notes on handed-off conversations (storage.NoteStore). They are a table
+-- of their own, not messages with another role, so nothing that reads messages (the
+-- customer's transcript, the web chat, delivery, NLU) can show or send one.
+-- Deleting a conversation (retention, erasure) cascades to its notes; a desk's retry of
+-- the same note is dropped by provider_id.
+CREATE TABLE ticket_notes (
+    id              text PRIMARY KEY,
+    conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    ticket_id       text NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+    author_id       text NOT NULL,
+    text            text NOT NULL,
+    provider_id     text NOT NULL DEFAULT '',
+    created_at      timestamptz NOT NULL
+);
+CREATE INDEX ticket_notes_conversation ON ticket_notes (conversation_id, created_at);
+CREATE INDEX ticket_notes_ticket ON ticket_notes (ticket_id);
+CREATE UNIQUE INDEX ticket_notes_provider ON ticket_notes (provider_id) WHERE provider_id <> '';
