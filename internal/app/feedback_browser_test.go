@@ -10,9 +10,9 @@ import (
 )
 
 // TestAnswerFeedbackBrowser: in headless Chromium, a customer asks the demo bot about
-// shipping on the chat page and marks the answer not helpful; the vote stays shown after a
-// reload, and an editor then finds the question under the shipping article on
-// /kb/feedback, and the vote on the article's page.
+// shipping on the chat page and marks the answer not helpful, with a comment; the vote
+// stays shown after a reload, and an editor then finds the question and the comment under
+// the shipping article on /kb/feedback, and the vote on the article's page.
 func TestAnswerFeedbackBrowser(t *testing.T) {
 	t.Parallel()
 	base := start(t, "")
@@ -20,6 +20,7 @@ func TestAnswerFeedbackBrowser(t *testing.T) {
 	browsertest.ScreenshotOnFailure(t, chat)
 
 	const question = "How long does shipping take?"
+	const comment = "I wanted express options"
 	notHelpful := `.msg-bot .feedback button[aria-label="Not helpful"]`
 	err := chromedp.Do(chat,
 		chromedp.Navigate(base+"/"),
@@ -29,6 +30,11 @@ func TestAnswerFeedbackBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(notHelpful)),
 		chromedp.Click(chromedp.CSS(notHelpful)),
 		chromedp.WaitVisible(chromedp.CSS(notHelpful+`[aria-pressed="true"]`)),
+		// A 👎 offers a short comment.
+		chromedp.WaitVisible(chromedp.CSS(`.feedback-comment input`)),
+		chromedp.SendKeys(chromedp.CSS(`.feedback-comment input`), comment),
+		chromedp.Click(chromedp.CSS(`.feedback-comment button`)),
+		chromedp.WaitVisible(chromedp.CSS(`.feedback-thanks`)),
 	)
 	if err != nil {
 		t.Fatalf("ask and vote: %v", err)
@@ -69,6 +75,9 @@ func TestAnswerFeedbackBrowser(t *testing.T) {
 	asked, err := chromedp.Run(editor, chromedp.Text(chromedp.CSS(".unhelpful-doc .unhelpful-question q")))
 	if err != nil {
 		t.Fatalf("report question: %v", err)
+	}
+	if !strings.Contains(report, comment) {
+		t.Errorf("the report lacks the customer's comment %q:\n%s", comment, report)
 	}
 	if !strings.Contains(strings.ToLower(title), "shipping") || asked != question {
 		t.Errorf("first article %q with question %q, want the shipping article with %q; report:\n%s", title, asked, question, report)

@@ -11,6 +11,7 @@
 // (a bot message with sources) two buttons ask "was this helpful?": a click sends
 // {"type":"feedback","message_id","helpful"}; the server confirms with a "feedback" frame,
 // and the chosen button stays pressed (the transcript carries the vote after a reload).
+// After a 👎 the page offers a short optional comment, sent as the same vote with "comment".
 //
 // In the chat widget's iframe (/embed, data-embed="true"; see widget.js) the browser sends
 // no cookie to the cross-site frame, so the page asks for its visitor's signed token (the
@@ -40,6 +41,7 @@
   var retryTimer = null;
   var typedAt = 0;        // when our typing was last sent
   var votes = {};         // message id -> its feedback box
+  var asking = {};        // message id -> "vote" (a 👎 just sent) or "comment" (its comment sent)
   var embed = root.dataset.embed === "true" ? embedding() : null;
 
   // embedding returns the widget iframe's link to its visitor token and its host page.
@@ -167,6 +169,7 @@
       b.addEventListener("click", function () {
         if (!socket || socket.readyState !== WebSocket.OPEN) { showError("Not connected; try again in a moment."); return; }
         hideError();
+        asking[id] = v[0] ? "" : "vote";
         socket.send(JSON.stringify({ type: "feedback", message_id: id, helpful: v[0] }));
       });
       box.appendChild(b);
@@ -176,10 +179,43 @@
     return box;
   }
 
+  // askComment offers a short comment on the 👎 just given to message id.
+  function askComment(box, id) {
+    if (box.querySelector(".feedback-comment")) { return; }
+    var f = el("form", "feedback-comment");
+    var text = el("input");
+    text.type = "text";
+    text.maxLength = 500;
+    text.placeholder = "What was missing? (optional)";
+    text.setAttribute("aria-label", "What was missing?");
+    var b = el("button", "", "Send");
+    b.type = "submit";
+    f.appendChild(text);
+    f.appendChild(b);
+    f.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var comment = text.value.trim();
+      if (!comment || !socket || socket.readyState !== WebSocket.OPEN) { return; }
+      asking[id] = "comment";
+      socket.send(JSON.stringify({ type: "feedback", message_id: id, helpful: false, comment: comment }));
+    });
+    box.appendChild(f);
+    text.focus();
+  }
+
   // showVote presses the button of the vote on message id (none when undefined).
   function showVote(id, helpful) {
     var box = votes[id];
     if (!box) { return; }
+    var form = box.querySelector(".feedback-comment");
+    if (asking[id] === "vote" && helpful === false) {
+      askComment(box, id);
+    } else if (asking[id] === "comment" && form) {
+      form.replaceWith(el("span", "feedback-thanks", "Thanks for telling us."));
+    } else if (form) {
+      form.remove();
+    }
+    delete asking[id];
     Array.prototype.forEach.call(box.querySelectorAll(".feedback-vote"), function (b) {
       b.setAttribute("aria-pressed", String(b.dataset.helpful === String(helpful)));
     });
