@@ -15,12 +15,14 @@ import (
 type RetentionStore interface {
 	DeleteClosedConversations(ctx context.Context, before time.Time, limit int) (int, error)
 	RedactMessages(ctx context.Context, before time.Time, limit int, redact func(string) string) (int, error)
+	RedactNotes(ctx context.Context, before time.Time, limit int, redact func(string) string) (int, error)
 }
 
 // Kinds of data the retention worker removes, as reported to RetentionConfig.Observe.
 const (
 	RetentionConversations    = "conversations"     // closed conversations deleted
 	RetentionRedactedMessages = "redacted_messages" // messages whose personal data was redacted
+	RetentionRedactedNotes    = "redacted_notes"    // agents' internal notes redacted likewise
 )
 
 // RetentionConfig tunes the retention worker. Zero fields take the defaults; with both ages
@@ -112,10 +114,11 @@ func (w *Retention) Run(ctx context.Context) error {
 type RetentionResult struct {
 	Conversations    int // closed conversations deleted
 	RedactedMessages int
+	RedactedNotes    int
 }
 
 // Sweep deletes the closed conversations inactive for longer than ClosedConversations,
-// then redacts the messages older than RedactAfter, a Batch per transaction until none is
+// then redacts the messages and internal notes older than RedactAfter, a Batch per transaction until none is
 // left (or ctx ends). It returns what it did, also when it fails part way.
 func (w *Retention) Sweep(ctx context.Context) (RetentionResult, error) {
 	var res RetentionResult
@@ -134,10 +137,15 @@ func (w *Retention) Sweep(ctx context.Context) (RetentionResult, error) {
 		})
 		res.RedactedMessages = n
 		errs = append(errs, err)
+		n, err = w.batches(ctx, RetentionRedactedNotes, func() (int, error) {
+			return w.store.RedactNotes(ctx, now.Add(-age), w.cfg.Batch, w.cfg.Redact)
+		})
+		res.RedactedNotes = n
+		errs = append(errs, err)
 	}
 	if res != (RetentionResult{}) {
 		w.cfg.Logger.Info("retention: old data removed", "conversations_deleted", res.Conversations,
-			"messages_redacted", res.RedactedMessages)
+			"messages_redacted", res.RedactedMessages, "notes_redacted", res.RedactedNotes)
 	}
 	return res, errors.Join(errs...)
 }

@@ -46,6 +46,14 @@ func TestRetentionSweep(t *testing.T) {
 			open := conv("c", tandem.StatusOpen, t0)
 			first := msg(open, "write to ada@example.com", t0)
 			second := msg(open, "or to ada.l@example.org", t0.Add(10*day))
+			tk := &tandem.Ticket{ConversationID: open.ID, BotID: "c", Queue: "q"}
+			if err := st.CreateTicket(ctx, tk); err != nil {
+				t.Fatal(err)
+			}
+			note := &tandem.Note{ConversationID: open.ID, TicketID: tk.ID, AuthorID: "ann", Text: "she also uses ada@work.example", CreatedAt: t0.Add(day)}
+			if err := st.CreateNote(ctx, note, nil); err != nil {
+				t.Fatal(err)
+			}
 
 			clk := &clock{t: t0}
 			var mu sync.Mutex
@@ -58,7 +66,8 @@ func TestRetentionSweep(t *testing.T) {
 				want jobs.RetentionResult
 			}{
 				{5 * day, jobs.RetentionResult{}},
-				{8 * day, jobs.RetentionResult{RedactedMessages: 1}},                    // first
+				{8 * day, jobs.RetentionResult{RedactedMessages: 1}},                    // first (the note is 7 days old)
+				{8*day + 2*time.Hour, jobs.RetentionResult{RedactedNotes: 1}},           // the note
 				{31 * day, jobs.RetentionResult{Conversations: 1, RedactedMessages: 1}}, // old, second
 				{41 * day, jobs.RetentionResult{Conversations: 1}},                      // later
 				{400 * day, jobs.RetentionResult{}},                                     // the open one stays
@@ -84,6 +93,13 @@ func TestRetentionSweep(t *testing.T) {
 			ms, err := st.ListMessages(ctx, open.ID, storage.MessageFilter{})
 			if err != nil {
 				t.Fatal(err)
+			}
+			notes, err := st.ListCustomerNotes(ctx, open.CustomerID, storage.MessageFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(notes) != 1 || notes[0].Text != "she also uses [EMAIL]" {
+				t.Errorf("notes = %+v, want the address redacted", notes)
 			}
 			want := map[string]string{first.ID: "write to [EMAIL]", second.ID: "or to [EMAIL]"}
 			if len(ms) != 2 || ms[0].Text != want[ms[0].ID] || ms[1].Text != want[ms[1].ID] {

@@ -557,6 +557,10 @@ type RetentionStore interface {
 	// how many messages it redacted; fewer than limit means none is left for this caller.
 	// limit < 1 or a nil redact: EINVALID.
 	RedactMessages(ctx context.Context, before time.Time, limit int, redact func(string) string) (int, error)
+	// RedactNotes does the same for up to limit agents' internal notes created before
+	// `before` and not yet redacted (agents write customers' details in them too), and
+	// returns how many. EINVALID for a limit under 1 or a nil redact.
+	RedactNotes(ctx context.Context, before time.Time, limit int, redact func(string) string) (int, error)
 	// CountCustomerData counts what EraseCustomer would delete; unknown id: ENOTFOUND.
 	CountCustomerData(ctx context.Context, id string) (Erasure, error)
 	// EraseCustomer deletes a customer with its identities, conversations, messages,

@@ -12,7 +12,7 @@ func (a *App) newRetention(reg prometheus.Registerer) *jobs.Retention {
 	deleted := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_retention_deleted_total",
 		Help: "Rows removed by the retention worker, by kind (conversations: closed conversations deleted; redacted_messages: messages whose personal data was redacted)."},
 		[]string{"kind"})
-	for _, k := range []string{jobs.RetentionConversations, jobs.RetentionRedactedMessages} {
+	for _, k := range []string{jobs.RetentionConversations, jobs.RetentionRedactedMessages, jobs.RetentionRedactedNotes} {
 		deleted.WithLabelValues(k) // both series exist from the start, at 0
 	}
 	reg.MustRegister(deleted)

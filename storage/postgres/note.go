@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -63,4 +64,37 @@ func (s *Store) ListCustomerNotes(ctx context.Context, customerID string, f stor
 	}
 	out, err := collect(rows, scanNote)
 	return out, translate("list customer notes", err)
+}
+
+// RedactNotes redacts the text of up to limit notes created before `before`; concurrent
+// sweeps take disjoint rows.
+func (s *Store) RedactNotes(ctx context.Context, before time.Time, limit int, redact func(string) string) (int, error) {
+	if limit < 1 || redact == nil {
+		return 0, tandem.Errorf(tandem.EINVALID, "redact notes: a positive limit and a redact function are required")
+	}
+	n := 0
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, text FROM ticket_notes WHERE redacted_at IS NULL AND created_at < $1
+			ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`, dbTime(before), limit)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		now := s.now()
+		var id, text string
+		n = 0
+		_, err = pgx.ForEachRow(rows, []any{&id, &text}, func() error {
+			b.Queue(`UPDATE ticket_notes SET text = $1, redacted_at = $2 WHERE id = $3`, redact(text), now, id)
+			n++
+			return nil
+		})
+		if err != nil || n == 0 {
+			return err
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return 0, translate("redact notes", err)
+	}
+	return n, nil
 }

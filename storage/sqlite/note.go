@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/tandemhq/tandem"
 	"github.com/tandemhq/tandem/storage"
@@ -66,4 +67,49 @@ func (s *Store) ListCustomerNotes(ctx context.Context, customerID string, f stor
 		return nil, translate("list customer notes", err)
 	}
 	return out, nil
+}
+
+// RedactNotes redacts the text of up to limit notes created before `before`.
+func (s *Store) RedactNotes(ctx context.Context, before time.Time, limit int, redact func(string) string) (int, error) {
+	if limit < 1 || redact == nil {
+		return 0, tandem.Errorf(tandem.EINVALID, "redact notes: a positive limit and a redact function are required")
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, text FROM ticket_notes WHERE redacted_at IS NULL AND created_at < ?
+		ORDER BY created_at LIMIT ?`, dbTime(before).UnixMicro(), limit)
+	if err != nil {
+		return 0, translate("redact notes", err)
+	}
+	type note struct{ id, text string }
+	var ns []note
+	for rows.Next() {
+		var n note
+		if err := rows.Scan(&n.id, &n.text); err != nil {
+			rows.Close()
+			return 0, translate("redact notes", err)
+		}
+		ns = append(ns, note{n.id, redact(n.text)})
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, translate("redact notes", err)
+	}
+	n := 0
+	now := s.now().UnixMicro()
+	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		for _, r := range ns {
+			// Redacted or deleted meanwhile: nothing to do.
+			res, err := tx.ExecContext(ctx, `UPDATE ticket_notes SET text = ?, redacted_at = ? WHERE id = ? AND redacted_at IS NULL`, r.text, now, r.id)
+			if err != nil {
+				return err
+			}
+			if k, err := res.RowsAffected(); err == nil && k > 0 {
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, translate("redact notes", err)
+	}
+	return n, nil
 }

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +107,40 @@ func testNotes(t *testing.T, s storage.Store, _ Features) {
 		// Notes without a provider id never collide.
 		must(t, s.CreateNote(ctx, &tandem.Note{ConversationID: conv.ID, TicketID: tk.ID, AuthorID: "a", Text: "y"}, nil))
 		must(t, s.CreateNote(ctx, &tandem.Note{ConversationID: conv.ID, TicketID: tk.ID, AuthorID: "a", Text: "z"}, nil))
+	})
+	t.Run("RedactNotes", func(t *testing.T) {
+		t.Parallel()
+		cust, conv, tk := setup(t, "+15550905")
+		base := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC) // older than other tests' notes
+		for i, text := range []string{"old: a@x.example", "old too: b@x.example", "new: c@x.example"} {
+			must(t, s.CreateNote(ctx, &tandem.Note{ConversationID: conv.ID, TicketID: tk.ID, AuthorID: "a", Text: text,
+				CreatedAt: base.Add(time.Duration(i) * time.Hour)}, nil))
+		}
+		redact := func(s string) string { return strings.Split(s, ":")[0] + ": [EMAIL]" }
+		cutoff := base.Add(90 * time.Minute)
+		total := 0
+		for {
+			n, err := s.RedactNotes(ctx, cutoff, 1, redact)
+			must(t, err)
+			if n == 0 {
+				break
+			}
+			total += n
+		}
+		if total != 2 {
+			t.Errorf("redacted %d notes, want the 2 before the cutoff", total)
+		}
+		got, err := s.ListCustomerNotes(ctx, cust.ID, storage.MessageFilter{})
+		must(t, err)
+		want := []string{"old: [EMAIL]", "old too: [EMAIL]", "new: c@x.example"}
+		for i, n := range got {
+			if i >= len(want) || n.Text != want[i] {
+				t.Errorf("note %d = %q, want %q", i, n.Text, want)
+			}
+		}
+		_, err = s.RedactNotes(ctx, cutoff, 0, redact)
+		wantCode(t, err, tandem.EINVALID)
+		_, err = s.RedactNotes(ctx, cutoff, 1, nil)
+		wantCode(t, err, tandem.EINVALID)
 	})
 }

@@ -10,8 +10,11 @@ CREATE TABLE ticket_notes (
     author_id       TEXT NOT NULL,
     text            TEXT NOT NULL,
     provider_id     TEXT NOT NULL DEFAULT '',
+    redacted_at     INTEGER,
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX ticket_notes_conversation ON ticket_notes (conversation_id, created_at);
 CREATE INDEX ticket_notes_ticket ON ticket_notes (ticket_id);
+-- The retention worker's redaction finds old notes not yet redacted.
+CREATE INDEX ticket_notes_unredacted ON ticket_notes (created_at) WHERE redacted_at IS NULL;
 CREATE UNIQUE INDEX ticket_notes_provider ON ticket_notes (provider_id) WHERE provider_id <> '';
