@@ -22,6 +22,9 @@ type QuickReply struct {
 
 // Reply is one message the bot sends back; connectors render it for their channel.
 type Reply struct {
+	// MessageID is the stored bot message of the reply, set once the turn is recorded (what
+	// a customer's feedback on the answer names); empty in deliveries.
+	MessageID    string       `json:"message_id,omitempty"`
 	Text         string       `json:"text"`
 	Citations    []Citation   `json:"citations,omitempty"`
 	QuickReplies []QuickReply `json:"quick_replies,omitempty"`

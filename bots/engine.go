@@ -435,6 +435,9 @@ func (e *Engine) persist(ctx context.Context, t *turn) error {
 	if err := e.store.RecordTurn(ctx, rec); err != nil {
 		return fmt.Errorf("record turn: %w", err)
 	}
+	for i, m := range rec.Replies {
+		t.replies[i].MessageID = m.ID
+	}
 	if len(rec.Deliveries) > 0 && e.delivered != nil {
 		e.delivered()
 	}

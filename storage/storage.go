@@ -31,6 +31,7 @@ type Store interface {
 	ReportStore
 	RetentionStore
 	SignInStore
+	FeedbackStore
 
 	// Ping checks the store can serve requests (readiness).
 	Ping(ctx context.Context) error
@@ -486,6 +487,9 @@ type ReportStore interface {
 	ConversationStats(ctx context.Context, since time.Time) (ConversationStats, error)
 	// CountAudit counts the audit entries with action appended since.
 	CountAudit(ctx context.Context, action string, since time.Time) (int, error)
+	// AnswerFeedbackStats counts the customers' votes on knowledge answers given since
+	// (see FeedbackStore).
+	AnswerFeedbackStats(ctx context.Context, since time.Time) (AnswerFeedbackStats, error)
 }
 
 // QueueStats is one queue's line of the dashboard.
@@ -549,15 +553,16 @@ func LastAdmin(email string) error {
 type RetentionStore interface {
 	// DeleteClosedConversations deletes up to limit closed conversations whose last
 	// activity (UpdatedAt) is before `before`, oldest first, with their messages (and so
-	// their NLU annotations), deliveries, tickets, agents' notes and CSAT responses.
-	// Not-closed conversations are never deleted. It returns how many conversations it
-	// deleted; fewer than limit means none is left for this caller (rows a concurrent
-	// caller holds are its to delete). limit < 1: EINVALID.
+	// their NLU annotations and answer feedback), deliveries, tickets, agents' notes and
+	// CSAT responses. Not-closed conversations are never deleted. It returns how many
+	// conversations it deleted; fewer than limit means none is left for this caller (rows a
+	// concurrent caller holds are its to delete). limit < 1: EINVALID.
 	DeleteClosedConversations(ctx context.Context, before time.Time, limit int) (int, error)
 	// RedactMessages replaces the text of up to limit messages created before `before` and
 	// not redacted yet with redact(text), oldest first, and marks them redacted so they are
 	// never processed again. The entities of their NLU annotations (spans of the original
-	// text) are dropped, and the reply text of their deliveries is redacted too. It returns
+	// text) are dropped, and the reply text of their deliveries and the comments of the
+	// votes on them (FeedbackStore) are redacted too. It returns
 	// how many messages it redacted; fewer than limit means none is left for this caller.
 	// limit < 1 or a nil redact: EINVALID.
 	RedactMessages(ctx context.Context, before time.Time, limit int, redact func(string) string) (int, error)
@@ -568,11 +573,11 @@ type RetentionStore interface {
 	// CountCustomerData counts what EraseCustomer would delete; unknown id: ENOTFOUND.
 	CountCustomerData(ctx context.Context, id string) (Erasure, error)
 	// EraseCustomer deletes a customer with its identities, conversations, messages,
-	// deliveries (so none is sent afterwards), tickets, agents' notes, CSAT responses and
-	// profile, and appends a "customer.erase" audit entry by actor recording only ids and
-	// counts, all in one transaction. Unknown id: ENOTFOUND (nothing is written). A
-	// delivery a worker had already claimed may still be on its way; its status update then
-	// finds nothing.
+	// deliveries (so none is sent afterwards), tickets, agents' notes, CSAT responses,
+	// answer feedback and profile, and appends a "customer.erase" audit entry by actor
+	// recording only ids and counts, all in one transaction. Unknown id: ENOTFOUND (nothing
+	// is written). A delivery a worker had already claimed may still be on its way; its
+	// status update then finds nothing.
 	EraseCustomer(ctx context.Context, id, actor string) (Erasure, error)
 }
 
@@ -590,6 +595,8 @@ type Erasure struct {
 	Tickets       int
 	Notes         int
 	CSATResponses int
+	// AnswerFeedback counts the votes on the bot's answers in the customer's conversations.
+	AnswerFeedback int
 }
 
 // Detail is the erasure as an audit entry's detail: counts only.
@@ -598,5 +605,6 @@ func (e Erasure) Detail() map[string]string {
 	return map[string]string{
 		"identities": itoa(e.Identities), "conversations": itoa(e.Conversations), "messages": itoa(e.Messages),
 		"deliveries": itoa(e.Deliveries), "tickets": itoa(e.Tickets), "notes": itoa(e.Notes), "csat_responses": itoa(e.CSATResponses),
+		"answer_feedback": itoa(e.AnswerFeedback),
 	}
 }

@@ -57,8 +57,10 @@ type PostMessageResponse struct {
 	CSATScore int `json:"csat_score,omitempty"`
 }
 
-// ReplyJSON is one bot reply on the wire; Citations is always an array.
+// ReplyJSON is one bot reply on the wire; Citations is always an array. ID is the stored
+// bot message, what POST /api/v1/messages/{id}/feedback rates.
 type ReplyJSON struct {
+	ID           string              `json:"id,omitempty"`
 	Text         string              `json:"text"`
 	Citations    []tandem.Citation   `json:"citations"`
 	QuickReplies []tandem.QuickReply `json:"quick_replies,omitempty"`
@@ -170,6 +172,7 @@ func newPostMessageResponse(t *tandem.Turn) PostMessageResponse {
 	}
 	for _, rep := range t.Replies {
 		resp.Replies = append(resp.Replies, ReplyJSON{
+			ID:           rep.MessageID,
 			Text:         rep.Text,
 			Citations:    nonNil(rep.Citations),
 			QuickReplies: rep.QuickReplies,

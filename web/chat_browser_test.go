@@ -16,6 +16,7 @@ import (
 	"github.com/tandemhq/tandem/events"
 	"github.com/tandemhq/tandem/events/memory"
 	"github.com/tandemhq/tandem/internal/browsertest"
+	"github.com/tandemhq/tandem/storage"
 )
 
 var screenshot = flag.String("screenshot", "", "save a screenshot of the chat page after the browser test to this PNG path")
@@ -170,6 +171,15 @@ func (v visitorStore) agentReply(t *testing.T, bus events.Bus, conv, text string
 			t.Fatal(err)
 		}
 	}
+}
+
+// PutAnswerFeedback: the scripted chat keeps no votes (the app's tests rate answers).
+func (v visitorStore) PutAnswerFeedback(ctx context.Context, f *tandem.AnswerFeedback) error {
+	return tandem.Errorf(tandem.ENOTFOUND, "message %q not found", f.MessageID)
+}
+
+func (v visitorStore) ListAnswerFeedback(ctx context.Context, f storage.AnswerFeedbackFilter) ([]storage.RatedAnswer, error) {
+	return nil, nil
 }
 
 var _ webchat.Store = visitorStore{}

@@ -24,6 +24,7 @@ type metrics struct {
 	turnErrors   *prometheus.CounterVec   // code
 	handoffs     *prometheus.CounterVec   // bot
 	csat         *prometheus.CounterVec   // bot, score
+	feedback     *prometheus.CounterVec   // bot, helpful
 	gatherer     prometheus.Gatherer
 }
 
@@ -67,6 +68,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "tandem_csat_responses_total",
 			Help: "Customers' ratings of closed handoff tickets (CSAT surveys), by bot and score from 1 to 5.",
 		}, []string{"bot", "score"}),
+		feedback: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_answer_feedback_total",
+			Help: "Customers' votes on the bot's knowledge answers (a changed vote counts again), by bot and helpful (true or false).",
+		}, []string{"bot", "helpful"}),
 	}
 	m.requests = register(reg, m.requests)
 	m.duration = register(reg, m.duration)
@@ -77,6 +82,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.turnErrors = register(reg, m.turnErrors)
 	m.handoffs = register(reg, m.handoffs)
 	m.csat = register(reg, m.csat)
+	m.feedback = register(reg, m.feedback)
 	return m
 }
 

@@ -171,6 +171,9 @@ type Deps struct {
 	// Outbound sends proactive messages (POST /api/v1/bots/{bot}/outbound, API key
 	// required); nil leaves the route out.
 	Outbound OutboundFunc
+	// Feedback stores votes on the bot's answers (POST /api/v1/messages/{id}/feedback);
+	// nil leaves the route out.
+	Feedback Feedback
 }
 
 // Validate reports a missing required dependency as a *tandem.Error with code EINVALID.
@@ -233,6 +236,10 @@ func (s *Server) routes() {
 	if s.deps.Outbound != nil {
 		s.mux.HandleFunc("POST /api/v1/bots/{bot}/outbound", s.handleOutbound)
 		s.mux.Handle("/api/v1/bots/{bot}/outbound", methodNotAllowed(http.MethodPost))
+	}
+	if s.deps.Feedback != nil {
+		s.mux.HandleFunc("POST /api/v1/messages/{id}/feedback", s.integratorsOnly(s.handleFeedback))
+		s.mux.Handle("/api/v1/messages/{id}/feedback", methodNotAllowed(http.MethodPost))
 	}
 	// API clients get JSON errors for wrong methods and unknown paths too. A method-less
 	// pattern is less specific than the same path with a method, so it only sees the rest.

@@ -33,6 +33,7 @@ type options struct {
 	cfg      web.Config
 	pinger   bool // wire a pinger (else Deps.Pinger is nil)
 	outbound web.OutboundFunc
+	feedback web.Feedback
 }
 
 func setup(t testing.TB, opts ...func(*options)) *fixture {
@@ -51,7 +52,7 @@ func setup(t testing.TB, opts ...func(*options)) *fixture {
 	cfg.Logger = slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Registerer = f.reg
 	cfg.Now = func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
-	deps := web.Deps{Engine: f.engine, Conversations: f.engine, Outbound: o.outbound}
+	deps := web.Deps{Engine: f.engine, Conversations: f.engine, Outbound: o.outbound, Feedback: o.feedback}
 	if o.pinger {
 		deps.Pinger = f.pinger
 	}

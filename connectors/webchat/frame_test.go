@@ -31,6 +31,15 @@ func TestParseFrame(t *testing.T) {
 		{"ErrTooLarge", `{"type":"message","text":"` + strings.Repeat("a", 17) + `","id":"c-4"}`, webchat.Frame{}, tandem.ETOOLARGE, "c-4"},
 		// encoding/json replaces invalid UTF-8, so the engine only ever sees valid text.
 		{"OKBadUTF8Replaced", "{\"type\":\"message\",\"text\":\"\xff\",\"id\":\"c-5\"}", webchat.Frame{Type: "message", Text: "\ufffd", ID: "c-5"}, "", ""},
+		{"OKFeedback", `{"type":"feedback","message_id":"m1","helpful":false,"comment":" vague "}`,
+			webchat.Frame{Type: "feedback", MessageID: "m1", Comment: "vague"}, "", ""},
+		{"OKFeedbackHelpful", `{"type":"feedback","message_id":"m1","helpful":true}`, webchat.Frame{Type: "feedback", MessageID: "m1", Helpful: true}, "", ""},
+		{"ErrFeedbackNoHelpful", `{"type":"feedback","message_id":"m1"}`, webchat.Frame{}, tandem.EINVALID, ""},
+		{"ErrFeedbackHelpfulString", `{"type":"feedback","message_id":"m1","helpful":"yes"}`, webchat.Frame{}, webchat.CodeBadFrame, ""},
+		{"ErrFeedbackNoMessage", `{"type":"feedback","helpful":true}`, webchat.Frame{}, tandem.EINVALID, ""},
+		{"ErrFeedbackMessageSpace", `{"type":"feedback","message_id":"m 1","helpful":true}`, webchat.Frame{}, tandem.EINVALID, ""},
+		{"ErrFeedbackComment", `{"type":"feedback","message_id":"m1","helpful":false,"comment":"` + strings.Repeat("x", tandem.MaxFeedbackCommentBytes+1) + `"}`,
+			webchat.Frame{}, tandem.ETOOLARGE, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +70,12 @@ func FuzzFrame(f *testing.F) {
 		if err != nil {
 			if err.Code == "" || err.Message == "" || len(err.ID) > webchat.MaxClientIDBytes {
 				t.Fatalf("bad error %+v", err)
+			}
+			return
+		}
+		if fr.Type == "feedback" {
+			if fr.MessageID == "" || len(fr.MessageID) > webchat.MaxClientIDBytes || len(fr.Comment) > tandem.MaxFeedbackCommentBytes {
+				t.Fatalf("accepted a bad feedback frame %+v from %q", fr, data)
 			}
 			return
 		}

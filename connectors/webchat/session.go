@@ -158,8 +158,16 @@ func (s *session) resume(ctx context.Context, convID, after string) error {
 			}
 			s.mark(m)
 		}
+		votes, err := s.votes(ctx, conv.ID, msgs[start:])
+		if err != nil {
+			return err
+		}
 		for _, m := range msgs[start:] {
-			tf.Messages = append(tf.Messages, s.messageJSON(m))
+			j := s.messageJSON(m)
+			if v, ok := votes[m.ID]; ok {
+				j.Helpful = &v
+			}
+			tf.Messages = append(tf.Messages, j)
 		}
 		tf.ConversationID, tf.Status, tf.LastID = conv.ID, string(conv.Status), s.lastID
 	}
@@ -222,11 +230,14 @@ func (s *session) handle(ctx context.Context, f inFrame) error {
 	}
 	fr, ferr := ParseFrame(f.data, s.h.cfg.MaxMessageBytes)
 	if ferr != nil {
-		return s.write(ctx, errorFrame{Type: "error", Code: ferr.Code, Message: ferr.Message, ID: ferr.ID})
+		return s.write(ctx, errorFrame{Type: "error", Code: ferr.Code, Message: ferr.Message, ID: ferr.ID, MessageID: ferr.MessageID})
 	}
 	if fr.Type == "typing" {
 		s.typing(ctx)
 		return nil
+	}
+	if fr.Type == "feedback" {
+		return s.feedback(ctx, fr)
 	}
 	if ok, wait := s.h.visitors.Allow(s.visitor); !ok {
 		return s.write(ctx, errorFrame{Type: "error", Code: CodeRateLimited, ID: fr.ID,
@@ -255,7 +266,7 @@ func (s *session) handle(ctx context.Context, f inFrame) error {
 		if c == nil {
 			c = []tandem.Citation{}
 		}
-		tf.Replies = append(tf.Replies, replyJSON{Text: r.Text, Citations: c, QuickReplies: r.QuickReplies})
+		tf.Replies = append(tf.Replies, replyJSON{ID: r.MessageID, Text: r.Text, Citations: c, QuickReplies: r.QuickReplies})
 	}
 	// The turn's own messages are in the turn frame; a duplicate's were shown (or are sent
 	// now) as messages.

@@ -40,11 +40,12 @@ type world struct {
 	msgs     map[string][]tandem.Message
 	seen     map[string]string // provider id -> conversation
 	received []tandem.Inbound
+	votes    map[string]tandem.AnswerFeedback // by message id
 }
 
 func newWorld() *world {
 	return &world{clock: time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC), convs: map[string]*tandem.Conversation{},
-		msgs: map[string][]tandem.Message{}, seen: map[string]string{}}
+		msgs: map[string][]tandem.Message{}, seen: map[string]string{}, votes: map[string]tandem.AnswerFeedback{}}
 }
 
 func (w *world) tick() time.Time { w.clock = w.clock.Add(time.Second); return w.clock }
@@ -92,8 +93,8 @@ func (w *world) HandleMessage(ctx context.Context, in tandem.Inbound) (*tandem.T
 		turn.Replies = []tandem.Reply{{Text: "Shipping takes 3 days.", Citations: []tandem.Citation{citation},
 			QuickReplies: []tandem.QuickReply{{Title: "Track", Payload: "Where is my order?"}}}}
 	}
-	for _, r := range turn.Replies {
-		w.add(conv.ID, tandem.Message{Role: tandem.RoleBot, Channel: in.Channel, Text: r.Text, Citations: r.Citations})
+	for i, r := range turn.Replies {
+		turn.Replies[i].MessageID = w.add(conv.ID, tandem.Message{Role: tandem.RoleBot, Channel: in.Channel, Text: r.Text, Citations: r.Citations}).ID
 	}
 	return turn, nil
 }
@@ -172,6 +173,49 @@ func (w *world) ListMessages(ctx context.Context, id string, f storage.MessageFi
 		out = out[len(out)-f.Limit:]
 	}
 	return out, nil
+}
+
+// PutAnswerFeedback follows the store's rules (storage.CheckFeedbackTarget).
+func (w *world) PutAnswerFeedback(ctx context.Context, f *tandem.AnswerFeedback) error {
+	if err := storage.CheckAnswerFeedback(f); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for conv, ms := range w.msgs {
+		for _, m := range ms {
+			if m.ID != f.MessageID {
+				continue
+			}
+			if err := storage.CheckFeedbackTarget(&m, w.convs[conv].CustomerID, f.CustomerID); err != nil {
+				return err
+			}
+			f.ConversationID, f.BotID = conv, w.convs[conv].BotID
+			w.votes[m.ID] = *f
+			return nil
+		}
+	}
+	return tandem.Errorf(tandem.ENOTFOUND, "message %q not found", f.MessageID)
+}
+
+func (w *world) ListAnswerFeedback(ctx context.Context, f storage.AnswerFeedbackFilter) ([]storage.RatedAnswer, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []storage.RatedAnswer
+	for _, v := range w.votes {
+		if f.ConversationID == "" || v.ConversationID == f.ConversationID {
+			out = append(out, storage.RatedAnswer{AnswerFeedback: v})
+		}
+	}
+	return out, nil
+}
+
+// vote returns the stored vote on message id.
+func (w *world) vote(id string) (tandem.AnswerFeedback, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	v, ok := w.votes[id]
+	return v, ok
 }
 
 var _ webchat.Store = (*world)(nil)
@@ -256,7 +300,10 @@ type frame struct {
 	RetryAfterMS   int64  `json:"retry_after_ms"`
 	Role           string `json:"role"` // of typing frames
 	VisitorToken   string `json:"visitor_token"`
+	MessageID      string `json:"message_id"` // of feedback frames
+	Helpful        *bool  `json:"helpful"`
 	Replies        []struct {
+		ID           string              `json:"id"`
 		Text         string              `json:"text"`
 		Citations    []tandem.Citation   `json:"citations"`
 		QuickReplies []tandem.QuickReply `json:"quick_replies"`
@@ -270,6 +317,7 @@ type wireMessage struct {
 	Role     tandem.Role `json:"role"`
 	Text     string      `json:"text"`
 	ClientID string      `json:"client_id"`
+	Helpful  *bool       `json:"helpful"`
 }
 
 func (fr frame) message(t *testing.T) wireMessage {

@@ -131,6 +131,8 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives failed turns and connections. Default slog.Default().
 	Logger *slog.Logger
+	// ObserveFeedback, when set, is told of every vote stored (metrics).
+	ObserveFeedback func(tandem.AnswerFeedback)
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -185,6 +187,10 @@ type Store interface {
 	FindOpenConversation(ctx context.Context, botID, customerID string) (*tandem.Conversation, error)
 	FindConversationByID(ctx context.Context, id string) (*tandem.Conversation, error)
 	ListMessages(ctx context.Context, conversationID string, f storage.MessageFilter) ([]tandem.Message, error)
+	// PutAnswerFeedback and ListAnswerFeedback keep the visitor's votes on the bot's
+	// knowledge answers (see storage.FeedbackStore).
+	PutAnswerFeedback(ctx context.Context, f *tandem.AnswerFeedback) error
+	ListAnswerFeedback(ctx context.Context, f storage.AnswerFeedbackFilter) ([]storage.RatedAnswer, error)
 }
 
 var _ Store = storage.Store(nil)

@@ -185,7 +185,7 @@ func (a *App) build(ctx context.Context) error {
 		APIKeys:         cfg.APIKeys,
 		EmbedOrigins:    cfg.WebChat.EmbedOrigins,
 	}, web.Deps{
-		Engine: a.engine, Conversations: a.store, Pinger: a.store,
+		Engine: a.engine, Conversations: a.store, Pinger: a.store, Feedback: a.store,
 		Outbound: func(ctx context.Context, r web.OutboundRequest) (*tandem.Turn, error) {
 			return a.engine.SendOutbound(ctx, bots.OutboundRequest(r))
 		},
@@ -210,7 +210,8 @@ func (a *App) build(ctx context.Context) error {
 	// The chat page (/) talks to the web chat socket.
 	a.chat = webchat.New(webchat.Config{Secret: []byte(cfg.SessionSecret), MaxMessageBytes: cfg.MaxMessageBytes, Logger: a.logger,
 		MessagesPerMinute: cfg.WebChat.MessagesPerMinute, MessageBurst: cfg.WebChat.MessageBurst,
-		ConnectionsPerMinute: cfg.WebChat.ConnectionsPerMinute, ClientIP: web.ClientIPFunc(cfg.ClientIPHeader)},
+		ConnectionsPerMinute: cfg.WebChat.ConnectionsPerMinute, ClientIP: web.ClientIPFunc(cfg.ClientIPHeader),
+		ObserveFeedback: a.web.ObserveFeedback},
 		webchat.Deps{Receiver: a.observed(), Store: a.store, Events: a.bus})
 	a.web.Mount("GET "+webchat.Path, a.chat)
 	return nil

@@ -46,6 +46,7 @@ func TestWidgetDemoBrowser(t *testing.T) {
 
 	ctx := browsertest.New(t)
 	browsertest.ScreenshotOnFailure(t, ctx)
+	const helpfulButton = `.msg-bot .feedback button[aria-label="Helpful"]`
 	launcher := chromedp.JSPath(`document.querySelector("tandem-widget").shadowRoot.querySelector(".launcher")`)
 	openWidget := func(skip target.ID) target.ID {
 		t.Helper()
@@ -61,6 +62,9 @@ func TestWidgetDemoBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("message"), "How long does shipping take?"),
 		chromedp.Click(chromedp.ID("send")),
 		chromedp.WaitVisible(chromedp.CSS(".msg-bot .citation a")),
+		// "Was this helpful?" works in the iframe too.
+		chromedp.Click(chromedp.CSS(helpfulButton)),
+		chromedp.WaitVisible(chromedp.CSS(helpfulButton+`[aria-pressed="true"]`)),
 	)
 	cancel()
 	if err != nil {
@@ -70,8 +74,9 @@ func TestWidgetDemoBrowser(t *testing.T) {
 	second := openWidget(first)
 	frame, cancel = chromedp.NewContext(ctx, chromedp.WithTargetID(second), chromedp.WithDetachOnCancel())
 	defer cancel()
-	if err := chromedp.Do(frame, chromedp.WaitVisible(chromedp.CSS(".msg-bot .citation a"))); err != nil {
-		t.Fatalf("transcript after reloading the company page: %v", err)
+	if err := chromedp.Do(frame, chromedp.WaitVisible(chromedp.CSS(".msg-bot .citation a")),
+		chromedp.WaitVisible(chromedp.CSS(helpfulButton+`[aria-pressed="true"]`))); err != nil {
+		t.Fatalf("transcript (with the vote) after reloading the company page: %v", err)
 	}
 	reply, err := chromedp.Run(frame, chromedp.Text(chromedp.CSS(".msg-bot .msg-text")))
 	if err != nil || !strings.Contains(reply, "business days") {

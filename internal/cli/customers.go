@@ -162,6 +162,6 @@ func confirm(in io.Reader, out io.Writer, id string) bool {
 
 // counts says how many rows of each kind an erasure covers.
 func counts(e storage.Erasure) string {
-	return fmt.Sprintf("%d identities, %d conversations, %d messages, %d deliveries, %d tickets, %d notes, %d CSAT responses",
-		e.Identities, e.Conversations, e.Messages, e.Deliveries, e.Tickets, e.Notes, e.CSATResponses)
+	return fmt.Sprintf("%d identities, %d conversations, %d messages, %d deliveries, %d tickets, %d notes, %d CSAT responses, %d answer votes",
+		e.Identities, e.Conversations, e.Messages, e.Deliveries, e.Tickets, e.Notes, e.CSATResponses, e.AnswerFeedback)
 }

@@ -51,7 +51,7 @@ func TestCustomersCommands(t *testing.T) {
 	}{
 		{"OK/show", []string{"customers", "show", "--data-dir", data, ada.ID}, "", 0, "identity: sms:+15550100"},
 		{"OK/showIdentity", []string{"customers", "show", "--data-dir", data, "--identity", "sms:+15550100"}, "", 0,
-			"stored: 1 identities, 1 conversations, 1 messages, 1 deliveries, 0 tickets, 0 notes, 0 CSAT responses"},
+			"stored: 1 identities, 1 conversations, 1 messages, 1 deliveries, 0 tickets, 0 notes, 0 CSAT responses, 0 answer votes"},
 		{"ErrNotConfirmed", []string{"customers", "erase", "--data-dir", data, ada.ID}, "no\n", 1, "Type the customer id"},
 		{"ErrNoInput", []string{"customers", "erase", "--data-dir", data, ada.ID}, "", 1, "1 messages"},
 		{"OK/stillThere", []string{"customers", "show", "--data-dir", data, ada.ID}, "", 0, "identity: sms:+15550100"},

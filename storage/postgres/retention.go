@@ -13,10 +13,10 @@ import (
 )
 
 // DeleteClosedConversations deletes up to limit closed conversations inactive since before,
-// oldest first; their messages, deliveries, tickets, notes and CSAT responses go with them through
-// the schema's cascades. Rows another replica is deleting are skipped (SKIP LOCKED), so
-// replicas take disjoint batches. The scan walks conversations_created, since a
-// conversation's last activity is never before its creation.
+// oldest first; their messages (with their answer feedback), deliveries, tickets, notes and
+// CSAT responses go with them through the schema's cascades. Rows another replica is
+// deleting are skipped (SKIP LOCKED), so replicas take disjoint batches. The scan walks
+// conversations_created, since a conversation's last activity is never before its creation.
 func (s *Store) DeleteClosedConversations(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit < 1 {
 		return 0, tandem.Errorf(tandem.EINVALID, "delete closed conversations: limit must be positive")
@@ -39,8 +39,8 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 	}
 	n := 0
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT m.id, m.text, m.annotations, d.reply FROM messages m
-			LEFT JOIN deliveries d ON d.message_id = m.id
+		rows, err := tx.Query(ctx, `SELECT m.id, m.text, m.annotations, d.reply, f.comment FROM messages m
+			LEFT JOIN deliveries d ON d.message_id = m.id LEFT JOIN message_feedback f ON f.message_id = m.id
 			WHERE m.redacted_at IS NULL AND m.created_at < $1 ORDER BY m.created_at LIMIT $2
 			FOR UPDATE OF m SKIP LOCKED`, dbTime(before), limit)
 		if err != nil {
@@ -51,7 +51,8 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 		var id, text string
 		var ann *tandem.Annotations
 		var reply []byte
-		_, err = pgx.ForEachRow(rows, []any{&id, &text, &ann, &reply}, func() error {
+		var comment *string
+		_, err = pgx.ForEachRow(rows, []any{&id, &text, &ann, &reply, &comment}, func() error {
 			if ann != nil {
 				ann.Entities = nil // spans of the original text
 			}
@@ -64,8 +65,11 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 				rep = rep.Redacted(redact)
 				b.Queue(`UPDATE deliveries SET reply = $1 WHERE message_id = $2`, rep, id)
 			}
+			if comment != nil && *comment != "" {
+				b.Queue(`UPDATE message_feedback SET comment = $1 WHERE message_id = $2`, redact(*comment), id)
+			}
 			n++
-			ann, reply = nil, nil
+			ann, reply, comment = nil, nil, nil
 			return nil
 		})
 		if err != nil || n == 0 {
@@ -89,7 +93,8 @@ const countCustomerDataSQL = `SELECT
 	(SELECT count(*) FROM tickets t JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = $1),
 	(SELECT count(*) FROM ticket_notes n JOIN conversations c ON c.id = n.conversation_id WHERE c.customer_id = $1),
 	(SELECT count(*) FROM csat_responses r JOIN tickets t ON t.id = r.ticket_id
-		JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = $1)`
+		JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = $1),
+	(SELECT count(*) FROM message_feedback f JOIN conversations c ON c.id = f.conversation_id WHERE c.customer_id = $1)`
 
 // countCustomerData counts the customer's rows; lock holds the customer row for the rest of
 // the transaction, so no conversation or identity can be added to them meanwhile (those
@@ -100,7 +105,7 @@ func countCustomerData(ctx context.Context, q db, id string, lock bool) (storage
 	}
 	e := storage.Erasure{CustomerID: id}
 	err := q.QueryRow(ctx, countCustomerDataSQL, id).Scan(&e.Identities, &e.Conversations, &e.Messages,
-		&e.Deliveries, &e.Tickets, &e.Notes, &e.CSATResponses)
+		&e.Deliveries, &e.Tickets, &e.Notes, &e.CSATResponses, &e.AnswerFeedback)
 	return e, err
 }
 

@@ -13,9 +13,9 @@ import (
 )
 
 // DeleteClosedConversations deletes up to limit closed conversations inactive since before,
-// oldest first; their messages, deliveries, tickets, notes and CSAT responses go with them through
-// the schema's cascades. The scan walks conversations_created, since a conversation's last
-// activity is never before its creation.
+// oldest first; their messages (with their answer feedback), deliveries, tickets, notes and
+// CSAT responses go with them through the schema's cascades. The scan walks
+// conversations_created, since a conversation's last activity is never before its creation.
 func (s *Store) DeleteClosedConversations(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit < 1 {
 		return 0, tandem.Errorf(tandem.EINVALID, "delete closed conversations: limit must be positive")
@@ -41,6 +41,7 @@ type redaction struct {
 	text        string
 	annotations any    // NULL or JSON
 	reply       string // "" when the message has no delivery
+	comment     string // of the vote on the message, "" when none
 }
 
 // RedactMessages redacts up to limit messages created before `before`, oldest first. The
@@ -50,8 +51,8 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 	if limit < 1 || redact == nil {
 		return 0, tandem.Errorf(tandem.EINVALID, "redact messages: a positive limit and a redact function are required")
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT m.id, m.text, m.annotations, d.reply FROM messages m
-		LEFT JOIN deliveries d ON d.message_id = m.id
+	rows, err := s.r.QueryContext(ctx, `SELECT m.id, m.text, m.annotations, d.reply, coalesce(f.comment, '') FROM messages m
+		LEFT JOIN deliveries d ON d.message_id = m.id LEFT JOIN message_feedback f ON f.message_id = m.id
 		WHERE m.redacted_at IS NULL AND m.created_at < ? ORDER BY m.created_at LIMIT ?`, dbTime(before).UnixMicro(), limit)
 	if err != nil {
 		return 0, translate("redact messages", err)
@@ -60,7 +61,7 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 	for rows.Next() {
 		var r redaction
 		var ann, reply sql.NullString
-		if err := rows.Scan(&r.id, &r.text, &ann, &reply); err != nil {
+		if err := rows.Scan(&r.id, &r.text, &ann, &reply, &r.comment); err != nil {
 			rows.Close()
 			return 0, translate("redact messages", err)
 		}
@@ -90,6 +91,11 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 				continue // redacted or deleted meanwhile
 			}
 			n++
+			if r.comment != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE message_feedback SET comment = ? WHERE message_id = ?`, r.comment, r.id); err != nil {
+					return err
+				}
+			}
 			if r.reply == "" {
 				continue
 			}
@@ -105,10 +111,13 @@ func (s *Store) RedactMessages(ctx context.Context, before time.Time, limit int,
 	return n, nil
 }
 
-// redactRow redacts r's text, drops its annotations' entities (spans of the original text)
-// and redacts its delivery's reply text.
+// redactRow redacts r's text and its vote's comment, drops its annotations' entities (spans
+// of the original text) and redacts its delivery's reply text.
 func redactRow(r redaction, ann, reply sql.NullString, redact func(string) string) (redaction, error) {
 	r.text = redact(r.text)
+	if r.comment != "" {
+		r.comment = redact(r.comment)
+	}
 	if ann.Valid {
 		var a tandem.Annotations
 		if err := json.Unmarshal([]byte(ann.String), &a); err != nil {
@@ -146,7 +155,8 @@ const countCustomerDataSQL = `SELECT
 	(SELECT count(*) FROM tickets t JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = ?1),
 	(SELECT count(*) FROM ticket_notes n JOIN conversations c ON c.id = n.conversation_id WHERE c.customer_id = ?1),
 	(SELECT count(*) FROM csat_responses r JOIN tickets t ON t.id = r.ticket_id
-		JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = ?1)`
+		JOIN conversations c ON c.id = t.conversation_id WHERE c.customer_id = ?1),
+	(SELECT count(*) FROM message_feedback f JOIN conversations c ON c.id = f.conversation_id WHERE c.customer_id = ?1)`
 
 func (s *Store) countCustomerData(ctx context.Context, q querier, id string) (storage.Erasure, error) {
 	if _, err := s.findCustomer(ctx, q, id); err != nil {
@@ -154,7 +164,7 @@ func (s *Store) countCustomerData(ctx context.Context, q querier, id string) (st
 	}
 	e := storage.Erasure{CustomerID: id}
 	err := q.QueryRowContext(ctx, countCustomerDataSQL, id).Scan(&e.Identities, &e.Conversations, &e.Messages,
-		&e.Deliveries, &e.Tickets, &e.Notes, &e.CSATResponses)
+		&e.Deliveries, &e.Tickets, &e.Notes, &e.CSATResponses, &e.AnswerFeedback)
 	return e, err
 }
 

@@ -50,6 +50,8 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 	t.Run("DeleteClosedConversations/OK", func(t *testing.T) {
 		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550800")
 		gone := []*tandem.Conversation{closedConv(t, cust.ID, "b1"), closedConv(t, cust.ID, "b2"), closedConv(t, cust.ID, "b3")}
+		_, answer := answered(t, s, gone[0], "shipping?", "shipping")
+		must(t, s.PutAnswerFeedback(ctx, &tandem.AnswerFeedback{MessageID: answer.ID, CustomerID: cust.ID, Helpful: true}))
 		open := newConversation(t, s, "b1", cust.ID, tandem.ChannelSMS) // old but never closed
 		active := &tandem.Conversation{BotID: "b4", CustomerID: cust.ID, Channel: tandem.ChannelSMS, Status: tandem.StatusClosed,
 			CreatedAt: time.Now(), UpdatedAt: young} // created long ago, active lately
@@ -83,8 +85,10 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		must(t, err)
 		ns, err := s.ListCustomerNotes(ctx, cust.ID, storage.MessageFilter{})
 		must(t, err)
-		if len(ds) != 0 || len(ts) != 0 || ratings(t) != 0 || len(ns) != 0 {
-			t.Errorf("left %d deliveries, %d tickets, %d ratings, %d notes", len(ds), len(ts), ratings(t), len(ns))
+		fb, err := s.ListAnswerFeedback(ctx, storage.AnswerFeedbackFilter{ConversationID: gone[0].ID})
+		must(t, err)
+		if len(ds) != 0 || len(ts) != 0 || ratings(t) != 0 || len(ns) != 0 || len(fb) != 0 {
+			t.Errorf("left %d deliveries, %d tickets, %d ratings, %d notes, %d answer votes", len(ds), len(ts), ratings(t), len(ns), len(fb))
 		}
 		for _, c := range []*tandem.Conversation{open, active, fresh} {
 			_, err := s.FindConversationByID(ctx, c.ID)
@@ -158,6 +162,33 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		wantCode(t, err, tandem.EINVALID)
 	})
 
+	t.Run("RedactMessages/OKFeedbackComment", func(t *testing.T) {
+		// A vote's comment is redacted with its answer; a vote on an answer redacted
+		// already keeps no comment.
+		cust, _ := resolve(t, s, tandem.ChannelWebChat, "visitor-805")
+		c := newConversation(t, s, "redact-fb", cust.ID, tandem.ChannelWebChat)
+		_, a := answered(t, s, c, "shipping?", "shipping")
+		_, b := answered(t, s, c, "returns?", "returns")
+		must(t, s.PutAnswerFeedback(ctx, &tandem.AnswerFeedback{MessageID: a.ID, CustomerID: cust.ID, Comment: "write to secret@x.io"}))
+		for {
+			n, err := s.RedactMessages(ctx, cutoff, 10, func(s string) string { return strings.ReplaceAll(s, "secret", "[redacted]") })
+			must(t, err)
+			if n == 0 {
+				break
+			}
+		}
+		must(t, s.PutAnswerFeedback(ctx, &tandem.AnswerFeedback{MessageID: b.ID, CustomerID: cust.ID, Comment: "secret again"}))
+		got, err := s.ListAnswerFeedback(ctx, storage.AnswerFeedbackFilter{ConversationID: c.ID})
+		must(t, err)
+		comments := map[string]string{}
+		for _, v := range got {
+			comments[v.MessageID] = v.Comment
+		}
+		if len(got) != 2 || comments[a.ID] != "write to [redacted]@x.io" || comments[b.ID] != "" {
+			t.Errorf("comments = %q", comments)
+		}
+	})
+
 	t.Run("Concurrent/OK", func(t *testing.T) {
 		// Replicas sweeping at once share the work: each row is done exactly once.
 		cust, _ := resolve(t, s, tandem.ChannelSMS, "+15550804")
@@ -210,13 +241,16 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		pending := &tandem.Message{ConversationID: openConv.ID, Role: tandem.RoleBot, Channel: tandem.ChannelWebChat, Text: "pending"}
 		must(t, s.CreateMessage(ctx, pending))
 		must(t, s.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: pending.ID, BotID: "e2", Channel: tandem.ChannelWebChat, To: "visitor-802", Reply: tandem.Reply{Text: "pending"}}}))
+		_, answer := answered(t, s, openConv, "shipping?", "shipping")
+		must(t, s.PutAnswerFeedback(ctx, &tandem.AnswerFeedback{MessageID: answer.ID, CustomerID: cust.ID, Helpful: false, Comment: "my email is ada@x.io"}))
 		other, _ := resolve(t, s, tandem.ChannelSMS, "+15550803")
 		otherConv := newConversation(t, s, "e2", other.ID, tandem.ChannelSMS)
 		kept := &tandem.Message{ConversationID: otherConv.ID, Role: tandem.RoleBot, Channel: tandem.ChannelSMS, Text: "kept"}
 		must(t, s.CreateMessage(ctx, kept))
 		must(t, s.EnqueueDeliveries(ctx, []*tandem.Delivery{{MessageID: kept.ID, BotID: "e2", Channel: tandem.ChannelSMS, To: "+15550803", Reply: tandem.Reply{Text: "kept"}}}))
 
-		want := storage.Erasure{CustomerID: cust.ID, Identities: 2, Conversations: 2, Messages: 2, Deliveries: 2, Tickets: 1, Notes: 1, CSATResponses: 1}
+		want := storage.Erasure{CustomerID: cust.ID, Identities: 2, Conversations: 2, Messages: 4, Deliveries: 2, Tickets: 1, Notes: 1, CSATResponses: 1,
+			AnswerFeedback: 1}
 		count, err := s.CountCustomerData(ctx, cust.ID)
 		must(t, err)
 		if count != want {
@@ -241,6 +275,9 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 		if len(ns) != 0 {
 			t.Errorf("erasure left %d notes", len(ns))
 		}
+		if fb, err := s.ListAnswerFeedback(ctx, storage.AnswerFeedbackFilter{ConversationID: openConv.ID}); err != nil || len(fb) != 0 {
+			t.Errorf("answer votes after erasure = %+v, %v", fb, err)
+		}
 		ds, err := s.ClaimDeliveries(ctx, time.Now().Add(24*time.Hour), 100, time.Minute)
 		must(t, err)
 		claimable := map[string]bool{}
@@ -258,7 +295,8 @@ func testRetention(t *testing.T, s storage.Store, _ Features) {
 
 		es, err := s.ListAudit(ctx, storage.AuditFilter{Subject: cust.ID, Action: storage.AuditCustomerErase})
 		must(t, err)
-		if len(es) != 1 || es[0].Actor != "agent:admin" || es[0].Detail["messages"] != "2" || es[0].Detail["identities"] != "2" || es[0].Detail["notes"] != "1" {
+		if len(es) != 1 || es[0].Actor != "agent:admin" || es[0].Detail["messages"] != "4" || es[0].Detail["identities"] != "2" ||
+			es[0].Detail["notes"] != "1" || es[0].Detail["answer_feedback"] != "1" {
 			t.Fatalf("audit = %+v", es)
 		}
 		for k, v := range es[0].Detail {

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, features ...Fe
 		{"DeliveryStatus", testDeliveryStatus},
 		{"Reports", testReports},
 		{"Retention", testRetention},
+		{"AnswerFeedback", testAnswerFeedback},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {

@@ -15,6 +15,9 @@ import (
 // (web/kb), linked from the dashboard.
 const UnansweredPath = "/kb/unanswered"
 
+// FeedbackPath is the editors' report of answers customers found unhelpful (web/kb).
+const FeedbackPath = "/kb/feedback"
+
 // canSupervise reports whether the agent may see the dashboard.
 func canSupervise(a *tandem.Agent) bool {
 	return a != nil && (a.Role == tandem.AgentRoleSupervisor || a.Role == tandem.AgentRoleAdmin)
@@ -45,6 +48,10 @@ type dashboardData struct {
 	Contained  string // share without a ticket; "" when none started
 	Unanswered int
 	KBLink     string
+	// Rated counts the votes on knowledge answers, Helpful the share helpful ("" when none).
+	Rated   int
+	Helpful string
+	RatedKB string
 }
 
 type periodLink struct {
@@ -119,6 +126,15 @@ func (h *handler) handleDashboard(w http.ResponseWriter, r *http.Request, agent 
 	if d.Unanswered, err = h.store.CountAudit(ctx, tandem.AuditQuestionUnanswered, d.Since); err != nil {
 		h.fail(w, r, agent, fmt.Errorf("dashboard: %w", err))
 		return
+	}
+	votes, err := h.store.AnswerFeedbackStats(ctx, d.Since)
+	if err != nil {
+		h.fail(w, r, agent, fmt.Errorf("dashboard: %w", err))
+		return
+	}
+	d.Rated, d.RatedKB = votes.Rated, FeedbackPath
+	if votes.Rated > 0 {
+		d.Helpful = formatPct(votes.HelpfulRate())
 	}
 	h.render(w, r, http.StatusOK, "dashboard", page{Title: "Dashboard", Agent: agent, CSRF: h.csrfToken(agent.ID), Data: d})
 }

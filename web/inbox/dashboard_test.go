@@ -41,7 +41,8 @@ func TestDashboard(t *testing.T) {
 		{"OKSupervisor", tandem.AgentRoleSupervisor, "/inbox/dashboard", http.StatusOK,
 			[]string{"Dashboard · Today", `data-queue="support"`, "<td>support</td><td>1</td><td>0</td>", "<td>ann</td><td>1</td><td>4.0</td>",
 				"Conversations started: <strong>1</strong>, of which\n    <strong>0%</strong> never needed a person (1 handed off)",
-				"could not answer: <strong>1</strong>", `href="/kb/unanswered"`, `id="nav-dashboard"`}, nil},
+				"could not answer: <strong>1</strong>", `href="/kb/unanswered"`, `id="nav-dashboard"`,
+				"Knowledge answers: <strong>2</strong> rated,\n    <strong>50%</strong> helpful", `href="/kb/feedback"`}, nil},
 		{"OKAdminLastWeek", tandem.AgentRoleAdmin, "/inbox/dashboard?period=7d", http.StatusOK,
 			[]string{"Dashboard · Last 7 days", `data-queue="support"`}, nil},
 		{"ErrAgent", tandem.AgentRoleAgent, "/inbox/dashboard", http.StatusForbidden,
@@ -69,6 +70,17 @@ func TestDashboard(t *testing.T) {
 			}
 			if err := f.store.AppendAudit(ctx, &tandem.AuditEntry{Actor: "system", Action: tandem.AuditQuestionUnanswered, Subject: "demo", At: now}); err != nil {
 				t.Fatal(err)
+			}
+			// And two votes on knowledge answers, one helpful.
+			for _, helpful := range []bool{true, false} {
+				a := &tandem.Message{ConversationID: f.conv.ID, Role: tandem.RoleBot, Channel: f.conv.Channel, Text: "3–5 days.",
+					Citations: []tandem.Citation{{DocID: "shipping"}}}
+				if err := f.store.RecordTurn(ctx, storage.TurnRecord{ConversationID: f.conv.ID, Replies: []*tandem.Message{a}}); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.store.PutAnswerFeedback(ctx, &tandem.AnswerFeedback{MessageID: a.ID, Helpful: helpful, At: now}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			res, body := f.do(t, get(tt.path, c))
 			if res.StatusCode != tt.status {

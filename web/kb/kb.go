@@ -2,7 +2,8 @@
 // editors list and search documents, read their chunks, edit or write articles and FAQ
 // pairs (saved as drafts through the knowledge base, so chunks and embeddings follow),
 // publish, unpublish and delete them, try a question against the knowledge base, see the
-// customer questions that found no confident answer grouped by similarity, and upload
+// customer questions that found no confident answer grouped by similarity, see what
+// customers thought of the answers each document gave (/kb/feedback), and upload
 // files whose ingestion progress streams to the page (server-sent events). Drafts may be
 // submitted for review, and approved or sent back with a comment from /kb/review by
 // another editor or an admin (package retrieval/review); in the collections where
@@ -77,6 +78,7 @@ type Store interface {
 	ListChunks(ctx context.Context, documentID string) ([]tandem.Chunk, error)
 	AppendAudit(ctx context.Context, e *tandem.AuditEntry) error
 	ListAudit(ctx context.Context, f storage.AuditFilter) ([]tandem.AuditEntry, error)
+	FeedbackStore
 }
 
 var (
@@ -126,6 +128,8 @@ type Config struct {
 	RequireReview review.Rule
 	// Logger receives internal errors. Default slog.Default().
 	Logger *slog.Logger
+	// Now is the end of the period customers' votes are summed over. Default time.Now.
+	Now func() time.Time
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -141,6 +145,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.PageSize <= 0 {
 		c.PageSize = DefaultPageSize
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.UnansweredLimit <= 0 {
 		c.UnansweredLimit = DefaultUnansweredLimit
@@ -229,6 +236,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	mux.HandleFunc("GET /kb/review", h.handleReviewList)
 	mux.HandleFunc("GET /kb/try", h.handleTry)
 	mux.HandleFunc("GET /kb/unanswered", h.handleUnanswered)
+	mux.HandleFunc("GET /kb/feedback", h.handleFeedback)
 	mux.HandleFunc("GET /kb/ingest", h.handleIngestForm)
 	mux.HandleFunc("POST /kb/ingest", h.handleIngestUpload)
 	mux.HandleFunc("GET /kb/ingest/{job}", h.handleIngestJob)

@@ -36,6 +36,9 @@ type docData struct {
 	// What the signed-in editor may do.
 	CanSubmit, CanReview, CanPublish bool
 	RequireReview                    bool
+	// Feedback sums customers' votes on answers citing the document (FeedbackWindow).
+	Feedback     storage.DocumentFeedback
+	FeedbackDays int
 }
 
 // nextOf returns the next version of published document doc, nil when it has none.
@@ -62,7 +65,12 @@ func (h *handler) renderDoc(w http.ResponseWriter, r *http.Request, doc *tandem.
 		h.fail(w, r, err)
 		return
 	}
-	d := docData{Doc: doc, Chunks: chunks, Review: last, Next: h.nextOf(r, doc), RequireReview: h.cfg.RequireReview.Requires(doc.Collection)}
+	d := docData{Doc: doc, Chunks: chunks, Review: last, Next: h.nextOf(r, doc), RequireReview: h.cfg.RequireReview.Requires(doc.Collection),
+		FeedbackDays: feedbackDays}
+	if d.Feedback, err = h.docFeedback(ctx, doc.ID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	live, isNext := review.LiveID(doc.ID)
 	if isNext {
 		if d.Live, err = h.store.FindDocumentByID(ctx, live); err == nil {

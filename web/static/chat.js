@@ -7,7 +7,11 @@
 // (?after=<last message id>) and resends unanswered messages with their ids, which the
 // server drops if they already arrived. While a human has the conversation, the page sends
 // {"type":"typing"} at most every 3 seconds as the visitor types, and shows when the agent
-// is typing. Nothing polls: the only timer is the reconnect.
+// is typing. Nothing polls: the only timer is the reconnect. Under each knowledge answer
+// (a bot message with sources) two buttons ask "was this helpful?": a click sends
+// {"type":"feedback","message_id","helpful"}; the server confirms with a "feedback" frame,
+// and the chosen button stays pressed (the transcript carries the vote after a reload).
+// After a 👎 the page offers a short optional comment, sent as the same vote with "comment".
 //
 // In the chat widget's iframe (/embed, data-embed="true"; see widget.js) the browser sends
 // no cookie to the cross-site frame, so the page asks for its visitor's signed token (the
@@ -36,6 +40,8 @@
   var retryMillis = 500;
   var retryTimer = null;
   var typedAt = 0;        // when our typing was last sent
+  var votes = {};         // message id -> its feedback box
+  var asking = {};        // message id -> "vote" (a 👎 just sent) or "comment" (its comment sent)
   var embed = root.dataset.embed === "true" ? embedding() : null;
 
   // embedding returns the widget iframe's link to its visitor token and its host page.
@@ -147,12 +153,84 @@
     return box;
   }
 
+  // renderFeedback asks whether knowledge answer id helped; helpful is the vote given
+  // before (true, false) or undefined.
+  function renderFeedback(id, helpful) {
+    var box = el("div", "feedback");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Was this answer helpful?");
+    box.appendChild(el("span", "feedback-title", "Helpful?"));
+    [[true, "👍", "Helpful"], [false, "👎", "Not helpful"]].forEach(function (v) {
+      var b = el("button", "feedback-vote", v[1]);
+      b.type = "button";
+      b.dataset.helpful = String(v[0]);
+      b.setAttribute("aria-label", v[2]);
+      b.title = v[2];
+      b.addEventListener("click", function () {
+        if (!socket || socket.readyState !== WebSocket.OPEN) { showError("Not connected; try again in a moment."); return; }
+        hideError();
+        asking[id] = v[0] ? "" : "vote";
+        socket.send(JSON.stringify({ type: "feedback", message_id: id, helpful: v[0] }));
+      });
+      box.appendChild(b);
+    });
+    votes[id] = box;
+    showVote(id, helpful);
+    return box;
+  }
+
+  // askComment offers a short comment on the 👎 just given to message id.
+  function askComment(box, id) {
+    if (box.querySelector(".feedback-comment")) { return; }
+    var f = el("form", "feedback-comment");
+    var text = el("input");
+    text.type = "text";
+    text.maxLength = 500;
+    text.placeholder = "What was missing? (optional)";
+    text.setAttribute("aria-label", "What was missing?");
+    var b = el("button", "", "Send");
+    b.type = "submit";
+    f.appendChild(text);
+    f.appendChild(b);
+    f.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var comment = text.value.trim();
+      if (!comment || !socket || socket.readyState !== WebSocket.OPEN) { return; }
+      asking[id] = "comment";
+      socket.send(JSON.stringify({ type: "feedback", message_id: id, helpful: false, comment: comment }));
+    });
+    box.appendChild(f);
+    text.focus();
+  }
+
+  // showVote presses the button of the vote on message id (none when undefined).
+  function showVote(id, helpful) {
+    var box = votes[id];
+    if (!box) { return; }
+    var form = box.querySelector(".feedback-comment");
+    if (asking[id] === "vote" && helpful === false) {
+      askComment(box, id);
+    } else if (asking[id] === "comment" && form) {
+      form.replaceWith(el("span", "feedback-thanks", "Thanks for telling us."));
+    } else if (form) {
+      form.remove();
+    }
+    delete asking[id];
+    Array.prototype.forEach.call(box.querySelectorAll(".feedback-vote"), function (b) {
+      b.setAttribute("aria-pressed", String(b.dataset.helpful === String(helpful)));
+    });
+    box.dataset.voted = helpful === undefined ? "" : String(helpful);
+  }
+
   function addMessage(role, text, extra) {
     extra = extra || {};
     var item = el("li", "msg msg-" + role);
     item.appendChild(el("span", "msg-who", who(role)));
     item.appendChild(el("div", "msg-text", text));
     if (extra.citations && extra.citations.length) { item.appendChild(renderCitations(extra.citations)); }
+    if (role === "bot" && extra.id && extra.citations && extra.citations.length) {
+      item.appendChild(renderFeedback(extra.id, extra.helpful === null ? undefined : extra.helpful));
+    }
     if (extra.quickReplies && extra.quickReplies.length) { item.appendChild(renderQuickReplies(extra.quickReplies)); }
     log.appendChild(item);
     item.scrollIntoView({ block: "end" });
@@ -162,7 +240,7 @@
   function addStored(m) {
     if (m.role === "customer" && m.client_id && shown[m.client_id]) { return; }
     if (m.client_id) { shown[m.client_id] = true; }
-    addMessage(m.role, m.text, { citations: m.citations });
+    addMessage(m.role, m.text, { citations: m.citations, id: m.id, helpful: m.helpful });
   }
 
   // Quick replies answer the latest bot message only.
@@ -237,7 +315,7 @@
     if (f.last_id) { lastId = f.last_id; }
     switch (f.type) {
       case "transcript":
-        if (f.reset) { log.replaceChildren(); shown = {}; pending.forEach(function (p) { shown[p.id] = true; }); }
+        if (f.reset) { log.replaceChildren(); shown = {}; votes = {}; pending.forEach(function (p) { shown[p.id] = true; }); }
         conversation = f.conversation_id || conversation;
         (f.messages || []).forEach(addStored);
         if (embed) {
@@ -252,7 +330,7 @@
       case "turn":
         conversation = f.conversation_id;
         (f.replies || []).forEach(function (r) {
-          addMessage("bot", r.text, { citations: r.citations, quickReplies: r.quick_replies });
+          addMessage("bot", r.text, { citations: r.citations, quickReplies: r.quick_replies, id: r.id });
         });
         answered(f.id);
         if (embed) { embed.post("tandem:active"); }
@@ -265,6 +343,9 @@
         break;
       case "typing":
         if (f.role === "agent") { showAgentTyping(); }
+        break;
+      case "feedback":
+        showVote(f.message_id, f.helpful);
         break;
       case "status":
         conversation = f.conversation_id;
