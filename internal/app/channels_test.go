@@ -217,13 +217,19 @@ func (s *twilioAPI) messages() []url.Values {
 	return append([]url.Values(nil), s.sent...)
 }
 
-// signedSMS builds Twilio's webhook for an incoming SMS, signed as Twilio signs it: the
-// public URL followed by each parameter's name and value in name order, HMAC-SHA1 with the
-// auth token, base64.
+// signedSMS builds Twilio's webhook for an incoming SMS, signed as Twilio signs it.
 func signedSMS(t *testing.T, base, publicURL, token, body, sid string) *http.Request {
 	t.Helper()
 	form := url.Values{"From": {"+15550199"}, "To": {"+15005550006"}, "Body": {body}, "MessageSid": {sid},
 		"AccountSid": {"AC0123456789abcdef0123456789abcdef"}, "NumMedia": {"0"}}
+	return twilioRequest(t, base+"/webhooks/sms/demo", publicURL, token, form)
+}
+
+// twilioRequest is a form POST to url as Twilio sends it, signed for publicURL: the URL
+// followed by each parameter's name and value in name order, HMAC-SHA1 with the auth
+// token, base64.
+func twilioRequest(t *testing.T, url, publicURL, token string, form url.Values) *http.Request {
+	t.Helper()
 	keys := make([]string, 0, len(form))
 	for k := range form {
 		keys = append(keys, k)
@@ -235,7 +241,7 @@ func signedSMS(t *testing.T, base, publicURL, token, body, sid string) *http.Req
 	}
 	mac := hmac.New(sha1.New, []byte(token))
 	mac.Write([]byte(signed))
-	req, err := http.NewRequest(http.MethodPost, base+"/webhooks/sms/demo", strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}

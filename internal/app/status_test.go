@@ -2,15 +2,11 @@ package app_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -26,24 +22,7 @@ func signedStatus(t *testing.T, base, signedURL, token, sid, status string) *htt
 	t.Helper()
 	form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "MessageStatus": {status}, "SmsStatus": {status},
 		"AccountSid": {"AC0123456789abcdef0123456789abcdef"}, "From": {"+15005550006"}, "To": {"+15550199"}, "ApiVersion": {"2010-04-01"}}
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	signed := signedURL
-	for _, k := range keys {
-		signed += k + form.Get(k)
-	}
-	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(signed))
-	req, err := http.NewRequest(http.MethodPost, base+"/webhooks/sms/demo/status", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-	return req
+	return twilioRequest(t, base+"/webhooks/sms/demo/status", signedURL, token, form)
 }
 
 // TestSMSStatusCallbacks checks the wiring of Twilio's status callbacks: on an https base
