@@ -26,8 +26,9 @@ import (
 // bracketed IPv6 address), optional port; no path, no wildcard.
 var originRE = regexp.MustCompile(`^https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(:([0-9]{1,5}))?$`)
 
-// checkEmbedOrigin reports why s is not an origin that may frame the widget.
-func checkEmbedOrigin(s string) error {
+// CheckEmbedOrigin reports why s is not an origin that may frame the widget (the
+// configuration loader checks web_chat.embed_origins with it too).
+func CheckEmbedOrigin(s string) error {
 	switch {
 	case strings.Contains(s, "*"):
 		// A wildcard would let any site (or any subdomain, however it is hosted) frame

@@ -148,7 +148,7 @@ func (c Config) Validate() error {
 		return tandem.Errorf(tandem.EINVALID, "now function is required")
 	}
 	for _, o := range c.EmbedOrigins {
-		if err := checkEmbedOrigin(o); err != nil {
+		if err := CheckEmbedOrigin(o); err != nil {
 			return err
 		}
 	}

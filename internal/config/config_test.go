@@ -167,9 +167,9 @@ func TestLoad(t *testing.T) {
 					t.Errorf("embed_origins = %q, want %q from the environment", c.WebChat.EmbedOrigins, want)
 				}
 			}},
-		{name: "ErrEmbedOriginWildcard", yaml: "web_chat: {embed_origins: [\"*\"]}\n", wantErr: "web_chat.embed_origins[0]: \"*\": wildcards are not allowed"},
+		{name: "ErrEmbedOriginWildcard", yaml: "web_chat: {embed_origins: [\"*\"]}\n", wantErr: "web_chat.embed_origins[0]: embed origin \"*\": wildcards are not allowed"},
 		{name: "ErrEmbedOriginSubdomainWildcard", yaml: "web_chat: {embed_origins: [\"https://*.example.com\"]}\n", wantErr: "wildcards are not allowed"},
-		{name: "ErrEmbedOriginPath", yaml: "web_chat: {embed_origins: [\"https://ok.example.com\", \"https://shop.example.com/\"]}\n", wantErr: "web_chat.embed_origins[1]: \"https://shop.example.com/\": give scheme://host[:port] only, no path"},
+		{name: "ErrEmbedOriginPath", yaml: "web_chat: {embed_origins: [\"https://ok.example.com\", \"https://shop.example.com/\"]}\n", wantErr: "web_chat.embed_origins[1]: embed origin \"https://shop.example.com/\": give scheme://host[:port] only, no path"},
 		{name: "ErrEmbedOriginQuery", yaml: "web_chat: {embed_origins: [\"https://shop.example.com?a=1\"]}\n", wantErr: "no path"},
 		{name: "ErrEmbedOriginNoScheme", yaml: "web_chat: {embed_origins: [shop.example.com]}\n", wantErr: "is not an http(s) origin"},
 		{name: "ErrEmbedOriginScheme", yaml: "web_chat: {embed_origins: [\"ftp://shop.example.com\"]}\n", wantErr: "is not an http(s) origin"},

@@ -3,9 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
-	"strings"
+
+	"github.com/tandemhq/tandem"
+	"github.com/tandemhq/tandem/web"
 )
 
 // WebChat limits the web chat per process (with N replicas a client gets up to N times as
@@ -22,29 +22,11 @@ type WebChat struct {
 	EmbedOrigins []string `yaml:"embed_origins"`
 }
 
-// originRE is a web origin: http(s), a DNS name or bracketed IPv6 address, optional port.
-// web.Config checks the same; the loader checks first to name the key.
-var originRE = regexp.MustCompile(`^https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(:([0-9]{1,5}))?$`)
-
 // validate reports the first embed origin that is not an origin.
 func (w WebChat) validate() error {
 	for i, o := range w.EmbedOrigins {
-		key := fmt.Sprintf("web_chat.embed_origins[%d]", i)
-		switch {
-		case strings.Contains(o, "*"):
-			// Any site could frame the chat and trick visitors into typing into it.
-			return fmt.Errorf("%s: %q: wildcards are not allowed; list each site", key, o)
-		case strings.Count(o, "/") > 2 || strings.ContainsAny(o, "?#"):
-			return fmt.Errorf("%s: %q: give scheme://host[:port] only, no path (drop a trailing slash)", key, o)
-		}
-		m := originRE.FindStringSubmatch(o)
-		if m == nil {
-			return fmt.Errorf("%s: %q is not an http(s) origin scheme://host[:port]", key, o)
-		}
-		if p := m[len(m)-1]; p != "" {
-			if n, _ := strconv.Atoi(p); n < 1 || n > 65535 {
-				return fmt.Errorf("%s: %q: port %s is outside 1..65535", key, o, p)
-			}
+		if err := web.CheckEmbedOrigin(o); err != nil {
+			return fmt.Errorf("web_chat.embed_origins[%d]: %s", i, tandem.ErrorMessage(err))
 		}
 	}
 	if w.MessageBurst < 0 {
